@@ -1,0 +1,20 @@
+"""The ``irdp`` command line.
+
+Each sub-command lives in its own module of this package and is registered below with
+``main.add_command``; every command has ``--help``.
+"""
+
+from __future__ import annotations
+
+import click
+
+from irdp import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="irdp")
+def main() -> None:
+    """irdp: validate occupational-health risk indices (IRDP) on DMST extracts."""
+
+
+__all__ = ["main"]

@@ -1,0 +1,56 @@
+"""Exceptions and warnings raised by irdp.
+
+Every error raised on purpose by irdp derives from :class:`IrdpError`; every warning from
+:class:`IrdpWarning`. Errors about a bad *value* also derive from :class:`ValueError` so that
+generic ``except ValueError`` handlers keep working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "IrdpError",
+    "ExtractError",
+    "OutcomeError",
+    "IndexMismatchError",
+    "NoComparablePairsError",
+    "IrdpWarning",
+    "SmallGroupWarning",
+    "UndefinedMetricWarning",
+    "SeparationWarning",
+]
+
+
+class IrdpError(Exception):
+    """Base class of every error raised by irdp."""
+
+
+class ExtractError(IrdpError, ValueError):
+    """A DMST extract does not satisfy the contract in ``data_schemas/``."""
+
+
+class OutcomeError(IrdpError, ValueError):
+    """An outcome container was given inconsistent or impossible values."""
+
+
+class IndexMismatchError(IrdpError, ValueError):
+    """Pandas inputs whose indexes differ were passed together (irdp never aligns silently)."""
+
+
+class NoComparablePairsError(IrdpError, ValueError):
+    """A concordance-type measure has no comparable pair of subjects."""
+
+
+class IrdpWarning(UserWarning):
+    """Base class of every warning issued by irdp."""
+
+
+class SmallGroupWarning(IrdpWarning):
+    """A group is smaller than the stated minimum; its results are unreliable or suppressed."""
+
+
+class UndefinedMetricWarning(IrdpWarning):
+    """A measure is undefined for the data given (for example no event before the horizon)."""
+
+
+class SeparationWarning(IrdpWarning):
+    """A fit shows (quasi-)complete separation; estimates diverge."""
