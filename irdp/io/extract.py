@@ -1,0 +1,116 @@
+"""The :class:`Extract`: a DMST extract held in an embedded DuckDB database.
+
+Tables are registered in an in-process DuckDB connection (no server). Queries are lazy
+relations; results are materialised on request as pandas or Arrow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+__all__ = ["Extract", "TABLES"]
+
+#: The tables of the contract, in load order (parents before children).
+TABLES: tuple[str, ...] = (
+    "worker",
+    "company",
+    "employment",
+    "visit",
+    "conclusion",
+    "diagnosis",
+    "exposure",
+    "questionnaire",
+    "exit",
+)
+
+
+class Extract(Mapping[str, duckdb.DuckDBPyRelation]):
+    """A DMST extract: named tables queryable with DuckDB.
+
+    Build one with :func:`irdp.io.read_extract` (validated files) or
+    :meth:`Extract.from_frames` (in-memory data, e.g. in tests). It is a read-only mapping
+    from table name to a lazy DuckDB relation.
+
+    Parameters
+    ----------
+    connection : duckdb.DuckDBPyConnection
+        Connection in which every table of ``names`` is a view or registered object.
+    names : sequence of str
+        Tables present.
+    source : pathlib.Path, optional
+        Folder the extract was read from.
+    metadata : dict, optional
+        Free metadata (schema version, hashes, code-system versions found...).
+    """
+
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        names: tuple[str, ...] | list[str],
+        *,
+        source: Path | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.connection = connection
+        self.names = tuple(names)
+        self.source = source
+        self.metadata = dict(metadata or {})
+
+    @classmethod
+    def from_frames(
+        cls,
+        frames: Mapping[str, pd.DataFrame | pa.Table],
+        *,
+        metadata: dict[str, Any] | None = None,
+    ) -> Extract:
+        """Wrap in-memory tables (no validation; see :func:`irdp.io.validate_extract`)."""
+        con = duckdb.connect()
+        names = []
+        for name, frame in frames.items():
+            table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
+                frame, preserve_index=False
+            )
+            con.register(name, table)
+            names.append(name)
+        return cls(con, names, metadata=metadata)
+
+    def __getitem__(self, name: str) -> duckdb.DuckDBPyRelation:
+        if name not in self.names:
+            raise KeyError(f"table {name!r} is not in this extract; it has {list(self.names)}.")
+        return self.connection.table(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def sql(self, query: str) -> duckdb.DuckDBPyRelation:
+        """Run a SQL query over the extract's tables and return a lazy relation."""
+        return self.connection.sql(query)
+
+    def fetch(self, query: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """Run a (parameterised) SQL query and return all rows."""
+        return self.connection.execute(query, params or []).fetchall()
+
+    def to_pandas(self, name: str) -> pd.DataFrame:
+        """Materialise one table as a pandas DataFrame."""
+        return self[name].df()
+
+    def to_arrow(self, name: str) -> pa.Table:
+        """Materialise one table as an Arrow table."""
+        return self[name].to_arrow_table()
+
+    def n_rows(self, name: str) -> int:
+        """Number of rows of one table."""
+        return int(self.connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+
+    def __repr__(self) -> str:
+        src = f", source={str(self.source)!r}" if self.source else ""
+        return f"Extract(tables={list(self.names)}{src})"
