@@ -54,3 +54,20 @@ class UndefinedMetricWarning(IrdpWarning):
 
 class SeparationWarning(IrdpWarning):
     """A fit shows (quasi-)complete separation; estimates diverge."""
+
+
+class ExperimentConfigError(IrdpError, ValueError):
+    """An experiment configuration (``experiments/*.yaml``) is invalid.
+
+    The message lists every problem found (unknown key, wrong type, missing file, bad value),
+    each with its dotted key path, what was observed and how to fix it; ``problems`` keeps
+    them as a list of strings.
+    """
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(
+            f"{source}: {len(self.problems)} problem(s) in the experiment configuration:\n{lines}"
+        )

@@ -1,0 +1,563 @@
+"""Experiment configurations: the validated YAML files of ``experiments/``.
+
+An experiment names everything a validation run needs: the extract (a folder of files, or a
+synthetic extract to generate), the cohort definition, the features, the candidate indices
+(fitted models, existing questionnaires, risks supplied from outside as a column), the
+validation design (bootstrap, internal-external validation by SPSTI and by period), the
+fairness groups, the risk-level cut-offs and the report options.
+
+:func:`load_experiment` reads and validates a file in one pass and reports *every* problem
+at once (unknown key, wrong type, missing file, bad value) in an
+:class:`~irdp.exceptions.ExperimentConfigError`, each with its dotted key path, what was
+found and how to fix it. Relative paths are resolved against the configuration file's folder.
+
+Examples
+--------
+>>> from irdp.experiment import experiment_from_dict
+>>> cfg = experiment_from_dict({
+...     "name": "tiny",
+...     "extract": {"synthetic": {"n_workers": 2000, "n_spsti": 3}},
+...     "indices": [{"name": "logit", "kind": "logistic"}],
+... })
+>>> cfg.indices[0].kind, cfg.validation.bootstrap.n_boot
+('logistic', 200)
+>>> experiment_from_dict({"name": "x", "extract": {"synthetic": {}}, "indice": []})
+... # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+irdp.exceptions.ExperimentConfigError: <dict>: 2 problem(s) in the experiment configuration:
+  - indice: unknown key. Did you mean 'indices'? Allowed keys: ...
+  - indices: required key is missing; add it (see docs/reports.md for an example).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import difflib
+import hashlib
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from irdp.exceptions import ExperimentConfigError
+
+__all__ = [
+    "ExperimentConfig",
+    "ExtractConfig",
+    "SyntheticExtractConfig",
+    "IndexConfig",
+    "FeaturesConfig",
+    "ValidationConfig",
+    "BootstrapConfig",
+    "IecvConfig",
+    "HoldoutConfig",
+    "FairnessConfig",
+    "RiskLevelsConfig",
+    "CompletenessConfig",
+    "SampleSizeConfig",
+    "ReportConfig",
+    "INDEX_KINDS",
+    "load_experiment",
+    "experiment_from_dict",
+    "config_hash",
+]
+
+#: Kinds of candidate index an experiment may name.
+INDEX_KINDS = (
+    "logistic",
+    "cox",
+    "fine_gray",
+    "cause_specific_cox",
+    "points",
+    "questionnaire",
+    "column",
+)
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+
+
+@dataclass(frozen=True)
+class SyntheticExtractConfig:
+    """Parameters of :func:`irdp.synth.generate_dmst` for a synthetic extract."""
+
+    n_workers: int = 20_000
+    n_spsti: int = 8
+    start: _dt.date = _dt.date(2016, 1, 1)
+    end: _dt.date = _dt.date(2024, 12, 31)
+    seed: int = 20240601
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """Where the DMST extract comes from: ``path`` (a folder) or ``synthetic`` (generated)."""
+
+    path: Path | None = None
+    synthetic: SyntheticExtractConfig | None = None
+
+
+@dataclass(frozen=True)
+class FeaturesConfig:
+    """Features to build: ``include`` names or families (``"all"`` for the whole registry)."""
+
+    include: list[str] | str = "all"
+    exclude: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """One candidate index.
+
+    ``kind`` is one of :data:`INDEX_KINDS`. Fitted kinds take ``features`` (default: all) and
+    ``options`` (keyword arguments of the model class). ``points`` derives a points score from
+    the fitted index named in ``base``. ``questionnaire`` scores ``instrument`` (``WAI``,
+    ``WAS``, ``OMPSQ_SF``, ``Q4``). ``column`` reads risks computed outside irdp from ``file``
+    (CSV or Parquet keyed by ``worker_id`` and ``index_date``) and its ``column``.
+    """
+
+    name: str
+    kind: Literal[
+        "logistic", "cox", "fine_gray", "cause_specific_cox", "points", "questionnaire", "column"
+    ]
+    features: list[str] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    base: str | None = None
+    instrument: Literal["WAI", "WAS", "OMPSQ_SF", "Q4"] | None = None
+    file: Path | None = None
+    column: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class BootstrapConfig:
+    """Harrell's optimism bootstrap (``n_boot = 0`` switches it off)."""
+
+    n_boot: int = 200
+
+
+@dataclass(frozen=True)
+class IecvConfig:
+    """Internal-external cross-validation by SPSTI and/or by calendar period."""
+
+    by: list[Literal["spsti", "period"]] = field(default_factory=lambda: ["spsti"])
+    n_periods: int = 3
+
+
+@dataclass(frozen=True)
+class HoldoutConfig:
+    """Development/validation split: by index date (``period``), by SPSTI, or none."""
+
+    by: Literal["none", "period", "spsti"] = "period"
+    cutoff: _dt.date | None = None
+    spsti: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """The validation design."""
+
+    holdout: HoldoutConfig = field(default_factory=HoldoutConfig)
+    bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
+    iecv: IecvConfig = field(default_factory=IecvConfig)
+    thresholds: list[float] = field(default_factory=lambda: [0.01, 0.02, 0.05, 0.1, 0.2])
+
+
+@dataclass(frozen=True)
+class FairnessConfig:
+    """Groups for the fairness checks (columns of the cohort or features)."""
+
+    groups: list[str] = field(
+        default_factory=lambda: ["sex", "age_band", "size_band", "naf_section", "spsti_id"]
+    )
+    n_boot: int = 100
+
+
+@dataclass(frozen=True)
+class RiskLevelsConfig:
+    """Cut-offs of the three levels faible / intermédiaire / forte."""
+
+    method: Literal["thresholds", "quantiles", "sensitivity"] = "thresholds"
+    cutoffs: list[float] = field(default_factory=lambda: [0.02, 0.05])
+
+
+@dataclass(frozen=True)
+class CompletenessConfig:
+    """Completeness stress test: degrade ``fields`` at ``rates`` under ``mechanism``."""
+
+    fields: list[str] = field(default_factory=list)
+    rates: list[float] = field(default_factory=lambda: [0.0, 0.25, 0.5])
+    mechanism: Literal["MCAR", "MAR", "by SPSTI"] = "MCAR"
+
+
+@dataclass(frozen=True)
+class SampleSizeConfig:
+    """Assumptions of the Riley et al. sample-size criteria."""
+
+    anticipated_c: float = 0.75
+    shrinkage: float = 0.9
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Report options. ``min_count`` is the disclosure threshold (counts below are suppressed)."""
+
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    background: str | None = None
+    min_count: int = 11
+    figure_format: Literal["png", "svg"] = "png"
+    service_groups: list[str] = field(
+        default_factory=lambda: ["spsti_id", "naf_section", "size_band"]
+    )
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A whole experiment; build it with :func:`load_experiment`."""
+
+    name: str
+    extract: ExtractConfig
+    indices: list[IndexConfig]
+    seed: int = 20240601
+    n_jobs: int = 1
+    description: str | None = None
+    cohort: dict[str, Any] | Path = field(default_factory=dict)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    fairness: FairnessConfig = field(default_factory=FairnessConfig)
+    risk_levels: RiskLevelsConfig = field(default_factory=RiskLevelsConfig)
+    completeness: CompletenessConfig = field(default_factory=CompletenessConfig)
+    sample_size: SampleSizeConfig = field(default_factory=SampleSizeConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    source: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable form (paths and dates as strings), in declaration order."""
+        return _plain(dataclasses.asdict(self))
+
+    def replace(self, **changes: Any) -> ExperimentConfig:
+        """A copy with top-level fields replaced (e.g. ``extract=...`` in ``irdp demo``)."""
+        return dataclasses.replace(self, **changes)
+
+
+# ----------------------------------------------------------------------------------- loading
+
+
+def load_experiment(path: str | Path) -> ExperimentConfig:
+    """Read and validate an experiment configuration file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        YAML file (``experiments/<name>.yaml``).
+
+    Returns
+    -------
+    ExperimentConfig
+        Frozen configuration; relative paths resolved against the file's folder.
+
+    Raises
+    ------
+    ExperimentConfigError
+        Missing or unreadable file, invalid YAML, or any schema problem (all listed at once).
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise ExperimentConfigError(
+            str(path), [f"configuration file not found (cwd: {Path.cwd()}); check the path."]
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ExperimentConfigError(str(path), [f"invalid YAML: {err}"]) from err
+    return experiment_from_dict(data, base_dir=path.parent, source=path)
+
+
+def experiment_from_dict(
+    data: Any, *, base_dir: str | Path | None = None, source: str | Path | None = None
+) -> ExperimentConfig:
+    """Validate a mapping (e.g. parsed YAML) into an :class:`ExperimentConfig`.
+
+    Parameters
+    ----------
+    data : mapping
+        The configuration.
+    base_dir : str or pathlib.Path, optional
+        Folder against which relative paths are resolved (default: current directory).
+    source : str or pathlib.Path, optional
+        Name used in error messages.
+    """
+    label = str(source) if source is not None else "<dict>"
+    ctx = _Context(Path(base_dir) if base_dir is not None else Path.cwd())
+    if not isinstance(data, dict):
+        raise ExperimentConfigError(
+            label,
+            [f"the top level must be a mapping of keys; found {type(data).__name__}."],
+        )
+    cfg = ctx.build(ExperimentConfig, data, "", skip={"source"})
+    if ctx.problems:
+        raise ExperimentConfigError(label, ctx.problems)
+    cfg = dataclasses.replace(cfg, source=Path(source) if source is not None else None)
+    _check_semantics(cfg, ctx)
+    if ctx.problems:
+        raise ExperimentConfigError(label, ctx.problems)
+    return cfg
+
+
+def config_hash(cfg: ExperimentConfig) -> str:
+    """SHA-256 of the canonical JSON form of a configuration (source path excluded)."""
+    import json
+
+    plain = cfg.to_dict()
+    plain.pop("source", None)
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ----------------------------------------------------------------------------- the validator
+
+
+class _Context:
+    """Collects problems while converting nested mappings into the dataclasses above."""
+
+    def __init__(self, base_dir: Path) -> None:
+        self.base_dir = base_dir
+        self.problems: list[str] = []
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append(f"{key or '<top>'}: {message}")
+
+    def build(self, cls: type, data: Any, key: str, skip: frozenset | set = frozenset()) -> Any:
+        if not isinstance(data, dict):
+            self.fail(key, f"must be a mapping; found {_describe(data)}.")
+            return None
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
+        for name in data:
+            if name not in fields:
+                close = difflib.get_close_matches(str(name), list(fields), n=1)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                self.fail(
+                    _join(key, name),
+                    f"unknown key.{hint} Allowed keys: {', '.join(sorted(fields))}.",
+                )
+        values = {}
+        for name, f in fields.items():
+            sub = _join(key, name)
+            if name in data:
+                values[name] = self.convert(hints[name], data[name], sub)
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                self.fail(sub, "required key is missing; add it (see docs/reports.md for an "
+                          "example).")
+        try:
+            return cls(**values)
+        except TypeError:  # a required key was missing: already reported
+            return None
+
+    def convert(self, tp: Any, value: Any, key: str) -> Any:  # noqa: C901
+        origin = typing.get_origin(tp)
+        args = typing.get_args(tp)
+        if origin in (typing.Union, types.UnionType):
+            if value is None and type(None) in args:
+                return None
+            options = [a for a in args if a is not type(None)]
+            if len(options) == 1:
+                return self.convert(options[0], value, key)
+            # list[str] | str, dict | Path: choose by the observed kind
+            for option in options:
+                if _accepts(option, value):
+                    return self.convert(option, value, key)
+            self.fail(key, f"must be {_tp_name(tp)}; found {_describe(value)}.")
+            return None
+        if origin is Literal:
+            if value not in args:
+                close = difflib.get_close_matches(str(value), [str(a) for a in args], n=1)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                self.fail(key, f"must be one of {list(args)}; found {value!r}.{hint}")
+            return value
+        if origin is list:
+            if not isinstance(value, list):
+                self.fail(key, f"must be a list; found {_describe(value)}.")
+                return []
+            return [self.convert(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
+        if origin is dict or tp is dict:
+            if not isinstance(value, dict):
+                self.fail(key, f"must be a mapping; found {_describe(value)}.")
+                return {}
+            return dict(value)
+        if dataclasses.is_dataclass(tp):
+            return self.build(tp, value, key)
+        if tp is Any:
+            return value
+        if tp is bool:
+            if not isinstance(value, bool):
+                self.fail(key, f"must be true or false; found {_describe(value)}.")
+            return value
+        if tp is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                self.fail(key, f"must be an integer; found {_describe(value)}.")
+            return value
+        if tp is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self.fail(key, f"must be a number; found {_describe(value)}.")
+                return value
+            return float(value)
+        if tp is str:
+            if not isinstance(value, str):
+                self.fail(key, f"must be a string; found {_describe(value)}.")
+            return value
+        if tp is Path:
+            if not isinstance(value, str):
+                self.fail(key, f"must be a path (string); found {_describe(value)}.")
+                return None
+            p = Path(value)
+            return p if p.is_absolute() else (self.base_dir / p)
+        if tp is _dt.date:
+            if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+                return value
+            if isinstance(value, str):
+                try:
+                    return _dt.date.fromisoformat(value)
+                except ValueError:
+                    pass
+            self.fail(key, f"must be a date YYYY-MM-DD; found {_describe(value)}.")
+            return None
+        raise TypeError(f"unsupported annotation {tp!r} at {key}")  # programming error
+
+
+def _check_semantics(cfg: ExperimentConfig, ctx: _Context) -> None:  # noqa: C901
+    """Cross-field rules: names, files that must exist, ranges, references."""
+    if not _NAME_RE.match(cfg.name):
+        ctx.fail("name", f"must match {_NAME_RE.pattern} (lower-case, digits, '_'); "
+                 f"found {cfg.name!r}.")
+    ex = cfg.extract
+    if (ex.path is None) == (ex.synthetic is None):
+        ctx.fail("extract", "give exactly one of 'path' (a folder of DMST files) or "
+                 "'synthetic' (parameters of a generated extract).")
+    elif ex.path is not None and not ex.path.is_dir():
+        ctx.fail("extract.path", f"folder not found: {ex.path}; give the folder holding the "
+                 "extract files (one per table), or use 'synthetic'.")
+    if ex.synthetic is not None:
+        if ex.synthetic.n_workers < 100:
+            ctx.fail("extract.synthetic.n_workers",
+                     f"must be >= 100; found {ex.synthetic.n_workers}.")
+        if ex.synthetic.n_spsti < 1:
+            ctx.fail("extract.synthetic.n_spsti", f"must be >= 1; found {ex.synthetic.n_spsti}.")
+        if ex.synthetic.end <= ex.synthetic.start:
+            ctx.fail("extract.synthetic.end", f"must be after start ({ex.synthetic.start}); "
+                     f"found {ex.synthetic.end}.")
+    if isinstance(cfg.cohort, Path) and not cfg.cohort.is_file():
+        ctx.fail("cohort", f"file not found: {cfg.cohort}; give a cohort YAML file or an "
+                 "inline mapping.")
+    if cfg.n_jobs == 0 or cfg.n_jobs < -1:
+        ctx.fail("n_jobs", f"must be a positive integer or -1 (all cores); found {cfg.n_jobs}.")
+    _check_indices(cfg, ctx)
+    val = cfg.validation
+    if val.bootstrap.n_boot < 0:
+        ctx.fail("validation.bootstrap.n_boot", f"must be >= 0; found {val.bootstrap.n_boot}.")
+    if val.iecv.n_periods < 2:
+        ctx.fail("validation.iecv.n_periods", f"must be >= 2; found {val.iecv.n_periods}.")
+    if val.holdout.by == "spsti" and not val.holdout.spsti:
+        ctx.fail("validation.holdout.spsti", "list the SPSTI held out for validation when "
+                 "holdout.by is 'spsti'.")
+    for i, t in enumerate(val.thresholds):
+        if not 0 < t < 1:
+            ctx.fail(f"validation.thresholds[{i}]", f"must be in (0, 1); found {t}.")
+    cut = cfg.risk_levels.cutoffs
+    if len(cut) != 2 or not cut[0] < cut[1]:
+        ctx.fail("risk_levels.cutoffs", "must be two increasing values (faible|intermédiaire "
+                 f"and intermédiaire|forte); found {cut}.")
+    for i, r in enumerate(cfg.completeness.rates):
+        if not 0 <= r < 1:
+            ctx.fail(f"completeness.rates[{i}]", f"must be in [0, 1); found {r}.")
+    if cfg.report.min_count < 1:
+        ctx.fail("report.min_count", f"must be >= 1; found {cfg.report.min_count}.")
+    if not 0.5 < cfg.sample_size.anticipated_c < 1:
+        ctx.fail("sample_size.anticipated_c",
+                 f"must be in (0.5, 1); found {cfg.sample_size.anticipated_c}.")
+    if not 0 < cfg.sample_size.shrinkage < 1:
+        ctx.fail("sample_size.shrinkage", f"must be in (0, 1); found {cfg.sample_size.shrinkage}.")
+
+
+def _check_indices(cfg: ExperimentConfig, ctx: _Context) -> None:  # noqa: C901
+    if not cfg.indices:
+        ctx.fail("indices", "list at least one candidate index.")
+    seen: dict[str, int] = {}
+    for i, idx in enumerate(cfg.indices):
+        key = f"indices[{i}]"
+        if not _NAME_RE.match(idx.name):
+            ctx.fail(f"{key}.name", f"must match {_NAME_RE.pattern}; found {idx.name!r}.")
+        if idx.name in seen:
+            ctx.fail(f"{key}.name", f"duplicate index name {idx.name!r} (also indices"
+                     f"[{seen[idx.name]}]); names must be unique.")
+        seen.setdefault(idx.name, i)
+        if idx.kind == "questionnaire" and idx.instrument is None:
+            ctx.fail(f"{key}.instrument", "required for kind 'questionnaire' (WAI, WAS, "
+                     "OMPSQ_SF or Q4).")
+        if idx.kind != "questionnaire" and idx.instrument is not None:
+            ctx.fail(f"{key}.instrument", f"only allowed for kind 'questionnaire'; "
+                     f"this index has kind {idx.kind!r}.")
+        if idx.kind == "column":
+            if idx.file is None or idx.column is None:
+                ctx.fail(key, "kind 'column' needs 'file' (CSV or Parquet with worker_id, "
+                         "index_date and the risk) and 'column' (the risk column).")
+            elif not idx.file.is_file():
+                ctx.fail(f"{key}.file", f"file not found: {idx.file}.")
+        elif idx.file is not None or idx.column is not None:
+            ctx.fail(key, f"'file' and 'column' are only allowed for kind 'column'; "
+                     f"this index has kind {idx.kind!r}.")
+        if idx.kind == "points":
+            if idx.base is None:
+                ctx.fail(f"{key}.base", "required for kind 'points': the name of a fitted "
+                         "logistic or Cox index listed before it.")
+            elif idx.base not in seen or cfg.indices[seen[idx.base]].kind not in (
+                "logistic", "cox"
+            ):
+                ctx.fail(f"{key}.base", f"must name a logistic or cox index listed before it; "
+                         f"found {idx.base!r}.")
+        elif idx.base is not None:
+            ctx.fail(f"{key}.base", "only allowed for kind 'points'.")
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+
+def _join(key: str, name: Any) -> str:
+    return f"{key}.{name}" if key else str(name)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _tp_name(tp: Any) -> str:
+    return str(tp).replace("typing.", "").replace("pathlib.", "")
+
+
+def _accepts(tp: Any, value: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin is list:
+        return isinstance(value, list)
+    if origin is dict or tp is dict:
+        return isinstance(value, dict)
+    if tp in (str, Path):
+        return isinstance(value, str)
+    return False
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, Path | _dt.date):
+        return str(obj)
+    return obj
