@@ -129,6 +129,7 @@ def table_one(
          age   missing       0       0           0
          sex         F      15      10          25
          sex         M      15      10          25
+         sex   missing       0       0           0
     """
     if group not in frame.columns:
         raise ValueError(f"group must be a column of frame; {group!r} is not "

@@ -1,0 +1,208 @@
+"""Execute the notebooks of ``notebooks/`` (jupytext percent scripts) and render them.
+
+The notebooks are ``NN_topic.py`` percent scripts (``.ipynb`` files are generated, never
+committed). Each has one cell tagged ``parameters`` holding every knob. This module executes a
+notebook with nbclient after injecting overriding parameters right after that cell (as
+papermill does), so CI runs every notebook at a small size and ``make notebooks`` runs them at
+full size and renders HTML::
+
+    python -m irdp.notebooks --full --out reports/notebooks
+    python -m irdp.notebooks --small --only 03 --out /tmp/nb
+
+Executing needs the ``notebooks`` extra (jupytext, nbclient, nbconvert, ipykernel).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "EXPECTED_NOTEBOOKS",
+    "SMALL_PARAMETERS",
+    "find_notebooks",
+    "read_notebook",
+    "inject_parameters",
+    "execute_notebook",
+    "render_html",
+    "main",
+]
+
+#: The notebooks the project ships, in order (a test fails if one is missing).
+EXPECTED_NOTEBOOKS: tuple[str, ...] = (
+    "00_tour",
+    "01_data_quality",
+    "02_cohort_features",
+    "03_logistic_index",
+    "04_survival_competing_risks",
+    "05_internal_validation",
+    "06_validation_across_spsti",
+    "07_fairness",
+    "08_missing_data_completeness",
+    "09_comparing_indices",
+    "10_sample_size",
+)
+
+#: Overrides applied to every notebook in CI (only names a notebook defines are injected).
+SMALL_PARAMETERS: dict[str, Any] = {
+    "N_WORKERS": 3000,
+    "N_SPSTI": 4,
+    "N_BOOT": 10,
+    "N_SIM": 20,
+    "N_IMPUTATIONS": 2,
+}
+
+_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.py$")
+
+
+def _root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def find_notebooks(folder: str | Path | None = None) -> list[Path]:
+    """The ``NN_topic.py`` notebooks of ``folder`` (default: the repository's ``notebooks/``)."""
+    folder = Path(folder) if folder is not None else _root() / "notebooks"
+    return sorted(p for p in folder.glob("*.py") if _NAME.match(p.name))
+
+
+def read_notebook(path: str | Path) -> Any:
+    """Read a percent script as an nbformat notebook (jupytext)."""
+    import jupytext
+
+    return jupytext.read(Path(path), fmt="py:percent")
+
+
+def _parameters_cell(nb: Any, path: str | Path) -> int:
+    found = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if len(found) != 1:
+        raise ValueError(
+            f"{path}: a notebook must have exactly one cell tagged 'parameters' "
+            f"(`# %% tags=[\"parameters\"]`); found {len(found)}."
+        )
+    return found[0]
+
+
+def inject_parameters(nb: Any, parameters: Mapping[str, Any], *, path: str | Path = "") -> Any:
+    """Insert a cell overriding ``parameters`` right after the ``parameters`` cell.
+
+    Only names assigned in the parameters cell are injected; an unknown name is an error so
+    that a typo cannot silently leave a notebook at full size.
+    """
+    import nbformat
+
+    i = _parameters_cell(nb, path)
+    defined = set(re.findall(r"^([A-Z_][A-Z0-9_]*)\s*=", nb.cells[i].source, flags=re.M))
+    unknown = sorted(set(parameters) - defined)
+    if unknown:
+        raise ValueError(f"{path}: parameters {unknown} are not defined in the parameters "
+                         f"cell (defined: {sorted(defined)}).")
+    if not parameters:
+        return nb
+    source = "# Parameters injected by irdp.notebooks\n" + "\n".join(
+        f"{k} = {v!r}" for k, v in parameters.items()
+    )
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    nb.cells.insert(i + 1, cell)
+    return nb
+
+
+def execute_notebook(
+    path: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    small: bool = False,
+    timeout: int = 900,
+) -> Any:
+    """Execute a notebook top to bottom and return the executed notebook.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The percent script.
+    parameters : mapping, optional
+        Overrides of names of the parameters cell.
+    small : bool, default=False
+        Apply :data:`SMALL_PARAMETERS` (those the notebook defines) before ``parameters``.
+    timeout : int, default=900
+        Seconds allowed per cell.
+
+    Raises
+    ------
+    nbclient.exceptions.CellExecutionError
+        When a cell fails (the message holds the traceback).
+    """
+    from nbclient import NotebookClient
+
+    nb = read_notebook(path)
+    i = _parameters_cell(nb, path)
+    defined = set(re.findall(r"^([A-Z_][A-Z0-9_]*)\s*=", nb.cells[i].source, flags=re.M))
+    chosen: dict[str, Any] = {}
+    if small:
+        chosen.update({k: v for k, v in SMALL_PARAMETERS.items() if k in defined})
+    chosen.update(parameters or {})
+    inject_parameters(nb, chosen, path=path)
+    root = _root()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(root)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    )
+    env.setdefault("MPLBACKEND", "Agg")
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3",
+        resources={"metadata": {"path": str(root)}},
+    )
+    client.execute(env=env)
+    return nb
+
+
+def render_html(nb: Any) -> str:
+    """Render an executed notebook as self-contained HTML (images are embedded)."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter(embed_images=True).from_notebook_node(nb)
+    return body
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: execute notebooks and write HTML (and .ipynb) into ``--out``."""
+    parser = argparse.ArgumentParser(prog="python -m irdp.notebooks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--full", action="store_true", help="default parameters (full size)")
+    size.add_argument("--small", action="store_true", help="CI parameters (small size)")
+    parser.add_argument("--out", default="reports/notebooks", help="output folder")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="notebook numbers or names to run (default: all)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = find_notebooks()
+    if args.only:
+        paths = [p for p in paths if any(p.stem.startswith(o) or p.stem == o for o in args.only)]
+    import nbformat
+
+    failures = 0
+    for path in paths:
+        t0 = time.perf_counter()
+        try:
+            nb = execute_notebook(path, small=args.small)
+        except Exception as err:  # noqa: BLE001 - report every failing notebook, then exit 1
+            failures += 1
+            print(f"FAILED {path.name}: {type(err).__name__}: {str(err)[-2000:]}",
+                  file=sys.stderr)
+            continue
+        (out / f"{path.stem}.html").write_text(render_html(nb), encoding="utf-8")
+        nbformat.write(nb, out / f"{path.stem}.ipynb")
+        print(f"{path.stem}: {time.perf_counter() - t0:.1f} s -> {out / (path.stem + '.html')}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
