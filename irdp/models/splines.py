@@ -77,7 +77,7 @@ def rcs_knots(x: Any, n_knots: int = 5, *, fractied: float = 0.05) -> np.ndarray
     Examples
     --------
     >>> from irdp.models.splines import rcs_knots
-    >>> rcs_knots(list(range(1, 201)), 5).tolist()
+    >>> rcs_knots(list(range(1, 201)), 5).round(3).tolist()
     [10.95, 55.725, 100.5, 145.275, 190.05]
     """
     xx = np.asarray(x, dtype=float)
