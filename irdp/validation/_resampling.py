@@ -116,7 +116,9 @@ def run_replicates(
         One result per replicate, in replicate order.
     """
     if int(n_replicates) != n_replicates or n_replicates < 1:
-        raise ValueError(f"the number of replicates must be a positive integer; got {n_replicates!r}.")
+        raise ValueError(
+            f"the number of replicates must be a positive integer; got {n_replicates!r}."
+        )
     rngs = spawn_generators(seed, int(n_replicates))
     kw = {} if kwargs is None else dict(kwargs)
     if n_jobs == 1:

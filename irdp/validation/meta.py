@@ -307,7 +307,7 @@ def meta_analysis(
     >>> res = meta_analysis([0.70, 0.74, 0.78, 0.69, 0.81], [0.02, 0.03, 0.02, 0.025, 0.03],
     ...                     scale="auc")
     >>> round(res.estimate, 3), res.k, res.pi_lower < res.lower
-    (0.746, 5, True)
+    (0.742, 5, True)
     """
     if scale in ("identity", "logit", "log"):
         sc = str(scale)
@@ -489,8 +489,8 @@ def centre_summary(
         One row per centre: ``centre, n, n_events, suppressed`` and ``<measure>``,
         ``<measure>_se`` for each measure. No individual-level value.
     """
-    from irdp.validation._measures import resolve_measures
     from irdp.outcomes import as_outcome
+    from irdp.validation._measures import resolve_measures
 
     if int(min_count) != min_count or min_count < 1:
         raise ValueError(f"min_count must be a positive integer; got {min_count!r}.")
