@@ -110,7 +110,8 @@ class GroupPerformance:
         ]
         tab = self.table.copy()
         tab["estimate"] = [
-            _fmt(v, lo, hi) for v, lo, hi in zip(tab["value"], tab["lower"], tab["upper"], strict=True)
+            _fmt(v, lo, hi)
+            for v, lo, hi in zip(tab["value"], tab["lower"], tab["upper"], strict=True)
         ]
         wide = tab.pivot_table(
             index=list(self.group_names), columns="measure", values="estimate",
