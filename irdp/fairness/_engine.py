@@ -92,7 +92,8 @@ def bootstrap_cells(
     n_cells, n_meas = len(cell_rows), len(measures)
     out = np.full((n_boot, n_cells + 1, n_meas), np.nan)
     n_bad = 0
-    streams = np.random.SeedSequence(seed).spawn(n_boot)
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    streams = root.spawn(n_boot)
     for b, ss in enumerate(streams):
         rng = np.random.default_rng(ss)
         draws = [rows[rng.integers(0, len(rows), len(rows))] for rows in cell_rows]
