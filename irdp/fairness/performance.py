@@ -1,0 +1,482 @@
+"""Performance of a risk index by group: one MetricFrame-like result for any outcome type."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from irdp._validation import check_risk
+from irdp.exceptions import IrdpWarning, SmallGroupWarning
+from irdp.fairness._engine import bootstrap_cells, evaluate, percentile_ci, value_of
+from irdp.fairness._groups import as_group_frame, cells, check_inputs_aligned
+from irdp.fairness.measures import DEFAULT_MEASURES, horizon_status
+from irdp.outcomes import Binary, as_outcome
+from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
+
+__all__ = ["GroupPerformance", "group_performance", "OVERALL"]
+
+OVERALL = "(overall)"
+
+
+@dataclass(frozen=True)
+class GroupPerformance:
+    """Result of :func:`group_performance` (in the manner of fairlearn's ``MetricFrame``).
+
+    Attributes
+    ----------
+    groups : DataFrame
+        One row per group (label columns, ``n``, ``events``, ``non_events``, ``status``),
+        after disclosure control: counts under the threshold are missing, and ``status``
+        says why a group's measures are not reported (never silently dropped).
+    table : DataFrame
+        Tidy table: label columns, ``measure``, ``value``, ``lower``, ``upper``; the overall
+        sample has the label ``"(overall)"`` in every label column.
+    differences : DataFrame
+        Each reportable group against the reference: ``difference`` (group - reference)
+        and ``ratio`` (group / reference; nan unless both values are positive), with
+        bootstrap percentile CIs.
+    extremes : DataFrame
+        Per measure, the largest minus the smallest group value and the smallest over the
+        largest, with CIs and the groups at each extreme (fairlearn's "between_groups").
+    reference : tuple of str or str
+        The reference group (or ``"(overall)"``).
+    group_names : tuple of str
+        Names of the grouping variables (one, or two for intersections).
+    measures : tuple of str
+    horizon : float or None
+    n_boot : int
+    level : float
+    min_group_size : int
+    threshold : int
+        Disclosure threshold (counts below it are suppressed).
+    outcome_kind : str
+    engine : str
+        ``"fairlearn"`` when fairlearn's MetricFrame computed the by-group values.
+    """
+
+    groups: pd.DataFrame
+    table: pd.DataFrame
+    differences: pd.DataFrame
+    extremes: pd.DataFrame
+    reference: Any
+    group_names: tuple[str, ...]
+    measures: tuple[str, ...]
+    horizon: float | None
+    n_boot: int
+    level: float
+    min_group_size: int
+    threshold: int
+    outcome_kind: str
+    engine: str
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def overall(self) -> pd.Series:
+        """Overall value of each measure."""
+        t = self.table
+        rows = t[t[self.group_names[0]] == OVERALL]
+        return pd.Series(rows["value"].to_numpy(), index=rows["measure"].to_numpy(), name=OVERALL)
+
+    @property
+    def by_group(self) -> pd.DataFrame:
+        """Wide table: one row per group, one column per measure (nan where suppressed)."""
+        t = self.table[self.table[self.group_names[0]] != OVERALL]
+        wide = t.pivot_table(
+            index=list(self.group_names), columns="measure", values="value", dropna=False,
+            sort=False,
+        )
+        return wide.reindex(columns=list(self.measures))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table of every group and measure with counts and status merged in."""
+        return self.table.merge(self.groups, on=list(self.group_names), how="left")
+
+    def summary(self) -> str:
+        """Plain-text summary (returned, never printed)."""
+        lines = [
+            f"Group performance by {' x '.join(self.group_names)} "
+            f"({self.outcome_kind}{'' if self.horizon is None else f', horizon={self.horizon:g}'})",
+            f"bootstrap: {self.n_boot} stratified resamples, {self.level:.0%} percentile CIs; "
+            f"groups under {self.min_group_size} subjects and counts under {self.threshold} "
+            "suppressed",
+            "",
+            self.groups.to_string(index=False),
+            "",
+        ]
+        tab = self.table.copy()
+        tab["estimate"] = [
+            _fmt(v, lo, hi)
+            for v, lo, hi in zip(tab["value"], tab["lower"], tab["upper"], strict=True)
+        ]
+        wide = tab.pivot_table(
+            index=list(self.group_names), columns="measure", values="estimate",
+            aggfunc="first", sort=False,
+        ).reindex(columns=list(self.measures))
+        lines.append(wide.to_string())
+        lines.append("")
+        lines.append(f"reference group: {self.reference}")
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+    def plot(self, measure: str, *, ax: Any = None) -> Any:
+        """Forest plot of ``measure`` by group with CIs; returns the matplotlib Figure."""
+        from irdp.fairness.plots import plot_forest
+
+        return plot_forest(self, measure, ax=ax)
+
+
+def _fmt(v: float, lo: float, hi: float) -> str:
+    if not np.isfinite(v):
+        return "suppressed"
+    if np.isfinite(lo) and np.isfinite(hi):
+        return f"{v:.3f} ({lo:.3f}, {hi:.3f})"
+    return f"{v:.3f}"
+
+
+def _counts(y: Any, horizon: float | None, rows: np.ndarray) -> tuple[int, int]:
+    """Observed events of interest by the horizon and known non-events in ``rows``."""
+    hs = horizon_status(y.take(rows), horizon)
+    events = int(np.sum(hs.status))
+    return events, int(np.sum(hs.known & (hs.status == 0)))
+
+
+def _check_measures(measures: Any) -> dict[str, Callable[..., Any]]:
+    if measures is None:
+        return dict(DEFAULT_MEASURES)
+    if callable(measures):
+        raise TypeError(
+            "measures must be a dict {name: metric}, not a single callable (a dict keeps the "
+            "result's shape stable); e.g. measures={'auc': weighted_auc}."
+        )
+    if not isinstance(measures, Mapping) or not measures:
+        raise TypeError(
+            f"measures must be a non-empty dict {{name: metric}}; got {type(measures).__name__}."
+        )
+    bad = [k for k, f in measures.items() if not callable(f)]
+    if bad:
+        raise TypeError(f"measures values must be callables f(y, risk, *, horizon); {bad} are not.")
+    return {str(k): f for k, f in measures.items()}
+
+
+def _status_table(
+    labels: list[tuple[str, ...]],
+    names: tuple[str, ...],
+    counts: np.ndarray,
+    min_group_size: int,
+    threshold: int,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Counts per group after disclosure control, the reason of any suppression, reportable."""
+    raw = pd.DataFrame(labels, columns=list(names))
+    raw["n"] = counts[:, 0].astype(np.int64)
+    raw["events"] = counts[:, 1].astype(np.int64)
+    raw["non_events"] = counts[:, 2].astype(np.int64)
+    safe = suppress_small_counts(
+        raw, threshold=threshold, count_columns=["n", "events", "non_events"], known_totals=True
+    )
+    small = counts[:, 0] < min_group_size
+    few = (counts[:, 1] < threshold) | (counts[:, 2] < threshold)
+    reportable = ~small & ~few
+    status = np.where(
+        small,
+        f"suppressed: fewer than {min_group_size} subjects",
+        np.where(few, f"suppressed: fewer than {threshold} events or non-events", "reported"),
+    ).astype(object)
+    secondary = reportable & safe[["n", "events", "non_events"]].isna().any(axis=1).to_numpy()
+    status[secondary] = "reported (counts masked: secondary suppression)"
+    safe["status"] = status
+    return safe, reportable
+
+
+def _reference_index(reference: Any, labels: list[tuple[str, ...]], n: np.ndarray,
+                     reportable: np.ndarray) -> int | None:
+    """Position of the reference cell (None = overall)."""
+    if isinstance(reference, str) and reference == OVERALL:
+        return None
+    if reference is None:
+        if not reportable.any():
+            return None
+        return int(np.flatnonzero(reportable)[np.argmax(n[reportable])])
+    key = tuple(str(r) for r in (reference if isinstance(reference, tuple) else (reference,)))
+    if key not in labels:
+        raise ValueError(
+            f"reference must be a group label, '(overall)' or None; {reference!r} is not among "
+            f"the groups {labels[:5]}{'...' if len(labels) > 5 else ''}."
+        )
+    pos = labels.index(key)
+    if not reportable[pos]:
+        raise ValueError(
+            f"reference group {reference!r} is suppressed (too small or too few events); "
+            "choose a larger reference group or '(overall)'."
+        )
+    return pos
+
+
+def _fairlearn_by_group(
+    y: Binary, risk: np.ndarray, frame: pd.DataFrame, rows_ok: np.ndarray,
+    measures: Mapping[str, Callable[..., Any]],
+) -> pd.DataFrame:
+    """By-group values for a binary outcome computed with fairlearn's MetricFrame."""
+    from fairlearn.metrics import MetricFrame
+
+    def wrap(f: Callable[..., Any]) -> Callable[[np.ndarray, np.ndarray], float]:
+        return lambda y_true, y_pred: value_of(f(Binary(y_true), np.asarray(y_pred), horizon=None))
+
+    mf = MetricFrame(
+        metrics={k: wrap(f) for k, f in measures.items()},
+        y_true=y.y[rows_ok].astype(int),
+        y_pred=risk[rows_ok],
+        sensitive_features=frame.iloc[rows_ok].reset_index(drop=True),
+    )
+    by = mf.by_group
+    if not isinstance(by.index, pd.MultiIndex):
+        by.index = pd.MultiIndex.from_arrays([by.index])
+    return by
+
+
+def _tidy(
+    labels: list[tuple[str, ...]], names: tuple[str, ...], mnames: list[str],
+    values: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+) -> pd.DataFrame:
+    rows = []
+    all_labels = [*labels, tuple(OVERALL for _ in names)]
+    for c, lab in enumerate(all_labels):
+        for j, m in enumerate(mnames):
+            rows.append((*lab, m, values[c, j], lo[c, j], hi[c, j]))
+    return pd.DataFrame(rows, columns=[*names, "measure", "value", "lower", "upper"])
+
+
+def _contrasts(
+    labels: list[tuple[str, ...]], names: tuple[str, ...], mnames: list[str],
+    point: np.ndarray, boot: np.ndarray, ref: int | None, reportable: np.ndarray, level: float,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Differences and ratios to the reference, and between extremes, with bootstrap CIs."""
+    n_cells = len(labels)
+    r = n_cells if ref is None else ref
+    ok = np.flatnonzero(reportable)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d_pt = point[:n_cells] - point[r]
+        r_pt = np.where((point[:n_cells] > 0) & (point[r] > 0), point[:n_cells] / point[r], np.nan)
+        d_bs = boot[:, :n_cells] - boot[:, r][:, None, :]
+        r_bs = np.where(
+            (boot[:, :n_cells] > 0) & (boot[:, r][:, None, :] > 0),
+            boot[:, :n_cells] / boot[:, r][:, None, :], np.nan,
+        )
+    d_lo, d_hi = percentile_ci(d_bs, level)
+    r_lo, r_hi = percentile_ci(r_bs, level)
+    r_lo = np.where(np.isfinite(r_pt), r_lo, np.nan)
+    r_hi = np.where(np.isfinite(r_pt), r_hi, np.nan)
+    rows = []
+    for c in ok:
+        if c == r:
+            continue
+        for j, m in enumerate(mnames):
+            rows.append((*labels[c], m, d_pt[c, j], d_lo[c, j], d_hi[c, j],
+                         r_pt[c, j], r_lo[c, j], r_hi[c, j]))
+    diffs = pd.DataFrame(rows, columns=[*names, "measure", "difference", "lower", "upper",
+                                        "ratio", "ratio_lower", "ratio_upper"])
+    ext = []
+    for j, m in enumerate(mnames):
+        vals = point[ok, j]
+        fin = np.isfinite(vals)
+        if fin.sum() < 2:
+            ext.append((m, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, None, None))
+            continue
+        sub = boot[:, ok, j]
+        has = np.isfinite(sub).sum(axis=1) >= 2
+        bmax = np.where(has, np.nanmax(np.where(np.isfinite(sub), sub, -np.inf), axis=1), np.nan)
+        bmin = np.where(has, np.nanmin(np.where(np.isfinite(sub), sub, np.inf), axis=1), np.nan)
+        vmax, vmin = np.max(vals[fin]), np.min(vals[fin])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = vmin / vmax if vmin > 0 else np.nan
+            bratio = np.where((bmin > 0) & (bmax > 0), bmin / bmax, np.nan)
+        dl, dh = percentile_ci((bmax - bmin)[:, None], level)
+        rl, rh = percentile_ci(bratio[:, None], level)
+        if not np.isfinite(ratio):
+            rl, rh = np.array([np.nan]), np.array([np.nan])
+        gmax = labels[ok[fin][np.argmax(vals[fin])]]
+        gmin = labels[ok[fin][np.argmin(vals[fin])]]
+        ext.append((m, vmax - vmin, dl[0], dh[0], ratio, rl[0], rh[0],
+                    " x ".join(gmin), " x ".join(gmax)))
+    extremes = pd.DataFrame(ext, columns=["measure", "difference", "lower", "upper", "ratio",
+                                          "ratio_lower", "ratio_upper", "group_min", "group_max"])
+    return diffs, extremes
+
+
+def _check_call(
+    y: Any, risk: Any, groups: Any, horizon: Any, measures: Any, n_boot: Any, level: Any,
+    engine: Any,
+) -> tuple[Any, np.ndarray, dict[str, Callable[..., Any]]]:
+    """Validate the arguments of :func:`group_performance`."""
+    check_inputs_aligned(y, risk, groups)
+    y = as_outcome(y)
+    p = check_risk(risk)
+    if len(p) != len(y):
+        raise ValueError(f"risk must have one value per subject; got {len(p)} for {len(y)}.")
+    if y.kind != "binary" and horizon is None:
+        raise ValueError(f"horizon is required for {y.kind} outcomes; got None.")
+    meas = _check_measures(measures)
+    if not isinstance(n_boot, int | np.integer) or n_boot < 0:
+        raise ValueError(f"n_boot must be an integer >= 0; got {n_boot!r}.")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1); got {level!r}.")
+    if engine not in ("auto", "irdp", "fairlearn"):
+        raise ValueError(f"engine must be 'auto', 'irdp' or 'fairlearn'; got {engine!r}.")
+    if engine == "fairlearn" and y.kind != "binary":
+        raise ValueError(
+            f"engine='fairlearn' supports binary outcomes only; y is {y.kind}. Use 'irdp'."
+        )
+    return y, p, meas
+
+
+def group_performance(
+    y: Any,
+    risk: Any,
+    groups: Any,
+    *,
+    horizon: float | None = None,
+    measures: Mapping[str, Callable[..., Any]] | None = None,
+    n_boot: int = 200,
+    seed: Any = None,
+    reference: Any = None,
+    min_group_size: int = 50,
+    level: float = 0.95,
+    threshold: int = DEFAULT_THRESHOLD,
+    engine: Literal["auto", "irdp", "fairlearn"] = "auto",
+) -> GroupPerformance:
+    """Performance of a risk index overall and by group, with differences, ratios and CIs.
+
+    Parameters
+    ----------
+    y : Binary, Survival or CompetingRisks
+        Outcome (a 0/1 vector is read as Binary).
+    risk : array-like of shape (n_samples,)
+        Predicted risk by the horizon, in [0, 1].
+    groups : Series, array-like or DataFrame with one or two columns
+        Grouping variable(s): sex, age band, NAF section, size band, SPSTI... With two
+        columns the groups are their intersections. Missing labels form a group
+        ``"(missing)"``.
+    horizon : float, optional
+        Required for timed outcomes.
+    measures : dict {name: callable}, optional
+        Metrics with the signature ``f(y, risk, *, horizon=None)`` returning a float or an
+        ``Estimate`` (``irdp.metrics`` functions, or those of :mod:`irdp.fairness.measures`).
+        Default: :data:`irdp.fairness.measures.DEFAULT_MEASURES` (AUC, observed and mean
+        risk, O/E, calibration-in-the-large, slope, Brier), censoring-aware at the horizon.
+    n_boot : int, default=200
+        Bootstrap resamples for the CIs (0 for point estimates only).
+    seed : int, SeedSequence or None
+        Seed of the bootstrap; the same seed gives the same result.
+    reference : label, tuple of labels, "(overall)" or None
+        Reference for differences and ratios; None = the largest reported group.
+    min_group_size : int, default=50
+        Groups with fewer subjects are reported as suppressed (with a
+        :class:`~irdp.exceptions.SmallGroupWarning`), never dropped.
+    level : float, default=0.95
+        Confidence level.
+    threshold : int, default=11
+        Disclosure threshold: every count table goes through
+        :func:`irdp.privacy.suppress_small_counts`, and groups with fewer events or
+        non-events than this are suppressed (their measures would reveal the counts).
+    engine : {"auto", "irdp", "fairlearn"}, default="auto"
+        Who computes the by-group point values: fairlearn's ``MetricFrame`` (binary
+        outcomes only; "auto" uses it for them) or irdp's own loop. Both give equal values
+        (tested); bootstrap CIs always come from irdp's stratified bootstrap.
+
+    Returns
+    -------
+    GroupPerformance
+
+    Notes
+    -----
+    The bootstrap resamples subjects *within* each group (stratified), so group sizes are
+    fixed as in the data; the overall sample of a replicate is the union of the group
+    resamples. Differences to the reference and between extremes are recomputed in each
+    replicate (percentile intervals). Censoring-aware estimation for timed outcomes is
+    described in :mod:`irdp.fairness.measures`: IPCW status at the horizon with the
+    censoring distribution estimated within each group.
+
+    References
+    ----------
+    Weerts H, Dudik M, Edgar R, et al. Fairlearn: Assessing and improving fairness of AI
+    systems. JMLR 2023;24(257):1-8 (``MetricFrame``). Efron B, Tibshirani RJ. An
+    Introduction to the Bootstrap. Chapman & Hall 1993 (percentile intervals).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irdp.outcomes import Binary
+    >>> from irdp.fairness import group_performance
+    >>> rng = np.random.default_rng(0)
+    >>> risk = rng.uniform(0.05, 0.6, 600)
+    >>> y = Binary(rng.binomial(1, risk))
+    >>> sex = np.where(rng.random(600) < 0.5, "F", "M")
+    >>> res = group_performance(y, risk, sex, n_boot=20, seed=1)
+    >>> res.groups[["group", "n", "status"]].to_string(index=False).split()[:4]
+    ['group', 'n', 'status', 'F']
+    >>> round(float(res.overall["oe_ratio"]), 2)
+    0.99
+    """
+    y, p, meas = _check_call(y, risk, groups, horizon, measures, n_boot, level, engine)
+    frame = as_group_frame(groups, len(y))
+    names = tuple(frame.columns)
+    labels, cell_rows = cells(frame)
+    counts = np.array([(len(r), *_counts(y, horizon, r)) for r in cell_rows])
+    gtable, reportable = _status_table(labels, names, counts, min_group_size, threshold)
+    small = counts[:, 0] < min_group_size
+    if small.any():
+        small_labels = [" x ".join(labels[i]) for i in np.flatnonzero(small)]
+        warnings.warn(
+            f"{int(small.sum())} of {len(labels)} groups have fewer than {min_group_size} "
+            f"subjects and are reported as suppressed: {small_labels[:5]}.",
+            SmallGroupWarning,
+            stacklevel=2,
+        )
+    mnames = list(meas)
+    point = np.full((len(labels) + 1, len(mnames)), np.nan)
+    use_fairlearn = engine == "fairlearn" or (engine == "auto" and y.kind == "binary")
+    if use_fairlearn and reportable.any():
+        rows_ok = np.concatenate([cell_rows[c] for c in np.flatnonzero(reportable)])
+        by = _fairlearn_by_group(y, p, frame, np.sort(rows_ok), meas)
+        for c in np.flatnonzero(reportable):
+            point[c] = by.loc[labels[c], mnames].to_numpy(dtype=float)
+    else:
+        for c in np.flatnonzero(reportable):
+            point[c] = evaluate(y, p, cell_rows[c], meas, horizon)
+    point[-1] = evaluate(y, p, np.arange(len(y)), meas, horizon)
+    notes: list[str] = []
+    if n_boot > 0:
+        boot, n_bad = bootstrap_cells(
+            y, p, cell_rows, reportable, meas, horizon, n_boot=int(n_boot), seed=seed
+        )
+        if n_bad:
+            msg = (f"{n_bad} bootstrap values were undefined (no case or control, failed fit) "
+                   "and were left out of the percentile intervals.")
+            notes.append(msg)
+            warnings.warn(msg, IrdpWarning, stacklevel=2)
+    else:
+        boot = np.full((1, len(labels) + 1, len(mnames)), np.nan)
+    lo, hi = percentile_ci(boot, level)
+    ref = _reference_index(reference, labels, counts[:, 0], reportable)
+    diffs, extremes = _contrasts(labels, names, mnames, point, boot, ref, reportable, level)
+    return GroupPerformance(
+        groups=gtable,
+        table=_tidy(labels, names, mnames, point, lo, hi),
+        differences=diffs,
+        extremes=extremes,
+        reference=OVERALL if ref is None else (labels[ref] if len(names) > 1 else labels[ref][0]),
+        group_names=names,
+        measures=tuple(mnames),
+        horizon=None if horizon is None else float(horizon),
+        n_boot=int(n_boot),
+        level=float(level),
+        min_group_size=int(min_group_size),
+        threshold=int(threshold),
+        outcome_kind=y.kind,
+        engine="fairlearn" if use_fairlearn else "irdp",
+        notes=tuple(notes),
+    )

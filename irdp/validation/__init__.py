@@ -1,0 +1,30 @@
+"""Validation designs: optimism bootstrap, cross-validation, internal-external validation,
+meta-analysis across centres, model updating, comparison of indices and sample size."""
+
+from irdp.validation.meta import (
+    MetaAnalysisResult,
+    centre_summary,
+    forest_plot,
+    meta_analysis,
+    pool_centre_summaries,
+    scale_for_measure,
+)
+from irdp.validation.samplesize import (
+    SampleSizeResult,
+    cstatistic_to_rsquared,
+    development_sample_size,
+    validation_sample_size,
+)
+
+__all__ = [
+    "MetaAnalysisResult",
+    "SampleSizeResult",
+    "centre_summary",
+    "cstatistic_to_rsquared",
+    "development_sample_size",
+    "forest_plot",
+    "meta_analysis",
+    "pool_centre_summaries",
+    "scale_for_measure",
+    "validation_sample_size",
+]
