@@ -261,7 +261,7 @@ def _split_features(feats: Any) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         return feats[0], feats[1]
     X = getattr(feats, "X", None)
     if X is None:
-        X = getattr(feats, "frame")
+        X = feats.frame
     return X, getattr(feats, "dictionary", None)
 
 

@@ -45,7 +45,8 @@ def test_notebook_structure(name):
     source = path.read_text(encoding="utf-8")
     assert not re.search(r"from irdp\.\w*\._|import irdp\.\w*\._|irdp\._", source), \
         "notebooks import only the public irdp API"
-    assert "filterwarnings" not in source and "simplefilter" not in source
+    assert "filterwarnings" not in source
+    assert "simplefilter" not in source
     assert any(c.cell_type == "markdown" for c in nb.cells)
 
 
