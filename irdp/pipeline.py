@@ -108,6 +108,9 @@ class _State:
     dev: np.ndarray | None = None          # boolean mask of development rows
     fitted: dict[str, Any] = field(default_factory=dict)
     risks: dict[str, np.ndarray] = field(default_factory=dict)
+    levels: dict[str, np.ndarray] = field(default_factory=dict)
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+    designs: dict[str, pd.DataFrame] = field(default_factory=dict)
     identifiers: set[str] = field(default_factory=set)
 
     @property
@@ -555,5 +558,662 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+# ---------------------------------------------------------------------- models and risks
+
+_MODEL_CLASSES = {
+    "logistic": "LogisticIndex",
+    "cox": "CoxIndex",
+    "fine_gray": "FineGrayIndex",
+    "cause_specific_cox": "CauseSpecificCoxIndex",
+}
+
+
+@dataclass(frozen=True)
+class _Preprocessing:
+    """Missing-indicator design fitted on the development rows (exported with the model)."""
+
+    numeric_fill: dict[str, float]
+    indicators: list[str]
+    categorical: dict[str, str]
+    dropped: list[str]
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        out = {}
+        for c in X.columns:
+            if c in self.dropped:
+                continue
+            s = X[c]
+            if c in self.categorical:
+                out[c] = s.astype("string").fillna("(missing)").astype(object)
+            else:
+                v = pd.to_numeric(s.astype("Float64"), errors="coerce").astype(float)
+                if c in self.indicators:
+                    out[f"{c}__missing"] = v.isna().astype(float)
+                out[c] = v.fillna(self.numeric_fill.get(c, 0.0))
+        return pd.DataFrame(out, index=X.index)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"strategy": "missing-indicator (development median / '(missing)' level)",
+                "numeric_fill": self.numeric_fill, "indicators": self.indicators,
+                "categorical_reference": self.categorical, "dropped_constant": self.dropped}
+
+
+def _fit_preprocessing(X: pd.DataFrame) -> _Preprocessing:
+    fill, ind, cat, dropped = {}, [], {}, []
+    for c in X.columns:
+        s = X[c]
+        if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s) or \
+                s.dtype == object:
+            lab = s.astype("string").fillna("(missing)")
+            counts = lab.value_counts()
+            if len(counts) < 2:
+                dropped.append(c)
+                continue
+            cat[c] = str(sorted(counts.index[counts == counts.max()])[0])
+            continue
+        v = pd.to_numeric(s.astype("Float64"), errors="coerce").astype(float)
+        obs = v.dropna()
+        if obs.nunique() < 2:
+            dropped.append(c)
+            continue
+        fill[c] = float(obs.median())
+        if v.isna().any():
+            ind.append(c)
+    return _Preprocessing(fill, ind, cat, dropped)
+
+
+def _index_features(st: _State, idx: Any) -> list[str]:
+    names = list(idx.features) if idx.features else list(st.X.columns)
+    missing = [n for n in names if n not in st.X.columns]
+    if missing:
+        raise IrdpError(f"index {idx.name!r}: features {missing[:5]} are not among the built "
+                        f"features; check indices[].features against the data dictionary.")
+    return names
+
+
+def _outcome(st: _State, kind: str, rows: np.ndarray) -> Any:
+    Binary, Survival, CompetingRisks = _need("irdp.outcomes", "Binary", "Survival",
+                                             "CompetingRisks")
+    t = st.frame
+    if kind == "binary":
+        return Binary(t.loc[rows, "event_at_horizon"].astype(bool).to_numpy(),
+                      horizon=st.horizon)
+    time = t.loc[rows, "time"].to_numpy(float)
+    cause = t.loc[rows, "cause"].to_numpy(int)
+    if kind == "survival":
+        return Survival(time, cause == 1)
+    return CompetingRisks(time, cause, event_of_interest=1)
+
+
+_KIND_OUTCOME = {"logistic": "binary", "cox": "survival", "fine_gray": "competing",
+                 "cause_specific_cox": "competing"}
+
+
+def _step_models(st: _State) -> None:
+    models = importlib.import_module("irdp.models")
+    r = st.report
+    known = st.frame["known_at_horizon"].astype(bool).to_numpy()
+    for idx in st.cfg.indices:
+        label = idx.label or idx.name
+        if idx.kind in _MODEL_CLASSES:
+            cls = getattr(models, _MODEL_CLASSES[idx.kind], None)
+            if cls is None:
+                r.unavailable("model", f"Index {label} ({idx.kind})",
+                              f"irdp.models.{_MODEL_CLASSES[idx.kind]} is missing")
+                continue
+            names = _index_features(st, idx)
+            prep = _fit_preprocessing(st.X.loc[st.dev, names])
+            Xm = prep.transform(st.X[names])
+            opts = dict(idx.options)
+            opts.setdefault("categorical", {c: v for c, v in prep.categorical.items()})
+            est = cls(**opts)
+            kind = _KIND_OUTCOME[idx.kind]
+            rows = st.dev & known if kind == "binary" else st.dev
+            with st.timer(f"fit {idx.name}"):
+                est.fit(Xm.loc[rows].reset_index(drop=True),
+                        _outcome(st, kind, rows))
+            st.fitted[idx.name] = est
+            st.preprocessing[idx.name] = prep
+            st.designs[idx.name] = Xm
+            st.risks[idx.name] = np.asarray(est.predict_risk(Xm, horizon=st.horizon), float)
+            _describe_model(st, idx, est, prep, names)
+        elif idx.kind == "column":
+            st.risks[idx.name] = _external_risk(st, idx)
+            r.add_text("model", f"{label}: risks supplied from outside irdp (column "
+                       f"'{idx.column}' of {idx.file.name}); validated like any other index.")
+        elif idx.kind == "questionnaire":
+            _questionnaire(st, idx)
+        elif idx.kind == "points":
+            _points(st, idx)
+    if not st.risks:
+        raise _Unavailable("no candidate index could be computed")
+    _risk_levels(st)
+
+
+def _describe_model(st: _State, idx: Any, est: Any, prep: _Preprocessing,
+                    names: list[str]) -> None:
+    r = st.report
+    label = idx.label or idx.name
+    summ = est.summary().reset_index().rename(columns={"index": "term"})
+    summ = summ.rename(columns={summ.columns[0]: "term"})
+    r.add_table("model", f"coefficients_{idx.name}", _plain_columns(summ),
+                caption=f"{label}: full model (coefficients with 95% CI)", disclosure=False)
+    dev = getattr(est, "development_", {}) or {}
+    extra = ""
+    if idx.kind == "logistic":
+        extra = (f" Risk = 1 / (1 + exp(-(intercept + sum of coefficient x value))), "
+                 f"intercept {getattr(est, 'intercept_', float('nan')):.6g}.")
+    elif hasattr(est, "baseline_cumulative_hazard_at"):
+        try:
+            h0 = float(est.baseline_cumulative_hazard_at(st.horizon))
+            extra = (f" Risk by the horizon = 1 - exp(-H0(t) exp(linear predictor)) with "
+                     f"baseline cumulative hazard H0({st.horizon} days) = {h0:.6g} "
+                     "(baseline survival "
+                     f"{np.exp(-h0):.6g}).")
+        except (ValueError, KeyError):
+            extra = ""
+    r.add_text("model", f"{label} ({idx.kind}), fitted on the development data "
+               f"({dev.get('n', int(st.dev.sum()))} rows). Predictors: {', '.join(names)}. "
+               "Missing values: missing-indicator design (development median for numbers, "
+               "a '(missing)' level for categories)." + extra +
+               f" The exported model is models/{idx.name}.json (irdp.models.load).")
+    r.add_text("analysis", f"{label}: {type(est).__name__} ({idx.kind}) with options "
+               f"{json.dumps(idx.options, default=str)}; predictors handled as in the model "
+               "section (12b-12c).")
+
+
+def _external_risk(st: _State, idx: Any) -> np.ndarray:
+    path = idx.file
+    ext = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    need = {"worker_id", "index_date", idx.column}
+    if not need <= set(ext.columns):
+        raise IrdpError(f"index {idx.name!r}: {path} must have columns {sorted(need)}; "
+                        f"found {list(ext.columns)[:10]}.")
+    ext = ext.assign(worker_id=ext["worker_id"].astype(str),
+                     index_date=pd.to_datetime(ext["index_date"]).dt.normalize())
+    keys = st.frame[["worker_id", "index_date"]].assign(
+        worker_id=lambda d: d["worker_id"].astype(str),
+        index_date=lambda d: pd.to_datetime(d["index_date"]).dt.normalize())
+    merged = keys.merge(ext[["worker_id", "index_date", idx.column]], how="left",
+                        on=["worker_id", "index_date"], validate="many_to_one")
+    risk = pd.to_numeric(merged[idx.column], errors="coerce").to_numpy(float)
+    bad = np.isfinite(risk) & ((risk < 0) | (risk > 1))
+    if bad.any():
+        raise IrdpError(f"index {idx.name!r}: {int(bad.sum())} risks outside [0, 1] in "
+                        f"{path}; supply absolute risks by the horizon.")
+    return risk
+
+
+def _questionnaire(st: _State, idx: Any) -> None:
+    raise _Unavailable(f"questionnaire scoring of {idx.instrument} is not in irdp.models yet")
+
+
+def _points(st: _State, idx: Any) -> None:
+    raise _Unavailable("irdp.models.PointsScore is missing")
+
+
+def _risk_levels(st: _State) -> None:
+    cut = st.cfg.risk_levels
+    r = st.report
+    r.add_text("output", f"Each index outputs the absolute risk of inaptitude by the horizon "
+               f"({st.horizon} days). Risk levels (the IRDP's output): faible below "
+               f"{cut.cutoffs[0]:.3g}, intermédiaire up to {cut.cutoffs[1]:.3g}, forte above "
+               f"(method: {cut.method}). Decision curves show the net benefit of acting at "
+               "each risk threshold.")
+    rows = []
+    y = _outcome(st, "competing", np.ones(len(st.frame), bool))
+    obs_fn = _need("irdp.fairness.measures", "observed_risk")
+    for name, risk in st.risks.items():
+        levels = _levels(st, risk)
+        st.levels[name] = levels
+        for k, lab in enumerate(LEVEL_LABELS):
+            m = levels == k
+            row = {"index": name, "level": lab, "n": int(m.sum()),
+                   "mean_predicted": float(np.mean(risk[m])) if m.any() else float("nan")}
+            row["observed"] = float(obs_fn(y.take(np.flatnonzero(m)), horizon=st.horizon)) \
+                if m.sum() > 0 else float("nan")
+            rows.append(row)
+    t = pd.DataFrame(rows)
+    r.add_table("output", "risk_levels", t, caption="Size, mean predicted and observed "
+                "risk (Aalen-Johansen, competing exits) of each risk level",
+                count_columns=["n"], rates={"mean_predicted": ("n", "n"),
+                                            "observed": ("n", "n")},
+                block_column="index")
+
+
+def _levels(st: _State, risk: np.ndarray) -> np.ndarray:
+    cut = st.cfg.risk_levels
+    try:
+        RiskLevels = _need("irdp.models", "RiskLevels")
+    except _Unavailable:
+        RiskLevels = None
+    if RiskLevels is not None and cut.method == "thresholds":
+        try:
+            rl = RiskLevels(thresholds=tuple(cut.cutoffs))
+            out = np.asarray(rl.transform(risk))
+            if out.dtype.kind in "iu":
+                return out.astype(int)
+        except TypeError:
+            pass
+    if cut.method != "thresholds":
+        raise _Unavailable(f"risk levels by {cut.method} need irdp.models.RiskLevels")
+    lv = np.digitize(np.nan_to_num(risk, nan=-1.0), cut.cutoffs, right=False)
+    return np.where(np.isnan(risk), -1, lv)
+
+
+# ----------------------------------------------------------------- performance and validation
+
+
+def _frame_of(result: Any) -> pd.DataFrame:
+    """The tidy table of a result object (DataFrame, ``to_frame()`` or ``table``)."""
+    if isinstance(result, pd.DataFrame):
+        return result
+    if hasattr(result, "to_frame"):
+        return result.to_frame()
+    if hasattr(result, "table"):
+        return result.table
+    raise TypeError(f"cannot tabulate a {type(result).__name__}")
+
+
+def _numeric_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts stay integers; everything else float or text (for disclosure declarations)."""
+    out = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_bool_dtype(out[c]):
+            out[c] = out[c].astype(str)
+    return out
+
+
+def _counts_in(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])
+            and not pd.api.types.is_bool_dtype(frame[c])]
+
+
+def _sets(st: _State) -> list[tuple[str, np.ndarray]]:
+    out = [("development (apparent)", st.dev)]
+    if (~st.dev).any():
+        out.append(("validation", ~st.dev))
+    return out
+
+
+def _step_performance(st: _State) -> None:
+    performance = _need("irdp.metrics", "performance")
+    r = st.report
+    pieces = []
+    for name, risk in st.risks.items():
+        for label, mask in _sets(st):
+            ok = mask & np.isfinite(risk)
+            y = _outcome(st, "competing", ok)
+            perf = _numeric_table(_frame_of(performance(y, risk[ok], horizon=st.horizon)))
+            perf.insert(0, "data", label)
+            perf.insert(0, "index", name)
+            pieces.append(perf)
+    table = pd.concat(pieces, ignore_index=True)
+    r.add_table("performance", "performance", table, caption="Performance (ABCD: "
+                "calibration, discrimination, overall accuracy, clinical usefulness) with 95% "
+                "CIs, by index and data set; outcome with competing exits at the horizon",
+                count_columns=_counts_in(table))
+    r.add_text("analysis", "Performance measures (12e): discrimination (time-dependent AUC and "
+               "concordance), calibration (O/E, calibration slope and curve), overall "
+               "accuracy (Brier score, IPA) and clinical usefulness (net benefit), all "
+               "accounting for censoring and competing exits at the horizon, with 95% CIs.")
+
+
+def _step_bootstrap(st: _State) -> None:
+    bootstrap_validate = _need("irdp.validation", "bootstrap_validate")
+    n_boot = st.cfg.validation.bootstrap.n_boot
+    r = st.report
+    if n_boot == 0:
+        r.add_note("performance", "Optimism bootstrap switched off (validation.bootstrap."
+                   "n_boot = 0).")
+        return
+    pieces = []
+    for idx in st.cfg.indices:
+        if idx.name not in st.fitted:
+            continue
+        est = st.fitted[idx.name]
+        kind = _KIND_OUTCOME[idx.kind]
+        known = st.frame["known_at_horizon"].astype(bool).to_numpy()
+        rows = st.dev & known if kind == "binary" else st.dev
+        X = st.designs[idx.name].loc[rows].reset_index(drop=True)
+        from sklearn.base import clone
+
+        res = bootstrap_validate(clone(est), X, _outcome(st, kind, rows),
+                                 horizon=None if kind == "binary" else st.horizon,
+                                 n_boot=n_boot, seed=st.seed(101), n_jobs=st.n_jobs)
+        t = _numeric_table(_frame_of(res))
+        t.insert(0, "index", idx.name)
+        pieces.append(t)
+    if not pieces:
+        return
+    table = pd.concat(pieces, ignore_index=True)
+    r.add_table("performance", "bootstrap_optimism", table, caption=f"Internal validation: "
+                f"apparent, optimism and optimism-corrected performance (Harrell's bootstrap, "
+                f"{n_boot} resamples, whole modelling refitted in each)",
+                count_columns=_counts_in(table))
+    r.add_text("analysis", f"Internal validation (12c): Harrell's optimism bootstrap with "
+               f"{n_boot} resamples (seed {st.seed(101)}), refitting every step in each "
+               "resample.")
+
+
+def _first_plot(module: str, names: tuple[str, ...]) -> Any:
+    for n in names:
+        try:
+            return _need(module, n)
+        except _Unavailable:
+            continue
+    raise _Unavailable(f"none of {module}.{'/'.join(names)} is available")
+
+
+def _step_calibration(st: _State) -> None:
+    plot = _first_plot("irdp.metrics", ("plot_calibration", "calibration_plot"))
+    for name, risk in st.risks.items():
+        for label, mask in _sets(st):
+            ok = mask & np.isfinite(risk)
+            fig = plot(_outcome(st, "competing", ok), risk[ok], horizon=st.horizon)
+            fig = fig if hasattr(fig, "savefig") else fig.figure_
+            slug = "dev" if label.startswith("development") else "val"
+            st.report.add_figure("calibration", f"calibration_{name}_{slug}", fig,
+                                 caption=f"Calibration of {name}, {label}: observed "
+                                 "(Aalen-Johansen) versus predicted risk at the horizon")
+
+
+def _step_decision(st: _State) -> None:
+    net_benefit = _need("irdp.metrics", "net_benefit")
+    plot = _first_plot("irdp.metrics", ("plot_decision_curves", "plot_decision_curve",
+                                        "decision_curve_plot"))
+    thresholds = np.round(np.linspace(0.005, 0.2, 40), 4)
+    mask = ~st.dev if (~st.dev).any() else st.dev
+    ok = mask.copy()
+    for risk in st.risks.values():
+        ok &= np.isfinite(risk)
+    y = _outcome(st, "competing", ok)
+    risks = {n: r[ok] for n, r in st.risks.items()}
+    pieces = []
+    for n, rk in risks.items():
+        t = _numeric_table(_frame_of(net_benefit(y, rk, thresholds, horizon=st.horizon)))
+        t.insert(0, "index", n)
+        pieces.append(t)
+    table = pd.concat(pieces, ignore_index=True)
+    st.report.add_table("decision-curves", "net_benefit", table, caption="Net benefit by "
+                        "risk threshold (decision curve analysis), with treat-all and "
+                        "treat-none", count_columns=_counts_in(table))
+    fig = plot(y, risks, thresholds=thresholds, horizon=st.horizon)
+    st.report.add_figure("decision-curves", "decision_curves", fig, caption="Decision "
+                         "curves of the candidate indices (validation data)")
+
+
+def _step_iecv(st: _State) -> None:
+    iecv = _need("irdp.validation", "iecv")
+    meta_analysis, forest_plot = _need("irdp.validation", "meta_analysis", "forest_plot")
+    r = st.report
+    for idx in st.cfg.indices:
+        if idx.name not in st.fitted:
+            continue
+        from sklearn.base import clone
+
+        kind = _KIND_OUTCOME[idx.kind]
+        known = st.frame["known_at_horizon"].astype(bool).to_numpy()
+        rows = known if kind == "binary" else np.ones(len(st.frame), bool)
+        X = st.designs[idx.name].loc[rows].reset_index(drop=True)
+        y = _outcome(st, kind, rows)
+        for by in st.cfg.validation.iecv.by:
+            if by == "spsti":
+                groups = st.frame.loc[rows, "spsti_id"].astype(str).to_numpy()
+            else:
+                dates = pd.to_datetime(st.frame.loc[rows, "index_date"])
+                groups = pd.qcut(dates.rank(method="first"),
+                                 st.cfg.validation.iecv.n_periods,
+                                 labels=[f"P{k + 1}" for k in
+                                         range(st.cfg.validation.iecv.n_periods)]
+                                 ).astype(str).to_numpy()
+            res = iecv(clone(st.fitted[idx.name]), X, y, groups,
+                       horizon=None if kind == "binary" else st.horizon)
+            t = _numeric_table(_frame_of(res))
+            r.add_table("iecv", f"iecv_{idx.name}_{by}", t, caption=f"IECV of {idx.name} "
+                        f"by {by}: develop on all but one, validate on the one left out",
+                        count_columns=_counts_in(t))
+            for measure, fig in _iecv_forests(res, meta_analysis, forest_plot):
+                r.add_figure("iecv", f"forest_{idx.name}_{by}_{measure}", fig,
+                             caption=f"Forest plot of {measure} of {idx.name} by {by}: "
+                             "random-effects summary (REML, HKSJ CI) and 95% prediction "
+                             "interval")
+    r.add_text("analysis", "Heterogeneity across clusters (12d): internal-external "
+               "cross-validation by SPSTI and by period; per-centre estimates pooled by "
+               "random-effects meta-analysis (REML, Hartung-Knapp-Sidik-Jonkman CI, 95% "
+               "prediction interval, I²), as Debray et al. 2017.")
+
+
+def _iecv_forests(res: Any, meta_analysis: Any, forest_plot: Any) -> list[tuple[str, Any]]:
+    out = []
+    metas = getattr(res, "meta", None) or getattr(res, "meta_analyses", None)
+    if isinstance(metas, dict):
+        for measure, m in metas.items():
+            out.append((str(measure), forest_plot(m, title=str(measure))))
+    return out
+
+
+def _step_updating(st: _State) -> None:
+    update = _first_plot("irdp.validation", ("update_model", "updating", "recalibrate"))
+    if (~st.dev).all() or st.dev.all():
+        st.report.add_note("updating", "No separate validation data: updating not assessed.")
+        return
+    r = st.report
+    for idx in st.cfg.indices:
+        if idx.name not in st.fitted:
+            continue
+        kind = _KIND_OUTCOME[idx.kind]
+        known = st.frame["known_at_horizon"].astype(bool).to_numpy()
+        rows = ~st.dev & known if kind == "binary" else ~st.dev
+        res = update(st.fitted[idx.name], st.designs[idx.name].loc[rows].reset_index(drop=True),
+                     _outcome(st, kind, rows),
+                     horizon=None if kind == "binary" else st.horizon)
+        t = _numeric_table(_frame_of(res))
+        r.add_table("updating", f"updating_{idx.name}", t, caption=f"Updating of "
+                    f"{idx.name} on the validation data (closed testing among intercept "
+                    "update, recalibration, refit)", count_columns=_counts_in(t))
+
+
+def _step_fairness(st: _State) -> None:
+    fairness_summary = _need("irdp.fairness", "fairness_summary")
+    cfg = st.cfg.fairness
+    r = st.report
+    present = [g for g in cfg.groups if g in st.frame.columns]
+    absent = [g for g in cfg.groups if g not in st.frame.columns]
+    if absent:
+        r.add_note("fairness", f"Fairness groups not found among cohort columns and "
+                   f"features, skipped: {', '.join(absent)}.")
+    if not present:
+        raise _Unavailable("none of the fairness groups is a cohort column or feature")
+    name = next(iter(st.risks))
+    risk = st.risks[name]
+    mask = (~st.dev if (~st.dev).any() else st.dev) & np.isfinite(risk)
+    groups = st.frame.loc[mask, present].astype("string").reset_index(drop=True)
+    res = fairness_summary(_outcome(st, "competing", mask), risk[mask], groups,
+                           horizon=st.horizon, thresholds=tuple(st.cfg.risk_levels.cutoffs),
+                           n_boot=cfg.n_boot, seed=st.seed(202),
+                           threshold=st.cfg.report.min_count)
+    g = _numeric_table(res.groups)
+    r.add_table("fairness", "fairness_groups", g, caption=f"Groups checked for {name}: size, "
+                "events and calibration flags", count_columns=_counts_in(g),
+                block_column="grouping", known_totals=True)
+    t = _numeric_table(res.table)
+    r.add_table("fairness", "fairness_measures", t, caption=f"Performance of {name} by group "
+                "with bootstrap 95% CIs (censoring-aware at the horizon)", disclosure=False)
+    r.add_figure("fairness", "fairness_forest_oe", res.plot("oe_ratio"),
+                 caption=f"O/E ratio of {name} by group (calibration within groups)")
+    r.add_text("fairness-methods", f"Fairness (14): performance and calibration of {name} "
+               f"within groups of {', '.join(present)} ({cfg.n_boot} bootstrap resamples, "
+               f"seed {st.seed(202)}); groups under the minimum size are reported as "
+               "suppressed. Known inequalities must be discussed by the authors (3c).")
+
+
+def _step_comparison(st: _State) -> None:
+    compare = _need("irdp.validation", "compare")
+    if len(st.risks) < 2:
+        st.report.add_note("comparison", "Only one index: nothing to compare.")
+        return
+    mask = ~st.dev if (~st.dev).any() else st.dev
+    res = compare(_outcome(st, "competing", mask), {n: r[mask] for n, r in st.risks.items()},
+                  horizon=st.horizon)
+    t = _numeric_table(_frame_of(res))
+    st.report.add_table("comparison", "comparison", t, caption="Pairwise comparison of the "
+                        "indices (differences with paired 95% CIs)",
+                        count_columns=_counts_in(t))
+
+
+def _step_completeness(st: _State) -> None:
+    completeness_sensitivity = _need("irdp.missing", "completeness_sensitivity")
+    cfg = st.cfg.completeness
+    if not cfg.fields:
+        st.report.add_note("completeness", "No field listed in completeness.fields: the "
+                           "stress test was not requested.")
+        return
+    idx = next((i for i in st.cfg.indices if i.name in st.fitted), None)
+    if idx is None:
+        raise _Unavailable("needs a fitted index")
+    from sklearn.base import clone
+
+    kind = _KIND_OUTCOME[idx.kind]
+    res = completeness_sensitivity(
+        clone(st.fitted[idx.name]), st.designs[idx.name], _outcome(st, kind, np.ones(
+            len(st.frame), bool)), fields=list(cfg.fields), rates=list(cfg.rates),
+        mechanism=cfg.mechanism, seed=st.seed(303))
+    t = _numeric_table(_frame_of(res))
+    st.report.add_table("completeness", "completeness_sensitivity", t, caption="Performance "
+                        "as DMST fields are degraded", count_columns=_counts_in(t))
+    if hasattr(res, "plot"):
+        st.report.add_figure("completeness", "completeness", res.plot(), caption="Decay of "
+                             "discrimination and calibration with completeness")
+
+
+def _step_sample_size(st: _State) -> None:
+    development_sample_size, validation_sample_size = _need(
+        "irdp.validation", "development_sample_size", "validation_sample_size")
+    r = st.report
+    ss = st.cfg.sample_size
+    t = st.frame
+    known = t["known_at_horizon"].astype(bool).to_numpy()
+    prev = float(t.loc[st.dev & known, "event_at_horizon"].astype(float).mean())
+    params = max((st.designs[n].shape[1] for n in st.designs), default=0)
+    rows = []
+    if params and 0 < prev < 1:
+        dev = development_sample_size("binary", parameters=int(params),
+                                      cstatistic=ss.anticipated_c, prevalence=prev,
+                                      shrinkage=ss.shrinkage)
+        rows.append({"purpose": "development", "minimum_n": int(dev.sample_size),
+                     "expected_events": float(dev.events), "epp": float(dev.epp),
+                     "available_n": int((st.dev & known).sum())})
+        r.add_text("sample-size", f"Development (Riley et al. 2020, binary outcome at the "
+                   f"horizon): {params} candidate parameters, anticipated C "
+                   f"{ss.anticipated_c}, outcome proportion {prev:.4f}, target shrinkage "
+                   f"{ss.shrinkage}: at least {dev.sample_size} participants "
+                   f"({dev.events:.0f} events, EPP {dev.epp:.1f}).")
+    if (~st.dev).any() and 0 < prev < 1:
+        val = validation_sample_size(prevalence=prev, cstatistic=ss.anticipated_c,
+                                     lp_normal=None, lp_beta=None,
+                                     lp=_logit(next(iter(st.risks.values()))[~st.dev]))
+        rows.append({"purpose": "validation", "minimum_n": int(val.sample_size),
+                     "expected_events": float(val.events), "epp": float("nan"),
+                     "available_n": int((~st.dev & known).sum())})
+        r.add_text("sample-size", f"Validation (Riley et al. 2021, pmvalsampsize criteria: "
+                   f"precise O/E, calibration slope and C): at least {val.sample_size} "
+                   "participants.")
+    if not rows:
+        raise _Unavailable("no fitted index or no events to base the calculation on")
+    tab = pd.DataFrame(rows)
+    r.add_table("sample-size", "sample_size", tab, caption="Minimum sample sizes and the "
+                "data available", count_columns=["available_n"], disclosure=True)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p[np.isfinite(p)], 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+def _observed(st: _State, rows: np.ndarray) -> float:
+    try:
+        fn = _need("irdp.metrics", "observed_risk")
+        return float(fn(_outcome(st, "competing", rows), st.horizon))
+    except _Unavailable:
+        fn = _need("irdp.fairness.measures", "observed_risk")
+        return float(fn(_outcome(st, "competing", rows), horizon=st.horizon))
+
+
+def _step_service(st: _State) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    r = st.report
+    name = next(iter(st.risks))
+    risk = st.risks[name]
+    levels = st.levels.get(name)
+    t = st.frame
+    h = st.horizon
+    r.add_text("service", f"For those who run services: distribution of the predicted risk "
+               f"({name}) and of the observed outcome by SPSTI, sector (NAF section) and "
+               "company size, on all index events. Observed risk: Aalen-Johansen cumulative "
+               "incidence of inaptitude by the horizon, competing exits accounted for. "
+               "Groups under the disclosure threshold are suppressed.")
+    for g in st.cfg.report.service_groups:
+        if g not in t.columns:
+            r.add_note("service", f"Grouping '{g}' is not a cohort column or feature; "
+                       "skipped.")
+            continue
+        lab = t[g].astype("string").fillna("(missing)")
+        rows = []
+        for value in sorted(lab.unique()):
+            m = (lab == value).to_numpy()
+            row = {"group": str(value), "n": int(m.sum()),
+                   "events_by_horizon": int(((t["cause"] == 1) & (t["time"] <= h))[m].sum()),
+                   "observed_risk": _observed(st, m) if m.sum() else float("nan"),
+                   "mean_predicted": float(np.nanmean(risk[m])) if m.sum() else float("nan")}
+            for q in (10, 50, 90):
+                row[f"p{q}_predicted"] = float(np.nanpercentile(risk[m], q))
+            if levels is not None:
+                for k, ll in enumerate(LEVEL_LABELS):
+                    row[f"n_{ll}"] = int((levels[m] == k).sum())
+            rows.append(row)
+        tab = pd.DataFrame(rows)
+        counts = _counts_in(tab)
+        rates = {c: ("n", "n") for c in ("mean_predicted", "p10_predicted", "p50_predicted",
+                                          "p90_predicted")}
+        rates["observed_risk"] = ("events_by_horizon", "n")
+        ctl = r.add_table("service", f"service_{g}", tab, caption=f"Predicted and observed "
+                          f"risk by {g}", count_columns=counts, rates=rates,
+                          known_totals=True)
+        ok = ctl["n"].notna() & ctl["observed_risk"].notna() & ctl["mean_predicted"].notna()
+        shown = ctl[ok]
+        if shown.empty:
+            continue
+        fig = Figure(figsize=(7, 0.35 * len(shown) + 1.5))
+        ax = fig.subplots()
+        ypos = np.arange(len(shown))
+        ax.scatter(shown["mean_predicted"].astype(float), ypos, marker="o",
+                   label="mean predicted")
+        ax.scatter(shown["observed_risk"].astype(float), ypos, marker="x", color="C3",
+                   label="observed (Aalen-Johansen)")
+        ax.set_yticks(ypos, shown["group"].astype(str).tolist())
+        ax.set_xlabel(f"risk of inaptitude by {h} days")
+        ax.legend(loc="best", fontsize=8)
+        r.add_figure("service", f"service_{g}_plot", fig, caption=f"Mean predicted and "
+                     f"observed risk by {g} (groups passing disclosure control)")
+
+
 _LATE_STEPS: tuple[tuple[str, Callable[[_State], None], tuple[str, ...], tuple[str, ...]],
-                   ...] = ()
+                   ...] = (
+    ("models", _step_models, ("model", "output"), ("X", "dev")),
+    ("performance", _step_performance, ("performance",), ("models",)),
+    ("bootstrap", _step_bootstrap, ("performance",), ("models",)),
+    ("calibration", _step_calibration, ("calibration",), ("models",)),
+    ("decision_curves", _step_decision, ("decision-curves",), ("models",)),
+    ("iecv", _step_iecv, ("iecv",), ("models",)),
+    ("updating", _step_updating, ("updating",), ("models",)),
+    ("fairness", _step_fairness, ("fairness", "fairness-methods"), ("models",)),
+    ("comparison", _step_comparison, ("comparison",), ("models",)),
+    ("completeness", _step_completeness, ("completeness",), ("models",)),
+    ("sample_size", _step_sample_size, ("sample-size",), ("models",)),
+    ("service", _step_service, ("service",), ("models",)),
+)
