@@ -311,7 +311,9 @@ def _apparent(
 
 def _check_common(X: Any, y: Any, n_jobs: Any) -> None:
     if n_rows(X) != len(y):
-        raise ValueError(f"X and y must have the same number of rows; got {n_rows(X)} and {len(y)}.")
+        raise ValueError(
+            f"X and y must have the same number of rows; got {n_rows(X)} and {len(y)}."
+        )
     if n_jobs is not None and (isinstance(n_jobs, bool) or int(n_jobs) != n_jobs or n_jobs == 0):
         raise ValueError(f"n_jobs must be a non-zero integer or None; got {n_jobs!r}.")
 

@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from irdp.validation._fitting import n_rows, prepare_outcome
+from irdp.validation._measures import resolve_measures
 from irdp.validation._resampling import as_seed_sequence, run_replicates, spawn_generators
 from irdp.validation.bootstrap import (
     Scoring,
@@ -30,7 +31,6 @@ from irdp.validation.bootstrap import (
     _one_replicate,
     _summarise,
 )
-from irdp.validation._measures import resolve_measures
 
 __all__ = ["cross_validate"]
 
