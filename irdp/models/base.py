@@ -1,0 +1,242 @@
+"""The protocol shared by every candidate index: checked inputs, summary table, export/load.
+
+Every model in :mod:`irdp.models` is a scikit-learn estimator (keyword-only ``__init__``
+parameters stored unchanged, fitted attributes ending in ``_``, so ``sklearn.base.clone``
+works) with
+
+- ``fit(X, y) -> self`` where ``y`` is an :mod:`irdp.outcomes` container;
+- ``linear_predictor(X)`` (higher = more risk) and ``predict_risk(X, horizon=None)``;
+- ``coef_`` / ``se_`` (pandas Series indexed by the design columns) and ``summary()``;
+- ``export() -> dict`` (JSON-serialisable) and :func:`load` giving back a model with
+  identical predictions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.exceptions import NotFittedError
+
+from irdp._validation import check_aligned
+from irdp.models._design import Design, as_frame
+from irdp.outcomes import Binary, CompetingRisks, Survival
+
+__all__ = ["RiskIndexMixin", "load", "register", "EXPORT_FORMAT"]
+
+EXPORT_FORMAT = "irdp.model/1"
+_REGISTRY: dict[str, type] = {}
+
+
+def register(cls: type) -> type:
+    """Class decorator: make ``cls`` loadable by :func:`load` under its name."""
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+def _json_safe(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _json_safe(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_json_safe(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return _json_safe(v.tolist())
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return float(v) if np.isfinite(v) else None
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def load(spec: dict[str, Any]) -> Any:
+    """Rebuild a fitted model from the dict written by its ``export()``.
+
+    Parameters
+    ----------
+    spec : dict
+        Output of ``model.export()`` (possibly after a JSON round trip).
+
+    Returns
+    -------
+    estimator
+        A fitted model whose ``linear_predictor`` and ``predict_risk`` equal the original's.
+
+    Examples
+    --------
+    >>> import json, numpy as np, pandas as pd
+    >>> from irdp.models import LogisticIndex, load
+    >>> from irdp.outcomes import Binary
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"age": rng.normal(50, 8, 200)})
+    >>> y = Binary(rng.random(200) < 1 / (1 + np.exp(-(X["age"] - 50) / 8)))
+    >>> m = LogisticIndex().fit(X, y)
+    >>> m2 = load(json.loads(json.dumps(m.export())))
+    >>> bool(np.array_equal(m.predict_risk(X), m2.predict_risk(X)))
+    True
+    """
+    if not isinstance(spec, dict):
+        raise TypeError(f"spec must be a dict written by export(); got {type(spec).__name__}.")
+    if spec.get("format") != EXPORT_FORMAT:
+        raise ValueError(
+            f"spec['format'] must be {EXPORT_FORMAT!r}; got {spec.get('format')!r}. Is this an "
+            "irdp model export?"
+        )
+    name = spec.get("model")
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; known models: {sorted(_REGISTRY)}.")
+    return _REGISTRY[name]._from_export(spec)
+
+
+class RiskIndexMixin:
+    """Shared checks and outputs of the irdp candidate indices."""
+
+    _outcome_kinds: ClassVar[tuple[type, ...]] = (Binary, Survival, CompetingRisks)
+    _exp_name: ClassVar[str] = "exp_coef"
+
+    # ---- input checks -------------------------------------------------------------------
+    def _check_outcome(self, y: Any) -> Any:
+        if not isinstance(y, self._outcome_kinds):
+            kinds = " | ".join(k.__name__ for k in self._outcome_kinds)
+            raise TypeError(
+                f"y must be an irdp.outcomes container ({kinds}) for {type(self).__name__}; "
+                f"got {type(y).__name__}. Build it with e.g. Survival(time, event)."
+            )
+        return y
+
+    def _check_xy(self, X: Any, y: Any) -> pd.DataFrame:
+        X = as_frame(X)
+        if len(X) != len(y):
+            raise ValueError(
+                f"X and y must have the same number of rows; got {len(X)} and {len(y)}."
+            )
+        if y.index is not None:
+            check_aligned(X, pd.Series(np.zeros(len(y)), index=y.index), names=["X", "y"])
+        if len(X) == 0:
+            raise ValueError("X is empty; a model needs at least one row.")
+        return X
+
+    def _fit_design(self, X: pd.DataFrame, exclude: tuple[str, ...] = ()) -> np.ndarray:
+        design = Design.fit(
+            X,
+            categorical=getattr(self, "categorical", None),
+            splines=getattr(self, "splines", None),
+            exclude=exclude,
+        )
+        Z = design.transform(X)
+        const = np.ptp(Z, axis=0) == 0
+        if const.any():
+            names = [c for c, k in zip(design.columns, const, strict=True) if k]
+            raise ValueError(
+                f"design columns {names[:5]} are constant in the training data and cannot be "
+                "estimated; drop them or check the feature derivation."
+            )
+        self.design_ = design
+        self.feature_names_in_ = np.asarray(design.input_columns, dtype=object)
+        self.n_features_in_ = len(design.input_columns)
+        return Z
+
+    def _check_is_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) first."
+            )
+
+    def _design(self, X: Any) -> np.ndarray:
+        self._check_is_fitted()
+        return self.design_.transform(X)
+
+    # ---- outputs -------------------------------------------------------------------------
+    def _summary_rows(self) -> tuple[pd.Series, pd.Series]:
+        return self.coef_, self.se_
+
+    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Coefficient table: coef, se, z, p, confidence interval and exponentiated effect.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            1 - confidence level of the Wald interval coef ± z_{1-alpha/2}·se.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by design column (plus ``(Intercept)`` for logistic models), with
+            columns ``coef, se, z, p, ci_lower, ci_upper`` and ``exp_coef`` (odds, hazard or
+            subdistribution hazard ratio).
+        """
+        self._check_is_fitted()
+        coef, se = self._summary_rows()
+        q = stats.norm.ppf(1 - alpha / 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = coef / se
+        out = pd.DataFrame(
+            {
+                "coef": coef,
+                "se": se,
+                "z": z,
+                "p": 2 * stats.norm.sf(np.abs(z)),
+                "ci_lower": coef - q * se,
+                "ci_upper": coef + q * se,
+                self._exp_name: np.exp(coef),
+            }
+        )
+        return out
+
+    def _export_state(self) -> dict[str, Any]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _load_state(self, state: dict[str, Any]) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def export(self) -> dict[str, Any]:
+        """Everything needed to score new data, as a JSON-serialisable dict.
+
+        Holds the hyper-parameters, the design (input columns, categorical levels and
+        reference, spline knots), coefficients with standard errors, the model-specific
+        state (intercept, baseline cumulative hazard, points table...) and a summary of the
+        development data. :func:`irdp.models.load` turns it back into a model.
+        """
+        self._check_is_fitted()
+        out: dict[str, Any] = {
+            "format": EXPORT_FORMAT,
+            "model": type(self).__name__,
+            "params": _json_safe(self.get_params(deep=False)),  # type: ignore[attr-defined]
+        }
+        if hasattr(self, "design_"):
+            out["design"] = _json_safe(self.design_.to_dict())
+        out["coef"] = _json_safe(dict(zip(self.coef_.index, self.coef_.to_numpy(), strict=True)))
+        out["se"] = _json_safe(dict(zip(self.se_.index, self.se_.to_numpy(), strict=True)))
+        if hasattr(self, "cov_"):
+            out["cov"] = _json_safe(np.asarray(self.cov_))
+        out["development"] = _json_safe(getattr(self, "development_", {}))
+        out["state"] = _json_safe(self._export_state())
+        return out
+
+    @classmethod
+    def _from_export(cls, spec: dict[str, Any]) -> Any:
+        model = cls(**spec["params"])
+        if "design" in spec:
+            model.design_ = Design.from_dict(spec["design"])
+            model.feature_names_in_ = np.asarray(model.design_.input_columns, dtype=object)
+            model.n_features_in_ = len(model.design_.input_columns)
+        model.coef_ = pd.Series(spec["coef"], dtype=float)
+        model.se_ = pd.Series(spec["se"], dtype=float)
+        if "cov" in spec:
+            model.cov_ = np.asarray(spec["cov"], dtype=float)
+        model.development_ = dict(spec.get("development", {}))
+        model._load_state(spec["state"])
+        return model
+
+
+def finite_or_error(values: np.ndarray, what: str) -> np.ndarray:
+    """Refuse silent NaN in outputs."""
+    if not np.all(np.isfinite(values)):
+        raise FloatingPointError(
+            f"{what} produced non-finite values; the fit is degenerate (check separation, "
+            "extreme covariate values, or rescale the covariates)."
+        )
+    return values
