@@ -7,10 +7,13 @@ from irdp.missing.mice import (
     outcome_covariates,
 )
 from irdp.missing.pooling import SCALES, PooledEstimate, rubin_pool
+from irdp.missing.report import MissingnessReport, missingness_report
 
 __all__ = [
     "SCALES",
+    "MissingnessReport",
     "MultipleImputation",
+    "missingness_report",
     "PooledEstimate",
     "multiple_impute",
     "nelson_aalen_at",
