@@ -170,7 +170,7 @@ class FairnessConfig:
     """Groups for the fairness checks (columns of the cohort or features)."""
 
     groups: list[str] = field(
-        default_factory=lambda: ["sex", "age_band", "size_band", "naf_section", "spsti_id"]
+        default_factory=lambda: ["sex", "age_band", "company_size", "naf_section", "spsti_id"]
     )
     n_boot: int = 100
 
@@ -210,7 +210,7 @@ class ReportConfig:
     min_count: int = 11
     figure_format: Literal["png", "svg"] = "png"
     service_groups: list[str] = field(
-        default_factory=lambda: ["spsti_id", "naf_section", "size_band"]
+        default_factory=lambda: ["spsti_id", "naf_section", "company_size"]
     )
 
 

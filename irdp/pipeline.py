@@ -127,6 +127,7 @@ class _State:
 
 def _step_extract(st: _State) -> None:
     cfg = st.cfg
+    generated = None
     if cfg.extract.synthetic is not None:
         syn = cfg.extract.synthetic
         generate_dmst = _need("irdp.synth", "generate_dmst")
@@ -140,8 +141,9 @@ def _step_extract(st: _State) -> None:
         if not marker.exists():
             if folder.exists():
                 shutil.rmtree(folder)
-            generate_dmst(syn.n_workers, n_spsti=syn.n_spsti, start=syn.start, end=syn.end,
-                          seed=syn.seed, out=folder)
+            generated = generate_dmst(syn.n_workers, n_spsti=syn.n_spsti,
+                                      start=str(syn.start), end=str(syn.end), seed=syn.seed,
+                                      out=folder)
             marker.write_text("ok\n")
         st.extract_path = folder
         st.provenance["extract"] = {"synthetic": {
@@ -150,10 +152,10 @@ def _step_extract(st: _State) -> None:
     else:
         st.extract_path = cfg.extract.path
         st.provenance["extract"] = {}
-    read_extract = _need("irdp.io", "read_extract")
-    st.extract = read_extract(st.extract_path)
+    st.extract = _read(st.extract_path, generated)
     hashed = hash_folder(st.extract_path)
     hashed["files"] = {k: v for k, v in hashed["files"].items() if not k.startswith(".")}
+    hashed["sha256"] = hash_folder_files(hashed["files"])
     st.provenance["extract"].update({"path": str(st.extract_path), **hashed})
     for table, col in (("worker", "worker_id"), ("company", "company_id")):
         if table in st.extract:
@@ -161,6 +163,32 @@ def _step_extract(st: _State) -> None:
                 f'SELECT DISTINCT CAST("{col}" AS VARCHAR) FROM "{table}"').fetchall()
             st.identifiers.update(r[0] for r in rows if r[0] is not None)
     _section_data(st)
+
+
+def _read(path: Path, generated: Any) -> Any:
+    """Validated extract (irdp.io.read_extract), or the generator's own when just made."""
+    try:
+        read_extract = _need("irdp.io", "read_extract")
+    except _Unavailable:
+        if generated is not None:
+            return generated.extract
+        import pyarrow.parquet as pq
+
+        from irdp.io import Extract
+
+        files = sorted(Path(path).glob("*.parquet"))
+        if not files:
+            raise
+        return Extract.from_frames({f.stem: pq.read_table(f) for f in files})
+    return read_extract(path)
+
+
+def hash_folder_files(files: dict[str, str]) -> str:
+    """Combined SHA-256 of a {relative path: sha256} mapping (order-independent)."""
+    import hashlib
+
+    return hashlib.sha256(
+        "\n".join(f"{k} {v}" for k, v in sorted(files.items())).encode()).hexdigest()
 
 
 def _section_data(st: _State) -> None:

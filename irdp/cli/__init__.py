@@ -18,3 +18,7 @@ def main() -> None:
 
 
 __all__ = ["main"]
+
+from irdp.cli.run import run as _run  # noqa: E402
+
+main.add_command(_run)
