@@ -17,6 +17,7 @@ __all__ = [
     "SmallGroupWarning",
     "UndefinedMetricWarning",
     "SeparationWarning",
+    "CompleteCaseWarning",
 ]
 
 
@@ -54,3 +55,7 @@ class UndefinedMetricWarning(IrdpWarning):
 
 class SeparationWarning(IrdpWarning):
     """A fit shows (quasi-)complete separation; estimates diverge."""
+
+
+class CompleteCaseWarning(IrdpWarning):
+    """Complete-case analysis was used: biased unless data are missing completely at random."""
