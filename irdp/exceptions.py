@@ -17,6 +17,7 @@ __all__ = [
     "SmallGroupWarning",
     "UndefinedMetricWarning",
     "SeparationWarning",
+    "CompleteCaseWarning",
 ]
 
 
@@ -71,3 +72,7 @@ class ExperimentConfigError(IrdpError, ValueError):
         super().__init__(
             f"{source}: {len(self.problems)} problem(s) in the experiment configuration:\n{lines}"
         )
+
+
+class CompleteCaseWarning(IrdpWarning):
+    """Complete-case analysis was used: biased unless data are missing completely at random."""

@@ -8,8 +8,20 @@ from irdp.missing.mice import (
 )
 from irdp.missing.pooling import SCALES, PooledEstimate, rubin_pool
 from irdp.missing.report import MissingnessReport, missingness_report
+from irdp.missing.strategies import (
+    STRATEGIES,
+    CompletenessSensitivity,
+    StrategyComparison,
+    compare_strategies,
+    completeness_sensitivity,
+)
 
 __all__ = [
+    "STRATEGIES",
+    "CompletenessSensitivity",
+    "StrategyComparison",
+    "compare_strategies",
+    "completeness_sensitivity",
     "SCALES",
     "MissingnessReport",
     "MultipleImputation",
