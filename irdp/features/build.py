@@ -109,7 +109,8 @@ def build_features(
         per feature. Types: ``Int64`` for counts and days, ``float64`` for continuous,
         ``boolean`` for flags, ``category`` for categorical features. Missing values are
         ``<NA>``/``NaN``; counts are 0 only where zero is the truth (see the data
-        dictionary, column ``missing``).
+        dictionary, column ``missing``). Features read from a table absent from the
+        extract are missing for every row (completeness indicators excepted).
 
     Notes
     -----
@@ -163,6 +164,12 @@ def build_features(
             "internal error: a feature group did not return exactly one row per cohort row."
         )
     out = pd.DataFrame({f.name: _cast(raw[f.name], f) for f in chosen})
+    # a table absent from the extract was not recorded: its features are missing, even
+    # those whose zero is otherwise the truth (completeness indicators excepted)
+    absent = set(_tables.COLUMNS) - set(extract.names)
+    for f in chosen:
+        if f.family != "completeness" and absent.intersection(f.sources):
+            out[f.name] = _cast(pd.Series([None] * len(out), dtype=object), f)
     out.index = index
     return out
 

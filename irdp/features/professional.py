@@ -151,7 +151,8 @@ def _exposure_sql(p: str) -> str:
         {years},
         count(DISTINCT left(x.tep_code, 1)) AS exp_n_families,
         max(x.intensity) AS exp_max_intensity,
-        coalesce(bool_or(x.end_date IS NULL OR x.end_date >= c.index_date), false)
+        coalesce(bool_or(x.exposure_id IS NOT NULL
+                          AND (x.end_date IS NULL OR x.end_date >= c.index_date)), false)
             AS exp_current_any
     FROM {p}cohort c LEFT JOIN {p}exposure x
       ON x.worker_id = c.worker_id AND x.start_date <= c.index_date
