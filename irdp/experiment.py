@@ -177,7 +177,12 @@ class FairnessConfig:
 
 @dataclass(frozen=True)
 class RiskLevelsConfig:
-    """Cut-offs of the three levels faible / intermédiaire / forte."""
+    """Cut-offs of the three levels faible / intermédiaire / forte.
+
+    ``cutoffs`` are risks (``thresholds``), quantiles of the development risks
+    (``quantiles``) or target sensitivities, decreasing (``sensitivity``), as
+    :class:`irdp.models.RiskLevels`.
+    """
 
     method: Literal["thresholds", "quantiles", "sensitivity"] = "thresholds"
     cutoffs: list[float] = field(default_factory=lambda: [0.02, 0.05])
@@ -190,6 +195,7 @@ class CompletenessConfig:
     fields: list[str] = field(default_factory=list)
     rates: list[float] = field(default_factory=lambda: [0.0, 0.25, 0.5])
     mechanism: Literal["MCAR", "MAR", "by SPSTI"] = "MCAR"
+    n_repeats: int = 3
 
 
 @dataclass(frozen=True)
@@ -469,9 +475,14 @@ def _check_semantics(cfg: ExperimentConfig, ctx: _Context) -> None:  # noqa: C90
         if not 0 < t < 1:
             ctx.fail(f"validation.thresholds[{i}]", f"must be in (0, 1); found {t}.")
     cut = cfg.risk_levels.cutoffs
-    if len(cut) != 2 or not cut[0] < cut[1]:
-        ctx.fail("risk_levels.cutoffs", "must be two increasing values (faible|intermédiaire "
-                 f"and intermédiaire|forte); found {cut}.")
+    decreasing = cfg.risk_levels.method == "sensitivity"
+    if len(cut) != 2 or not all(0 < c < 1 for c in cut) or (
+        (cut[0] <= cut[1]) if decreasing else (cut[0] >= cut[1])
+    ):
+        what = ("two decreasing target sensitivities in (0, 1) (at least intermédiaire, "
+                "forte)" if decreasing else "two increasing values in (0, 1) "
+                "(faible|intermédiaire and intermédiaire|forte)")
+        ctx.fail("risk_levels.cutoffs", f"must be {what}; found {cut}.")
     for i, r in enumerate(cfg.completeness.rates):
         if not 0 <= r < 1:
             ctx.fail(f"completeness.rates[{i}]", f"must be in [0, 1); found {r}.")

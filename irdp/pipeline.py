@@ -24,6 +24,7 @@ import datetime as _dt
 import importlib
 import json
 import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,7 @@ class RunResult:
     provenance_path: Path
     timings: dict[str, float]
     unavailable: dict[str, str]
+    warnings: dict[str, list[str]]
 
 
 @dataclass
@@ -99,6 +101,7 @@ class _State:
     timer: Timer = field(default_factory=Timer)
     provenance: dict[str, Any] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, list[str]] = field(default_factory=dict)
     extract: Any = None
     extract_path: Path | None = None
     cohort: Any = None
@@ -109,6 +112,7 @@ class _State:
     fitted: dict[str, Any] = field(default_factory=dict)
     risks: dict[str, np.ndarray] = field(default_factory=dict)
     levels: dict[str, np.ndarray] = field(default_factory=dict)
+    cutoffs: dict[str, tuple[float, float]] = field(default_factory=dict)
     preprocessing: dict[str, Any] = field(default_factory=dict)
     designs: dict[str, pd.DataFrame] = field(default_factory=dict)
     identifiers: set[str] = field(default_factory=set)
@@ -502,6 +506,15 @@ def run_experiment(
                     subtitle="TRIPOD+AI structured report of an irdp experiment")
     st = _State(cfg=cfg, report=report, run_dir=run_dir, cache_dir=root / "_cache",
                 n_jobs=n_jobs if n_jobs is not None else cfg.n_jobs)
+    try:
+        return _run(st, chash, started)
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)  # never leave a half-written run behind
+        raise
+
+
+def _run(st: _State, chash: str, started: _dt.datetime) -> RunResult:
+    cfg, report, run_dir = st.cfg, st.report, st.run_dir
     steps = list(_STEPS) + list(_LATE_STEPS)
     from tqdm.auto import tqdm
 
@@ -510,7 +523,9 @@ def run_experiment(
         bar.set_postfix_str(name)
         missing = [n for n in needs if getattr(st, n, None) is None and
                    not (n == "models" and st.risks)]
-        with st.timer(name):
+        with st.timer(name), warnings.catch_warnings(record=True) as caught:
+            # warnings are recorded and reported (report section, provenance, CLI), not lost
+            warnings.simplefilter("always")
             try:
                 if missing:
                     raise _Unavailable(f"needs the {', '.join(missing)} step")
@@ -520,6 +535,7 @@ def run_experiment(
                 for sid in sections:
                     report.unavailable(sid, f"{name.replace('_', ' ').capitalize()}",
                                        str(err))
+        _record_warnings(st, name, sections, caught)
     with st.timer("text"):
         _text_sections(st)
     (run_dir / "models").mkdir(exist_ok=True)
@@ -546,6 +562,7 @@ def run_experiment(
         "n_jobs": st.n_jobs,
         **st.provenance,
         "unavailable": st.unavailable,
+        "warnings": st.warnings,
     }
     _provenance_section(st, prov)
     with st.timer("write"):
@@ -560,7 +577,21 @@ def run_experiment(
             "This is a bug in the step that wrote the file: please report it."
         )
     return RunResult(run_dir.name, run_dir, report_path, prov_path, st.timer.timings,
-                     st.unavailable)
+                     st.unavailable, st.warnings)
+
+
+def _record_warnings(st: _State, step: str, sections: tuple[str, ...],
+                     caught: list[warnings.WarningMessage]) -> None:
+    seen: dict[str, int] = {}
+    for w in caught:
+        text = f"{w.category.__name__}: {w.message}"
+        seen[text] = seen.get(text, 0) + 1
+    if not seen:
+        return
+    st.warnings[step] = [f"{t} (x{k})" if k > 1 else t for t, k in seen.items()]
+    if sections:
+        for text in st.warnings[step][:10]:
+            st.report.add_note(sections[0], f"Warning during '{step}': {text}")
 
 
 def _provenance_section(st: _State, prov: dict[str, Any]) -> None:
@@ -627,7 +658,13 @@ class _Preprocessing:
 
 
 def _fit_preprocessing(X: pd.DataFrame) -> _Preprocessing:
+    """Fill values, indicators and reference levels from the development rows.
+
+    Features missing on exactly the same rows share one indicator (the first one's), so the
+    design has no duplicated columns.
+    """
     fill, ind, cat, dropped = {}, [], {}, []
+    patterns: set[bytes] = set()
     for c in X.columns:
         s = X[c]
         if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s) or \
@@ -645,7 +682,9 @@ def _fit_preprocessing(X: pd.DataFrame) -> _Preprocessing:
             dropped.append(c)
             continue
         fill[c] = float(obs.median())
-        if v.isna().any():
+        pattern = np.packbits(v.isna().to_numpy()).tobytes()
+        if v.isna().any() and pattern not in patterns:
+            patterns.add(pattern)
             ind.append(c)
     return _Preprocessing(fill, ind, cat, dropped)
 
@@ -810,23 +849,26 @@ def _risk_levels(st: _State) -> None:
 
 
 def _levels(st: _State, risk: np.ndarray) -> np.ndarray:
+    """Level codes 0/1/2 (faible/intermédiaire/forte) by irdp.models.RiskLevels, -1 if no risk.
+
+    Cut-offs are set on the development rows (fixed thresholds, quantiles, or target
+    sensitivities at the horizon) and applied to every row.
+    """
+    RiskLevels = _need("irdp.models", "RiskLevels")
     cut = st.cfg.risk_levels
-    try:
-        RiskLevels = _need("irdp.models", "RiskLevels")
-    except _Unavailable:
-        RiskLevels = None
-    if RiskLevels is not None and cut.method == "thresholds":
-        try:
-            rl = RiskLevels(thresholds=tuple(cut.cutoffs))
-            out = np.asarray(rl.transform(risk))
-            if out.dtype.kind in "iu":
-                return out.astype(int)
-        except TypeError:
-            pass
-    if cut.method != "thresholds":
-        raise _Unavailable(f"risk levels by {cut.method} need irdp.models.RiskLevels")
-    lv = np.digitize(np.nan_to_num(risk, nan=-1.0), cut.cutoffs, right=False)
-    return np.where(np.isnan(risk), -1, lv)
+    key = {"thresholds": "thresholds", "quantiles": "quantiles",
+           "sensitivity": "sensitivity"}[cut.method]
+    rl = RiskLevels(method=cut.method, **{key: tuple(cut.cutoffs)})
+    ok = np.isfinite(risk)
+    dev = st.dev & ok
+    if cut.method == "sensitivity":
+        rl.fit(risk[dev], _outcome(st, "competing", dev), horizon=st.horizon)
+    else:
+        rl.fit(risk[dev])
+    st.cutoffs[next(k for k, v in st.risks.items() if v is risk)] = tuple(rl.cutoffs_)
+    out = np.full(len(risk), -1, dtype=int)
+    out[ok] = np.asarray(rl.transform(risk[ok]).codes, dtype=int)
+    return out
 
 
 # ----------------------------------------------------------------- performance and validation
@@ -838,8 +880,10 @@ def _frame_of(result: Any) -> pd.DataFrame:
         return result
     if hasattr(result, "to_frame"):
         return result.to_frame()
-    if hasattr(result, "table"):
-        return result.table
+    for attr in ("table", "summary"):
+        value = getattr(result, attr, None)
+        if isinstance(value, pd.DataFrame):
+            return value
     raise TypeError(f"cannot tabulate a {type(result).__name__}")
 
 
@@ -1103,10 +1147,23 @@ def _step_completeness(st: _State) -> None:
     from sklearn.base import clone
 
     kind = _KIND_OUTCOME[idx.kind]
+    known = st.frame["known_at_horizon"].astype(bool).to_numpy()
+    rows = known if kind == "binary" else np.ones(len(st.frame), bool)
+    design = st.designs[idx.name]
+    fields = [f for f in cfg.fields if f in design.columns]
+    if not fields:
+        raise IrdpError(f"completeness.fields {list(cfg.fields)} are not predictors of "
+                        f"{idx.name!r} (predictors: {list(design.columns)[:10]}...).")
     res = completeness_sensitivity(
-        clone(st.fitted[idx.name]), st.designs[idx.name], _outcome(st, kind, np.ones(
-            len(st.frame), bool)), fields=list(cfg.fields), rates=list(cfg.rates),
-        mechanism=cfg.mechanism, seed=st.seed(303))
+        clone(st.fitted[idx.name]), design.loc[rows].reset_index(drop=True),
+        _outcome(st, kind, rows), fields=fields, rates=list(cfg.rates),
+        mechanism=cfg.mechanism, horizon=None if kind == "binary" else st.horizon,
+        spsti=st.frame.loc[rows, "spsti_id"].astype(str).to_numpy(),
+        n_repeats=cfg.n_repeats, seed=st.seed(303))
+    st.report.add_text("completeness", f"Stress test on {idx.name}: the fields "
+                       f"{', '.join(fields)} are deleted at rates {list(cfg.rates)} "
+                       f"({cfg.mechanism}), the index is refitted and validated on a held-out "
+                       f"part ({cfg.n_repeats} repeats, seed {st.seed(303)}).")
     t = _numeric_table(_frame_of(res))
     st.report.add_table("completeness", "completeness_sensitivity", t, caption="Performance "
                         "as DMST fields are degraded", count_columns=_counts_in(t))

@@ -26,4 +26,7 @@ def run(config: Path, out: Path, n_jobs: int | None, quiet: bool) -> None:
         raise click.ClickException(str(err)) from err
     for step, why in result.unavailable.items():
         click.echo(f"note: {step}: not available in this version ({why})", err=True)
+    for step, texts in result.warnings.items():
+        for text in texts:
+            click.echo(f"warning: {step}: {text}", err=True)
     click.echo(str(result.report_path))
