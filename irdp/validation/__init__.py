@@ -1,6 +1,14 @@
 """Validation designs: optimism bootstrap, cross-validation, internal-external validation,
 meta-analysis across centres, model updating, comparison of indices and sample size."""
 
+from irdp.validation._measures import MEASURES
+from irdp.validation.bootstrap import (
+    CalibrationCurveResult,
+    ValidationResult,
+    bootstrap_validate,
+    shrinkage_factor,
+)
+from irdp.validation.crossval import cross_validate
 from irdp.validation.meta import (
     MetaAnalysisResult,
     centre_summary,
@@ -17,6 +25,12 @@ from irdp.validation.samplesize import (
 )
 
 __all__ = [
+    "MEASURES",
+    "CalibrationCurveResult",
+    "ValidationResult",
+    "bootstrap_validate",
+    "cross_validate",
+    "shrinkage_factor",
     "MetaAnalysisResult",
     "SampleSizeResult",
     "centre_summary",
