@@ -9,6 +9,7 @@ from irdp.validation.bootstrap import (
     shrinkage_factor,
 )
 from irdp.validation.crossval import cross_validate
+from irdp.validation.iecv import IECVResult, iecv
 from irdp.validation.meta import (
     MetaAnalysisResult,
     centre_summary,
@@ -23,9 +24,21 @@ from irdp.validation.samplesize import (
     development_sample_size,
     validation_sample_size,
 )
+from irdp.validation.updating import (
+    ClosedTestResult,
+    apply_shrinkage,
+    closed_test,
+    update_model,
+)
 
 __all__ = [
     "MEASURES",
+    "ClosedTestResult",
+    "apply_shrinkage",
+    "closed_test",
+    "update_model",
+    "IECVResult",
+    "iecv",
     "CalibrationCurveResult",
     "ValidationResult",
     "bootstrap_validate",
