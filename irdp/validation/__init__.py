@@ -1,6 +1,15 @@
 """Validation designs: optimism bootstrap, cross-validation, internal-external validation,
 meta-analysis across centres, model updating, comparison of indices and sample size."""
 
+from irdp.validation._measures import MEASURES
+from irdp.validation.bootstrap import (
+    CalibrationCurveResult,
+    ValidationResult,
+    bootstrap_validate,
+    shrinkage_factor,
+)
+from irdp.validation.crossval import cross_validate
+from irdp.validation.iecv import IECVResult, iecv
 from irdp.validation.meta import (
     MetaAnalysisResult,
     centre_summary,
@@ -15,8 +24,26 @@ from irdp.validation.samplesize import (
     development_sample_size,
     validation_sample_size,
 )
+from irdp.validation.updating import (
+    ClosedTestResult,
+    apply_shrinkage,
+    closed_test,
+    update_model,
+)
 
 __all__ = [
+    "MEASURES",
+    "ClosedTestResult",
+    "apply_shrinkage",
+    "closed_test",
+    "update_model",
+    "IECVResult",
+    "iecv",
+    "CalibrationCurveResult",
+    "ValidationResult",
+    "bootstrap_validate",
+    "cross_validate",
+    "shrinkage_factor",
     "MetaAnalysisResult",
     "SampleSizeResult",
     "centre_summary",

@@ -90,6 +90,22 @@ _DEFAULTS = {
 
 _SE_CAPABLE = ("c", "auc", "calibration_slope", "oe", "citl")
 
+# Metric function each named measure needs (defaults skip what irdp.metrics lacks).
+_NEEDS = {
+    "c": "concordance",
+    "auc": "auc",
+    "calibration_slope": "calibration_slope",
+    "citl": "calibration_in_the_large",
+    "oe": "oe_ratio",
+    "brier": "brier",
+    "ipa": "ipa",
+    "ici": "ici",
+}
+
+
+def _available(name: str) -> bool:
+    return hasattr(_metrics(), _NEEDS[name])
+
 
 def default_measures(kind: str) -> tuple[str, ...]:
     """Names of the default measures for an outcome kind."""
@@ -108,7 +124,7 @@ def resolve_measures(
         names = tuple(default) if default is not None else default_measures(y.kind)
         if with_se:
             names = tuple(n for n in names if n in _SE_CAPABLE)
-        return {n: MEASURES[n] for n in names}
+        return {n: MEASURES[n] for n in names if _available(n)}
     if isinstance(measures, Mapping):
         bad = [k for k, f in measures.items() if not callable(f)]
         if bad:
