@@ -78,6 +78,14 @@ def _need(module: str, *names: str) -> Any:
     return out[0] if len(out) == 1 else tuple(out)
 
 
+def _has(module: str, name: str) -> bool:
+    try:
+        _need(module, name)
+    except _Unavailable:
+        return False
+    return True
+
+
 @dataclass
 class RunResult:
     """Where a run wrote its outputs."""
@@ -249,7 +257,8 @@ def _step_cohort(st: _State) -> None:
     r.add_text("participants", "Cohort definition (as run):")
     r.add_text("participants", d.to_yaml() if hasattr(d, "to_yaml") else repr(d), pre=True)
     flow = st.cohort.flow.copy()
-    counts = [c for c in flow.columns if pd.api.types.is_integer_dtype(flow[c])]
+    counts = [c for c in flow.columns if pd.api.types.is_integer_dtype(flow[c])
+              and str(c).startswith(("n_", "excluded_"))]
     r.add_table("flow", "flow", flow, caption="Participant flow: index events and workers "
                 "at each eligibility step (TRIPOD+AI 20a)", count_columns=counts)
     summ = st.cohort.summary().reset_index()
@@ -507,13 +516,13 @@ def run_experiment(
     st = _State(cfg=cfg, report=report, run_dir=run_dir, cache_dir=root / "_cache",
                 n_jobs=n_jobs if n_jobs is not None else cfg.n_jobs)
     try:
-        return _run(st, chash, started)
+        return _run(st, chash, started, progress)
     except BaseException:
         shutil.rmtree(run_dir, ignore_errors=True)  # never leave a half-written run behind
         raise
 
 
-def _run(st: _State, chash: str, started: _dt.datetime) -> RunResult:
+def _run(st: _State, chash: str, started: _dt.datetime, progress: bool) -> RunResult:
     cfg, report, run_dir = st.cfg, st.report, st.run_dir
     steps = list(_STEPS) + list(_LATE_STEPS)
     from tqdm.auto import tqdm
@@ -896,9 +905,15 @@ def _numeric_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Integer columns of result tables that are not counts of people (never suppressed).
+_NOT_PEOPLE = {"step", "k", "bin", "repeat", "df", "parameters", "n_boot", "n_resamples",
+               "n_repeats", "minimum_n", "rank"}
+
+
 def _counts_in(frame: pd.DataFrame) -> list[str]:
+    """Integer columns holding counts of workers or events (disclosure-controlled)."""
     return [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])
-            and not pd.api.types.is_bool_dtype(frame[c])]
+            and not pd.api.types.is_bool_dtype(frame[c]) and str(c) not in _NOT_PEOPLE]
 
 
 def _sets(st: _State) -> list[tuple[str, np.ndarray]]:
@@ -952,8 +967,16 @@ def _step_bootstrap(st: _State) -> None:
 
         res = bootstrap_validate(clone(est), X, _outcome(st, kind, rows),
                                  horizon=None if kind == "binary" else st.horizon,
-                                 n_boot=n_boot, seed=st.seed(101), n_jobs=st.n_jobs)
+                                 n_boot=n_boot, seed=st.seed(101), n_jobs=st.n_jobs,
+                                 calibration_curve=_has("irdp.metrics", "observed_risk_curve"))
+        if getattr(res, "calibration", None) is not None:
+            r.add_figure("calibration", f"calibration_{idx.name}_optimism_corrected",
+                         res.calibration.plot(), caption=f"{idx.name}: apparent and "
+                         "optimism-corrected calibration curves (rms::calibrate style, "
+                         "development data)")
         t = _numeric_table(_frame_of(res))
+        if "n" in t.columns:  # number of successful bootstrap resamples, not of workers
+            t = t.rename(columns={"n": "n_resamples"})
         t.insert(0, "index", idx.name)
         pieces.append(t)
     if not pieces:
@@ -1039,14 +1062,20 @@ def _step_iecv(st: _State) -> None:
                                  labels=[f"P{k + 1}" for k in
                                          range(st.cfg.validation.iecv.n_periods)]
                                  ).astype(str).to_numpy()
-            res = iecv(clone(st.fitted[idx.name]), X, y, groups,
+            scheme = "leave-one-out" if by == "spsti" else "forward"
+            res = iecv(clone(st.fitted[idx.name]), X, y, groups, scheme=scheme,
                        horizon=None if kind == "binary" else st.horizon)
-            t = _numeric_table(_frame_of(res))
-            r.add_table("iecv", f"iecv_{idx.name}_{by}", t, caption=f"IECV of {idx.name} "
-                        f"by {by}: develop on all but one, validate on the one left out",
-                        count_columns=_counts_in(t))
-            for measure, fig in _iecv_forests(res, meta_analysis, forest_plot):
-                r.add_figure("iecv", f"forest_{idx.name}_{by}_{measure}", fig,
+            per = _numeric_table(res.per_centre)
+            r.add_table("iecv", f"iecv_{idx.name}_{by}", per, caption=f"IECV of {idx.name} "
+                        f"by {by} ({scheme}): performance in each held-out "
+                        f"{'SPSTI' if by == 'spsti' else 'period'}",
+                        count_columns=_counts_in(per), block_column="measure")
+            pooled = _numeric_table(res.to_frame())
+            r.add_table("iecv", f"iecv_{idx.name}_{by}_pooled", pooled, caption=f"IECV of "
+                        f"{idx.name} by {by}: random-effects pooled performance with 95% CI "
+                        "and 95% prediction interval", count_columns=_counts_in(pooled))
+            for measure in res.pooled:
+                r.add_figure("iecv", f"forest_{idx.name}_{by}_{measure}", res.plot(measure),
                              caption=f"Forest plot of {measure} of {idx.name} by {by}: "
                              "random-effects summary (REML, HKSJ CI) and 95% prediction "
                              "interval")
@@ -1056,34 +1085,39 @@ def _step_iecv(st: _State) -> None:
                "prediction interval, I²), as Debray et al. 2017.")
 
 
-def _iecv_forests(res: Any, meta_analysis: Any, forest_plot: Any) -> list[tuple[str, Any]]:
-    out = []
-    metas = getattr(res, "meta", None) or getattr(res, "meta_analyses", None)
-    if isinstance(metas, dict):
-        for measure, m in metas.items():
-            out.append((str(measure), forest_plot(m, title=str(measure))))
-    return out
-
-
 def _step_updating(st: _State) -> None:
-    update = _first_plot("irdp.validation", ("update_model", "updating", "recalibrate"))
-    if (~st.dev).all() or st.dev.all():
+    closed_test = _need("irdp.validation", "closed_test")
+    if st.dev.all():
         st.report.add_note("updating", "No separate validation data: updating not assessed.")
         return
     r = st.report
     for idx in st.cfg.indices:
-        if idx.name not in st.fitted:
+        if idx.name not in st.fitted or idx.kind not in ("logistic", "cox"):
             continue
         kind = _KIND_OUTCOME[idx.kind]
         known = st.frame["known_at_horizon"].astype(bool).to_numpy()
         rows = ~st.dev & known if kind == "binary" else ~st.dev
-        res = update(st.fitted[idx.name], st.designs[idx.name].loc[rows].reset_index(drop=True),
-                     _outcome(st, kind, rows),
-                     horizon=None if kind == "binary" else st.horizon)
-        t = _numeric_table(_frame_of(res))
-        r.add_table("updating", f"updating_{idx.name}", t, caption=f"Updating of "
-                    f"{idx.name} on the validation data (closed testing among intercept "
-                    "update, recalibration, refit)", count_columns=_counts_in(t))
+        try:
+            res = closed_test(st.fitted[idx.name],
+                              st.designs[idx.name].loc[rows].reset_index(drop=True),
+                              _outcome(st, kind, rows))
+        except ValueError as err:  # e.g. a predictor constant in the validation data
+            r.add_note("updating", f"{idx.name}: the closed testing procedure could not be "
+                       f"run on the validation data: {err}")
+            continue
+        r.add_text("updating", f"{idx.name}: closed testing procedure on the validation data "
+                   f"(Vergouwe et al. 2017) chose '{res.method}' (alpha {res.alpha}).")
+        tests = _numeric_table(res.tests)
+        r.add_table("updating", f"updating_{idx.name}_tests", tests, caption=f"Updating of "
+                    f"{idx.name}: likelihood-ratio tests (original, intercept update, "
+                    "recalibration, refit)", count_columns=_counts_in(tests))
+        fits = _numeric_table(res.fits)
+        r.add_table("updating", f"updating_{idx.name}_fits", fits, caption=f"Updating of "
+                    f"{idx.name}: log-likelihood and parameters of each candidate",
+                    count_columns=[])
+    r.add_text("analysis", "Model updating (12f): on the validation data, the closed testing "
+               "procedure chooses between the original model, an intercept update, a "
+               "logistic/Cox recalibration and a refit.")
 
 
 def _step_fairness(st: _State) -> None:
