@@ -208,7 +208,10 @@ def _section_data(st: _State) -> None:
     ex = st.extract
     con = ex.connection
     rows = []
-    for name in ex.names:
+    from irdp.io.extract import TABLES
+
+    names = [n for n in TABLES if n in ex.names] + sorted(set(ex.names) - set(TABLES))
+    for name in names:
         n = con.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]
         rows.append({"table": name, "rows": int(n)})
     r.add_text("data", "Data source: the DMST (dossier médical en santé au travail) of the "
@@ -277,6 +280,8 @@ def _step_features(st: _State) -> None:
     build_features = _need("irdp.features", "build_features")
     feats = build_features(st.extract, st.cohort)
     X, dictionary = _split_features(feats)
+    if dictionary is None:
+        dictionary = _need("irdp.features", "data_dictionary")()
     include = st.cfg.features.include
     if include != "all":
         keep = [c for c in X.columns if c in include or _family(dictionary, c) in include]
@@ -1134,6 +1139,24 @@ def _step_fairness(st: _State) -> None:
     name = next(iter(st.risks))
     risk = st.risks[name]
     mask = (~st.dev if (~st.dev).any() else st.dev) & np.isfinite(risk)
+    # a grouping with no group of >= 50 workers and >= min_count events and non-events cannot
+    # be checked at all: say so instead of passing it on
+    sub = st.frame.loc[mask]
+    event = ((sub["cause"] == 1) & (sub["time"] <= st.horizon)).to_numpy()
+    k = st.cfg.report.min_count
+    usable = []
+    for g in present:
+        lab = sub[g].astype("string").fillna("(missing)").to_numpy()
+        ok = any((lab == v).sum() >= 50 and event[lab == v].sum() >= k and
+                 (~event[lab == v]).sum() >= k for v in np.unique(lab))
+        if ok:
+            usable.append(g)
+        else:
+            r.add_note("fairness", f"Grouping '{g}': no group has at least 50 workers and "
+                       f"{k} events in the data checked; it cannot be assessed.")
+    if not usable:
+        raise _Unavailable("no fairness grouping has a group large enough to be checked")
+    present = usable
     groups = st.frame.loc[mask, present].astype("string").reset_index(drop=True)
     res = fairness_summary(_outcome(st, "competing", mask), risk[mask], groups,
                            horizon=st.horizon, thresholds=tuple(st.cfg.risk_levels.cutoffs),

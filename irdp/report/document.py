@@ -101,8 +101,8 @@ class Section:
 
     @property
     def answered(self) -> bool:
-        """True when the section holds something other than 'not available' notes."""
-        return any(not (isinstance(b, Note) and b.kind == "unavailable") for b in self.blocks)
+        """True when the section holds text, tables or figures (not only notes)."""
+        return any(not isinstance(b, Note) for b in self.blocks)
 
 
 DisclosureHook = Callable[..., pd.DataFrame]

@@ -73,12 +73,13 @@ def render_html(report: Report, *, run_id: str = "", version: str | None = None)
     marker = f"<{report.min_count}"
     parts: list[tuple[str, list[Any]]] = []
     for s in report.sections.values():
-        if not s.blocks:
-            continue
         if parts and parts[-1][0] == s.part:
             parts[-1][1].append(s)
         else:
             parts.append((s.part, [s]))
+    for s in report.sections.values():
+        if not s.blocks:
+            report.add_note(s.id, "Nothing is reported in this section for this run.")
     template = _env().get_template("report.html.j2")
     return template.render(
         report=report, parts=parts, run_id=run_id, version=version,

@@ -1,0 +1,149 @@
+"""End to end: `irdp run` on a small synthetic extract.
+
+One module-scoped pair of runs of the same configuration (n_jobs 1 and 2) feeds every test:
+valid self-contained HTML with every TRIPOD+AI section, disclosure control of every exported
+table, no identifier in any file, byte-identical tables, provenance, exported models.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import html5lib
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from irdp.cli import main
+from irdp.models import load
+from irdp.pipeline import run_experiment
+from irdp.report import SECTIONS, TRIPOD_ITEMS, scan_identifiers
+
+PREDICTORS = ["age", "sex", "sl_days_24m", "dx_msk_24m", "rqth", "company_size",
+              "prev_amenagement_ever"]
+CONFIG = {
+    "name": "tiny",
+    "seed": 11,
+    "extract": {"synthetic": {"n_workers": 12000, "n_spsti": 3, "start": "2016-01-01",
+                              "end": "2024-12-31", "seed": 5}},
+    "cohort": {"index": {"kind": "first_visit", "start": "2018-01-01", "end": "2023-12-31"},
+               "extract_end": "2024-12-31", "horizon": {"months": 24}},
+    "indices": [{"name": "logistic", "kind": "logistic", "features": PREDICTORS},
+                {"name": "cox", "kind": "cox", "features": PREDICTORS}],
+    "validation": {"holdout": {"by": "period", "cutoff": "2021-06-01"},
+                   "bootstrap": {"n_boot": 3}, "iecv": {"by": ["spsti"]}},
+    "fairness": {"groups": ["sex", "company_size", "spsti_id"], "n_boot": 5},
+    "completeness": {"fields": ["sl_days_24m"], "rates": [0.0, 0.5], "n_repeats": 1},
+    "report": {"min_count": 11},
+}
+
+COUNT_COLUMN = re.compile(r"^(n|rows|workers|events.*|n_(?!resamples|repeats|boot).*|"
+                          r"excluded_.*|.*: n|competing_by_horizon|censored_before_horizon|"
+                          r"available_n)$")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    cfg = root / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    a = run_experiment(cfg, out=root / "reports", progress=False, n_jobs=1, run_id="a")
+    b = run_experiment(cfg, out=root / "reports", progress=False, n_jobs=2, run_id="b")
+    return a, b
+
+
+def test_report_is_valid_self_contained_html(runs):
+    html = runs[0].report_path.read_text(encoding="utf-8")
+    doc = html5lib.HTMLParser(strict=True).parse(html)
+    imgs = doc.findall(".//{http://www.w3.org/1999/xhtml}img")
+    assert imgs, "the report has figures"
+    for img in imgs:
+        assert re.match(r"data:image/(png|svg\+xml);base64,", img.get("src"))
+    assert not re.search(r"""(src|href)=["']https?://""", html)
+    assert not re.search(r"<link\b", html)
+
+
+def test_every_tripod_section_and_item(runs):
+    html = runs[0].report_path.read_text(encoding="utf-8")
+    for s in SECTIONS:
+        assert f'<section id="{s.id}">' in html, s.id
+    checklist = pd.read_csv(runs[0].run_dir / "tables" / "tripod_ai_checklist.csv", dtype=str)
+    assert checklist["item"].tolist() == [i.item for i in TRIPOD_ITEMS]
+    status = checklist.set_index("item")["status"]
+    for item in ("5a", "5b", "6a", "6b", "8a", "9b", "10", "12a", "12c", "12d", "20a", "20b",
+                 "21", "22", "23b"):
+        assert status[item] == "answered", (item, status[item])
+
+
+def test_disclosure_control_of_every_table(runs):
+    for path in sorted((runs[0].run_dir / "tables").glob("*.csv")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for col in table.columns:
+            if not COUNT_COLUMN.match(col):
+                continue
+            for cell in table[col]:
+                if cell in ("", "<11"):
+                    continue
+                value = float(cell)
+                assert value == 0 or value >= 11, (path.name, col, cell)
+
+
+def test_no_identifier_in_any_file(runs):
+    extract = next((runs[0].run_dir.parent / "_cache").glob("extract-*"))
+    ids = set(pq.read_table(extract / "worker.parquet", columns=["worker_id"])
+              .column(0).to_pylist())
+    ids |= set(pq.read_table(extract / "company.parquet", columns=["company_id"])
+               .column(0).to_pylist())
+    assert len(ids) > 12000
+    for run in runs:
+        assert scan_identifiers(run.run_dir, ids) == []
+
+
+def test_same_seed_same_tables_whatever_n_jobs(runs):
+    a, b = (sorted((r.run_dir / "tables").glob("*.csv")) for r in runs)
+    assert [p.name for p in a] == [p.name for p in b]
+    for pa, pb in zip(a, b, strict=True):
+        assert pa.read_bytes() == pb.read_bytes(), pa.name
+    for pa in sorted((runs[0].run_dir / "models").glob("*.json")):
+        assert pa.read_bytes() == (runs[1].run_dir / "models" / pa.name).read_bytes()
+
+
+def test_provenance_and_models(runs):
+    prov = json.loads(runs[0].provenance_path.read_text())
+    assert re.fullmatch(r"[0-9a-f]{64}", prov["configuration"]["canonical_sha256"])
+    assert re.fullmatch(r"[0-9a-f]{64}", prov["extract"]["sha256"])
+    assert set(prov["extract"]["files"]) >= {"worker.parquet", "visit.parquet"}
+    assert prov["seeds"] == {"experiment": 11, "synthetic_extract": 5}
+    assert prov["packages"]["numpy"]
+    assert prov["timings_seconds"]["models"] >= 0
+    for name in ("logistic", "cox"):
+        spec = json.loads((runs[0].run_dir / "models" / f"{name}.json").read_text())
+        model = load(spec)
+        assert list(model.coef_.index)
+
+
+def test_cli_run_prints_report_path(tmp_path):
+    cfg = dict(CONFIG, name="cli", indices=[CONFIG["indices"][0]],
+               validation={"holdout": {"by": "none"}, "bootstrap": {"n_boot": 0},
+                           "iecv": {"by": ["spsti"]}},
+               completeness={"fields": []})
+    path = tmp_path / "cli.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "r"),
+                                       "--quiet"])
+    assert result.exit_code == 0, result.output
+    report = Path(result.stdout.strip().splitlines()[-1])
+    assert report.name == "report.html"
+    assert report.is_file()
+
+
+def test_cli_run_config_error_is_clear(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: bad\nextract: {synthetic: {}}\nindices: []\nsed: 1\n")
+    result = CliRunner().invoke(main, ["run", str(path)])
+    assert result.exit_code != 0
+    assert "sed: unknown key. Did you mean 'seed'?" in result.output
