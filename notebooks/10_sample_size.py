@@ -31,6 +31,7 @@
 # %%
 import numpy as np
 import pandas as pd
+from IPython.display import display
 
 from irdp.validation import development_sample_size, validation_sample_size
 
@@ -59,7 +60,7 @@ for prevalence in PREVALENCES:
                      "workers": res.sample_size, "events": round(res.events),
                      "events_per_parameter": round(res.epp, 1)})
 development = pd.DataFrame(rows)
-development.pivot(index="parameters", columns="prevalence", values="workers")
+display(development.pivot(index="parameters", columns="prevalence", values="workers"))
 
 # %% [markdown]
 # Each cell is the minimum number of workers (the largest of Riley's three criteria). The
@@ -70,7 +71,7 @@ development.pivot(index="parameters", columns="prevalence", values="workers")
 example = development_sample_size("binary", parameters=PARAMETERS[1],
                                   cstatistic=ANTICIPATED_C, prevalence=PREVALENCES[1],
                                   shrinkage=SHRINKAGE)
-example.criteria
+display(example.criteria)
 
 # %% [markdown]
 # ## Validating an index in one SPSTI
@@ -89,7 +90,7 @@ for prevalence in PREVALENCES:
     rows.append({"prevalence": prevalence, "workers": res.sample_size,
                  "events": round(res.events)})
 validation = pd.DataFrame(rows)
-validation
+display(validation)
 
 # %% [markdown]
 # ## Reading the numbers
