@@ -440,7 +440,8 @@ def _check_utf8(v: _Validator, t: str, path: Path) -> bool:
 
 
 def _open_csv(v: _Validator, t: str, path: Path, delimiter: str) -> bool:
-    head = path.open("rb").read(4)
+    with path.open("rb") as fh:
+        head = fh.read(4)
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         v.add(E.EncodingError, t, "utf8", "the file is UTF-16 encoded (byte-order mark found); "
               "re-export it as UTF-8.")
