@@ -55,11 +55,11 @@ class PointsScore(RiskIndexMixin, BaseEstimator):
     predictors get points per level (reference level 0); numeric and spline predictors are
     cut into ``bins`` (default: quintiles of the training data) represented by the median
     of each bin, the lowest bin being the reference (bins are [lower, upper); a numeric
-    predictor with at most ``n_bins`` distinct values gets one bin per value). The points of a category are
-    round(contribution to the linear predictor relative to the reference / ``B``), where
-    ``B`` (regression units per point) is ``points_unit`` or, by default, chosen so that
-    the strongest predictor spans ``max_points`` points. The total maps back to a risk:
-    expit(a + lp_ref + B * points) for a logistic model, 1 - exp(-H0(h) exp(lp_ref +
+    predictor with at most ``n_bins`` distinct values gets one bin per value). The points of
+    a category are round(contribution to the linear predictor relative to the reference /
+    ``B``), where ``B`` (regression units per point) is ``points_unit`` or, by default,
+    chosen so that the strongest predictor spans ``max_points`` points. The total maps back
+    to a risk: expit(a + lp_ref + B * points) for a logistic model, 1 - exp(-H0(h) exp(lp_ref +
     B * points)) for a Cox model at ``horizon``. ``rounding_loss_`` compares the
     discrimination of the points with that of the underlying model on the training data.
 

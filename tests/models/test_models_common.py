@@ -53,8 +53,10 @@ def test_fit_predict_summary_export_load(fitted):
     lp = m.linear_predictor(X)
     risk = m.predict_risk(X, horizon=h)
     assert lp.shape == risk.shape == (len(X),)
-    assert np.all(np.isfinite(lp)) and np.all((risk >= 0) & (risk <= 1))
-    assert isinstance(m.coef_, pd.Series) and isinstance(m.se_, pd.Series)
+    assert np.all(np.isfinite(lp))
+    assert np.all((risk >= 0) & (risk <= 1))
+    assert isinstance(m.coef_, pd.Series)
+    assert isinstance(m.se_, pd.Series)
     assert list(m.coef_.index) == list(m.se_.index)
     s = _summary(m)
     assert list(s.columns[:6]) == ["coef", "se", "z", "p", "ci_lower", "ci_upper"]

@@ -54,7 +54,8 @@ def test_wai_rejects_out_of_range_and_missing():
         wai_score(pd.DataFrame([row | {"WAI_3": np.nan}]))
     with pytest.warns(IrdpWarning, match="scored NaN"):
         out = wai_score(pd.DataFrame([row, row | {"WAI_3": np.nan}]), on_missing="nan")
-    assert out["score"].tolist()[0] == 8 and np.isnan(out["score"].iloc[1])
+    assert out["score"].tolist()[0] == 8
+    assert np.isnan(out["score"].iloc[1])
     with pytest.raises(ValueError, match="lacks the WAI item columns"):
         wai_score(pd.DataFrame({"WAI_1": [1]}))
 
@@ -184,7 +185,8 @@ def test_risk_levels_methods():
     s = RiskLevels(method="sensitivity", sensitivity=(0.9, 0.5)).fit(risk, y)
     assert s.cutoffs_ == (risk[41], risk[45])
     lev = np.asarray(s.transform(risk))
-    assert (lev[y.event] != "faible").mean() >= 0.9 and (lev[y.event] == "forte").mean() >= 0.5
+    assert (lev[y.event] != "faible").mean() >= 0.9
+    assert (lev[y.event] == "forte").mean() >= 0.5
 
 
 def test_risk_levels_report_binary_and_survival():
