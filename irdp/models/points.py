@@ -54,11 +54,12 @@ class PointsScore(RiskIndexMixin, BaseEstimator):
     ``fit`` fits a clone of ``model`` and turns each predictor into points: categorical
     predictors get points per level (reference level 0); numeric and spline predictors are
     cut into ``bins`` (default: quintiles of the training data) represented by the median
-    of each bin, the lowest bin being the reference. The points of a category are
-    round(contribution to the linear predictor relative to the reference / ``B``), where
-    ``B`` (regression units per point) is ``points_unit`` or, by default, chosen so that
-    the strongest predictor spans ``max_points`` points. The total maps back to a risk:
-    expit(a + lp_ref + B * points) for a logistic model, 1 - exp(-H0(h) exp(lp_ref +
+    of each bin, the lowest bin being the reference (bins are [lower, upper); a numeric
+    predictor with at most ``n_bins`` distinct values gets one bin per value). The points of
+    a category are round(contribution to the linear predictor relative to the reference /
+    ``B``), where ``B`` (regression units per point) is ``points_unit`` or, by default,
+    chosen so that the strongest predictor spans ``max_points`` points. The total maps back
+    to a risk: expit(a + lp_ref + B * points) for a logistic model, 1 - exp(-H0(h) exp(lp_ref +
     B * points)) for a Cox model at ``horizon``. ``rounding_loss_`` compares the
     discrimination of the points with that of the underlying model on the training data.
 
@@ -200,7 +201,12 @@ class PointsScore(RiskIndexMixin, BaseEstimator):
         x = X[col].to_numpy(dtype=float)
         cuts = (self.bins or {}).get(col)
         if cuts is None:
-            cuts = np.unique(np.quantile(x, np.linspace(0, 1, self.n_bins + 1)[1:-1]))
+            uniq = np.unique(x)
+            if len(uniq) <= self.n_bins:  # few values (e.g. 0/1): one bin per value
+                cuts = uniq[1:]
+            else:
+                cuts = np.unique(np.quantile(x, np.linspace(0, 1, self.n_bins + 1)[1:-1]))
+                cuts = cuts[cuts > uniq[0]]
         cuts = np.asarray(cuts, dtype=float)
         edges = np.r_[-np.inf, cuts, np.inf]
         which = np.searchsorted(cuts, x, side="right")
