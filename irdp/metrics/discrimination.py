@@ -158,9 +158,9 @@ def delong_test(
     >>> round(res.value, 4), round(res.details["p_value"], 4)
     (-0.1111, 0.4795)
     """
-    out, ra, _ = prepare(y, risk_a, probability=False, name="risk_a")
-    _, rb, _ = prepare(out, risk_b, probability=False, name="risk_b")
+    out, ra, _ = prepare(y, risk_a, probability=False, need_horizon=False, name="risk_a")
     require_kind(out, ("binary",), "delong_test")
+    _, rb, _ = prepare(out, risk_b, probability=False, name="risk_b")
     _check_both_classes(out.event, "delong_test")
     v10a, v01a = _placements(out.event, ra)
     v10b, v01b = _placements(out.event, rb)
