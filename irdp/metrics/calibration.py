@@ -192,6 +192,10 @@ class CalibrationResult:
     smoother : str
         Description of the flexible curve and its settings.
     n, n_events : int
+    histogram : pandas.DataFrame
+        Counts of predicted risks in 50 bins of width 0.02 (``left, right, count``), for
+        the distribution drawn under the calibration plot (small bins are suppressed
+        there, see :func:`irdp.plotting.plot_calibration`).
     """
 
     kind: str
@@ -212,6 +216,7 @@ class CalibrationResult:
     smoother: str = ""
     n: int = -1
     n_events: int = -1
+    histogram: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def estimates(self) -> list[Estimate]:
         """All scalar results, in hierarchy order (absent ones skipped)."""
@@ -450,11 +455,14 @@ def _calibration_core(out: Outcome, r: np.ndarray, h: float | None, level: float
         slope = _timed_slope(out, r, h, level)
         pc, frame, desc = _timed_curve(out, r, h, level)
     e = _e_stats(r, pc, level, h, n_ev)
+    edges = np.linspace(0.0, 1.0, 51)
+    counts, _ = np.histogram(r, bins=edges)
+    hist = pd.DataFrame({"left": edges[:-1], "right": edges[1:], "count": counts})
     return CalibrationResult(
         kind=out.kind, horizon=h, observed=observed, expected=float(r.mean()), oe=oe,
         calibration_in_the_large=citl, slope=slope, intercept_joint=inter, spiegelhalter=sp,
         ici=e[0], e50=e[1], e90=e[2], emax=e[3], eci=e[4], curve=frame, smoother=desc,
-        n=len(r), n_events=n_ev,
+        n=len(r), n_events=n_ev, histogram=hist,
     )
 
 
