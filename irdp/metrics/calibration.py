@@ -35,6 +35,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from irdp.exceptions import UndefinedMetricWarning
 from irdp.metrics._bootstrap import as_bootstrap, bootstrap_values, percentile_interval
 from irdp.metrics._cox import cox_fit
 from irdp.metrics._estimate import Estimate, normal_estimate, z_value
@@ -190,6 +192,10 @@ class CalibrationResult:
     smoother : str
         Description of the flexible curve and its settings.
     n, n_events : int
+    histogram : pandas.DataFrame
+        Counts of predicted risks in 50 bins of width 0.02 (``left, right, count``), for
+        the distribution drawn under the calibration plot (small bins are suppressed
+        there, see :func:`irdp.plotting.plot_calibration`).
     """
 
     kind: str
@@ -210,6 +216,7 @@ class CalibrationResult:
     smoother: str = ""
     n: int = -1
     n_events: int = -1
+    histogram: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def estimates(self) -> list[Estimate]:
         """All scalar results, in hierarchy order (absent ones skipped)."""
@@ -239,24 +246,31 @@ class CalibrationResult:
 
 
 # --------------------------------------------------------------------------- pieces
-def _oe(out: Outcome, r: np.ndarray, h: float | None, level: float) -> tuple[Estimate, float]:
+def _oe(out: Outcome, r: np.ndarray, h: float | None, level: float,
+        interval: str = "greenwood") -> tuple[Estimate, float]:
+    if interval not in ("greenwood", "poisson"):
+        raise ValueError(f"oe_interval must be 'greenwood' or 'poisson'; got {interval!r}.")
     expected = float(r.mean())
     if isinstance(out, Binary):
-        obs_n = float(out.y.sum())
-        observed = obs_n / len(r)
-        se_log = np.sqrt((1 - observed) / obs_n) if obs_n > 0 else np.nan
-        method = "log-scale Wald, var(log O/E) = (1 - O/n)/O (Debray 2017)"
-        n_ev = int(obs_n)
+        n_ev = int(out.y.sum())
+        observed = n_ev / len(r)
+        var_obs = observed * (1 - observed) / len(r)
     elif isinstance(out, CompetingRisks):
-        observed, var = aalen_johansen_variance(out, h)
-        se_log = np.sqrt(var) / observed if observed > 0 else np.nan
-        method = "log-scale Wald, SE(log O/E) = SE(AJ CIF)/CIF"
+        observed, var_obs = aalen_johansen_variance(out, h)
         n_ev = int((out.event & (out.time <= h)).sum())
     else:
-        observed = float(kaplan_meier(out.time, out.event).risk_at(h))
+        km = kaplan_meier(out.time, out.event)
+        observed = float(km.risk_at(h))
+        var_obs = float(km.variance_at(h))
         n_ev = int((out.event & (out.time <= h)).sum())
+    if interval == "poisson":
         se_log = np.sqrt(1.0 / n_ev) if n_ev > 0 else np.nan
         method = "log-scale Wald, var(log O/E) = 1/events (McLernon 2023)"
+    else:
+        se_log = np.sqrt(var_obs) / observed if observed > 0 else np.nan
+        what = {"binary": "binomial", "survival": "Greenwood",
+                "competing": "Aalen-Johansen delta-method"}[out.kind]
+        method = f"log-scale Wald, SE(log O/E) = SE(O)/O ({what} variance of O)"
     if expected <= 0:
         raise ValueError("oe_ratio is undefined: every predicted risk is 0.")
     est = normal_estimate("oe_ratio", observed / expected, se_log, level, method=method,
@@ -265,15 +279,35 @@ def _oe(out: Outcome, r: np.ndarray, h: float | None, level: float) -> tuple[Est
     return est, observed
 
 
+def _citl(y: np.ndarray, r: np.ndarray, level: float) -> Estimate:
+    keep = (r > 0) & (r < 1)  # rms::val.prob drops p in {0, 1}
+    yk, lp = y[keep].astype(float), _logit(r[keep])
+    n = int(keep.sum())
+    b0, v0, _ = logistic_fit(np.ones((n, 1)), yk, offset=lp)
+    return normal_estimate("calibration_in_the_large", b0[0], np.sqrt(v0[0, 0]), level,
+                           method="Wald, glm(y ~ 1, offset = logit(p))", n=n,
+                           n_events=int(yk.sum()))
+
+
+def _undefined(name: str, level: float, why: str, n: int, n_events: int) -> Estimate:
+    warnings.warn(f"{name} is undefined: {why}; it is reported as NaN.",
+                  UndefinedMetricWarning, stacklevel=4)
+    return Estimate(name, float("nan"), level=level, method=f"undefined ({why})", n=n,
+                    n_events=n_events)
+
+
 def _binary_fits(y: np.ndarray, r: np.ndarray, level: float
                  ) -> tuple[Estimate, Estimate, Estimate, Estimate]:
     keep = (r > 0) & (r < 1)  # rms::val.prob drops p in {0, 1}
     yk, lp = y[keep].astype(float), _logit(r[keep])
     n = int(keep.sum())
-    b0, v0, _ = logistic_fit(np.ones((n, 1)), yk, offset=lp)
-    citl = normal_estimate("calibration_in_the_large", b0[0], np.sqrt(v0[0, 0]), level,
-                           method="Wald, glm(y ~ 1, offset = logit(p))", n=n,
-                           n_events=int(yk.sum()))
+    citl = _citl(y, r, level)
+    if n == 0 or np.ptp(lp) == 0:
+        why = "the predicted risks are constant"
+        slope = _undefined("calibration_slope", level, why, n, int(yk.sum()))
+        inter = Estimate("intercept_joint_fit", float("nan"), level=level,
+                         method=f"undefined ({why})", n=n, n_events=int(yk.sum()))
+        return citl, slope, inter, _spiegelhalter(y, r, level)
     b, v, _ = logistic_fit(np.column_stack([np.ones(n), lp]), yk)
     slope = normal_estimate("calibration_slope", b[1], np.sqrt(v[1, 1]), level,
                             method="Wald, glm(y ~ logit(p))", n=n, n_events=int(yk.sum()))
@@ -281,13 +315,17 @@ def _binary_fits(y: np.ndarray, r: np.ndarray, level: float
                             method="Wald, intercept of glm(y ~ logit(p)) (rms val.prob "
                             "'Intercept'; not calibration-in-the-large)", n=n,
                             n_events=int(yk.sum()))
+    return citl, slope, inter, _spiegelhalter(y, r, level)
+
+
+def _spiegelhalter(y: np.ndarray, r: np.ndarray, level: float) -> Estimate:
     num = np.sum((y - r) * (1 - 2 * r))
     den = np.sqrt(np.sum((1 - 2 * r) ** 2 * r * (1 - r)))
     z = float(num / den) if den > 0 else np.nan
     sp = Estimate("spiegelhalter_z", z, method="Spiegelhalter (1986)", level=level, n=len(r),
                   n_events=int(y.sum()))
     sp.details["p_value"] = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
-    return citl, slope, inter, sp
+    return sp
 
 
 def _timed_slope(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float
@@ -385,8 +423,9 @@ def _e_stats(r: np.ndarray, pc: np.ndarray, level: float, h: float | None, n_ev:
 
 
 def _calibration_core(out: Outcome, r: np.ndarray, h: float | None, level: float,
-                      smoother: str | None, span: float, max_eval: int) -> CalibrationResult:
-    oe, observed = _oe(out, r, h, level)
+                      smoother: str | None, span: float, max_eval: int,
+                      oe_interval: str = "greenwood") -> CalibrationResult:
+    oe, observed = _oe(out, r, h, level, oe_interval)
     n_ev = oe.n_events
     if isinstance(out, Binary):
         if n_ev == 0 or n_ev == len(r):
@@ -396,7 +435,9 @@ def _calibration_core(out: Outcome, r: np.ndarray, h: float | None, level: float
             )
         sm = smoother or "loess"
         if sm not in ("loess", "lowess"):
-            raise ValueError(f"smoother for binary outcomes must be 'loess' or 'lowess'; got {sm!r}.")
+            raise ValueError(
+                f"smoother for binary outcomes must be 'loess' or 'lowess'; got {sm!r}."
+            )
         citl, slope, inter, sp = _binary_fits(out.y, r, level)
         pc, frame, desc = _binary_curve(out.y.astype(float), r, sm, span, level, max_eval)
     else:
@@ -414,24 +455,28 @@ def _calibration_core(out: Outcome, r: np.ndarray, h: float | None, level: float
         slope = _timed_slope(out, r, h, level)
         pc, frame, desc = _timed_curve(out, r, h, level)
     e = _e_stats(r, pc, level, h, n_ev)
+    edges = np.linspace(0.0, 1.0, 51)
+    counts, _ = np.histogram(r, bins=edges)
+    hist = pd.DataFrame({"left": edges[:-1], "right": edges[1:], "count": counts})
     return CalibrationResult(
         kind=out.kind, horizon=h, observed=observed, expected=float(r.mean()), oe=oe,
         calibration_in_the_large=citl, slope=slope, intercept_joint=inter, spiegelhalter=sp,
         ici=e[0], e50=e[1], e90=e[2], emax=e[3], eci=e[4], curve=frame, smoother=desc,
-        n=len(r), n_events=n_ev,
+        n=len(r), n_events=n_ev, histogram=hist,
     )
 
 
 def _boot_calibration(res: CalibrationResult, out: Outcome, r: np.ndarray, h: float | None,
                       level: float, smoother: str | None, span: float, max_eval: int,
-                      bootstrap: Any) -> CalibrationResult:
+                      bootstrap: Any, oe_interval: str) -> CalibrationResult:
     settings = as_bootstrap(bootstrap)
     if settings is None:
         return res
     names = [e.name for e in res.estimates()]
 
     def stat(rows: np.ndarray) -> np.ndarray:
-        rb = _calibration_core(out.take(rows), r[rows], h, level, smoother, span, max_eval)
+        rb = _calibration_core(out.take(rows), r[rows], h, level, smoother, span, max_eval,
+                               oe_interval)
         return np.array([e.value for e in rb.estimates()])
 
     vals = bootstrap_values(stat, len(r), settings)
@@ -457,6 +502,7 @@ def calibration(
     smoother: Smoother | None = None,
     span: float = 0.75,
     max_eval: int = 1000,
+    oe_interval: Literal["greenwood", "poisson"] = "greenwood",
     bootstrap: Any = None,
 ) -> CalibrationResult:
     """Assess calibration at every level of the hierarchy (mean, weak, moderate).
@@ -480,6 +526,11 @@ def calibration(
     max_eval : int, default=1000
         With more distinct risks than this, the loess curve is evaluated exactly at
         ``max_eval`` quantiles and interpolated linearly (keeps large data fast).
+    oe_interval : {"greenwood", "poisson"}, default="greenwood"
+        Interval of O/E, ``O/E·exp(±z·SE(log O/E))``: ``"greenwood"`` uses the variance
+        of the observed risk (binomial, Greenwood or Aalen-Johansen), with close to
+        nominal coverage; ``"poisson"`` uses ``1/events`` as in the McLernon et al. code,
+        which over-covers when the risk is not small.
     bootstrap : int, dict or Bootstrap, optional
         Percentile intervals for every scalar (E-statistics have no analytic SE).
 
@@ -509,20 +560,23 @@ def calibration(
     (True, True)
     """
     out, r, h = prepare(y, risk, horizon=horizon)
-    res = _calibration_core(out, r, h, level, smoother, span, max_eval)
-    return _boot_calibration(res, out, r, h, level, smoother, span, max_eval, bootstrap)
+    res = _calibration_core(out, r, h, level, smoother, span, max_eval, oe_interval)
+    return _boot_calibration(res, out, r, h, level, smoother, span, max_eval, bootstrap,
+                             oe_interval)
 
 
 # --------------------------------------------------------------------------- thin wrappers
 def oe_ratio(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,
+             oe_interval: Literal["greenwood", "poisson"] = "greenwood",
              bootstrap: Any = None) -> Estimate:
     """Observed/expected ratio (mean calibration) with a log-scale interval.
 
     Observed risk: prevalence (binary), 1 - Kaplan-Meier at the horizon (survival) or the
     Aalen-Johansen cumulative incidence (competing risks); expected: mean predicted risk.
-    Interval ``O/E·exp(±z·SE)`` with SE(log O/E) = sqrt((1 - O/n)/O) (binary, Debray 2017),
-    sqrt(1/events) (survival, McLernon 2023) or SE(CIF)/CIF (competing risks; van Geloven's
-    code uses the linear interval instead).
+    Interval ``O/E·exp(±z·SE)``. With ``oe_interval="greenwood"`` (default),
+    SE(log O/E) = SE(O)/O from the binomial (= sqrt((1 - O/n)/O), Debray 2017), Greenwood
+    or Aalen-Johansen variance; with ``"poisson"``, sqrt(1/events) as in the McLernon et
+    al. (2023) code (van Geloven's competing-risk code uses a linear interval instead).
 
     Examples
     --------
@@ -533,8 +587,9 @@ def oe_ratio(y: Any, risk: Any, *, horizon: float | None = None, level: float = 
     from irdp.metrics._bootstrap import apply_bootstrap
 
     out, r, h = prepare(y, risk, horizon=horizon)
-    est, _ = _oe(out, r, h, level)
-    return apply_bootstrap(est, bootstrap, out, (r,), lambda yb, rb: _oe(yb, rb, h, level)[0].value)
+    est, _ = _oe(out, r, h, level, oe_interval)
+    return apply_bootstrap(est, bootstrap, out, (r,),
+                           lambda yb, rb: _oe(yb, rb, h, level, oe_interval)[0].value)
 
 
 def calibration_slope(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,
@@ -560,7 +615,9 @@ def calibration_slope(y: Any, risk: Any, *, horizon: float | None = None, level:
             return _binary_fits(yb.y, rb, level)[1]
         return _timed_slope(yb, rb, h, level)
 
-    return apply_bootstrap(compute(out, r), bootstrap, out, (r,), lambda yb, rb: compute(yb, rb).value)
+    return apply_bootstrap(
+        compute(out, r), bootstrap, out, (r,), lambda yb, rb: compute(yb, rb).value
+    )
 
 
 def calibration_in_the_large(y: Any, risk: Any, *, horizon: float | None = None,
@@ -578,9 +635,9 @@ def calibration_in_the_large(y: Any, risk: Any, *, horizon: float | None = None,
 
     out, r, _ = prepare(y, risk, horizon=horizon)
     require_kind(out, ("binary",), "calibration_in_the_large")
-    est = _binary_fits(out.y, r, level)[0]
+    est = _citl(out.y, r, level)
     return apply_bootstrap(est, bootstrap, out, (r,),
-                           lambda yb, rb: _binary_fits(yb.y, rb, level)[0].value)
+                           lambda yb, rb: _citl(yb.y, rb, level).value)
 
 
 def ici(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,
