@@ -148,7 +148,8 @@ def test_centre_summary_disclosure_control():
     y = Binary(np.r_[np.ones(6), np.zeros(54)].astype(int))  # 6 events < min_count
     out = centre_summary(y, risk, centre="tiny", min_count=10)
     assert bool(out.loc[0, "suppressed"])
-    assert pd.isna(out.loc[0, "n"]) and pd.isna(out.loc[0, "n_events"])
+    assert pd.isna(out.loc[0, "n"])
+    assert pd.isna(out.loc[0, "n_events"])
     assert np.isnan(out.loc[0, "c"])
     assert not {"risk", "y", "event"} & set(out.columns)
     with pytest.raises(ValueError, match="min_count"):
