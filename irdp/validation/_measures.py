@@ -17,15 +17,38 @@ import numpy as np
 __all__ = ["MEASURES", "default_measures", "resolve_measures", "evaluate"]
 
 
+def metric(name: str) -> Any:
+    """The public irdp.metrics function ``name`` (also found in its submodules), or None."""
+    import importlib
+
+    import irdp.metrics as metrics
+
+    found = getattr(metrics, name, None)
+    if callable(found):
+        return found
+    for sub in ("calibration", "utility", "reclassification", "discrimination", "overall"):
+        try:
+            mod = importlib.import_module(f"irdp.metrics.{sub}")
+        except ImportError:
+            continue
+        found = getattr(mod, name, None)
+        if callable(found):
+            return found
+    return None
+
+
+class _Metrics:
+    """Attribute access to irdp.metrics functions wherever they are defined."""
+
+    def __getattr__(self, name: str) -> Any:
+        f = metric(name)
+        if f is None:
+            raise AttributeError(f"irdp.metrics has no function {name!r}.")
+        return f
+
+
 def _metrics() -> Any:
-    try:
-        import irdp.metrics as metrics
-    except ImportError as err:  # pragma: no cover - metrics is part of the package
-        raise ImportError(
-            "irdp.metrics is needed for the default measures; pass scoring={name: callable} "
-            "to use your own."
-        ) from err
-    return metrics
+    return _Metrics()
 
 
 def _c(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
@@ -104,7 +127,7 @@ _NEEDS = {
 
 
 def _available(name: str) -> bool:
-    return hasattr(_metrics(), _NEEDS[name])
+    return metric(_NEEDS[name]) is not None
 
 
 def default_measures(kind: str) -> tuple[str, ...]:

@@ -169,11 +169,20 @@ class ValidationResult:
 
 
 def _observed_curve(y: Any, risk: np.ndarray, horizon: float | None, grid: np.ndarray) -> Any:
-    """Smoothed observed risk at ``grid`` (binary: lowess, iter=0, f=2/3, as rms)."""
-    if y.kind != "binary":
-        from irdp.validation._measures import _metrics
+    """Smoothed observed risk at ``grid``.
 
-        return _metrics().observed_risk_curve(y, risk, horizon=horizon, grid=grid)
+    Binary: lowess with iter=0 and f=2/3, as ``rms::calibrate``; timed outcomes: the
+    flexible curve of :func:`irdp.metrics.calibration` (Cox or Fine-Gray on a restricted
+    cubic spline of cll(risk), McLernon et al. 2023), interpolated on the grid.
+    """
+    if y.kind != "binary":
+        # survival: Cox on rcs(cll(risk)); competing risks: Fine-Gray (irdp.metrics)
+        from irdp.validation._measures import metric
+
+        curve = metric("calibration")(y, risk, horizon=horizon).curve
+        xs, ys = curve["predicted"].to_numpy(float), curve["observed"].to_numpy(float)
+        order = np.argsort(xs)
+        return np.interp(grid, xs[order], ys[order], left=np.nan, right=np.nan)
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
     fit = lowess(y.y.astype(float), risk, frac=2 / 3, it=0, return_sorted=True)

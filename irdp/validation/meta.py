@@ -498,7 +498,7 @@ def centre_summary(
     r = as_1d_array(risk, "risk")
     if len(r) != len(yy):
         raise ValueError(f"y and risk must have the same length; got {len(yy)} and {len(r)}.")
-    funcs = resolve_measures(measures, yy, default=("c", "oe", "slope"), with_se=True)
+    funcs = resolve_measures(measures, yy, default=("c", "oe", "calibration_slope"), with_se=True)
     if groups is None:
         labels = np.array([centre] * len(r), dtype=object)
     else:
