@@ -1,4 +1,4 @@
-"""Rubin's rules against values computed by hand from the formulas (Rubin 1987, Barnard-Rubin 1999)."""
+"""Rubin's rules against hand-computed values (Rubin 1987; Barnard & Rubin 1999)."""
 
 from __future__ import annotations
 
