@@ -1,0 +1,604 @@
+"""Calibration: the whole hierarchy of Van Calster et al. (2016) for binary, survival and
+competing-risk outcomes.
+
+- *mean*: observed/expected ratio (prevalence, Kaplan-Meier or Aalen-Johansen observed
+  risk) and, for binary outcomes, calibration-in-the-large (offset logistic fit);
+- *weak*: calibration slope (logistic on ``logit(p)``; Cox on ``cll(p)`` for survival;
+  Fine-Gray on ``cll(p)`` for competing risks) and, for binary outcomes, the rms
+  ``val.prob`` joint intercept (labelled as such: it is *not* calibration-in-the-large);
+- *moderate*: a flexible calibration curve with pointwise confidence band and the
+  E-statistics ICI (= Eavg), E50, E90, Emax and ECI; Spiegelhalter's z for binary outcomes.
+
+References
+----------
+.. [1] Van Calster B, Nieboer D, Vergouwe Y, De Cock B, Pencina MJ, Steyerberg EW. A
+   calibration hierarchy for risk models was defined: from utopia to empirical data.
+   J Clin Epidemiol 2016;74:167-176.
+.. [2] Austin PC, Steyerberg EW. The Integrated Calibration Index (ICI) and related metrics
+   for quantifying the calibration of logistic regression models. Stat Med
+   2019;38:4051-4065.
+.. [3] Austin PC, Harrell FE, van Klaveren D. Graphical calibration curves and the
+   integrated calibration index (ICI) for survival models. Stat Med 2020;39:2714-2742.
+.. [4] McLernon DJ, Giardiello D, Van Calster B, et al. Assessing performance and clinical
+   usefulness in prediction models with survival outcomes: practical guidance for Cox
+   proportional hazards models. Ann Intern Med 2023;176:105-114.
+.. [5] van Geloven N, Giardiello D, Bonneville EF, et al. Validation of prediction models in
+   the presence of competing risks: a guide through modern methods. BMJ 2022;377:e069249.
+.. [6] Debray TPA, Damen JAAG, Snell KIE, et al. A guide to systematic review and
+   meta-analysis of prediction model performance. BMJ 2017;356:i6460.
+.. [7] Spiegelhalter DJ. Probabilistic prediction in patient management and clinical
+   trials. Stat Med 1986;5:421-433.
+.. [8] Van Hoorde K, Van Huffel S, Timmerman D, Bourne T, Van Calster B. A spline-based tool
+   to assess and visualize the calibration of multiclass risk predictions. J Biomed
+   Inform 2015;54:283-293 (ECI).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from irdp.metrics._bootstrap import as_bootstrap, bootstrap_values, percentile_interval
+from irdp.metrics._cox import cox_fit
+from irdp.metrics._estimate import Estimate, normal_estimate, z_value
+from irdp.metrics._inputs import Outcome, prepare
+from irdp.metrics._logistic import logistic_fit
+from irdp.metrics._smoothers import loess, lowess
+from irdp.nonparametric import aalen_johansen, kaplan_meier
+from irdp.outcomes import Binary, CompetingRisks, Survival
+
+__all__ = [
+    "CalibrationResult",
+    "calibration",
+    "oe_ratio",
+    "calibration_slope",
+    "calibration_in_the_large",
+    "ici",
+    "rcs_knots",
+    "aalen_johansen_variance",
+]
+
+Smoother = Literal["loess", "lowess", "cox_rcs", "fine_gray_rcs"]
+_EPS = 1e-12
+
+
+# --------------------------------------------------------------------------- helpers
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p / (1 - p))
+
+
+def _cll(p: np.ndarray) -> np.ndarray:
+    return np.log(-np.log1p(-p))
+
+
+def rcs_knots(x: np.ndarray, nk: int = 3) -> np.ndarray:
+    """Knots of ``rms::rcspline.eval(x, nk=3)`` (quantiles .1/.5/.9 with rms's rules).
+
+    Reproduces the rms rules for 3 knots: heavily tied extreme values (>= 5 %) become the
+    outer knots, fewer than 100 observations use the 5th smallest and largest values.
+    """
+    if nk != 3:
+        raise ValueError(f"only 3 knots are implemented (McLernon et al.); got nk={nk}.")
+    xx = np.asarray(x, float)
+    n = len(xx)
+    xu, counts = np.unique(xx, return_counts=True)
+    if len(xu) - 2 <= nk:
+        if len(xu) < 3:
+            raise ValueError(
+                f"a restricted cubic spline needs at least 3 distinct predicted risks; got "
+                f"{len(xu)}. The calibration curve is undefined for (nearly) constant risks."
+            )
+        return xu[1:-1] if len(xu) > 4 else xu[[0, len(xu) // 2, -1]]
+    nke = nk
+    first: list[float] = []
+    last: list[float] = []
+    f = counts / n
+    if f[1:-1].max() < 0.05:
+        if f[0] >= 0.05:
+            first = [float(xu[1])]
+            xx = xx[xx > first[0]]
+            nke -= 1
+        if f[-1] >= 0.05:
+            last = [float(xu[-2])]
+            xx = xx[xx < last[0]]
+            nke -= 1
+    if nke == 1:
+        knots = np.array([np.median(xx)])
+    else:
+        p = np.linspace(0.5, 0.9, nke) if nke == 2 else np.linspace(0.1, 0.9, nke)
+        knots = np.quantile(xx, p)
+        if len(xx) < 100:
+            xs = np.sort(xx)
+            if not first:
+                knots[0] = xs[4]
+            if not last:
+                knots[-1] = xs[-5]
+    return np.unique(np.concatenate([first, knots, last]))
+
+
+def _rcs_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """Design ``[x, spline term]`` of ``rms::rcs(x, 3)`` (norm = 2)."""
+    k1, k2, k3 = knots
+    norm = (k3 - k1) ** 2
+
+    def cube(v: np.ndarray) -> np.ndarray:
+        return np.maximum(v, 0.0) ** 3
+
+    term = (cube(x - k1) - cube(x - k2) * (k3 - k1) / (k3 - k2)
+            + cube(x - k3) * (k2 - k1) / (k3 - k2)) / norm
+    return np.column_stack([x, term])
+
+
+def aalen_johansen_variance(y: CompetingRisks, horizon: float) -> tuple[float, float]:
+    """Cumulative incidence of the event of interest at ``horizon`` and its variance.
+
+    Delta-method (Greenwood-type) variance of the Aalen-Johansen estimator
+    (Marubini & Valsecchi 1995, eq. 10.10; Choudhury 2002).
+    """
+    aj = aalen_johansen(y.time, y.cause)
+    k = y.event_of_interest
+    f_t = float(aj.cif_at(horizon, cause=k))
+    keep = aj.times <= horizon
+    if k not in aj.causes or not keep.any():
+        return f_t, 0.0
+    j = aj.causes.index(k)
+    n = aj.n_at_risk[keep]
+    d1 = aj.n_events[keep, j]
+    d = aj.n_events[keep].sum(axis=1)
+    s_left = np.concatenate(([1.0], aj.survival[:-1]))[keep]
+    f_j = aj.cif[keep, j]
+    diff = f_t - f_j
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = np.where(n - d > 0, diff**2 * d / (n * (n - d)), 0.0)
+    t2 = s_left**2 * d1 * (n - d1) / n**3
+    t3 = -2 * diff * s_left * d1 / n**2
+    return f_t, float(np.sum(t1 + t2 + t3))
+
+
+# --------------------------------------------------------------------------- result
+@dataclass(frozen=True)
+class CalibrationResult:
+    """The calibration hierarchy of one index on one outcome.
+
+    Attributes
+    ----------
+    kind : {"binary", "survival", "competing"}
+    horizon : float or None
+    observed, expected : float
+        Observed risk (prevalence, 1 - KM(t) or AJ CIF(t)) and mean predicted risk.
+    oe : Estimate
+        Observed/expected ratio, log-scale interval.
+    calibration_in_the_large : Estimate or None
+        Binary: intercept of ``glm(y ~ 1, offset = logit(p))`` (ideal 0).
+    slope : Estimate
+        Calibration slope (ideal 1): logistic on logit(p), Cox on cll(p) (survival) or
+        Fine-Gray on cll(p) (competing risks).
+    intercept_joint : Estimate or None
+        Binary: intercept *of the joint fit* ``glm(y ~ logit(p))``, the "Intercept" printed by
+        ``rms::val.prob``; not calibration-in-the-large.
+    spiegelhalter : Estimate or None
+        Binary: Spiegelhalter's z (``details["p_value"]``).
+    ici, e50, e90, emax, eci : Estimate
+        E-statistics of ``|p - p_c(p)|`` over the rows. ECI = mean squared difference
+        (Van Hoorde 2015); CalibrationCurves prints 100 x ECI.
+    curve : pandas.DataFrame
+        ``predicted, observed, lower, upper`` on a grid of predicted risks (pointwise CI).
+    smoother : str
+        Description of the flexible curve and its settings.
+    n, n_events : int
+    """
+
+    kind: str
+    horizon: float | None
+    observed: float
+    expected: float
+    oe: Estimate
+    calibration_in_the_large: Estimate | None
+    slope: Estimate
+    intercept_joint: Estimate | None
+    spiegelhalter: Estimate | None
+    ici: Estimate
+    e50: Estimate
+    e90: Estimate
+    emax: Estimate
+    eci: Estimate
+    curve: pd.DataFrame = field(repr=False)
+    smoother: str = ""
+    n: int = -1
+    n_events: int = -1
+
+    def estimates(self) -> list[Estimate]:
+        """All scalar results, in hierarchy order (absent ones skipped)."""
+        items = [self.oe, self.calibration_in_the_large, self.slope, self.intercept_joint,
+                 self.spiegelhalter, self.ici, self.e50, self.e90, self.emax, self.eci]
+        return [e for e in items if e is not None]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One tidy row per measure (measure, value, se, lower, upper, ...)."""
+        return pd.DataFrame([e.to_dict() for e in self.estimates()])
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Calibration plot (see :func:`irdp.plotting.plot_calibration`)."""
+        from irdp.plotting import plot_calibration
+
+        return plot_calibration(self, ax=ax, **kwargs)
+
+    def __repr__(self) -> str:
+        def f(e: Estimate | None) -> str:
+            return "nan" if e is None else f"{e.value:.3g}"
+
+        h = "" if self.horizon is None else f", horizon={self.horizon:g}"
+        return (f"CalibrationResult({self.kind}{h}, O/E={f(self.oe)}, "
+                f"CITL={f(self.calibration_in_the_large)}, slope={f(self.slope)}, "
+                f"ICI={f(self.ici)}, E50={f(self.e50)}, E90={f(self.e90)}, "
+                f"Emax={f(self.emax)})")
+
+
+# --------------------------------------------------------------------------- pieces
+def _oe(out: Outcome, r: np.ndarray, h: float | None, level: float) -> tuple[Estimate, float]:
+    expected = float(r.mean())
+    if isinstance(out, Binary):
+        obs_n = float(out.y.sum())
+        observed = obs_n / len(r)
+        se_log = np.sqrt((1 - observed) / obs_n) if obs_n > 0 else np.nan
+        method = "log-scale Wald, var(log O/E) = (1 - O/n)/O (Debray 2017)"
+        n_ev = int(obs_n)
+    elif isinstance(out, CompetingRisks):
+        observed, var = aalen_johansen_variance(out, h)
+        se_log = np.sqrt(var) / observed if observed > 0 else np.nan
+        method = "log-scale Wald, SE(log O/E) = SE(AJ CIF)/CIF"
+        n_ev = int((out.event & (out.time <= h)).sum())
+    else:
+        observed = float(kaplan_meier(out.time, out.event).risk_at(h))
+        n_ev = int((out.event & (out.time <= h)).sum())
+        se_log = np.sqrt(1.0 / n_ev) if n_ev > 0 else np.nan
+        method = "log-scale Wald, var(log O/E) = 1/events (McLernon 2023)"
+    if expected <= 0:
+        raise ValueError("oe_ratio is undefined: every predicted risk is 0.")
+    est = normal_estimate("oe_ratio", observed / expected, se_log, level, method=method,
+                          transform="log", n=len(r), n_events=n_ev, horizon=h)
+    est.details.update(observed=observed, expected=expected)
+    return est, observed
+
+
+def _binary_fits(y: np.ndarray, r: np.ndarray, level: float
+                 ) -> tuple[Estimate, Estimate, Estimate, Estimate]:
+    keep = (r > 0) & (r < 1)  # rms::val.prob drops p in {0, 1}
+    yk, lp = y[keep].astype(float), _logit(r[keep])
+    n = int(keep.sum())
+    b0, v0, _ = logistic_fit(np.ones((n, 1)), yk, offset=lp)
+    citl = normal_estimate("calibration_in_the_large", b0[0], np.sqrt(v0[0, 0]), level,
+                           method="Wald, glm(y ~ 1, offset = logit(p))", n=n,
+                           n_events=int(yk.sum()))
+    b, v, _ = logistic_fit(np.column_stack([np.ones(n), lp]), yk)
+    slope = normal_estimate("calibration_slope", b[1], np.sqrt(v[1, 1]), level,
+                            method="Wald, glm(y ~ logit(p))", n=n, n_events=int(yk.sum()))
+    inter = normal_estimate("intercept_joint_fit", b[0], np.sqrt(v[0, 0]), level,
+                            method="Wald, intercept of glm(y ~ logit(p)) (rms val.prob "
+                            "'Intercept'; not calibration-in-the-large)", n=n,
+                            n_events=int(yk.sum()))
+    num = np.sum((y - r) * (1 - 2 * r))
+    den = np.sqrt(np.sum((1 - 2 * r) ** 2 * r * (1 - r)))
+    z = float(num / den) if den > 0 else np.nan
+    sp = Estimate("spiegelhalter_z", z, method="Spiegelhalter (1986)", level=level, n=len(r),
+                  n_events=int(y.sum()))
+    sp.details["p_value"] = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
+    return citl, slope, inter, sp
+
+
+def _timed_slope(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float
+                 ) -> Estimate:
+    t = out.truncate(h)
+    x = _cll(np.clip(r, _EPS, 1 - _EPS))[:, None]
+    if isinstance(t, CompetingRisks):
+        fit = cox_fit(t.time, t.event, x, competing=t.competing, any_event=t.cause != 0)
+        method = "Wald, Fine-Gray on cll(risk) (van Geloven 2022)"
+    else:
+        fit = cox_fit(t.time, t.event, x)
+        method = "Wald, coxph on cll(risk), Efron ties (McLernon 2023)"
+    return normal_estimate("calibration_slope", fit.coef[0], np.sqrt(fit.cov[0, 0]), level,
+                           method=method, n=len(r), n_events=int(t.event.sum()), horizon=h)
+
+
+def _curve_grid(r: np.ndarray, n_grid: int = 100) -> np.ndarray:
+    lo, hi = np.quantile(r, [0.01, 0.99])
+    if hi <= lo:
+        lo, hi = r.min(), r.max()
+    return np.unique(np.linspace(lo, hi, n_grid))
+
+
+def _binary_curve(y: np.ndarray, r: np.ndarray, smoother: str, span: float, level: float,
+                  max_eval: int) -> tuple[np.ndarray, pd.DataFrame, str]:
+    grid = _curve_grid(r)
+    z = z_value(level)
+    if smoother == "lowess":
+        pc = lowess(r, y, r)
+        fit_grid = lowess(r, y, grid)
+        frame = pd.DataFrame({"predicted": grid, "observed": fit_grid,
+                              "lower": np.nan, "upper": np.nan})
+        return pc, frame, "lowess(p, y, iter=0), f=2/3, delta=0.01*range (rms val.prob)"
+    ur = np.unique(r)
+    if len(ur) <= max_eval:
+        pts = ur
+    else:
+        pts = np.unique(np.quantile(r, np.linspace(0, 1, max_eval)))
+    fit_pts, _ = loess(r, y, pts, span=span)
+    pc = np.interp(r, pts, fit_pts)
+    var = np.clip(pc, 0, 1) * (1 - np.clip(pc, 0, 1))
+    fit_grid, se = loess(r, y, grid, span=span, variance=var)
+    frame = pd.DataFrame({"predicted": grid, "observed": fit_grid,
+                          "lower": np.clip(fit_grid - z * se, 0, 1),
+                          "upper": np.clip(fit_grid + z * se, 0, 1)})
+    how = "evaluated at every distinct risk" if len(ur) <= max_eval else (
+        f"evaluated at {len(pts)} quantiles of risk, linear interpolation in between")
+    desc = (f"loess(y ~ p, degree=2, span={span:g}, surface='direct'), {how}; pointwise "
+            "CI from binomial variance of the smoothed curve (CalibrationCurves style)")
+    return pc, frame, desc
+
+
+def _timed_curve(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float
+                 ) -> tuple[np.ndarray, pd.DataFrame, str]:
+    t = out.truncate(h)
+    rc = np.clip(r, _EPS, 1 - _EPS)
+    x = _cll(rc)
+    knots = rcs_knots(x)
+    design = _rcs_basis(x, knots)
+    if isinstance(t, CompetingRisks):
+        fit = cox_fit(t.time, t.event, design, competing=t.competing, any_event=t.cause != 0)
+        desc = ("Fine-Gray (weighted subdistribution Cox) on rcs(cll(risk), 3 knots at "
+                f"{np.round(knots, 4).tolist()}) (van Geloven 2022)")
+    else:
+        fit = cox_fit(t.time, t.event, design)
+        desc = ("coxph on rcs(cll(risk), 3 knots at "
+                f"{np.round(knots, 4).tolist()}), Efron ties (McLernon 2023)")
+    hz, _ = fit.cumhaz(design, h)
+    pc = 1 - np.exp(-hz)
+    grid = _curve_grid(r)
+    gx = _rcs_basis(_cll(np.clip(grid, _EPS, 1 - _EPS)), knots)
+    hg, seg = fit.cumhaz(gx, h)
+    z = z_value(level)
+    frame = pd.DataFrame({
+        "predicted": grid,
+        "observed": 1 - np.exp(-hg),
+        "lower": 1 - np.exp(-np.maximum(hg - z * seg, 0.0)),
+        "upper": 1 - np.exp(-(hg + z * seg)),
+    })
+    return pc, frame, desc + "; pointwise CI: survfit log-scale (Tsiatis variance)"
+
+
+def _e_stats(r: np.ndarray, pc: np.ndarray, level: float, h: float | None, n_ev: int
+             ) -> list[Estimate]:
+    d = np.abs(r - pc)
+    vals = {
+        "ici": float(d.mean()),
+        "e50": float(np.median(d)),
+        "e90": float(np.quantile(d, 0.9)),
+        "emax": float(d.max()),
+        "eci": float(np.mean(d**2)),
+    }
+    return [Estimate(k, v, level=level, method="no analytic SE (use bootstrap=)", n=len(r),
+                     n_events=n_ev, horizon=h) for k, v in vals.items()]
+
+
+def _calibration_core(out: Outcome, r: np.ndarray, h: float | None, level: float,
+                      smoother: str | None, span: float, max_eval: int) -> CalibrationResult:
+    oe, observed = _oe(out, r, h, level)
+    n_ev = oe.n_events
+    if isinstance(out, Binary):
+        if n_ev == 0 or n_ev == len(r):
+            raise ValueError(
+                "calibration needs both events and non-events; found "
+                f"{n_ev} events among {len(r)} subjects."
+            )
+        sm = smoother or "loess"
+        if sm not in ("loess", "lowess"):
+            raise ValueError(f"smoother for binary outcomes must be 'loess' or 'lowess'; got {sm!r}.")
+        citl, slope, inter, sp = _binary_fits(out.y, r, level)
+        pc, frame, desc = _binary_curve(out.y.astype(float), r, sm, span, level, max_eval)
+    else:
+        if n_ev == 0:
+            raise ValueError(
+                f"calibration needs at least one event of interest by the horizon {h:g}; "
+                "found none. Choose a later horizon."
+            )
+        expected_sm = "fine_gray_rcs" if isinstance(out, CompetingRisks) else "cox_rcs"
+        if smoother not in (None, expected_sm):
+            raise ValueError(
+                f"smoother for {out.kind} outcomes must be {expected_sm!r}; got {smoother!r}."
+            )
+        citl, inter, sp = None, None, None
+        slope = _timed_slope(out, r, h, level)
+        pc, frame, desc = _timed_curve(out, r, h, level)
+    e = _e_stats(r, pc, level, h, n_ev)
+    return CalibrationResult(
+        kind=out.kind, horizon=h, observed=observed, expected=float(r.mean()), oe=oe,
+        calibration_in_the_large=citl, slope=slope, intercept_joint=inter, spiegelhalter=sp,
+        ici=e[0], e50=e[1], e90=e[2], emax=e[3], eci=e[4], curve=frame, smoother=desc,
+        n=len(r), n_events=n_ev,
+    )
+
+
+def _boot_calibration(res: CalibrationResult, out: Outcome, r: np.ndarray, h: float | None,
+                      level: float, smoother: str | None, span: float, max_eval: int,
+                      bootstrap: Any) -> CalibrationResult:
+    settings = as_bootstrap(bootstrap)
+    if settings is None:
+        return res
+    names = [e.name for e in res.estimates()]
+
+    def stat(rows: np.ndarray) -> np.ndarray:
+        rb = _calibration_core(out.take(rows), r[rows], h, level, smoother, span, max_eval)
+        return np.array([e.value for e in rb.estimates()])
+
+    vals = bootstrap_values(stat, len(r), settings)
+    lower, upper, se = percentile_interval(vals, level)
+    method = f"bootstrap percentile (B={settings.n_resamples})"
+    new = {}
+    for i, name in enumerate(names):
+        attr = {"oe_ratio": "oe", "calibration_slope": "slope",
+                "intercept_joint_fit": "intercept_joint",
+                "spiegelhalter_z": "spiegelhalter"}.get(name, name)
+        new[attr] = getattr(res, attr).with_interval(lower[i], upper[i], method, se=se[i])
+    from dataclasses import replace
+
+    return replace(res, **new)
+
+
+def calibration(
+    y: Any,
+    risk: Any,
+    *,
+    horizon: float | None = None,
+    level: float = 0.95,
+    smoother: Smoother | None = None,
+    span: float = 0.75,
+    max_eval: int = 1000,
+    bootstrap: Any = None,
+) -> CalibrationResult:
+    """Assess calibration at every level of the hierarchy (mean, weak, moderate).
+
+    Parameters
+    ----------
+    y : Binary, Survival, CompetingRisks or array-like of 0/1
+    risk : array-like of shape (n_samples,)
+        Predicted probability of the event (of interest) by the horizon, in [0, 1].
+    horizon : float, optional
+        Required for timed outcomes. Follow-up is censored administratively at the
+        horizon for the slope and the curve (McLernon et al.).
+    level : float, default=0.95
+    smoother : {"loess", "lowess", "cox_rcs", "fine_gray_rcs"}, optional
+        Flexible curve. Binary: ``"loess"`` (default; CalibrationCurves ``val.prob.ci.2``,
+        degree 2, ``span``) or ``"lowess"`` (rms ``val.prob``, f = 2/3, iter = 0).
+        Survival: ``"cox_rcs"`` (Cox on a 3-knot restricted cubic spline of cll(risk)).
+        Competing risks: ``"fine_gray_rcs"`` (same on the subdistribution hazard).
+    span : float, default=0.75
+        Loess span.
+    max_eval : int, default=1000
+        With more distinct risks than this, the loess curve is evaluated exactly at
+        ``max_eval`` quantiles and interpolated linearly (keeps large data fast).
+    bootstrap : int, dict or Bootstrap, optional
+        Percentile intervals for every scalar (E-statistics have no analytic SE).
+
+    Returns
+    -------
+    CalibrationResult
+
+    Notes
+    -----
+    Timed outcomes have no calibration-in-the-large intercept here (O/E plays that role,
+    as in McLernon et al.). The pseudo-value curve for competing risks is not offered.
+
+    References
+    ----------
+    Van Calster et al. (2016); Austin & Steyerberg (2019); Austin, Harrell & van Klaveren
+    (2020); McLernon et al. (2023); van Geloven et al. (2022); Spiegelhalter (1986).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irdp.metrics import calibration
+    >>> rng = np.random.default_rng(1)
+    >>> p = rng.uniform(0.05, 0.6, 500)
+    >>> y = (rng.random(500) < p).astype(int)
+    >>> cal = calibration(y, p)
+    >>> bool(0.7 < cal.slope.value < 1.4), bool(abs(cal.oe.value - 1) < 0.2)
+    (True, True)
+    """
+    out, r, h = prepare(y, risk, horizon=horizon)
+    res = _calibration_core(out, r, h, level, smoother, span, max_eval)
+    return _boot_calibration(res, out, r, h, level, smoother, span, max_eval, bootstrap)
+
+
+# --------------------------------------------------------------------------- thin wrappers
+def oe_ratio(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,
+             bootstrap: Any = None) -> Estimate:
+    """Observed/expected ratio (mean calibration) with a log-scale interval.
+
+    Observed risk: prevalence (binary), 1 - Kaplan-Meier at the horizon (survival) or the
+    Aalen-Johansen cumulative incidence (competing risks); expected: mean predicted risk.
+    Interval ``O/E·exp(±z·SE)`` with SE(log O/E) = sqrt((1 - O/n)/O) (binary, Debray 2017),
+    sqrt(1/events) (survival, McLernon 2023) or SE(CIF)/CIF (competing risks; van Geloven's
+    code uses the linear interval instead).
+
+    Examples
+    --------
+    >>> from irdp.metrics import oe_ratio
+    >>> round(float(oe_ratio([0, 1, 1, 0], [0.2, 0.6, 0.4, 0.3])), 4)
+    1.3333
+    """
+    from irdp.metrics._bootstrap import apply_bootstrap
+
+    out, r, h = prepare(y, risk, horizon=horizon)
+    est, _ = _oe(out, r, h, level)
+    return apply_bootstrap(est, bootstrap, out, (r,), lambda yb, rb: _oe(yb, rb, h, level)[0].value)
+
+
+def calibration_slope(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,
+                      bootstrap: Any = None) -> Estimate:
+    """Calibration slope (logistic on logit(p); Cox or Fine-Gray on cll(p) for timed outcomes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irdp.metrics import calibration_slope
+    >>> rng = np.random.default_rng(2)
+    >>> p = rng.uniform(0.05, 0.9, 400)
+    >>> y = (rng.random(400) < p).astype(int)
+    >>> bool(0.6 < calibration_slope(y, p).value < 1.4)
+    True
+    """
+    from irdp.metrics._bootstrap import apply_bootstrap
+
+    out, r, h = prepare(y, risk, horizon=horizon)
+
+    def compute(yb: Outcome, rb: np.ndarray) -> Estimate:
+        if isinstance(yb, Binary):
+            return _binary_fits(yb.y, rb, level)[1]
+        return _timed_slope(yb, rb, h, level)
+
+    return apply_bootstrap(compute(out, r), bootstrap, out, (r,), lambda yb, rb: compute(yb, rb).value)
+
+
+def calibration_in_the_large(y: Any, risk: Any, *, horizon: float | None = None,
+                             level: float = 0.95, bootstrap: Any = None) -> Estimate:
+    """Calibration-in-the-large: intercept of ``glm(y ~ 1, offset = logit(p))`` (binary only).
+
+    Examples
+    --------
+    >>> from irdp.metrics import calibration_in_the_large
+    >>> round(float(calibration_in_the_large([0, 1, 1, 0], [0.5, 0.5, 0.5, 0.5])), 6)
+    0.0
+    """
+    from irdp.metrics._bootstrap import apply_bootstrap
+    from irdp.metrics._inputs import require_kind
+
+    out, r, _ = prepare(y, risk, horizon=horizon)
+    require_kind(out, ("binary",), "calibration_in_the_large")
+    est = _binary_fits(out.y, r, level)[0]
+    return apply_bootstrap(est, bootstrap, out, (r,),
+                           lambda yb, rb: _binary_fits(yb.y, rb, level)[0].value)
+
+
+def ici(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,
+        smoother: Smoother | None = None, bootstrap: Any = None) -> Estimate:
+    """Integrated calibration index (mean |p - p_c(p)|) from the flexible calibration curve.
+
+    See :func:`calibration` for the smoothers. Without ``bootstrap`` there is no interval.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irdp.metrics import ici
+    >>> rng = np.random.default_rng(3)
+    >>> p = rng.uniform(0.05, 0.9, 400)
+    >>> y = (rng.random(400) < p).astype(int)
+    >>> bool(ici(y, p).value < 0.06)
+    True
+    """
+    res = calibration(y, risk, horizon=horizon, level=level, smoother=smoother,
+                      bootstrap=bootstrap)
+    return res.ici
