@@ -219,3 +219,14 @@ def test_no_warning_for_adequate_groups():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         group_performance(y, risk, g, n_boot=5, seed=1)
+
+
+def test_irdp_metrics_plug_in_as_measures():
+    """Metrics returning an Estimate work as group measures and give the same values."""
+    from irdp import metrics
+
+    y, risk, g = _survival(n=2000)
+    res = group_performance(y, risk, g, horizon=3.0, n_boot=5, seed=0,
+                            measures={"td_auc": metrics.td_auc, "own": weighted_auc})
+    by = res.by_group
+    np.testing.assert_allclose(by["td_auc"], by["own"], atol=1e-10)

@@ -108,3 +108,18 @@ def test_undefined_auc_is_nan():
 def test_measure_errors(y, risk, horizon, err, match):
     with pytest.raises(err, match=match):
         weighted_auc(y, risk, horizon=horizon)
+
+
+def test_agree_with_irdp_metrics(rng):
+    """The fairness measures equal irdp.metrics' td_auc, brier and observed_risk (ties, CR)."""
+    from irdp import metrics
+
+    time, cause = _cr(rng)
+    risk = rng.random(len(time))
+    for y in (Survival(time, cause > 0), CompetingRisks(time, cause)):
+        assert weighted_auc(y, risk, horizon=3.0) == pytest.approx(
+            metrics.td_auc(y, risk, horizon=3.0).value, abs=1e-10)
+        assert brier_ipcw(y, risk, horizon=3.0) == pytest.approx(
+            metrics.brier(y, risk, horizon=3.0).value, abs=1e-10)
+        assert observed_risk(y, horizon=3.0) == pytest.approx(
+            metrics.observed_risk(y, 3.0), abs=1e-12)
