@@ -135,12 +135,21 @@ def horizon_status(y: Any, horizon: float | None = None) -> HorizonStatus:
     ([1, 0, 1, 0], [1.0, 0.0, 1.5, 1.5])
     """
     y = as_outcome(y)
+    if not isinstance(y, Binary | Survival | CompetingRisks):
+        raise TypeError(f"y must be Binary, Survival or CompetingRisks; got {type(y).__name__}.")
+    key = None if isinstance(y, Binary) else check_horizon(horizon)
+    # memo on the container: its arrays are read-only, so the status cannot go stale; the
+    # fairness bootstrap evaluates several measures on the same resampled outcome
+    cache = y.__dict__.setdefault("_horizon_status_cache", {})
+    if key not in cache:
+        cache[key] = _compute_status(y, key)
+    return cache[key]
+
+
+def _compute_status(y: Any, h: float | None) -> HorizonStatus:
     n = len(y)
     if isinstance(y, Binary):
-        return HorizonStatus(y.y.astype(np.int8), np.ones(n), n)
-    if not isinstance(y, Survival | CompetingRisks):
-        raise TypeError(f"y must be Binary, Survival or CompetingRisks; got {type(y).__name__}.")
-    h = check_horizon(horizon)
+        return HorizonStatus(_readonly(y.y.astype(np.int8)), _readonly(np.ones(n)), n)
     t = y.time
     any_event = y.cause != 0 if isinstance(y, CompetingRisks) else y.event
     g_before, g_h = _censoring_weights(t, any_event, h)
@@ -153,7 +162,12 @@ def horizon_status(y: Any, horizon: float | None = None) -> HorizonStatus:
         w[(case | competing) & ok] = 1.0 / g_before[(case | competing) & ok]
         if g_h > 0:
             w[control] = 1.0 / g_h
-    return HorizonStatus(case.astype(np.int8), w, n)
+    return HorizonStatus(_readonly(case.astype(np.int8)), _readonly(w), n)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 def _censoring_weights(
