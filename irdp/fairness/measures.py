@@ -16,7 +16,7 @@ censored at or before h   unknown                       0
 ========================  ============================  ===============================
 
 ``G`` is the Kaplan-Meier estimate of the censoring distribution computed on the data
-passed in (:func:`irdp.nonparametric.censoring_survival`), so when a measure is called on a
+passed in (censorings tied with events counted after them), so when a measure is called on a
 group (``y.take(rows)``) the weights use that group's own censoring pattern — censoring may
 differ between groups (e.g. SPSTI with different follow-up), and a pooled G would bias the
 group estimates. With these weights ``sum(w * s) / n`` equals the Kaplan-Meier risk
@@ -52,7 +52,6 @@ from typing import Any
 import numpy as np
 
 from irdp._validation import check_horizon, check_risk
-from irdp.nonparametric import censoring_survival
 from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
 
 __all__ = [
@@ -136,17 +135,24 @@ def horizon_status(y: Any, horizon: float | None = None) -> HorizonStatus:
     ([1, 0, 1, 0], [1.0, 0.0, 1.5, 1.5])
     """
     y = as_outcome(y)
+    if not isinstance(y, Binary | Survival | CompetingRisks):
+        raise TypeError(f"y must be Binary, Survival or CompetingRisks; got {type(y).__name__}.")
+    key = None if isinstance(y, Binary) else check_horizon(horizon)
+    # memo on the container: its arrays are read-only, so the status cannot go stale; the
+    # fairness bootstrap evaluates several measures on the same resampled outcome
+    cache = y.__dict__.setdefault("_horizon_status_cache", {})
+    if key not in cache:
+        cache[key] = _compute_status(y, key)
+    return cache[key]
+
+
+def _compute_status(y: Any, h: float | None) -> HorizonStatus:
     n = len(y)
     if isinstance(y, Binary):
-        return HorizonStatus(y.y.astype(np.int8), np.ones(n), n)
-    if not isinstance(y, Survival | CompetingRisks):
-        raise TypeError(f"y must be Binary, Survival or CompetingRisks; got {type(y).__name__}.")
-    h = check_horizon(horizon)
+        return HorizonStatus(_readonly(y.y.astype(np.int8)), _readonly(np.ones(n)), n)
     t = y.time
     any_event = y.cause != 0 if isinstance(y, CompetingRisks) else y.event
-    g = censoring_survival(t, any_event)
-    g_before = g.at(t, left=True)
-    g_h = float(g.at(h))
+    g_before, g_h = _censoring_weights(t, any_event, h)
     case = y.event & (t <= h)
     competing = any_event & ~y.event & (t <= h)
     control = t > h
@@ -156,7 +162,37 @@ def horizon_status(y: Any, horizon: float | None = None) -> HorizonStatus:
         w[(case | competing) & ok] = 1.0 / g_before[(case | competing) & ok]
         if g_h > 0:
             w[control] = 1.0 / g_h
-    return HorizonStatus(case.astype(np.int8), w, n)
+    return HorizonStatus(_readonly(case.astype(np.int8)), _readonly(w), n)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+def _censoring_weights(
+    time: np.ndarray, any_event: np.ndarray, horizon: float
+) -> tuple[np.ndarray, float]:
+    """G(T_i-) for every subject and G(h), censorings tied with events placed after them.
+
+    The reverse Kaplan-Meier uses, at a time s with d_s events and c_s censorings among n_s
+    at risk, the factor 1 - c_s / (n_s - d_s): subjects with an event at s were not at risk
+    of being censored at s. With this convention G(t-) S(t-) = n(t) / n exactly, which gives
+    the Kaplan-Meier / Aalen-Johansen identities of the module docstring even with ties.
+    (:func:`irdp.nonparametric.censoring_survival` keeps events in the censoring risk set;
+    both agree without ties.)
+    """
+    uniq, inv = np.unique(time, return_inverse=True)
+    n_at = np.cumsum(np.bincount(inv, minlength=len(uniq))[::-1])[::-1].astype(float)
+    d = np.bincount(inv, weights=any_event.astype(float), minlength=len(uniq))
+    c = np.bincount(inv, weights=(~any_event).astype(float), minlength=len(uniq))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(n_at - d > 0, c / (n_at - d), 0.0)
+    g_after = np.cumprod(1.0 - frac)
+    g_left = np.concatenate(([1.0], g_after[:-1]))
+    pos = np.searchsorted(uniq, horizon, side="right") - 1
+    g_h = 1.0 if pos < 0 else float(g_after[pos])
+    return g_left[inv], g_h
 
 
 def _prep(y: Any, risk: Any, horizon: float | None) -> tuple[HorizonStatus, np.ndarray]:

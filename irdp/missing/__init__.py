@@ -1,5 +1,6 @@
 """Missing and incomplete DMST data: report, multiple imputation, pooling, stress tests."""
 
+from irdp.missing.estimator import ImputedRiskIndex
 from irdp.missing.mice import (
     MultipleImputation,
     multiple_impute,
@@ -19,6 +20,7 @@ from irdp.missing.strategies import (
 __all__ = [
     "STRATEGIES",
     "CompletenessSensitivity",
+    "ImputedRiskIndex",
     "StrategyComparison",
     "compare_strategies",
     "completeness_sensitivity",
