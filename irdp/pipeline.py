@@ -143,8 +143,11 @@ def _step_extract(st: _State) -> None:
     if cfg.extract.synthetic is not None:
         syn = cfg.extract.synthetic
         generate_dmst = _need("irdp.synth", "generate_dmst")
+        # the cache key covers the parameters and the generator's code
+        synth_dir = Path(importlib.import_module("irdp.synth").__file__).parent
+        code = hash_folder_files({p.name: hash_file(p) for p in sorted(synth_dir.glob("*.py"))})
         key = json.dumps(
-            [syn.n_workers, syn.n_spsti, str(syn.start), str(syn.end), syn.seed]
+            [syn.n_workers, syn.n_spsti, str(syn.start), str(syn.end), syn.seed, code]
         ).encode()
         import hashlib
 
@@ -936,7 +939,9 @@ def _step_performance(st: _State) -> None:
         for label, mask in _sets(st):
             ok = mask & np.isfinite(risk)
             y = _outcome(st, "competing", ok)
-            perf = _numeric_table(_frame_of(performance(y, risk[ok], horizon=st.horizon)))
+            perf = _numeric_table(_frame_of(performance(
+                y, risk[ok], st.horizon, thresholds=tuple(st.cutoffs.get(name, ())) or
+                (0.1, 0.2, 0.3))))
             perf.insert(0, "data", label)
             perf.insert(0, "index", name)
             pieces.append(perf)
@@ -1006,41 +1011,54 @@ def _first_plot(module: str, names: tuple[str, ...]) -> Any:
 
 
 def _step_calibration(st: _State) -> None:
-    plot = _first_plot("irdp.metrics", ("plot_calibration", "calibration_plot"))
+    calibration = _need("irdp.metrics", "calibration")
+    plot_calibration = _need("irdp.plotting", "plot_calibration")
     for name, risk in st.risks.items():
         for label, mask in _sets(st):
             ok = mask & np.isfinite(risk)
-            fig = plot(_outcome(st, "competing", ok), risk[ok], horizon=st.horizon)
-            fig = fig if hasattr(fig, "savefig") else fig.figure_
+            cal = calibration(_outcome(st, "competing", ok), risk[ok], horizon=st.horizon)
+            fig = plot_calibration(cal, label=name, min_count=st.cfg.report.min_count)
             slug = "dev" if label.startswith("development") else "val"
             st.report.add_figure("calibration", f"calibration_{name}_{slug}", fig,
-                                 caption=f"Calibration of {name}, {label}: observed "
-                                 "(Aalen-Johansen) versus predicted risk at the horizon")
+                                 caption=f"Calibration of {name}, {label}: observed risk "
+                                 "(flexible curve, competing exits accounted for) versus "
+                                 "predicted risk at the horizon, with the distribution of "
+                                 "predicted risks")
 
 
 def _step_decision(st: _State) -> None:
     net_benefit = _need("irdp.metrics", "net_benefit")
-    plot = _first_plot("irdp.metrics", ("plot_decision_curves", "plot_decision_curve",
-                                        "decision_curve_plot"))
+    plot_decision_curve = _need("irdp.plotting", "plot_decision_curve")
     thresholds = np.round(np.linspace(0.005, 0.2, 40), 4)
     mask = ~st.dev if (~st.dev).any() else st.dev
     ok = mask.copy()
     for risk in st.risks.values():
         ok &= np.isfinite(risk)
     y = _outcome(st, "competing", ok)
-    risks = {n: r[ok] for n, r in st.risks.items()}
+    curves = {n: net_benefit(y, r[ok], thresholds, horizon=st.horizon, name=n)
+              for n, r in st.risks.items()}
     pieces = []
-    for n, rk in risks.items():
-        t = _numeric_table(_frame_of(net_benefit(y, rk, thresholds, horizon=st.horizon)))
+    for n, curve in curves.items():
+        t = _numeric_table(_frame_of(curve))
         t.insert(0, "index", n)
         pieces.append(t)
     table = pd.concat(pieces, ignore_index=True)
     st.report.add_table("decision-curves", "net_benefit", table, caption="Net benefit by "
-                        "risk threshold (decision curve analysis), with treat-all and "
-                        "treat-none", count_columns=_counts_in(table))
-    fig = plot(y, risks, thresholds=thresholds, horizon=st.horizon)
+                        "risk threshold (decision curve analysis) with treat-all and "
+                        "treat-none, validation data", count_columns=_counts_in(table))
+    fig = plot_decision_curve(curves, min_count=st.cfg.report.min_count)
     st.report.add_figure("decision-curves", "decision_curves", fig, caption="Decision "
                          "curves of the candidate indices (validation data)")
+    plot_observed_risk = _need("irdp.plotting", "plot_observed_risk")
+    name = next(iter(st.risks))
+    if name in st.levels:
+        lv = st.levels[name][ok]
+        labels = np.array(["(none)", *LEVEL_LABELS], dtype=object)[lv + 1]
+        fig = plot_observed_risk(y, labels, horizon=st.horizon,
+                                 min_count=st.cfg.report.min_count)
+        st.report.add_figure("output", f"observed_by_level_{name}", fig, caption=f"Observed "
+                             f"risk of inaptitude over time by risk level of {name} "
+                             "(Aalen-Johansen, validation data)")
 
 
 def _step_iecv(st: _State) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import html5lib
 import pandas as pd
@@ -52,7 +53,14 @@ def runs(tmp_path_factory):
     cfg = root / "tiny.yaml"
     cfg.write_text(yaml.safe_dump(CONFIG))
     a = run_experiment(cfg, out=root / "reports", progress=False, n_jobs=1, run_id="a")
-    b = run_experiment(cfg, out=root / "reports", progress=False, n_jobs=2, run_id="b")
+    # the second run goes through the command line, with another number of jobs
+    result = CliRunner().invoke(main, ["run", str(cfg), "--out", str(root / "reports"),
+                                       "--n-jobs", "2", "--quiet"])
+    assert result.exit_code == 0, result.output
+    report = Path(result.stdout.strip().splitlines()[-1])
+    assert report.name == "report.html"
+    b = SimpleNamespace(run_dir=report.parent, report_path=report,
+                        provenance_path=report.parent / "provenance.json")
     return a, b
 
 
@@ -124,21 +132,6 @@ def test_provenance_and_models(runs):
         spec = json.loads((runs[0].run_dir / "models" / f"{name}.json").read_text())
         model = load(spec)
         assert list(model.coef_.index)
-
-
-def test_cli_run_prints_report_path(tmp_path):
-    cfg = dict(CONFIG, name="cli", indices=[CONFIG["indices"][0]],
-               validation={"holdout": {"by": "none"}, "bootstrap": {"n_boot": 0},
-                           "iecv": {"by": ["spsti"]}},
-               completeness={"fields": []})
-    path = tmp_path / "cli.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "r"),
-                                       "--quiet"])
-    assert result.exit_code == 0, result.output
-    report = Path(result.stdout.strip().splitlines()[-1])
-    assert report.name == "report.html"
-    assert report.is_file()
 
 
 def test_cli_run_config_error_is_clear(tmp_path):
