@@ -828,12 +828,73 @@ def _external_risk(st: _State, idx: Any) -> np.ndarray:
     return risk
 
 
+#: Questionnaire score features (irdp.features) and their orientation.
+_INSTRUMENT_SCORE = {"WAI": ("wai_total", False), "WAS": ("was_score", False),
+                     "OMPSQ_SF": ("ompsq_total", True), "Q4": ("q4_total", True)}
+
+
 def _questionnaire(st: _State, idx: Any) -> None:
-    raise _Unavailable(f"questionnaire scoring of {idx.instrument} is not in irdp.models yet")
+    """An existing instrument, mapped to a risk by logistic recalibration on development."""
+    FixedScoreIndex = _need("irdp.models", "FixedScoreIndex")
+    column, riskier = _INSTRUMENT_SCORE[idx.instrument]
+    if column not in st.X.columns:
+        raise _Unavailable(f"the score feature {column!r} of {idx.instrument} is not built")
+    score = pd.to_numeric(st.X[column].astype("Float64"), errors="coerce").astype(float)
+    known = st.frame["known_at_horizon"].astype(bool).to_numpy()
+    has = score.notna().to_numpy()
+    rows = st.dev & known & has
+    ev = st.frame.loc[rows, "event_at_horizon"].astype(bool).to_numpy()
+    if ev.sum() < 2 or (~ev).sum() < 2:
+        st.report.add_note("model", f"{idx.label or idx.name}: the {idx.instrument} score "
+                           f"is known at only {int(has.sum())} index events ({int(ev.sum())} "
+                           "development events); it cannot be recalibrated or validated in "
+                           "this cohort (questionnaires are answered at some visit types "
+                           "only).")
+        return
+    est = FixedScoreIndex(instrument=None, score_column="score", higher_is_riskier=riskier)
+    frame = pd.DataFrame({"score": score})
+    est.fit(frame.loc[rows].reset_index(drop=True), _outcome(st, "binary", rows))
+    risk = np.full(len(score), np.nan)
+    risk[has] = est.predict_risk(frame.loc[has].reset_index(drop=True))
+    st.fitted[idx.name] = est
+    st.risks[idx.name] = risk
+    label = idx.label or idx.name
+    st.report.add_text("model", f"{label}: the {idx.instrument} score (feature {column}, "
+                       f"{'higher' if riskier else 'lower'} = riskier) mapped to a risk by "
+                       f"logistic recalibration on the development rows where it was answered "
+                       f"({int(rows.sum())} rows); answered at {100 * has.mean():.1f}% of "
+                       "index events, so it is validated on those only.")
 
 
 def _points(st: _State, idx: Any) -> None:
-    raise _Unavailable("irdp.models.PointsScore is missing")
+    """Sullivan points score derived from the fitted base index."""
+    PointsScore = _need("irdp.models", "PointsScore")
+    base = st.fitted.get(idx.base)
+    if base is None:
+        raise _Unavailable(f"its base index {idx.base!r} was not fitted")
+    from sklearn.base import clone
+
+    base_idx = next(i for i in st.cfg.indices if i.name == idx.base)
+    kind = _KIND_OUTCOME[base_idx.kind]
+    known = st.frame["known_at_horizon"].astype(bool).to_numpy()
+    rows = st.dev & known if kind == "binary" else st.dev
+    X = st.designs[idx.base]
+    est = PointsScore(model=clone(base), horizon=None if kind == "binary" else st.horizon,
+                      **idx.options)
+    est.fit(X.loc[rows].reset_index(drop=True), _outcome(st, kind, rows))
+    st.fitted[idx.name] = est
+    st.designs[idx.name] = X
+    st.risks[idx.name] = np.asarray(est.predict_risk(X, horizon=None if kind == "binary"
+                                                     else st.horizon), float)
+    r = st.report
+    r.add_table("model", f"points_{idx.name}", _plain_columns(est.points_table_),
+                caption=f"{idx.label or idx.name}: points table (Sullivan's method) derived "
+                f"from {idx.base}", disclosure=False)
+    r.add_table("model", f"points_risk_{idx.name}", _plain_columns(est.risk_table_),
+                caption=f"{idx.label or idx.name}: risk by total points", disclosure=False)
+    loss = est.rounding_loss_
+    r.add_text("model", f"Rounding loss of the points score: C {loss.get('c_model', 0):.4f} "
+               f"(model) versus {loss.get('c_points', 0):.4f} (points).")
 
 
 def _risk_levels(st: _State) -> None:
@@ -966,7 +1027,7 @@ def _step_bootstrap(st: _State) -> None:
         return
     pieces = []
     for idx in st.cfg.indices:
-        if idx.name not in st.fitted:
+        if idx.name not in st.fitted or idx.kind not in _KIND_OUTCOME:
             continue
         est = st.fitted[idx.name]
         kind = _KIND_OUTCOME[idx.kind]
@@ -1066,7 +1127,7 @@ def _step_iecv(st: _State) -> None:
     meta_analysis, forest_plot = _need("irdp.validation", "meta_analysis", "forest_plot")
     r = st.report
     for idx in st.cfg.indices:
-        if idx.name not in st.fitted:
+        if idx.name not in st.fitted or idx.kind not in _KIND_OUTCOME:
             continue
         from sklearn.base import clone
 
@@ -1216,7 +1277,7 @@ def _step_completeness(st: _State) -> None:
         st.report.add_note("completeness", "No field listed in completeness.fields: the "
                            "stress test was not requested.")
         return
-    idx = next((i for i in st.cfg.indices if i.name in st.fitted), None)
+    idx = next((i for i in st.cfg.indices if i.name in st.fitted and i.kind in _KIND_OUTCOME), None)
     if idx is None:
         raise _Unavailable("needs a fitted index")
     from sklearn.base import clone

@@ -360,6 +360,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         if value != value:  # NaN
             return ""
+        if value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
         if value == int(value) and abs(value) < 1e15:
             return f"{value:.1f}" if abs(value) < 1e6 else f"{value:.0f}"
         return f"{value:.6g}"
