@@ -110,6 +110,7 @@ class _State:
     provenance: dict[str, Any] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
     extract: Any = None
     extract_path: Path | None = None
     cohort: Any = None
@@ -580,6 +581,7 @@ def _run(st: _State, chash: str, started: _dt.datetime, progress: bool) -> RunRe
         **st.provenance,
         "unavailable": st.unavailable,
         "warnings": st.warnings,
+        "failures": st.failures,
     }
     _provenance_section(st, prov)
     with st.timer("write"):
@@ -952,6 +954,17 @@ def _levels(st: _State, risk: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------- performance and validation
 
 
+#: Numerical or data-driven failures of one computation: reported in the section (and in
+#: provenance.json), the rest of the report goes on. Programming errors are not caught.
+_DATA_FAILURES = (np.linalg.LinAlgError, ValueError, FloatingPointError)
+
+
+def _failed(st: _State, section: str, what: str, err: BaseException) -> None:
+    text = f"{what} could not be computed on these data: {type(err).__name__}: {err}"
+    st.failures.append(text)
+    st.report.add_note(section, text)
+
+
 def _frame_of(result: Any) -> pd.DataFrame:
     """The tidy table of a result object (DataFrame, ``to_frame()`` or ``table``)."""
     if isinstance(result, pd.DataFrame):
@@ -1000,12 +1013,18 @@ def _step_performance(st: _State) -> None:
         for label, mask in _sets(st):
             ok = mask & np.isfinite(risk)
             y = _outcome(st, "competing", ok)
-            perf = _numeric_table(_frame_of(performance(
-                y, risk[ok], st.horizon, thresholds=tuple(st.cutoffs.get(name, ())) or
-                (0.1, 0.2, 0.3))))
+            try:
+                perf = _numeric_table(_frame_of(performance(
+                    y, risk[ok], st.horizon, thresholds=tuple(st.cutoffs.get(name, ())) or
+                    (0.1, 0.2, 0.3))))
+            except _DATA_FAILURES as err:
+                _failed(st, "performance", f"performance of {name} ({label})", err)
+                continue
             perf.insert(0, "data", label)
             perf.insert(0, "index", name)
             pieces.append(perf)
+    if not pieces:
+        return
     table = pd.concat(pieces, ignore_index=True)
     r.add_table("performance", "performance", table, caption="Performance (ABCD: "
                 "calibration, discrimination, overall accuracy, clinical usefulness) with 95% "
@@ -1077,7 +1096,12 @@ def _step_calibration(st: _State) -> None:
     for name, risk in st.risks.items():
         for label, mask in _sets(st):
             ok = mask & np.isfinite(risk)
-            cal = calibration(_outcome(st, "competing", ok), risk[ok], horizon=st.horizon)
+            try:
+                cal = calibration(_outcome(st, "competing", ok), risk[ok],
+                                  horizon=st.horizon)
+            except _DATA_FAILURES as err:
+                _failed(st, "calibration", f"calibration of {name} ({label})", err)
+                continue
             fig = plot_calibration(cal, label=name, min_count=st.cfg.report.min_count)
             slug = "dev" if label.startswith("development") else "val"
             st.report.add_figure("calibration", f"calibration_{name}_{slug}", fig,
