@@ -100,8 +100,8 @@ display(missing[missing["spsti_id"] == "ALL"].sort_values("share_missing").tail(
 # Take a landmark date and delete every visit dated after it (with its conclusions,
 # diagnoses and questionnaires). Features at the landmark must not change: they only see the
 # past (and, where the dictionary says "at index included", what is known at the start of
-# the index visit itself). (The project's test suite checks the same property on random mutations of any
-# record after any index date.)
+# the index visit itself). The project's test suite checks the same property on random
+# mutations of any record after any index date.
 
 # %%
 tables = {name: dmst.tables[name] for name in dmst.tables}

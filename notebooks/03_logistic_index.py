@@ -1,0 +1,114 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 — Developing a logistic index
+#
+# The simplest candidate IRDP: a logistic regression of the avis d'inaptitude within the
+# horizon on predictors known at the index date, reported in full (every coefficient with
+# its confidence interval, TRIPOD+AI item 22), turned into absolute risks, checked for
+# calibration and discrimination, and translated into a points score and the three levels
+# faible / intermédiaire / forte that services use.
+#
+# A binary outcome at the horizon is only defined for workers whose status at the horizon
+# is known: those censored earlier (change of SPSTI, end of the extract) are excluded here;
+# notebook 04 uses them through survival methods instead.
+
+# %%
+from IPython.display import display
+
+from irdp.cohort import CohortDefinition, build_cohort
+from irdp.features import build_features
+from irdp.metrics import auc, calibration
+from irdp.models import LogisticIndex, PointsScore, RiskLevels
+from irdp.outcomes import Binary
+from irdp.plotting import plot_calibration, plot_roc
+from irdp.synth import generate_dmst
+
+# %% tags=["parameters"]
+N_WORKERS = 30_000
+N_SPSTI = 8
+SEED = 20240601
+HORIZON_MONTHS = 24
+PREDICTORS = ["age", "sex", "sl_days_24m", "sl_long_n_5y", "n_reprise_24m", "rqth",
+              "company_size", "prev_amenagement_ever"]
+CUTOFFS = (0.01, 0.03)
+
+# %%
+dmst = generate_dmst(N_WORKERS, n_spsti=N_SPSTI, seed=SEED)
+definition = CohortDefinition.from_dict({
+    "name": "first_visit",
+    "index": {"kind": "first_visit", "start": "2018-01-01", "end": "2023-12-31"},
+    "extract_end": "2024-12-31",
+    "horizon": {"months": HORIZON_MONTHS},
+})
+cohort = build_cohort(dmst.extract, definition)
+X = build_features(dmst.extract, cohort, features=PREDICTORS)
+table = cohort.table
+print(cohort)
+
+# %%
+known = table["known_at_horizon"].astype(bool)
+data = X[known].dropna()
+y = Binary(table.loc[data.index, "event_at_horizon"].astype(bool).to_numpy(),
+           horizon=cohort.horizon_days)
+data = data.reset_index(drop=True)
+print(f"{len(data)} workers, {y.n_events} avis d'inaptitude within {cohort.horizon_days} days")
+
+# %% [markdown]
+# ## The model
+#
+# Age enters through a restricted cubic spline (4 knots at the quantiles recommended by
+# Harrell), categorical predictors with an explicit reference level. The fit reproduces R's
+# `glm(family = binomial)`.
+
+# %%
+model = LogisticIndex(categorical={"sex": "M", "company_size": "0-9"}, splines={"age": 4})
+model.fit(data, y)
+display(model.summary())
+
+# %%
+risk = model.predict_risk(data)
+print("AUC (apparent):", auc(y, risk))
+cal = calibration(y, risk)
+print(f"O/E {float(cal.oe):.2f}, calibration slope {float(cal.slope):.2f}")
+plot_calibration(cal, label="logistic")
+
+# %%
+plot_roc(y, {"logistic": risk})
+
+# %% [markdown]
+# These are **apparent** figures: measured on the data used to fit the model they are
+# optimistic. Notebook 05 corrects them by the bootstrap, notebook 06 checks them in SPSTI
+# and periods the model has not seen.
+#
+# ## A points score
+#
+# For use without a computer, Sullivan's method turns the model into whole points per
+# category; the loss of discrimination due to rounding is reported.
+
+# %%
+points = PointsScore(model=LogisticIndex(categorical={"sex": "M", "company_size": "0-9"}))
+points.fit(data, y)
+display(points.points_table_)
+print(points.rounding_loss_)
+
+# %% [markdown]
+# ## Three risk levels
+#
+# The IRDP classes workers as faible, intermédiaire or forte. With fixed risk thresholds,
+# each level's size and observed event rate:
+
+# %%
+levels = RiskLevels(thresholds=CUTOFFS).fit(risk)
+display(levels.report(risk, y))
