@@ -76,10 +76,39 @@ def _is_categorical(s: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
 
 
-def _max_pairwise(groups: dict[str, pd.Series], fn) -> float:  # noqa: ANN001
-    values = [abs(fn(groups[a], groups[b])) for a, b in combinations(groups, 2)]
-    values = [v for v in values if v == v]
+def _smd_props(pa: np.ndarray, pb: np.ndarray) -> float:
+    """Yang & Dalton SMD from two vectors of level proportions (all levels)."""
+    pa, pb = pa[1:], pb[1:]
+    s = (np.diag(pa) - np.outer(pa, pa) + np.diag(pb) - np.outer(pb, pb)) / 2
+    d = pa - pb
+    return float(np.sqrt(max(float(d @ np.linalg.pinv(s) @ d), 0.0)))
+
+
+def _max_smd_categorical(tab: pd.DataFrame) -> float:
+    """Largest pairwise SMD from a (level x group) table of counts (missing excluded)."""
+    props = {}
+    for g in tab.columns:
+        n = tab[g].sum()
+        if n > 0:
+            props[g] = (tab[g] / n).to_numpy(float)
+    if len(tab.index) < 2:
+        return 0.0 if len(props) >= 2 else float("nan")
+    values = [_smd_props(props[a], props[b]) for a, b in combinations(props, 2)]
     return max(values) if values else float("nan")
+
+
+def _max_smd_continuous(groups: dict[str, pd.Series]) -> float:
+    stats = {}
+    for g, x in groups.items():
+        x = x.dropna()
+        if len(x) >= 2:
+            stats[g] = (float(x.mean()), float(x.var(ddof=1)))
+    values = []
+    for a, b in combinations(stats, 2):
+        (ma, va), (mb, vb) = stats[a], stats[b]
+        pooled = np.sqrt((va + vb) / 2)
+        values.append(abs(ma - mb) / pooled if pooled > 0 else (0.0 if ma == mb else np.inf))
+    return float(max(values)) if values else float("nan")
 
 
 def table_one(
@@ -157,28 +186,38 @@ def table_one(
         rows.append(r)
 
     nan = float("nan")
-    row(TABLE_ONE_N, "", {g: len(parts[g]) for g in cols}, {g: 100.0 for g in cols}, {}, nan)
+    sizes = {g: len(parts[g]) for g in cols}
+    row(TABLE_ONE_N, "", sizes, {g: 100.0 for g in cols}, {}, nan)
     for var in variables:
         col = frame[var]
-        by = {g: parts[g][var] for g in cols}
         if _is_categorical(col):
-            smd = _max_pairwise({g: by[g] for g in names}, smd_categorical)
-            levels = sorted(col.dropna().astype(str).unique())
+            text = col.astype("string")
+            # one cross-tabulation instead of a pass per level and group
+            tab = pd.crosstab(text.fillna("(missing)"), labels)
+            tab = tab.reindex(columns=names, fill_value=0)
+            smd = _max_smd_categorical(tab.drop(index="(missing)", errors="ignore"))
+            if overall:
+                tab["Overall"] = tab.sum(axis=1)
+            levels = sorted(v for v in tab.index if v != "(missing)")
             for i, lev in enumerate(levels):
-                counts = {g: int((by[g].dropna().astype(str) == lev).sum()) for g in cols}
-                pct = {g: 100 * counts[g] / len(by[g]) if len(by[g]) else nan for g in cols}
+                counts = {g: int(tab.loc[lev, g]) for g in cols}
+                pct = {g: 100 * counts[g] / sizes[g] if sizes[g] else nan for g in cols}
                 row(var, lev, counts, pct, {}, smd if i == 0 else nan)
             first = not levels
+            n_missing = {g: int(tab.loc["(missing)", g]) if "(missing)" in tab.index else 0
+                         for g in cols}
         else:
-            smd = _max_pairwise({g: by[g] for g in names}, smd_continuous)
-            x = {g: pd.to_numeric(by[g], errors="coerce") for g in cols}
-            row(var, "mean (SD)", {g: int(x[g].notna().sum()) for g in cols},
-                {g: float(x[g].mean()) if x[g].notna().any() else nan for g in cols},
-                {g: float(x[g].std(ddof=1)) if x[g].notna().sum() > 1 else nan for g in cols},
-                smd)
+            x = pd.to_numeric(col.astype("Float64"), errors="coerce").astype(float)
+            by = {g: x[labels == g] for g in names}
+            smd = _max_smd_continuous(by)
+            xs = dict(by, **({"Overall": x} if overall else {}))
+            row(var, "mean (SD)", {g: int(xs[g].notna().sum()) for g in cols},
+                {g: float(xs[g].mean()) if xs[g].notna().any() else nan for g in cols},
+                {g: float(xs[g].std(ddof=1)) if xs[g].notna().sum() > 1 else nan
+                 for g in cols}, smd)
             first = False
-        n_missing = {g: int(by[g].isna().sum()) for g in cols}
-        pct = {g: 100 * n_missing[g] / len(by[g]) if len(by[g]) else nan for g in cols}
+            n_missing = {g: int(xs[g].isna().sum()) for g in cols}
+        pct = {g: 100 * n_missing[g] / sizes[g] if sizes[g] else nan for g in cols}
         row(var, "missing", n_missing, pct, {}, smd if first else nan)
     out = pd.DataFrame(rows)
     for g in cols:
