@@ -133,17 +133,25 @@ class IndexConfig:
 
 @dataclass(frozen=True)
 class BootstrapConfig:
-    """Harrell's optimism bootstrap (``n_boot = 0`` switches it off)."""
+    """Harrell's optimism bootstrap (``n_boot = 0`` switches it off).
+
+    ``indices``: names of the fitted indices to validate (default: every fitted model).
+    """
 
     n_boot: int = 200
+    indices: list[str] | None = None
 
 
 @dataclass(frozen=True)
 class IecvConfig:
-    """Internal-external cross-validation by SPSTI and/or by calendar period."""
+    """Internal-external cross-validation by SPSTI and/or by calendar period.
+
+    ``indices``: names of the fitted indices to cross-validate (default: every fitted model).
+    """
 
     by: list[Literal["spsti", "period"]] = field(default_factory=lambda: ["spsti"])
     n_periods: int = 3
+    indices: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -157,12 +165,20 @@ class HoldoutConfig:
 
 @dataclass(frozen=True)
 class ValidationConfig:
-    """The validation design."""
+    """The validation design.
+
+    ``measures``: measures of the bootstrap and IECV (names of
+    :data:`irdp.validation.MEASURES`; default: all those defined for the outcome). Leaving out
+    ``ici`` (a smoothed calibration curve per resample) makes large runs much faster.
+    """
 
     holdout: HoldoutConfig = field(default_factory=HoldoutConfig)
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     iecv: IecvConfig = field(default_factory=IecvConfig)
     thresholds: list[float] = field(default_factory=lambda: [0.01, 0.02, 0.05, 0.1, 0.2])
+    measures: list[
+        Literal["c", "auc", "calibration_slope", "citl", "oe", "brier", "ipa", "ici"]
+    ] | None = None
 
 
 @dataclass(frozen=True)
@@ -464,6 +480,13 @@ def _check_semantics(cfg: ExperimentConfig, ctx: _Context) -> None:  # noqa: C90
         ctx.fail("n_jobs", f"must be a positive integer or -1 (all cores); found {cfg.n_jobs}.")
     _check_indices(cfg, ctx)
     val = cfg.validation
+    names = {i.name for i in cfg.indices}
+    for key, chosen in (("validation.bootstrap.indices", val.bootstrap.indices),
+                        ("validation.iecv.indices", val.iecv.indices)):
+        for k, name in enumerate(chosen or []):
+            if name not in names:
+                ctx.fail(f"{key}[{k}]", f"names no index of 'indices'; found {name!r} "
+                         f"(indices: {sorted(names)}).")
     if val.bootstrap.n_boot < 0:
         ctx.fail("validation.bootstrap.n_boot", f"must be >= 0; found {val.bootstrap.n_boot}.")
     if val.iecv.n_periods < 2:

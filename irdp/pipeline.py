@@ -1045,8 +1045,11 @@ def _step_bootstrap(st: _State) -> None:
                    "n_boot = 0).")
         return
     pieces = []
+    chosen = st.cfg.validation.bootstrap.indices
     for idx in st.cfg.indices:
         if idx.name not in st.fitted or idx.kind not in _KIND_OUTCOME:
+            continue
+        if chosen is not None and idx.name not in chosen:
             continue
         est = st.fitted[idx.name]
         kind = _KIND_OUTCOME[idx.kind]
@@ -1058,6 +1061,7 @@ def _step_bootstrap(st: _State) -> None:
         res = bootstrap_validate(clone(est), X, _outcome(st, kind, rows),
                                  horizon=None if kind == "binary" else st.horizon,
                                  n_boot=n_boot, seed=st.seed(101), n_jobs=st.n_jobs,
+                                 scoring=_scoring(st, kind),
                                  calibration_curve=_has("irdp.metrics", "observed_risk_curve"))
         if getattr(res, "calibration", None) is not None:
             r.add_figure("calibration", f"calibration_{idx.name}_optimism_corrected",
@@ -1079,6 +1083,15 @@ def _step_bootstrap(st: _State) -> None:
     r.add_text("analysis", f"Internal validation (12c): Harrell's optimism bootstrap with "
                f"{n_boot} resamples (seed {st.seed(101)}), refitting every step in each "
                "resample.")
+
+
+def _scoring(st: _State, kind: str) -> list[str] | None:
+    """Configured measures that are defined for the outcome kind (None: the defaults)."""
+    chosen = st.cfg.validation.measures
+    if chosen is None:
+        return None
+    binary_only = {"citl"}
+    return [m for m in chosen if kind == "binary" or m not in binary_only]
 
 
 def _first_plot(module: str, names: tuple[str, ...]) -> Any:
@@ -1150,8 +1163,11 @@ def _step_iecv(st: _State) -> None:
     iecv = _need("irdp.validation", "iecv")
     meta_analysis, forest_plot = _need("irdp.validation", "meta_analysis", "forest_plot")
     r = st.report
+    chosen = st.cfg.validation.iecv.indices
     for idx in st.cfg.indices:
         if idx.name not in st.fitted or idx.kind not in _KIND_OUTCOME:
+            continue
+        if chosen is not None and idx.name not in chosen:
             continue
         from sklearn.base import clone
 
@@ -1172,6 +1188,7 @@ def _step_iecv(st: _State) -> None:
                                  ).astype(str).to_numpy()
             scheme = "leave-one-out" if by == "spsti" else "forward"
             res = iecv(clone(st.fitted[idx.name]), X, y, groups, scheme=scheme,
+                       scoring=_scoring(st, kind),
                        horizon=None if kind == "binary" else st.horizon)
             per = _numeric_table(res.per_centre)
             r.add_table("iecv", f"iecv_{idx.name}_{by}", per, caption=f"IECV of {idx.name} "

@@ -81,6 +81,12 @@ CASES = [
     ("risk_levels", {"cutoffs": [0.1, 0.05]}, r"risk_levels\.cutoffs: must be two increasing"),
     ("validation", {"thresholds": [0.5, 1.5]}, r"validation\.thresholds\[1\]: must be in"),
     ("report", {"min_count": "eleven"}, r"report\.min_count: must be an integer"),
+    ("validation", {"bootstrap": {"indices": ["nope"]}},
+     r"validation\.bootstrap\.indices\[0\]: names no index"),
+    ("validation", {"measures": ["c", "icii"]},
+     r"validation\.measures\[1\]: must be one of .*Did you mean 'ici'"),
+    ("risk_levels", {"method": "sensitivity", "cutoffs": [0.5, 0.9]},
+     r"two decreasing target sensitivities"),
 ]
 
 
