@@ -179,6 +179,7 @@ class ValidationConfig:
     measures: list[
         Literal["c", "auc", "calibration_slope", "citl", "oe", "brier", "ipa", "ici"]
     ] | None = None
+    compare_n_boot: int = 200
 
 
 @dataclass(frozen=True)

@@ -1299,16 +1299,45 @@ def _step_fairness(st: _State) -> None:
 
 def _step_comparison(st: _State) -> None:
     compare = _need("irdp.validation", "compare")
+    r = st.report
     if len(st.risks) < 2:
-        st.report.add_note("comparison", "Only one index: nothing to compare.")
+        r.add_note("comparison", "Only one index: nothing to compare.")
         return
     mask = ~st.dev if (~st.dev).any() else st.dev
-    res = compare(_outcome(st, "competing", mask), {n: r[mask] for n, r in st.risks.items()},
-                  horizon=st.horizon)
-    t = _numeric_table(_frame_of(res))
-    st.report.add_table("comparison", "comparison", t, caption="Pairwise comparison of the "
-                        "indices (differences with paired 95% CIs)",
-                        count_columns=_counts_in(t))
+    name = next(iter(st.risks))
+    cut = st.cutoffs.get(name) or tuple(st.cfg.risk_levels.cutoffs)
+    n_boot = st.cfg.validation.compare_n_boot
+    res = compare(_outcome(st, "competing", mask), {n: v[mask] for n, v in st.risks.items()},
+                  horizon=st.horizon, levels=tuple(cut),
+                  thresholds=tuple(st.cfg.validation.thresholds),
+                  scoring=_scoring(st, "competing"), n_boot=n_boot, seed=st.seed(404),
+                  n_jobs=st.n_jobs)
+    r.add_text("comparison", f"All indices are compared on the validation data, pair by "
+               f"pair on the workers for whom both risks are known (paired bootstrap, "
+               f"{n_boot} resamples, seed {st.seed(404)}); risk levels use the cut-offs "
+               f"{tuple(round(c, 4) for c in cut)} of {name}. NRI and IDI are secondary "
+               "measures.")
+    t = _numeric_table(res.indices)
+    r.add_table("comparison", "comparison_indices", t, caption="Each index on its own "
+                "complete rows", count_columns=_counts_in(t))
+    t = _numeric_table(res.differences)
+    r.add_table("comparison", "comparison_differences", t, caption="Pairwise differences "
+                "with paired 95% CIs", count_columns=_counts_in(t))
+    t = _numeric_table(res.reclassification)
+    r.add_table("comparison", "comparison_reclassification", t, caption="Reclassification "
+                "(NRI, IDI) of each pair", count_columns=_counts_in(t))
+    for k, ((a, b), tab) in enumerate(sorted(res.crosstabs.items())):
+        t = _numeric_table(tab)
+        r.add_table("comparison", f"comparison_levels_{k + 1}", t, caption=f"Risk levels: "
+                    f"{a} (rows) versus {b} (columns)", count_columns=_counts_in(t),
+                    known_totals=True)
+    if res.decision_curves:
+        plot_decision_curve = _need("irdp.plotting", "plot_decision_curve")
+        r.add_figure("comparison", "comparison_decision_curves",
+                     plot_decision_curve(res.decision_curves,
+                                         min_count=st.cfg.report.min_count),
+                     caption=f"Decision curves on the {res.n_common} workers with every "
+                     "risk known")
 
 
 def _step_completeness(st: _State) -> None:
