@@ -94,3 +94,13 @@ def test_patterns():
     cim = SCHEMAS["diagnosis"].field("icd10_code").pattern
     assert all(re.fullmatch(cim, c) for c in ("M54.5", "F32", "I10", "S62.61"))
     assert not any(re.fullmatch(cim, c) for c in ("M5", "m54.5", "M54.123"))
+
+
+def test_data_doc_summary_table_matches_contract():
+    """docs/data.md repeats the contract's summary table: it must be the generated one."""
+    data_md = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
+    rendered = render_contract(SCHEMAS)
+    rows = [ln for ln in rendered.splitlines() if ln.startswith("| `") and ") | `" in ln][:9]
+    assert len(rows) == 9
+    for row in rows:
+        assert row in data_md, f"docs/data.md summary row out of date: {row}"
