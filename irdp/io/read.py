@@ -276,7 +276,8 @@ class _Validator:
                           f"value is above the maximum {f.maximum:g}."))
         if f.items is not None:
             rules.append(self._items_rule(f))
-        if self.pseudo is None and f.name.endswith("_id") and f.type == "string":
+        if self.pseudo is None and f.name.endswith("_id") and f.unique:
+            # key columns only: a reference equal to a NIR is an orphan or matches a key
             # cheap prefix test first: DuckDB evaluates the regex only on the rows passing it
             rules.append((E.IdentifierError, "direct_identifier",
                           f"({c} LIKE '1%' OR {c} LIKE '2%') AND regexp_full_match("
