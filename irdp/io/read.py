@@ -278,10 +278,10 @@ class _Validator:
             rules.append(self._items_rule(f))
         if self.pseudo is None and f.name.endswith("_id") and f.unique:
             # key columns only: a reference equal to a NIR is an orphan or matches a key
-            # cheap prefix test first: DuckDB evaluates the regex only on the rows passing it
+            # CASE short-circuits: the regex runs only on values starting with 1 or 2
             rules.append((E.IdentifierError, "direct_identifier",
-                          f"({c} LIKE '1%' OR {c} LIKE '2%') AND regexp_full_match("
-                          f"regexp_replace({c}, '[ .]', '', 'g'), '{NIR_PATTERN}')",
+                          f"CASE WHEN left({c}, 1) IN ('1', '2') THEN regexp_full_match("
+                          f"regexp_replace({c}, '[ .]', '', 'g'), '{NIR_PATTERN}') ELSE false END",
                           "value looks like a NIR/INS (direct identifier); export pseudonyms, or "
                           "pass pseudonymise=<key> to hash the identifiers on load."))
         for chk in f.checks:
@@ -342,6 +342,11 @@ class _Validator:
         if not pk:
             return
         keys = ", ".join(_q(k) for k in pk)
+        # screen on 64-bit hashes (distinct hashes imply distinct keys), exact query if needed
+        clash = self.fetch(f"SELECT count(*) FROM (SELECT hash({keys}) AS h FROM typed_{t} "
+                           "GROUP BY h HAVING count(*) > 1)")[0][0]
+        if not clash:
+            return
         n = self.fetch(f"SELECT count(*) FROM (SELECT {keys} FROM typed_{t} GROUP BY {keys} "
                        f"HAVING count(*) > 1)")[0][0]
         if not n:
@@ -362,8 +367,9 @@ class _Validator:
                 continue
             on = " AND ".join(f"c.{_q(a)} = p.{_q(b)}" for a, b in zip(cols, pcols, strict=True))
             notnull = " AND ".join(f"c.{_q(a)} IS NOT NULL" for a in cols)
-            rel = (f"(SELECT c.* FROM typed_{t} c WHERE {notnull} AND NOT EXISTS "
-                   f"(SELECT 1 FROM typed_{parent} p WHERE {on}))")
+            # an explicit anti join (a correlated NOT EXISTS is several times slower)
+            rel = (f"(SELECT c.* FROM typed_{t} c ANTI JOIN typed_{parent} p ON {on} "
+                   f"WHERE {notnull})")
             n = self.fetch(f"SELECT count(*) FROM {rel}")[0][0]
             self.report_rows(E.ForeignKeyError, t, "foreign_key",
                              f"{', '.join(cols)} refers to no row of {parent}; every reference "
@@ -657,6 +663,7 @@ def read_extract(
     as_of_d = date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or date.today())
     schemas = dict(schemas or load_schemas())
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     v = _Validator(con, schemas, max_errors=max_errors, examples=examples_per_rule,
                    as_of=as_of_d, pseudonymiser=_as_pseudonymiser(pseudonymise),
                    extra_columns=extra_columns)
