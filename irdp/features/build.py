@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from irdp.cohort import _tables
 from irdp.cohort.build import Cohort, cohort_frame
+from irdp.exceptions import ExtractError
 from irdp.features.registry import FAMILIES, GROUPS, REGISTRY, Feature
 from irdp.io.extract import Extract
 
@@ -160,8 +161,10 @@ def build_features(
     raw = result.to_pandas()
     if len(raw) != len(frame) or not np.array_equal(raw["row_id"].to_numpy(),
                                                    np.arange(len(frame))):
-        raise RuntimeError(  # pragma: no cover - guards the one-row-per-cohort-row invariant
-            "internal error: a feature group did not return exactly one row per cohort row."
+        raise ExtractError(
+            "a feature query returned several rows for one cohort row: a key of the extract "
+            "is duplicated (worker_id in worker, company_id in company or visit_id in visit). "
+            "Deduplicate the tables (irdp.io.read_extract checks these keys)."
         )
     out = pd.DataFrame({f.name: _cast(raw[f.name], f) for f in chosen})
     # a table absent from the extract was not recorded: its features are missing, even

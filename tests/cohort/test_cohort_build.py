@@ -268,3 +268,15 @@ def test_flow_adds_up_and_times_valid_on_random_extracts(seed, on_index):
     if on_index == "exclude":
         assert (t["time"] > 0).all()
     assert not t.duplicated(["worker_id", "index_date"]).any()
+
+
+def test_duplicated_worker_key_is_refused():
+    from irdp.features import build_features
+
+    frames = tiny_frames()
+    frames["worker"] = pd.concat([frames["worker"], frames["worker"].iloc[[0]]])
+    with pytest.raises(ExtractError, match="one row per worker_id"):
+        build_cohort(Extract.from_frames(frames), CohortDefinition.from_dict(DEFINITION))
+    cohort = pd.DataFrame({"worker_id": ["w1"], "index_date": ["2020-03-02"]})
+    with pytest.raises(ExtractError, match="duplicated"):
+        build_features(Extract.from_frames(frames), cohort, features=["age"])
