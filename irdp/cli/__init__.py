@@ -19,6 +19,14 @@ def main() -> None:
 
 __all__ = ["main"]
 
+from irdp.cli.check import check  # noqa: E402
+from irdp.cli.demo import demo  # noqa: E402
+from irdp.cli.synth import synth  # noqa: E402
+
+main.add_command(synth)
+main.add_command(check)
+main.add_command(demo)
+
 from irdp.cli.features import features as _features_command  # noqa: E402
 
 main.add_command(_features_command)

@@ -162,6 +162,8 @@ SICK_LEAVE_EFFECTS = {"age_50p": np.log(2.0), "female": np.log(1.2), "msk": np.l
 LEAVE_CAUSES = (("MALADIE", 0.82), ("AT", 0.14), ("MP", 0.04))
 #: Log-normal duration (days) of leaves, by cause: (median, sigma); truncated below at 30.
 LEAVE_DURATION = {"MALADIE": (70.0, 0.75), "AT": (60.0, 0.7), "MP": (120.0, 0.8)}
+#: Longest leave simulated (3 years of daily allowances, DOMAIN §4.3).
+MAX_LEAVE_DAYS = 1095
 #: Annual maternity leave rate for women aged 22-40 (durations ~ 112 days).
 MATERNITY_RATE = 0.05
 #: Reprise visit thresholds (days) before / after 1 April 2022 (DOMAIN §3.3 [S]).
