@@ -30,3 +30,7 @@ main.add_command(demo)
 from irdp.cli.run import run as _run  # noqa: E402
 
 main.add_command(_run)
+
+from irdp.cli.features import features as _features_command  # noqa: E402
+
+main.add_command(_features_command)

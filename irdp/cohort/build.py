@@ -24,6 +24,7 @@ import pandas as pd
 
 from irdp.cohort import _tables
 from irdp.cohort.definition import CAUSES, COMPETING_CAUSE, CohortDefinition
+from irdp.exceptions import ExtractError
 from irdp.io.extract import Extract
 from irdp.outcomes import Binary, CompetingRisks, Survival
 
@@ -43,7 +44,7 @@ def _index_sql(p: str, d: CohortDefinition) -> str:
     ix = d.index
     if ix.kind == "landmark":
         return (
-            f"SELECT DISTINCT worker_id, DATE '{ix.date.isoformat()}' AS index_date, "
+            f"SELECT worker_id, DATE '{ix.date.isoformat()}' AS index_date, "
             f"CAST(NULL AS VARCHAR) AS index_visit_id, CAST(NULL AS VARCHAR) AS index_visit_type "
             f"FROM {p}worker"
         )
@@ -115,10 +116,7 @@ def _candidates_sql(p: str, d: CohortDefinition) -> str:
         FROM idx2 i JOIN {p}exit x ON x.worker_id = i.worker_id
         GROUP BY i.row_id
     ),
-    w AS (
-        SELECT worker_id, any_value(spsti_id) AS spsti_id, any_value(birth_year) AS birth_year
-        FROM {p}worker GROUP BY worker_id
-    )
+    w AS (SELECT worker_id, spsti_id, birth_year FROM {p}worker)
     SELECT i.row_id, i.worker_id, i.index_date, i.index_visit_id, i.index_visit_type,
            w.spsti_id, w.worker_id IS NOT NULL AS in_worker_table,
            year(i.index_date) - w.birth_year AS age,
@@ -133,7 +131,6 @@ def _candidates_sql(p: str, d: CohortDefinition) -> str:
     LEFT JOIN emp USING (row_id)
     LEFT JOIN oc USING (row_id)
     LEFT JOIN ex USING (row_id)
-    ORDER BY i.row_id
     """
 
 
@@ -176,21 +173,27 @@ def _steps(d: CohortDefinition, c: pd.DataFrame) -> list[tuple[str, np.ndarray]]
 
 def _flow(c: pd.DataFrame, steps: list[tuple[str, np.ndarray]]) -> tuple[pd.DataFrame, np.ndarray]:
     keep = np.ones(len(c), dtype=bool)
-    workers = c["worker_id"].to_numpy(object)
+    codes, uniques = pd.factorize(c["worker_id"])
+    n_all = len(uniques)
+
+    def n_workers(mask: np.ndarray) -> int:
+        return int(np.count_nonzero(np.bincount(codes[mask], minlength=n_all)))
+
     rows = [{
         "step": 0, "criterion": "candidate index events", "excluded_index_events": 0,
-        "excluded_workers": 0, "n_index_events": len(c), "n_workers": len(pd.unique(workers)),
+        "excluded_workers": 0, "n_index_events": len(c), "n_workers": n_all,
     }]
+    before_workers = n_all
     for k, (criterion, excluded) in enumerate(steps, start=1):
-        before_workers = len(pd.unique(workers[keep]))
         drop = keep & excluded
         keep = keep & ~excluded
-        after_workers = len(pd.unique(workers[keep]))
+        after_workers = n_workers(keep)
         rows.append({
             "step": k, "criterion": criterion, "excluded_index_events": int(drop.sum()),
             "excluded_workers": before_workers - after_workers,
             "n_index_events": int(keep.sum()), "n_workers": after_workers,
         })
+        before_workers = after_workers
     return pd.DataFrame(rows, columns=_FLOW_COLUMNS), keep
 
 
@@ -353,9 +356,16 @@ def build_cohort(extract: Extract, definition: CohortDefinition) -> Cohort:
         )
     prefix = _tables.prepare(extract)
     try:
-        cand = extract.connection.execute(_candidates_sql(prefix, definition)).df()
+        cand = extract.connection.sql(_candidates_sql(prefix, definition)).to_arrow_table()
+        cand = cand.to_pandas()
     finally:
         _tables.drop(extract, prefix)
+    cand = cand.sort_values("row_id", ignore_index=True)
+    if cand["row_id"].duplicated().any():
+        raise ExtractError(
+            "the worker table must have one row per worker_id; some workers appear several "
+            "times. Deduplicate the worker table (irdp.io.read_extract checks this key)."
+        )
     cand["index_date"] = pd.to_datetime(cand["index_date"])
     flow, keep = _flow(cand, _steps(definition, cand))
     kept = cand.loc[keep].reset_index(drop=True)

@@ -32,8 +32,7 @@ def _completeness_sql(p: str) -> str:
           ON x.worker_id = c.worker_id AND x.start_date <= c.index_date
         GROUP BY c.row_id
     ),
-    ed AS (SELECT worker_id, any_value(education_level) AS education_level
-           FROM {p}worker GROUP BY worker_id)
+    ed AS (SELECT worker_id, education_level FROM {p}worker)
     SELECT c.row_id,
         datediff('day', min(vd.visit_date), c.index_date) / 365.25 AS dq_history_years,
         count(vd.visit_id) FILTER (WHERE vd.visit_date < c.index_date) > 0

@@ -55,8 +55,7 @@ def _worker_sql(p: str) -> str:
         w.invalidity_category AS invalidity_category,
         w.invalidity_category > 0 AS invalidity_any
     FROM {p}cohort c
-    LEFT JOIN (SELECT * FROM {p}worker QUALIFY row_number() OVER (PARTITION BY worker_id) = 1) w
-      ON w.worker_id = c.worker_id
+    LEFT JOIN {p}worker w ON w.worker_id = c.worker_id
     """
 
 

@@ -82,8 +82,7 @@ def _visits_sql(p: str) -> str:
          AND rp.visit_date > c.index_date - {W5Y}
         GROUP BY c.row_id
     ),
-    iv AS (SELECT visit_id, visit_type FROM {p}visit
-           QUALIFY row_number() OVER (PARTITION BY visit_id) = 1)
+    iv AS (SELECT visit_id, visit_type FROM {p}visit)
     SELECT c.row_id,
         {", ".join(counts)},
         datediff('day', max(v.visit_date), c.index_date) AS days_since_last_visit,

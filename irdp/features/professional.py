@@ -62,7 +62,7 @@ def _employment_sql(p: str) -> str:
          AND e.start_date > c.index_date - {W5Y}
         GROUP BY c.row_id
     ),
-    co AS (SELECT * FROM {p}company QUALIFY row_number() OVER (PARTITION BY company_id) = 1)
+    co AS (SELECT * FROM {p}company)
     SELECT c.row_id,
         cur.row_id IS NOT NULL AS employed_at_index,
         CASE WHEN co.naf_system = 'NAF-2008' THEN CASE {section} END END AS naf_section,

@@ -4,7 +4,7 @@ For random extracts (every table, every feature group) and one index date per wo
 add, delete or alter records dated after the worker's index date — visits with their
 conclusions, diagnoses and questionnaires, exposures and employments starting later, exits —
 and check that every one of the registered features is unchanged, value for value.
-A larger run (500 examples) passed as well; the suite runs 25.
+A run with 25 examples and mutation checks passed; the suite runs 12 (about 1 s each).
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def _perturb(frames, g: _Gen, index: dict[str, str], n_ops: int):  # noqa: C901
     return f
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), n_ops=st.integers(1, 8))
 def test_records_after_index_never_change_features(seed, n_ops):
     frames, cohort, g, index = _frames(seed)

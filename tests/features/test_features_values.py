@@ -40,6 +40,8 @@ W1 = {
     # health: reprises 2018-09-01 (120 d, MALADIE) and 2019-10-01 (45 d, AT), both within
     # 24 months (after 2018-03-03); the later one is 153 days before the index
     # (Oct 31 + Nov 30 + Dec 31 + Jan 31 + Feb 29 + 1).
+    # within 12 months (after 2019-03-03) only the 45-day leave
+    "sl_n_12m": 1, "sl_long_n_12m": 0,
     "sl_n_24m": 2, "sl_days_24m": 165, "sl_n_5y": 2, "sl_days_5y": 165, "sl_long_n_5y": 1,
     "sl_repeated_24m": True, "sl_max_days_5y": 120, "sl_last_days": 45,
     "sl_days_since_last": 153, "sl_at_n_5y": 1, "sl_mp_n_5y": 0,
