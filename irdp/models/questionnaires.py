@@ -386,7 +386,7 @@ class FixedScoreIndex(RiskIndexMixin, BaseEstimator):
             raise ValueError("the score is constant in these data; it cannot be recalibrated.")
         if y.n_events in (0, len(y)):
             raise ValueError(f"y must contain events and non-events; got {y.n_events}/{len(y)}.")
-        res = fit_logistic(np.column_stack([np.ones(len(s)), s]), y.y.astype(float))
+        res = fit_logistic(s[:, None], y.y.astype(float))
         se = np.sqrt(np.diag(res["cov"]))
         self.intercept_, self.intercept_se_ = float(res["beta"][0]), float(se[0])
         self.coef_ = pd.Series({"score": float(res["beta"][1])})
