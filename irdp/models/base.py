@@ -201,13 +201,28 @@ class RiskIndexMixin:
     def _load_state(self, state: dict[str, Any]) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def export(self) -> dict[str, Any]:
+    def export(
+        self, *, cohort: Any = None, horizon: float | None = None, risk_levels: Any = None
+    ) -> dict[str, Any]:
         """Everything needed to score new data, as a JSON-serialisable dict.
 
         Holds the hyper-parameters, the design (input columns, categorical levels and
         reference, spline knots), coefficients with standard errors, the model-specific
-        state (intercept, baseline cumulative hazard, points table...) and a summary of the
-        development data. :func:`irdp.models.load` turns it back into a model.
+        state (intercept, baseline cumulative hazard, points table...), a summary of the
+        development data and the definitions of the features used (from the
+        :mod:`irdp.features` registry when the columns are registered features).
+        :func:`irdp.models.load` turns it back into a model.
+
+        Parameters
+        ----------
+        cohort : irdp.cohort.CohortDefinition or dict, optional
+            The cohort definition (index dates, eligibility, horizon) of the development
+            data; ``irdp score`` rebuilds the same cohort on a new extract.
+        horizon : float, optional
+            Horizon of the published risk (cohort time unit, days); defaults to the
+            cohort's horizon.
+        risk_levels : RiskLevels, optional
+            Fitted cut-offs faible / intermédiaire / forte shipped with the index.
         """
         self._check_is_fitted()
         out: dict[str, Any] = {
@@ -223,6 +238,20 @@ class RiskIndexMixin:
             out["cov"] = _json_safe(np.asarray(self.cov_))
         out["development"] = _json_safe(getattr(self, "development_", {}))
         out["state"] = _json_safe(self._export_state())
+        if hasattr(self, "design_"):
+            from irdp.models.scoring import feature_definitions
+
+            out["features"] = _json_safe(feature_definitions(self.design_.input_columns))
+        if cohort is not None:
+            out["cohort"] = _json_safe(cohort if isinstance(cohort, dict) else cohort.to_dict())
+            if horizon is None:
+                from irdp.cohort import CohortDefinition
+
+                horizon = CohortDefinition.from_dict(out["cohort"]).horizon_days
+        if horizon is not None:
+            out["horizon"] = float(horizon)
+        if risk_levels is not None:
+            out["risk_levels"] = risk_levels.export()
         return out
 
     @classmethod
