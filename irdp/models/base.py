@@ -158,6 +158,13 @@ class RiskIndexMixin:
         self._check_is_fitted()
         return self.design_.transform(X)
 
+    def score(self, X: Any, y: Any) -> float:
+        """Discrimination of the linear predictor: AUC for a binary outcome, Harrell's C
+        otherwise (the scikit-learn ``score`` hook, e.g. for ``cross_validate``)."""
+        from irdp.models.points import concordance
+
+        return concordance(self.linear_predictor(X), self._check_outcome(y))
+
     # ---- outputs -------------------------------------------------------------------------
     def _summary_rows(self) -> tuple[pd.Series, pd.Series]:
         return self.coef_, self.se_

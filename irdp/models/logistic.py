@@ -124,9 +124,11 @@ class LogisticIndex(RiskIndexMixin, BaseEstimator):
     Unpenalised maximum likelihood by default, reproducing R's ``glm(y ~ ., family =
     binomial)`` coefficients and standard errors (Newton-Raphson with step halving; model-
     based covariance, the inverse Fisher information). With ``penalty`` set, the L1/L2/
-    elastic-net penalty strength is chosen by ``cv``-fold cross-validated log-loss
-    (scikit-learn's ``LogisticRegressionCV``, features standardised); standard errors are
-    then not defined (NaN, and ``summary()`` warns).
+    elastic-net penalty strength is chosen among 10 values (log-spaced 1e-4..1e4 of
+    scikit-learn's ``C``) by ``cv``-fold cross-validated log-loss (``LogisticRegressionCV``,
+    features standardised, coefficients returned on the original scale; solver lbfgs for
+    L2, saga otherwise); standard errors are then not defined (NaN, and ``summary()``
+    warns).
 
     Parameters
     ----------
@@ -278,8 +280,8 @@ class LogisticIndex(RiskIndexMixin, BaseEstimator):
         l1 = {"l2": 0.0, "l1": 1.0, "elasticnet": float(self.l1_ratio)}[self.penalty]
         solver = "lbfgs" if l1 == 0.0 else "saga"
         est = LogisticRegressionCV(
-            Cs=20, cv=self.cv, l1_ratios=(l1,), solver=solver, scoring="neg_log_loss",
-            max_iter=5000, tol=1e-6, random_state=self.random_state, use_legacy_attributes=False,
+            Cs=10, cv=self.cv, l1_ratios=(l1,), solver=solver, scoring="neg_log_loss",
+            max_iter=5000, tol=1e-4, random_state=self.random_state, use_legacy_attributes=False,
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)

@@ -348,7 +348,7 @@ class FixedScoreIndex(RiskIndexMixin, BaseEstimator):
         self.higher_is_riskier = higher_is_riskier
         self.q4_rule = q4_rule
 
-    def score(self, X: Any) -> np.ndarray:
+    def instrument_score(self, X: Any) -> np.ndarray:
         """The instrument's raw score (no fitting needed)."""
         if self.instrument is None:
             if not isinstance(X, pd.DataFrame) or self.score_column not in X.columns:
@@ -381,7 +381,7 @@ class FixedScoreIndex(RiskIndexMixin, BaseEstimator):
         """
         y = self._check_outcome(y)
         X = self._check_xy(X, y)
-        s = self.score(X)
+        s = self.instrument_score(X)
         if np.ptp(s) == 0:
             raise ValueError("the score is constant in these data; it cannot be recalibrated.")
         if y.n_events in (0, len(y)):
@@ -398,7 +398,7 @@ class FixedScoreIndex(RiskIndexMixin, BaseEstimator):
 
     def linear_predictor(self, X: Any) -> np.ndarray:
         """The score oriented so that higher = more risk."""
-        return self._orientation() * self.score(X)
+        return self._orientation() * self.instrument_score(X)
 
     def predict_risk(self, X: Any, horizon: float | None = None) -> np.ndarray:
         """Recalibrated probability ``expit(intercept_ + coef_ * score)``."""
@@ -407,7 +407,8 @@ class FixedScoreIndex(RiskIndexMixin, BaseEstimator):
             raise ValueError(
                 f"horizon={horizon!r} differs from the fitted horizon {self.horizon_}."
             )
-        return special.expit(self.intercept_ + float(self.coef_["score"]) * self.score(X))
+        slope = float(self.coef_["score"])
+        return special.expit(self.intercept_ + slope * self.instrument_score(X))
 
     def _summary_rows(self) -> tuple[pd.Series, pd.Series]:
         coef = pd.concat([pd.Series({"(Intercept)": self.intercept_}), self.coef_])
