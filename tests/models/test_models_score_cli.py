@@ -74,3 +74,25 @@ def test_score_refuses_unregistered_columns(fitted, tmp_path):
                                     str(tmp / "extract"), "--out", str(tmp_path / "s.parquet")])
     assert res.exit_code != 0
     assert "not registered irdp features" in str(res.exception)
+
+
+def test_rows_with_missing_features_are_flagged_not_scored(fitted, tmp_path):
+    tmp, _, cohort, *_ = fitted
+    from irdp.models.scoring import score_extract
+
+    extract = read_extract(tmp / "extract")
+    feats = ["age", "dx_msk_ever"]  # diagnoses are not coded in every SPSTI: missing
+    X = build_features(extract, cohort, features=feats)
+    complete = X.notna().all(axis=1).to_numpy()
+    assert 0 < complete.sum() < len(X)
+    y = cohort.survival.take(np.flatnonzero(complete))
+    model = CoxIndex().fit(X[complete].astype(float), y)
+    spec = json.loads(json.dumps(model.export(cohort=cohort.definition)))
+    scores = score_extract(spec, extract)
+    assert scores["scored"].to_numpy().tolist() == complete.tolist()
+    assert scores.loc[~complete, "risk"].isna().all()
+    assert set(scores.loc[~complete, "reason"]) == {"missing: dx_msk_ever"}
+    np.testing.assert_array_equal(
+        scores.loc[complete, "risk"].to_numpy(),
+        model.predict_risk(X[complete].astype(float), horizon=cohort.horizon_days),
+    )
