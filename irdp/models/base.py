@@ -107,7 +107,39 @@ class RiskIndexMixin:
     _exp_name: ClassVar[str] = "exp_coef"
 
     # ---- input checks -------------------------------------------------------------------
+    #: name -> (kind, low, high): checked by :meth:`_validate_params` in sklearn's format.
+    _parameter_constraints: ClassVar[dict[str, tuple[type, float, float]]] = {
+        "max_iter": (int, 1, np.inf),
+        "tol": (float, 0, np.inf),
+        "cv": (int, 2, np.inf),
+        "l1_ratio": (float, 0, 1),
+        "n_bins": (int, 2, np.inf),
+        "max_points": (int, 1, np.inf),
+    }
+
+    def _validate_params(self) -> None:
+        """Check numeric hyper-parameters (message format of scikit-learn)."""
+        for name, (kind, low, high) in self._parameter_constraints.items():
+            if not hasattr(self, name):
+                continue
+            value = getattr(self, name)
+            ok_kind = isinstance(value, int | np.integer) if kind is int else (
+                isinstance(value, int | float | np.integer | np.floating)
+            )
+            if isinstance(value, bool) or not ok_kind or not (low <= value <= high) or (
+                kind is float and name == "tol" and value <= 0
+            ):
+                interval = f"[{low:g}, {'inf' if high == np.inf else f'{high:g}'}]"
+                if name == "tol":
+                    interval = "(0, inf)"
+                raise ValueError(
+                    f"The {name!r} parameter of {type(self).__name__} must be "
+                    f"{'an int' if kind is int else 'a float'} in the range {interval}. "
+                    f"Got {value!r} instead."
+                )
+
     def _check_outcome(self, y: Any) -> Any:
+        self._validate_params()
         if not isinstance(y, self._outcome_kinds):
             kinds = " | ".join(k.__name__ for k in self._outcome_kinds)
             raise TypeError(

@@ -117,3 +117,20 @@ def test_score_is_discrimination():
     assert 0.5 < c < 1
     lg = LogisticIndex(categorical={"sex": "M"}).fit(X, DATA["binary"])
     assert 0.5 < lg.score(X, DATA["binary"]) < 1
+
+
+@pytest.mark.parametrize(
+    ("model", "match"),
+    [
+        (CoxIndex(max_iter=0), "'max_iter' parameter of CoxIndex must be an int"),
+        (LogisticIndex(tol=-1.0), r"'tol' parameter of LogisticIndex.*\(0, inf\)"),
+        (LogisticIndex(penalty="l2", cv=1), "'cv' parameter"),
+        (LogisticIndex(l1_ratio=1.5), "'l1_ratio' parameter"),
+        (FineGrayIndex(max_iter=2.5), "'max_iter' parameter"),
+    ],
+)
+def test_bad_hyper_parameters(model, match):
+    y = DATA["competing"] if isinstance(model, FineGrayIndex) else (
+        DATA["survival"] if isinstance(model, CoxIndex) else DATA["binary"])
+    with pytest.raises(ValueError, match=match):
+        model.fit(X[["age"]], y)
