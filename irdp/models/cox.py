@@ -53,7 +53,7 @@ def fit_cox_arrays(
     w = np.ones(n) if weights is None else weights
     s = np.zeros(n, dtype=np.int64) if strata is None else strata
     center = (w @ Z) / w.sum()
-    cd = _coxph.prepare(Z - center, time, event.astype(bool), s, w, ties)
+    cd = _coxph.prepare(Z, time, event.astype(bool), s, w, ties, center=center)
     res = _coxph.newton(cd, ties, max_iter=max_iter, tol=tol)
     beta = res["beta"]
     try:
