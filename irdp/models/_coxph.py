@@ -246,3 +246,19 @@ def breslow_increments(cd: CoxData, beta: np.ndarray) -> np.ndarray:
     r = cd.w * np.exp(eta - shift)
     S0 = _group_sums(cd, r)[0]
     return cd.g_wd / S0 * np.exp(-shift)
+
+
+def efron_increments(cd: CoxData, beta: np.ndarray) -> np.ndarray:
+    """Efron-type baseline hazard jump at each event group (``survfit(..., ctype = 2)``):
+    sum over l = 0..d-1 of meanwt / (S0 - (l/d) T0), with T0 the risk of the tied events.
+    Equals the Breslow jump when there are no ties."""
+    eta = beta @ cd.Xt
+    shift = float(eta.max())
+    r = cd.w * np.exp(eta - shift)
+    S0, _, T0, _ = _group_sums(cd, r)
+    g = np.repeat(np.arange(len(cd.g_d)), cd.g_d)
+    starts = np.cumsum(cd.g_d) - cd.g_d
+    f = (np.arange(len(g)) - starts[g]) / cd.g_d[g]
+    meanwt = cd.g_wd / cd.g_d
+    jumps = np.bincount(g, weights=meanwt[g] / (S0[g] - f * T0[g]), minlength=len(S0))
+    return jumps * np.exp(-shift)
