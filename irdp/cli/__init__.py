@@ -34,3 +34,7 @@ main.add_command(_run)
 from irdp.cli.features import features as _features_command  # noqa: E402
 
 main.add_command(_features_command)
+
+from irdp.cli.score import score as _score_command  # noqa: E402
+
+main.add_command(_score_command)
