@@ -130,6 +130,7 @@ def delong_test(
     risk_b: Any,
     *,
     level: float = 0.95,
+    bootstrap: Any = None,
 ) -> Estimate:
     """DeLong test of two correlated AUCs (same subjects, two risk scores).
 
@@ -139,6 +140,8 @@ def delong_test(
     risk_a, risk_b : array-like of shape (n_samples,)
         The two scores (higher = riskier).
     level : float, default=0.95
+    bootstrap : int, dict or Bootstrap, optional
+        Paired percentile interval for the difference (the z test stays DeLong's).
 
     Returns
     -------
@@ -182,7 +185,11 @@ def delong_test(
         correlation=(float(s[0, 1] / np.sqrt(s[0, 0] * s[1, 1]))
                      if s[0, 0] * s[1, 1] > 0 else float("nan")),
     )
-    return est
+
+    def diff_fn(yb: Outcome, a: np.ndarray, b: np.ndarray) -> float:
+        return _auc_binary(yb.event, a)[0] - _auc_binary(yb.event, b)[0]
+
+    return apply_bootstrap(est, bootstrap, out, (ra, rb), diff_fn)
 
 
 # --------------------------------------------------------------------------- concordance
