@@ -124,6 +124,11 @@ def test_constant_risk():
         cal = calibration([0, 1, 0, 1, 1], [0.6] * 5)
     assert np.isnan(cal.slope.value)
     assert cal.oe.value == pytest.approx(1.0)
+    with pytest.warns(UndefinedMetricWarning, match="constant"):
+        tcal = calibration(y, np.full(6, 0.3), horizon=3.5)
+    assert np.isnan(tcal.slope.value)
+    # the "curve" collapses to the overall Kaplan-Meier risk: ICI = |0.3 - KM risk|
+    assert tcal.ici.value == pytest.approx(abs(0.3 - tcal.observed))
 
 
 def test_one_event():
