@@ -332,6 +332,9 @@ def _timed_slope(out: Survival | CompetingRisks, r: np.ndarray, h: float, level:
                  ) -> Estimate:
     t = out.truncate(h)
     x = _cll(np.clip(r, _EPS, 1 - _EPS))[:, None]
+    if np.ptp(x) == 0:
+        return _undefined("calibration_slope", level, "the predicted risks are constant",
+                          len(r), int(t.event.sum()))
     if isinstance(t, CompetingRisks):
         fit = cox_fit(t.time, t.event, x, competing=t.competing, any_event=t.cause != 0)
         method = "Wald, Fine-Gray on cll(risk) (van Geloven 2022)"
@@ -378,8 +381,17 @@ def _binary_curve(y: np.ndarray, r: np.ndarray, smoother: str, span: float, leve
     return pc, frame, desc
 
 
-def _timed_curve(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float
-                 ) -> tuple[np.ndarray, pd.DataFrame, str]:
+def _timed_curve(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float,
+                 observed: float) -> tuple[np.ndarray, pd.DataFrame, str]:
+    if len(np.unique(r)) < 5:
+        # a 3-knot spline needs distinct risks; with (nearly) constant risks the only
+        # estimable "curve" is the overall observed risk
+        u = np.unique(r)
+        frame = pd.DataFrame({"predicted": u, "observed": observed, "lower": np.nan,
+                              "upper": np.nan})
+        return (np.full(len(r), observed), frame,
+                f"fewer than 5 distinct risks ({len(u)}): no spline; observed risk = overall "
+                "Kaplan-Meier/Aalen-Johansen risk")
     t = out.truncate(h)
     rc = np.clip(r, _EPS, 1 - _EPS)
     x = _cll(rc)
@@ -453,7 +465,7 @@ def _calibration_core(out: Outcome, r: np.ndarray, h: float | None, level: float
             )
         citl, inter, sp = None, None, None
         slope = _timed_slope(out, r, h, level)
-        pc, frame, desc = _timed_curve(out, r, h, level)
+        pc, frame, desc = _timed_curve(out, r, h, level, observed)
     e = _e_stats(r, pc, level, h, n_ev)
     edges = np.linspace(0.0, 1.0, 51)
     counts, _ = np.histogram(r, bins=edges)

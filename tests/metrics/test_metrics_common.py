@@ -135,3 +135,22 @@ def test_calibration_result_frame_and_curve():
     assert (curve.lower <= curve.observed + 1e-12).all()
     assert (curve.observed <= curve.upper + 1e-12).all()
     assert "CalibrationResult(survival" in repr(cal)
+
+
+def test_pandas_index_must_match_timed_outcome():
+    import pandas as pd
+
+    from irdp.exceptions import IndexMismatchError
+
+    y, risk = _data("survival", n=60)
+    idx = pd.Index(np.arange(60) * 3 + 5)
+    ys = Survival(pd.Series(y.time, index=idx), pd.Series(y.event.astype(int), index=idx))
+    same = concordance(ys, pd.Series(risk, index=idx))
+    assert same.value == pytest.approx(concordance(y, risk).value)
+    with pytest.raises(IndexMismatchError, match="never aligns silently"):
+        concordance(ys, pd.Series(risk, index=idx[::-1]))
+
+
+def test_estimate_repr_with_horizon():
+    y, risk = _data("survival", n=120)
+    assert "horizon=1" in repr(td_auc(y, risk, HORIZON))

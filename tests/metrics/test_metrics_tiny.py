@@ -124,6 +124,11 @@ def test_constant_risk():
         cal = calibration([0, 1, 0, 1, 1], [0.6] * 5)
     assert np.isnan(cal.slope.value)
     assert cal.oe.value == pytest.approx(1.0)
+    with pytest.warns(UndefinedMetricWarning, match="constant"):
+        tcal = calibration(y, np.full(6, 0.3), horizon=3.5)
+    assert np.isnan(tcal.slope.value)
+    # the "curve" collapses to the overall Kaplan-Meier risk: ICI = |0.3 - KM risk|
+    assert tcal.ici.value == pytest.approx(abs(0.3 - tcal.observed))
 
 
 def test_one_event():
@@ -254,3 +259,43 @@ def test_performance_survival_rows():
     assert {"oe_ratio", "calibration_slope", "c_harrell", "c_uno", "td_auc", "brier", "ipa",
             "ici", "net_benefit@0.3"} <= set(tab.measure)
     assert set(tab.group) == {"A", "B", "C", "D", "overall", "calibration (moderate)"}
+
+
+def _brute_td_auc(y, x, h, definition):
+    from irdp.metrics._ipcw import censoring_model
+
+    any_event = y.cause != 0 if isinstance(y, CompetingRisks) else y.event
+    cens = censoring_model(y.time, any_event)
+    g_left, g_t = cens.at(y.time, left=True), float(cens.at(h))
+    competing = y.competing if isinstance(y, CompetingRisks) else np.zeros(len(y), bool)
+    cases = [(x[i], 1 / g_left[i]) for i in range(len(y)) if y.event[i] and y.time[i] <= h]
+    ctrls = [(x[j], 1 / g_t) for j in range(len(y)) if y.time[j] > h]
+    if definition == 2:
+        ctrls += [(x[j], 1 / g_left[j]) for j in range(len(y))
+                  if competing[j] and y.time[j] <= h]
+    num = sum(wa * wb * ((xa > xb) + 0.5 * (xa == xb)) for xa, wa in cases for xb, wb in ctrls)
+    return num / (sum(w for _, w in cases) * sum(w for _, w in ctrls))
+
+
+@pytest.mark.parametrize("definition", [1, 2])
+def test_td_auc_competing_definitions_brute_force(rng, definition):
+    n = 120
+    time = rng.integers(1, 15, n).astype(float)
+    cause = rng.choice([0, 1, 2], n, p=[0.3, 0.4, 0.3])
+    x = np.round(rng.normal(size=n), 1)
+    y = CompetingRisks(time, cause)
+    est = td_auc(y, x, 6.5, definition=definition)
+    assert est.value == pytest.approx(_brute_td_auc(y, x, 6.5, definition))
+    assert est.name == f"td_auc_def{definition}"
+    assert 0 < est.se < 0.2
+
+
+def test_delong_bootstrap_interval():
+    rng = np.random.default_rng(8)
+    y = (rng.random(150) < 0.4).astype(int)
+    a = y + rng.normal(0, 1, 150)
+    b = y + rng.normal(0, 1.5, 150)
+    res = delong_test(y, a, b, bootstrap={"n": 60, "seed": 2})
+    assert res.lower < res.value < res.upper
+    assert res.method == "bootstrap percentile (B=60)"
+    assert 0 <= res.details["p_value"] <= 1
