@@ -8,6 +8,7 @@ from irdp.validation.bootstrap import (
     bootstrap_validate,
     shrinkage_factor,
 )
+from irdp.validation.compare import LEVEL_LABELS, ComparisonResult, compare
 from irdp.validation.crossval import cross_validate
 from irdp.validation.iecv import IECVResult, iecv
 from irdp.validation.meta import (
@@ -32,7 +33,10 @@ from irdp.validation.updating import (
 )
 
 __all__ = [
+    "LEVEL_LABELS",
     "MEASURES",
+    "ComparisonResult",
+    "compare",
     "ClosedTestResult",
     "apply_shrinkage",
     "closed_test",

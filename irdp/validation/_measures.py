@@ -90,6 +90,10 @@ def _ipa(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
 
 
 def _ici(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
+    # Binary: the rms smoother (lowess, f=2/3, iter=0), as rms::calibrate; it is ~70x faster
+    # than loess on 100k rows, which matters when ICI is recomputed in every resample.
+    if y.kind == "binary":
+        return _metrics().ici(y, risk, smoother="lowess")
     return _metrics().ici(y, risk, horizon=horizon)
 
 
