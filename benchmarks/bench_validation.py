@@ -131,8 +131,10 @@ def main() -> None:
     ap.add_argument("--large", action="store_true", help="also run the 100k x 30 case")
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--large-boot", type=int, default=200)
+    ap.add_argument("--skip-small", action="store_true", help="skip part 1")
     args = ap.parse_args()
-    part1(args.n_jobs)
+    if not args.skip_small:
+        part1(args.n_jobs)
     if args.large:
         part2(args.n_jobs, args.large_boot)
 

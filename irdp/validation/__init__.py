@@ -24,6 +24,7 @@ from irdp.validation.samplesize import (
     cstatistic_to_rsquared,
     development_sample_size,
     validation_sample_size,
+    validation_sample_size_survival,
 )
 from irdp.validation.updating import (
     ClosedTestResult,
@@ -58,4 +59,5 @@ __all__ = [
     "pool_centre_summaries",
     "scale_for_measure",
     "validation_sample_size",
+    "validation_sample_size_survival",
 ]
