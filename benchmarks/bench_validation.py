@@ -104,16 +104,16 @@ def part1(n_jobs: int) -> None:
         for jobs in (1, n_jobs):
             dt, res = _time(
                 f"irdp C + slope (rms measures), n_jobs={jobs}",
-                lambda jobs=jobs: bootstrap_validate(est, X, y, horizon=h, n_boot=200, seed=1,
-                                                     n_jobs=jobs,
-                                                     scoring=["c", "calibration_slope"]),
+                lambda jobs=jobs, est=est, y=y, h=h: bootstrap_validate(
+                    est, X, y, horizon=h, n_boot=200, seed=1, n_jobs=jobs,
+                    scoring=["c", "calibration_slope"]),
             )
             if r is not None:
                 print(f"    ratio irdp / rms = {dt / r[0]:.2f};  corrected C "
                       f"{res.corrected('c'):.4f}, slope {res.corrected('calibration_slope'):.4f}")
         _time(f"irdp all default measures, n_jobs={n_jobs}",
-              lambda: bootstrap_validate(est, X, y, horizon=h, n_boot=200, seed=1,
-                                         n_jobs=n_jobs))
+              lambda est=est, y=y, h=h: bootstrap_validate(est, X, y, horizon=h, n_boot=200,
+                                                           seed=1, n_jobs=n_jobs))
 
 
 def part2(n_jobs: int, n_boot: int) -> None:
