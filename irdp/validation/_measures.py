@@ -112,7 +112,7 @@ MEASURES: dict[str, Callable[..., Any]] = {
 _DEFAULTS = {
     "binary": ("c", "calibration_slope", "citl", "oe", "brier", "ipa", "ici"),
     "survival": ("c", "calibration_slope", "oe", "brier", "ipa", "ici"),
-    "competing": ("c", "oe", "brier", "ipa", "ici"),
+    "competing": ("c", "calibration_slope", "oe", "brier", "ipa", "ici"),
 }
 
 _SE_CAPABLE = ("c", "auc", "calibration_slope", "oe", "citl")
