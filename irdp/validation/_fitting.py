@@ -69,6 +69,25 @@ def prepare_outcome(
     return yy, h
 
 
+def align_outcome(X: Any, y: Any) -> Any:
+    """Check that pandas ``X`` and ``y`` share their index; drop ``y``'s index otherwise.
+
+    Resampled rows keep their labels on both sides when X is a DataFrame; when X is an
+    array the outcome's index carries no information and would make the estimators' own
+    alignment check fail on every resample, so it is dropped (positions align).
+    """
+    from irdp._validation import check_aligned
+
+    if y.index is None:
+        return y
+    if isinstance(X, pd.DataFrame | pd.Series):
+        check_aligned(X, pd.Series(np.zeros(len(y)), index=y.index), names=["X", "y"])
+        return y
+    out = y.take(np.arange(len(y)))
+    out.index = None
+    return out
+
+
 def n_rows(X: Any) -> int:
     """Number of rows of a feature matrix."""
     return int(X.shape[0]) if hasattr(X, "shape") else len(X)

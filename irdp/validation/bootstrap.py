@@ -37,6 +37,7 @@ import pandas as pd
 from irdp.exceptions import IrdpWarning
 from irdp.validation._fitting import (
     FIT_ERRORS,
+    align_outcome,
     fit_clone,
     n_rows,
     predict_risk,
@@ -406,6 +407,7 @@ def bootstrap_validate(
     """
     yy, h = prepare_outcome(y, horizon)
     _check_common(X, yy, n_jobs)
+    yy = align_outcome(X, yy)
     if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer; got {n_boot!r}.")
     root = as_seed_sequence(seed)

@@ -32,6 +32,7 @@ import pandas as pd
 
 from irdp.exceptions import SmallGroupWarning
 from irdp.validation._fitting import (
+    align_outcome,
     fit_clone,
     n_rows,
     predict_risk,
@@ -222,6 +223,7 @@ def iecv(
             f"X, y and groups must have the same number of rows; got {n_rows(X)}, {len(yy)} "
             f"and {len(labels)}."
         )
+    yy = align_outcome(X, yy)
     if pd.isna(labels).any():
         raise ValueError(f"groups must not be missing; found {int(pd.isna(labels).sum())} rows.")
     splits = _splits(labels, scheme, order)

@@ -297,3 +297,24 @@ def test_competing_risks_default_measures():
                              n_jobs=1)
     assert list(res.table.index) == ["c", "calibration_slope", "oe", "brier", "ipa", "ici"]
     assert res.n_failed == 0
+
+
+def test_input_forms_numpy_x_with_indexed_outcome_and_shuffled_index():
+    """ndarray X with a pandas-indexed outcome, and DataFrame X with a shuffled index, give
+    the same result as plain positions; a mismatched index is refused."""
+    from irdp.exceptions import IndexMismatchError
+
+    X, y = _small_binary()
+    base = bootstrap_validate(LogisticIndex(), X, Binary(y.y), n_boot=5, seed=2, n_jobs=1,
+                              scoring=SIMPLE)
+    idx = pd.Index(np.random.default_rng(0).permutation(len(X)) + 1000)
+    y_idx = Binary(pd.Series(y.y, index=idx))
+    a = bootstrap_validate(LogisticIndex(), X.to_numpy(), y_idx, n_boot=5, seed=2, n_jobs=1,
+                           scoring=SIMPLE)
+    b = bootstrap_validate(LogisticIndex(), X.set_axis(idx), y_idx, n_boot=5, seed=2,
+                           n_jobs=1, scoring=SIMPLE)
+    pd.testing.assert_frame_equal(a.table, base.table)
+    pd.testing.assert_frame_equal(b.table, base.table)
+    with pytest.raises(IndexMismatchError):
+        bootstrap_validate(LogisticIndex(), X, y_idx, n_boot=5, seed=2, n_jobs=1,
+                           scoring=SIMPLE)
