@@ -135,8 +135,14 @@ def record_warnings(func: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[str
 
     Replicates run in worker processes whose warning filters differ from the caller's;
     collecting the messages and re-issuing one summary warning in the caller keeps the
-    behaviour identical whatever the backend.
+    behaviour identical whatever the backend. In a non-main thread (threading backend)
+    nothing is caught: ``warnings.catch_warnings`` swaps process-wide state and is not
+    thread-safe, so warnings then surface directly.
     """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return func(*args, **kwargs), []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = func(*args, **kwargs)
