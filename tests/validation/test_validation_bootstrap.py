@@ -318,3 +318,18 @@ def test_input_forms_numpy_x_with_indexed_outcome_and_shuffled_index():
     with pytest.raises(IndexMismatchError):
         bootstrap_validate(LogisticIndex(), X, y_idx, n_boot=5, seed=2, n_jobs=1,
                            scoring=SIMPLE)
+
+
+def test_pipeline_ending_with_a_cox_index():
+    """StandardScaler + CoxIndex: the scaler is refitted per resample and predict_risk is
+    reached through the fitted pre-processing steps."""
+    d = pd.read_csv(REF / "survival.csv")
+    X, y = d.drop(columns=["time", "event"]), Survival(d["time"], d["event"])
+    pipe = make_pipeline(StandardScaler(), CoxIndex()).set_output(transform="pandas")
+    res = bootstrap_validate(pipe, X, y, horizon=5.0, n_boot=4, seed=1, n_jobs=1,
+                             scoring=COX_SCORING)
+    plain = bootstrap_validate(CoxIndex(), X, y, horizon=5.0, n_boot=4, seed=1, n_jobs=1,
+                               scoring=COX_SCORING)
+    # scaling does not change a Cox model's risks: same apparent C
+    assert res.table.loc["c", "apparent"] == pytest.approx(plain.table.loc["c", "apparent"])
+    assert res.n_failed == 0
