@@ -333,3 +333,19 @@ def test_pipeline_ending_with_a_cox_index():
     # scaling does not change a Cox model's risks: same apparent C
     assert res.table.loc["c", "apparent"] == pytest.approx(plain.table.loc["c", "apparent"])
     assert res.n_failed == 0
+
+
+def test_survival_calibration_curve_and_cross_validation():
+    d = pd.read_csv(REF / "survival.csv")
+    X, y = d.drop(columns=["time", "event"]), Survival(d["time"], d["event"])
+    res = bootstrap_validate(CoxIndex(), X, y, horizon=5.0, n_boot=3, seed=1, n_jobs=1,
+                             scoring=["oe"], calibration_curve=True, n_grid=15)
+    curve = res.calibration.curve
+    assert len(curve) == 15
+    assert np.isfinite(curve["apparent"]).all()
+    cv = cross_validate(CoxIndex(), X, y, horizon=5.0, n_splits=3, seed=1, n_jobs=1,
+                        scoring=["c", "oe"])
+    assert cv.n_replicates == 3
+    assert set(cv.table.index) == {"c", "oe"}
+    with pytest.raises(ValueError, match="n_splits"):
+        cross_validate(CoxIndex(), X, y, horizon=5.0, n_splits=1, seed=1)
