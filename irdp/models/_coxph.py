@@ -21,24 +21,38 @@ import numpy as np
 from scipy import linalg
 
 
-def _cumsum_within(values: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Cumulative sum along axis 0 restarting at each stratum (``start`` = row -> first row)."""
-    cs = np.cumsum(values, axis=0)
-    before = np.concatenate([np.zeros((1,) + values.shape[1:]), cs[:-1]], axis=0)
-    return cs - before[start]
+def gram_t(Xt: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Xt diag(v) Xt' for v >= 0 by blocks of ~32 MB, each a BLAS syrk (W W')."""
+    p, n = Xt.shape
+    sv = np.sqrt(v)
+    out = np.zeros((p, p))
+    step = max(1, 2**22 // max(p, 1))
+    for lo in range(0, n, step):
+        W = Xt[:, lo:lo + step] * sv[lo:lo + step]
+        out += W @ W.T
+    return out
+
+
+def _range_sums(cs: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Sums over rows lo..hi (inclusive) from a cumulative sum along the last axis."""
+    upper = cs[..., hi]
+    lower = np.where(lo > 0, cs[..., np.maximum(lo - 1, 0)], 0.0)
+    return upper - lower
 
 
 @dataclass
 class CoxData:
     """Sorted data and tie-group bookkeeping, computed once per fit."""
 
-    X: np.ndarray            # (n, p) sorted, centred
+    Xt: np.ndarray           # (p, n) sorted, centred, transposed (contiguous rows)
     event: np.ndarray        # (n,) bool sorted
     w: np.ndarray            # (n,) case weights sorted
     order: np.ndarray        # original row of each sorted row
     strat_start: np.ndarray  # (n,) first sorted row of each row's stratum
     strat_end: np.ndarray    # (n,) last sorted row of each row's stratum
     g_end: np.ndarray        # (G,) last row of each event group (stratum, time)
+    g_start: np.ndarray      # (G,) first row of the stratum of each event group
+    g_ev_first: np.ndarray   # (G,) first event row of each event group
     g_d: np.ndarray          # (G,) number of events in group
     g_wd: np.ndarray         # (G,) weighted number of events
     g_time: np.ndarray       # (G,) time of the group
@@ -77,6 +91,8 @@ def prepare(
     ev_rows = np.flatnonzero(e)
     ev_group = gid[grp[ev_rows]]
     g_d = d[has].astype(np.int64)
+    g_end = gl[has]
+    g_ev_first = g_end - g_d + 1  # events sort after censorings within a tie group
     if ties == "efron":
         t_group = np.repeat(np.arange(len(g_d)), g_d)
         starts = np.cumsum(g_d) - g_d
@@ -85,64 +101,82 @@ def prepare(
         t_group = np.arange(len(g_d))
         t_frac = np.zeros(len(g_d))
     return CoxData(
-        Xs, e, ww, order, strat_start, strat_end, gl[has], g_d, wd[has], t[gl[has]],
-        s[gl[has]], ev_rows, ev_group, t_group, t_frac,
+        np.ascontiguousarray(Xs.T), e, ww, order, strat_start, strat_end, g_end,
+        strat_start[g_end], g_ev_first, g_d, wd[has], t[g_end], s[g_end], ev_rows, ev_group,
+        t_group, t_frac,
     )
 
 
 def _terms(cd: CoxData, beta: np.ndarray, ties: str) -> dict[str, Any]:
-    eta = cd.X @ beta
+    """Risk-set sums per event group and the per-group weights of the tie terms.
+
+    With Efron ties, group g has d_g terms l = 0..d_g-1 with denominators
+    den_gl = S0_g - (l/d_g) T0_g; every sum over terms is reduced to group level through
+    A = sum 1/den, B = sum f/den, C = sum 1/den^2, D = sum f/den^2, E = sum f^2/den^2
+    (times the mean event weight), so no (n_events, p) array is formed.
+    """
+    eta = beta @ cd.Xt
     shift = float(eta.max()) if len(eta) else 0.0
     r = cd.w * np.exp(eta - shift)
-    rx = r[:, None] * cd.X
-    S0_all = _cumsum_within(r, cd.strat_start)
-    S0 = S0_all[cd.g_end]
-    S1 = _cumsum_within(rx, cd.strat_start)[cd.g_end]
-    G = len(cd.g_end)
+    cs0 = np.cumsum(r)
+    cs1 = np.cumsum(cd.Xt * r, axis=1)  # (p, n), contiguous along rows
+    S0 = _range_sums(cs0, cd.g_start, cd.g_end)
+    S1 = _range_sums(cs1, cd.g_start, cd.g_end).T  # (G, p)
+    G = len(S0)
     if ties == "efron":
-        T0 = np.bincount(cd.ev_group, weights=r[cd.ev_rows], minlength=G)
-        T1 = np.zeros_like(S1)
-        np.add.at(T1, cd.ev_group, rx[cd.ev_rows])
+        T0 = _range_sums(cs0, cd.g_ev_first, cd.g_end)
+        T1 = _range_sums(cs1, cd.g_ev_first, cd.g_end).T
         meanwt = cd.g_wd / cd.g_d
         g, f = cd.t_group, cd.t_frac
         den = S0[g] - f * T0[g]
-        M = (S1[g] - f[:, None] * T1[g]) / den[:, None]
         mw = meanwt[g]
+        inv = 1.0 / den
+
+        def agg(v: np.ndarray) -> np.ndarray:
+            return np.bincount(g, weights=v, minlength=G)
+
+        A, B = agg(mw * inv), agg(mw * f * inv)
+        C, D, E = agg(mw * inv**2), agg(mw * f * inv**2), agg(mw * f * f * inv**2)
+        log_term = float(np.sum(mw * (np.log(den) + shift)))
     else:
-        g, f = cd.t_group, cd.t_frac
-        den = S0
-        M = S1 / S0[:, None]
-        mw = cd.g_wd
-    return {"eta": eta, "shift": shift, "r": r, "den": den, "M": M, "mw": mw, "g": g, "f": f}
+        T1 = np.zeros_like(S1)
+        A = cd.g_wd / S0
+        B = D = E = np.zeros(G)
+        C = cd.g_wd / S0**2
+        log_term = float(np.sum(cd.g_wd * (np.log(S0) + shift)))
+    return {"eta": eta, "r": r, "S1": S1, "T1": T1, "A": A, "B": B, "C": C, "D": D, "E": E,
+            "log_term": log_term}
 
 
 def loglik(cd: CoxData, beta: np.ndarray, ties: str) -> float:
     """Log partial likelihood."""
     tm = _terms(cd, beta, ties)
-    we = cd.w * cd.event
-    return float(np.sum(we * tm["eta"]) - np.sum(tm["mw"] * (np.log(tm["den"]) + tm["shift"])))
+    return float(np.sum(cd.w * cd.event * tm["eta"]) - tm["log_term"])
 
 
 def derivatives(cd: CoxData, beta: np.ndarray, ties: str) -> tuple[float, np.ndarray, np.ndarray]:
     """Log partial likelihood, score vector and information matrix at ``beta``."""
     tm = _terms(cd, beta, ties)
     we = cd.w * cd.event
-    ll = float(np.sum(we * tm["eta"]) - np.sum(tm["mw"] * (np.log(tm["den"]) + tm["shift"])))
-    M, mw, den, g, f = tm["M"], tm["mw"], tm["den"], tm["g"], tm["f"]
-    score = cd.X.T @ we - M.T @ mw
-    G = len(cd.g_end)
-    c = np.bincount(g, weights=mw / den, minlength=G)
-    # a_i = sum of c over event groups whose risk set contains row i
+    ll = float(np.sum(we * tm["eta"]) - tm["log_term"])
+    S1, T1 = tm["S1"], tm["T1"]
+    # sum over tie terms of mw * M_t, with M_t = (S1 - f T1) / den
+    mean_sum = S1.T @ tm["A"] - T1.T @ tm["B"]
+    score = cd.Xt @ we - mean_sum
+    # a_i = sum of A over event groups whose risk set contains row i
     at_rows = np.zeros(len(cd.w))
-    at_rows[cd.g_end] = c
+    at_rows[cd.g_end] = tm["A"]
     rev = np.cumsum(at_rows[::-1])[::-1]
     after = np.r_[rev[1:], 0.0]
     a = rev - after[cd.strat_end]
     coef = tm["r"] * a
     if ties == "efron":
-        e_g = np.bincount(g, weights=mw * f / den, minlength=G)
-        coef[cd.ev_rows] -= tm["r"][cd.ev_rows] * e_g[cd.ev_group]
-    info = (cd.X * coef[:, None]).T @ cd.X - (M * mw[:, None]).T @ M
+        coef[cd.ev_rows] -= tm["r"][cd.ev_rows] * tm["B"][cd.ev_group]
+    outer = (S1 * tm["C"][:, None]).T @ S1
+    if ties == "efron":
+        cross = (S1 * tm["D"][:, None]).T @ T1
+        outer += -cross - cross.T + (T1 * tm["E"][:, None]).T @ T1
+    info = gram_t(cd.Xt, np.maximum(coef, 0.0)) - outer
     return ll, score, info
 
 
@@ -151,7 +185,7 @@ def newton(
     beta0: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Newton-Raphson with step halving, as ``survival::coxph`` (``coxph.control``)."""
-    p = cd.X.shape[1]
+    p = cd.Xt.shape[0]
     beta = np.zeros(p) if beta0 is None else beta0.copy()
     ll, score, info = derivatives(cd, beta, ties)
     ll0 = ll
@@ -162,19 +196,14 @@ def newton(
             step = linalg.solve(info, score, assume_a="pos")
         except (linalg.LinAlgError, ValueError):
             step = linalg.lstsq(info, score)[0]
-        halvings = 0
-        while True:
-            new_beta = beta + step
-            new_ll = loglik(cd, new_beta, ties)
-            if np.isfinite(new_ll) and new_ll >= ll - 1e-12 * abs(ll):
+        prev = ll
+        for _ in range(30):
+            new = derivatives(cd, beta + step, ties)
+            if np.isfinite(new[0]) and new[0] >= prev - 1e-12 * abs(prev):
                 break
             step = step / 2
-            halvings += 1
-            if halvings > 30:
-                break
-        beta = new_beta
-        prev = ll
-        ll, score, info = derivatives(cd, beta, ties)
+        beta = beta + step
+        ll, score, info = new
         if abs(1 - prev / ll) < tol if ll != 0 else abs(prev - ll) < tol:
             if np.max(np.abs(step)) < 1e-5 * (1 + np.max(np.abs(beta))):
                 converged = True
@@ -186,8 +215,8 @@ def newton(
 def breslow_increments(cd: CoxData, beta: np.ndarray) -> np.ndarray:
     """Breslow baseline hazard jump at each event group, for linear predictor X @ beta
     with the (centred) X stored in ``cd``: sum of event weights / sum_{risk set} w exp(eta)."""
-    eta = cd.X @ beta
+    eta = beta @ cd.Xt
     shift = float(eta.max())
     r = cd.w * np.exp(eta - shift)
-    S0 = _cumsum_within(r, cd.strat_start)[cd.g_end]
+    S0 = _range_sums(np.cumsum(r), cd.g_start, cd.g_end)
     return cd.g_wd / S0 * np.exp(-shift)

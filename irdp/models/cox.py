@@ -52,7 +52,7 @@ def fit_cox_arrays(
     n, p = Z.shape
     w = np.ones(n) if weights is None else weights
     s = np.zeros(n, dtype=np.int64) if strata is None else strata
-    center = np.average(Z, axis=0, weights=w)
+    center = (w @ Z) / w.sum()
     cd = _coxph.prepare(Z - center, time, event.astype(bool), s, w, ties)
     res = _coxph.newton(cd, ties, max_iter=max_iter, tol=tol)
     beta = res["beta"]

@@ -153,3 +153,26 @@ def test_csc_matches_riskregression(product_limit, key):
     nd = pd.DataFrame(np.asarray(v["newdata"]), columns=["x1", "x2"])
     ours = np.column_stack([m.predict_risk(nd, t) for t in v["times"]])
     np.testing.assert_allclose(ours, np.asarray(v[key]), rtol=1e-6)  # absolute risks
+
+
+# ---- cmprsk::cuminc (Aalen-Johansen point estimate and Gray's variance) ------------------------
+@pytest.mark.parametrize("cause", [1, 2])
+def test_aalen_johansen_matches_cuminc(cause):
+    """R: tp <- timepoints(cuminc(time, cause, cencode = 0), c(0.5, 1, 2, 3, 4));
+    tp$est and tp$var (data with tied times)."""
+    from irdp.nonparametric import aalen_johansen
+
+    d, v = _load("finegray", "data_fg.csv")
+    aj = aalen_johansen(d["time"], d["cause"])
+    times = v["cuminc_times"]
+    np.testing.assert_allclose(aj.cif_at(times, cause), v[f"cuminc_est{cause}"], rtol=1e-10)
+    np.testing.assert_allclose(aj.variance_at(times, cause), v[f"cuminc_var{cause}"],
+                               rtol=1e-10)
+
+
+def test_aalen_johansen_variance_refused_for_weights():
+    from irdp.nonparametric import aalen_johansen
+
+    aj = aalen_johansen([1, 2, 3], [1, 2, 0], weights=[1, 2, 1])
+    with pytest.raises(ValueError, match="not available for weighted data"):
+        aj.variance_at(2.0)
