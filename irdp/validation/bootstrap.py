@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from irdp.exceptions import IrdpWarning
+from irdp.exceptions import IrdpWarning, UndefinedMetricWarning
 from irdp.validation._fitting import (
     FIT_ERRORS,
     align_outcome,
@@ -316,7 +316,16 @@ def _apparent(
 ) -> tuple[Any, np.ndarray, dict[str, float]]:
     model = fit_clone(estimator, X, y)
     risk = predict_risk(model, X, horizon)
-    return model, risk, evaluate(funcs, y, risk, horizon)
+    errors: list[str] = []
+    values = evaluate(funcs, y, risk, horizon, errors)
+    if errors:
+        warnings.warn(
+            f"{len(errors)} measures could not be computed on the full data and are nan: "
+            f"{'; '.join(errors[:3])}.",
+            UndefinedMetricWarning,
+            stacklevel=3,
+        )
+    return model, risk, values
 
 
 def _check_common(X: Any, y: Any, n_jobs: Any) -> None:

@@ -349,3 +349,17 @@ def test_survival_calibration_curve_and_cross_validation():
     assert set(cv.table.index) == {"c", "oe"}
     with pytest.raises(ValueError, match="n_splits"):
         cross_validate(CoxIndex(), X, y, horizon=5.0, n_splits=1, seed=1)
+
+
+def test_measure_failing_on_full_data_warns():
+    from irdp.exceptions import UndefinedMetricWarning
+
+    def broken(y, r, horizon=None):
+        raise ValueError("needs something this sample lacks")
+
+    X, y = _small_binary()
+    with pytest.warns(UndefinedMetricWarning, match="could not be computed"):
+        res = bootstrap_validate(LogisticIndex(), X, y, n_boot=3, seed=1, n_jobs=1,
+                                 scoring={"c": SIMPLE["c"], "broken": broken})
+    assert np.isnan(res.table.loc["broken", "apparent"])
+    assert res.table.loc["broken", "n"] == 0
