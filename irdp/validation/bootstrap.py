@@ -186,7 +186,9 @@ def _observed_curve(y: Any, risk: np.ndarray, horizon: float | None, grid: np.nd
         return np.interp(grid, xs[order], ys[order], left=np.nan, right=np.nan)
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
-    fit = lowess(y.y.astype(float), risk, frac=2 / 3, it=0, return_sorted=True)
+    # R's lowess default delta = 1 % of the range (linear interpolation between close points)
+    fit = lowess(y.y.astype(float), risk, frac=2 / 3, it=0, delta=0.01 * float(np.ptp(risk)),
+                 return_sorted=True)
     xs, ys = fit[:, 0], fit[:, 1]
     xs, keep = np.unique(xs, return_index=True)
     return np.interp(grid, xs, ys[keep], left=np.nan, right=np.nan)
@@ -424,7 +426,11 @@ def bootstrap_validate(
     _, risk, apparent = _apparent(estimator, X, yy, h, funcs)
     grid = app_curve = None
     if calibration_curve:
-        lo, hi = np.quantile(risk, [0.01, 0.99])
+        if int(n_grid) != n_grid or n_grid < 2:
+            raise ValueError(f"n_grid must be an integer >= 2; got {n_grid!r}.")
+        srt = np.sort(risk)
+        # rms::calibrate's grid: from the 5th smallest to the 5th largest prediction
+        lo, hi = (srt[4], srt[-5]) if len(srt) > 10 else (srt[0], srt[-1])
         grid = np.linspace(lo, hi, int(n_grid))
         app_curve = _observed_curve(yy, risk, h, grid)
     strata = yy.event.astype(int) if stratify else None
