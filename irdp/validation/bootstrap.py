@@ -381,7 +381,8 @@ def bootstrap_validate(
         smoothed observed risk on a grid of ``n_grid`` predicted risks, corrected by the
         mean training-minus-test difference of the bootstrap curves.
     n_grid : int, default=50
-        Number of grid points of the calibration curve.
+        Number of grid points of the calibration curve, evenly spaced from the 5th smallest
+        to the 5th largest apparent prediction (rms's grid).
     stratify : bool, default=False
         Resample events and non-events separately (keeps the number of events; rms does
         not, so the default is plain resampling).
