@@ -8,6 +8,7 @@ from irdp.validation.bootstrap import (
     bootstrap_validate,
     shrinkage_factor,
 )
+from irdp.validation.compare import LEVEL_LABELS, ComparisonResult, compare
 from irdp.validation.crossval import cross_validate
 from irdp.validation.iecv import IECVResult, iecv
 from irdp.validation.meta import (
@@ -23,6 +24,7 @@ from irdp.validation.samplesize import (
     cstatistic_to_rsquared,
     development_sample_size,
     validation_sample_size,
+    validation_sample_size_survival,
 )
 from irdp.validation.updating import (
     ClosedTestResult,
@@ -32,7 +34,10 @@ from irdp.validation.updating import (
 )
 
 __all__ = [
+    "LEVEL_LABELS",
     "MEASURES",
+    "ComparisonResult",
+    "compare",
     "ClosedTestResult",
     "apply_shrinkage",
     "closed_test",
@@ -54,4 +59,5 @@ __all__ = [
     "pool_centre_summaries",
     "scale_for_measure",
     "validation_sample_size",
+    "validation_sample_size_survival",
 ]

@@ -90,6 +90,10 @@ def _ipa(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
 
 
 def _ici(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
+    # Binary: the rms smoother (lowess, f=2/3, iter=0), as rms::calibrate; it is ~70x faster
+    # than loess on 100k rows, which matters when ICI is recomputed in every resample.
+    if y.kind == "binary":
+        return _metrics().ici(y, risk, smoother="lowess")
     return _metrics().ici(y, risk, horizon=horizon)
 
 
@@ -108,7 +112,7 @@ MEASURES: dict[str, Callable[..., Any]] = {
 _DEFAULTS = {
     "binary": ("c", "calibration_slope", "citl", "oe", "brier", "ipa", "ici"),
     "survival": ("c", "calibration_slope", "oe", "brier", "ipa", "ici"),
-    "competing": ("c", "oe", "brier", "ipa", "ici"),
+    "competing": ("c", "calibration_slope", "oe", "brier", "ipa", "ici"),
 }
 
 _SE_CAPABLE = ("c", "auc", "calibration_slope", "oe", "citl")
@@ -175,16 +179,22 @@ def evaluate(
     y: Any,
     risk: np.ndarray,
     horizon: float | None,
+    errors: list[str] | None = None,
 ) -> dict[str, float]:
-    """Compute every measure; a measure that cannot be computed on this sample gives nan."""
+    """Compute every measure; a measure that cannot be computed on this sample gives nan.
+
+    The reasons are appended to ``errors`` when a list is given.
+    """
     from irdp.validation._fitting import FIT_ERRORS
 
     out: dict[str, float] = {}
     for name, f in funcs.items():
         try:
             val = f(y, risk, horizon=horizon)
-        except FIT_ERRORS:
+        except FIT_ERRORS as err:
             out[name] = float("nan")
+            if errors is not None:
+                errors.append(f"{name}: {type(err).__name__}: {err}")
             continue
         if isinstance(val, Mapping):
             for k, v in val.items():

@@ -11,6 +11,7 @@ from irdp.validation import (
     cstatistic_to_rsquared,
     development_sample_size,
     validation_sample_size,
+    validation_sample_size_survival,
 )
 
 REF = Path(__file__).parents[1] / "reference" / "samplesize"
@@ -128,3 +129,24 @@ def test_development_errors(kwargs, match):
 def test_validation_needs_one_lp_distribution():
     with pytest.raises(ValueError, match="exactly one"):
         validation_sample_size(prevalence=0.1, cstatistic=0.7)
+
+
+def test_survival_validation_by_simulation_matches_events_formula():
+    """No censoring before the horizon: SE(log O/E) = 1/sqrt(E), so a 95 % CI of width w
+    needs about E = (2 * 1.96 / w)^2 events (w small); with w = 0.4, E ~ 96, n ~ 96 / 0.2."""
+    res = validation_sample_size_survival(
+        horizon=2.0, risk=0.2, lp_sd=0.8, followup=(3.0, 4.0), oeciwidth=0.4,
+        csciwidth=0.6, cstatciwidth=0.2, n_sim=20, seed=5,
+    )
+    n_oe = res.criteria.loc["O/E", "sample_size"]
+    approx = (2 * 1.96 / 0.4) ** 2 / 0.2
+    assert 0.8 * approx < n_oe < 1.25 * approx
+    assert (res.criteria["mean_ci_width"] <= res.criteria["target_width"]).all()
+    assert res.sample_size == res.criteria["sample_size"].iloc[:3].max()
+
+
+def test_survival_validation_errors():
+    with pytest.raises(ValueError, match="shorter than the horizon"):
+        validation_sample_size_survival(horizon=5, risk=0.1, lp_sd=1, followup=(1, 3))
+    with pytest.raises(ValueError, match="n_sim"):
+        validation_sample_size_survival(horizon=1, risk=0.1, lp_sd=1, followup=(1, 3), n_sim=5)
