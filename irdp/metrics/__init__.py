@@ -1,19 +1,53 @@
-"""Performance measures for binary, survival and competing-risk outcomes."""
+"""Performance measures for binary, survival and competing-risk outcomes.
+
+Every measure is a function ``f(y, risk, *, horizon=None, level=0.95, bootstrap=None,
+...)`` of an outcome container (:class:`~irdp.outcomes.Binary`,
+:class:`~irdp.outcomes.Survival`, :class:`~irdp.outcomes.CompetingRisks`, or a plain 0/1
+vector) and a vector of predicted risks (higher = riskier). Scalar measures return a
+frozen :class:`Estimate`; :data:`METRICS` lists them with their metadata.
+"""
 
 from irdp.metrics._bootstrap import Bootstrap
 from irdp.metrics._estimate import Estimate
+from irdp.metrics.calibration import (
+    CalibrationResult,
+    calibration,
+    calibration_in_the_large,
+    calibration_slope,
+    ici,
+    oe_ratio,
+)
+from irdp.metrics.classification import classification
 from irdp.metrics.discrimination import auc, concordance, delong_test, roc_curve, td_auc
 from irdp.metrics.overall import brier, ipa, observed_risk
+from irdp.metrics.performance import METRICS, MetricInfo, get_metric, performance
+from irdp.metrics.reclassification import idi, nri
+from irdp.metrics.utility import DecisionCurve, net_benefit
 
 __all__ = [
+    "METRICS",
     "Bootstrap",
+    "CalibrationResult",
+    "DecisionCurve",
     "Estimate",
+    "MetricInfo",
     "auc",
     "brier",
+    "calibration",
+    "calibration_in_the_large",
+    "calibration_slope",
+    "classification",
     "concordance",
     "delong_test",
+    "get_metric",
+    "ici",
+    "idi",
     "ipa",
+    "net_benefit",
+    "nri",
     "observed_risk",
+    "oe_ratio",
+    "performance",
     "roc_curve",
     "td_auc",
 ]

@@ -67,7 +67,8 @@ def as_bootstrap(bootstrap: Any) -> Bootstrap | None:
         unknown = set(bootstrap) - {"n_resamples", "n", "seed", "n_jobs"}
         if unknown:
             raise ValueError(
-                f"bootstrap settings accept n_resamples (or n), seed, n_jobs; got {sorted(unknown)}."
+                "bootstrap settings accept n_resamples (or n), seed, n_jobs; got "
+                f"{sorted(unknown)}."
             )
         kw = dict(bootstrap)
         if "n" in kw:
@@ -111,7 +112,9 @@ def bootstrap_values(stat: Callable[[np.ndarray], Any], n: int, settings: Bootst
     return vals
 
 
-def percentile_interval(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def percentile_interval(
+    values: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Percentile limits and bootstrap SE per column, ignoring failed replicates."""
     vals = np.atleast_2d(values)
     failed = np.isnan(vals).all(axis=1).sum()

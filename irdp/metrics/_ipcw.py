@@ -39,7 +39,8 @@ class Censoring:
     def at(self, t: np.ndarray | float, *, left: bool = False) -> np.ndarray:
         """G(t), or G(t-) with ``left=True``."""
         g = np.concatenate(([1.0], np.cumprod(1.0 - self.d_lambda)))
-        pos = np.searchsorted(self.jump_times, np.asarray(t, float), side="left" if left else "right")
+        side = "left" if left else "right"
+        pos = np.searchsorted(self.jump_times, np.asarray(t, float), side=side)
         return g[pos]
 
 

@@ -35,6 +35,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from irdp.exceptions import UndefinedMetricWarning
 from irdp.metrics._bootstrap import as_bootstrap, bootstrap_values, percentile_interval
 from irdp.metrics._cox import cox_fit
 from irdp.metrics._estimate import Estimate, normal_estimate, z_value
@@ -265,15 +267,35 @@ def _oe(out: Outcome, r: np.ndarray, h: float | None, level: float) -> tuple[Est
     return est, observed
 
 
+def _citl(y: np.ndarray, r: np.ndarray, level: float) -> Estimate:
+    keep = (r > 0) & (r < 1)  # rms::val.prob drops p in {0, 1}
+    yk, lp = y[keep].astype(float), _logit(r[keep])
+    n = int(keep.sum())
+    b0, v0, _ = logistic_fit(np.ones((n, 1)), yk, offset=lp)
+    return normal_estimate("calibration_in_the_large", b0[0], np.sqrt(v0[0, 0]), level,
+                           method="Wald, glm(y ~ 1, offset = logit(p))", n=n,
+                           n_events=int(yk.sum()))
+
+
+def _undefined(name: str, level: float, why: str, n: int, n_events: int) -> Estimate:
+    warnings.warn(f"{name} is undefined: {why}; it is reported as NaN.",
+                  UndefinedMetricWarning, stacklevel=4)
+    return Estimate(name, float("nan"), level=level, method=f"undefined ({why})", n=n,
+                    n_events=n_events)
+
+
 def _binary_fits(y: np.ndarray, r: np.ndarray, level: float
                  ) -> tuple[Estimate, Estimate, Estimate, Estimate]:
     keep = (r > 0) & (r < 1)  # rms::val.prob drops p in {0, 1}
     yk, lp = y[keep].astype(float), _logit(r[keep])
     n = int(keep.sum())
-    b0, v0, _ = logistic_fit(np.ones((n, 1)), yk, offset=lp)
-    citl = normal_estimate("calibration_in_the_large", b0[0], np.sqrt(v0[0, 0]), level,
-                           method="Wald, glm(y ~ 1, offset = logit(p))", n=n,
-                           n_events=int(yk.sum()))
+    citl = _citl(y, r, level)
+    if n == 0 or np.ptp(lp) == 0:
+        why = "the predicted risks are constant"
+        slope = _undefined("calibration_slope", level, why, n, int(yk.sum()))
+        inter = Estimate("intercept_joint_fit", float("nan"), level=level,
+                         method=f"undefined ({why})", n=n, n_events=int(yk.sum()))
+        return citl, slope, inter, _spiegelhalter(y, r, level)
     b, v, _ = logistic_fit(np.column_stack([np.ones(n), lp]), yk)
     slope = normal_estimate("calibration_slope", b[1], np.sqrt(v[1, 1]), level,
                             method="Wald, glm(y ~ logit(p))", n=n, n_events=int(yk.sum()))
@@ -281,13 +303,17 @@ def _binary_fits(y: np.ndarray, r: np.ndarray, level: float
                             method="Wald, intercept of glm(y ~ logit(p)) (rms val.prob "
                             "'Intercept'; not calibration-in-the-large)", n=n,
                             n_events=int(yk.sum()))
+    return citl, slope, inter, _spiegelhalter(y, r, level)
+
+
+def _spiegelhalter(y: np.ndarray, r: np.ndarray, level: float) -> Estimate:
     num = np.sum((y - r) * (1 - 2 * r))
     den = np.sqrt(np.sum((1 - 2 * r) ** 2 * r * (1 - r)))
     z = float(num / den) if den > 0 else np.nan
     sp = Estimate("spiegelhalter_z", z, method="Spiegelhalter (1986)", level=level, n=len(r),
                   n_events=int(y.sum()))
     sp.details["p_value"] = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
-    return citl, slope, inter, sp
+    return sp
 
 
 def _timed_slope(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float
@@ -396,7 +422,9 @@ def _calibration_core(out: Outcome, r: np.ndarray, h: float | None, level: float
             )
         sm = smoother or "loess"
         if sm not in ("loess", "lowess"):
-            raise ValueError(f"smoother for binary outcomes must be 'loess' or 'lowess'; got {sm!r}.")
+            raise ValueError(
+                f"smoother for binary outcomes must be 'loess' or 'lowess'; got {sm!r}."
+            )
         citl, slope, inter, sp = _binary_fits(out.y, r, level)
         pc, frame, desc = _binary_curve(out.y.astype(float), r, sm, span, level, max_eval)
     else:
@@ -560,7 +588,9 @@ def calibration_slope(y: Any, risk: Any, *, horizon: float | None = None, level:
             return _binary_fits(yb.y, rb, level)[1]
         return _timed_slope(yb, rb, h, level)
 
-    return apply_bootstrap(compute(out, r), bootstrap, out, (r,), lambda yb, rb: compute(yb, rb).value)
+    return apply_bootstrap(
+        compute(out, r), bootstrap, out, (r,), lambda yb, rb: compute(yb, rb).value
+    )
 
 
 def calibration_in_the_large(y: Any, risk: Any, *, horizon: float | None = None,
@@ -578,9 +608,9 @@ def calibration_in_the_large(y: Any, risk: Any, *, horizon: float | None = None,
 
     out, r, _ = prepare(y, risk, horizon=horizon)
     require_kind(out, ("binary",), "calibration_in_the_large")
-    est = _binary_fits(out.y, r, level)[0]
+    est = _citl(out.y, r, level)
     return apply_bootstrap(est, bootstrap, out, (r,),
-                           lambda yb, rb: _binary_fits(yb.y, rb, level)[0].value)
+                           lambda yb, rb: _citl(yb.y, rb, level).value)
 
 
 def ici(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,

@@ -155,8 +155,8 @@ def delong_test(
     --------
     >>> from irdp.metrics import delong_test
     >>> res = delong_test([0, 0, 1, 1, 0, 1], [.1, .4, .35, .8, .2, .7], [.3, .2, .5, .6, .1, .4])
-    >>> round(res.value, 4), round(res.details["p_value"], 3)
-    (-0.1111, 0.374)
+    >>> round(res.value, 4), round(res.details["p_value"], 4)
+    (-0.1111, 0.4795)
     """
     out, ra, _ = prepare(y, risk_a, probability=False, name="risk_a")
     _, rb, _ = prepare(out, risk_b, probability=False, name="risk_b")
@@ -179,7 +179,8 @@ def delong_test(
     )
     est.details.update(
         auc_a=float(v10a.mean()), auc_b=float(v10b.mean()), z=z, p_value=p,
-        correlation=float(s[0, 1] / np.sqrt(s[0, 0] * s[1, 1])),
+        correlation=(float(s[0, 1] / np.sqrt(s[0, 0] * s[1, 1]))
+                     if s[0, 0] * s[1, 1] > 0 else float("nan")),
     )
     return est
 
@@ -341,7 +342,8 @@ def concordance(
     Returns
     -------
     Estimate
-        ``details`` holds the weighted counts of concordant, discordant and tied-risk pairs.
+        Wald interval ``C ± z·SE`` clipped to [0, 1]; ``details`` holds the weighted counts
+        of concordant, discordant and tied-risk pairs.
 
     Notes
     -----
@@ -361,7 +363,7 @@ def concordance(
     >>> from irdp.metrics import concordance
     >>> y = Survival([1, 2, 3, 4, 5], [1, 1, 0, 1, 0])
     >>> round(float(concordance(y, [0.9, 0.5, 0.7, 0.2, 0.1])), 4)
-    0.8889
+    0.875
     """
     if method not in ("harrell", "uno"):
         raise ValueError(f"method must be 'harrell' or 'uno'; got {method!r}.")
@@ -378,7 +380,8 @@ def concordance(
 
     value, se, counts = compute(out, r)
     est = normal_estimate(
-        f"c_{method}", value, se, level, method="infinitesimal jackknife", n=len(r),
+        f"c_{method}", value, se, level, method="infinitesimal jackknife", clip=(0.0, 1.0),
+        n=len(r),
         n_events=int(surv.event.sum()), horizon=h,
     )
     est.details.update(counts)

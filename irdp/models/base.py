@@ -37,6 +37,8 @@ def register(cls: type) -> type:
 
 
 def _json_safe(v: Any) -> Any:
+    if hasattr(v, "get_params") and hasattr(v, "fit"):
+        return {"estimator": type(v).__name__, "params": _json_safe(v.get_params(deep=False))}
     if isinstance(v, dict):
         return {str(k): _json_safe(x) for k, x in v.items()}
     if isinstance(v, list | tuple):
@@ -50,6 +52,13 @@ def _json_safe(v: Any) -> Any:
     if isinstance(v, np.bool_):
         return bool(v)
     return v
+
+
+def estimator_from_spec(spec: dict[str, Any]) -> Any:
+    """Rebuild an unfitted estimator from ``{"estimator": name, "params": {...}}``."""
+    if spec["estimator"] not in _REGISTRY:
+        raise ValueError(f"unknown estimator {spec['estimator']!r}.")
+    return _REGISTRY[spec["estimator"]](**spec["params"])
 
 
 def load(spec: dict[str, Any]) -> Any:

@@ -1,0 +1,124 @@
+"""Fitting and predicting any candidate index through one narrow door (private module).
+
+Validation designs take an estimator following the irdp models protocol (``fit(X, y)`` with
+an outcome container, ``predict_risk(X, horizon=None)``), a scikit-learn Pipeline whose last
+step follows it, or a plain scikit-learn binary classifier (``predict_proba``), refit it on
+resampled rows and read its predicted risks. Nothing else about the estimator is assumed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from irdp._validation import check_horizon
+from irdp.exceptions import IrdpError
+from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
+
+__all__ = [
+    "prepare_outcome",
+    "take_rows",
+    "fit_clone",
+    "predict_risk",
+    "n_rows",
+    "FIT_ERRORS",
+]
+
+# Errors that make one resample unusable (recorded, not raised): bad resample, separation,
+# no events, singular information matrix.
+FIT_ERRORS: tuple[type[BaseException], ...] = (
+    IrdpError,
+    ValueError,
+    ArithmeticError,
+    np.linalg.LinAlgError,
+)
+
+
+def _final_step(estimator: Any) -> Any:
+    steps = getattr(estimator, "steps", None)
+    return steps[-1][1] if steps else estimator
+
+
+def _uses_outcome(estimator: Any) -> bool:
+    return hasattr(_final_step(estimator), "predict_risk")
+
+
+def prepare_outcome(
+    y: Any, horizon: float | None, *, name: str = "y"
+) -> tuple[Binary | Survival | CompetingRisks, float | None]:
+    """Validate the outcome and horizon once, before any resampling."""
+    yy = as_outcome(y)
+    if isinstance(yy, Binary):
+        if yy.n_events == 0 or yy.n_events == len(yy):
+            raise ValueError(
+                f"{name} must contain both events and non-events; got {yy.n_events} events out "
+                f"of {len(yy)} rows. Validation measures are undefined otherwise."
+            )
+        return yy, None if horizon is None else float(horizon)
+    h = check_horizon(horizon, max_time=yy.max_time)
+    n_before = int((yy.event & (yy.time <= h)).sum())
+    if n_before == 0:
+        raise ValueError(
+            f"{name} has no event of interest at or before horizon={h:g}; discrimination and "
+            "calibration cannot be assessed. Choose a longer horizon."
+        )
+    return yy, h
+
+
+def n_rows(X: Any) -> int:
+    """Number of rows of a feature matrix."""
+    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
+
+
+def take_rows(X: Any, rows: np.ndarray) -> Any:
+    """Rows of ``X`` by position (DataFrame, ndarray or sparse matrix)."""
+    if isinstance(X, pd.DataFrame | pd.Series):
+        return X.iloc[rows]
+    return X[rows]
+
+
+def fit_clone(estimator: Any, X: Any, y: Binary | Survival | CompetingRisks) -> Any:
+    """Fit an unfitted clone of ``estimator`` on ``(X, y)`` and return it."""
+    est = clone(estimator)
+    if _uses_outcome(est):
+        return est.fit(X, y)
+    if not isinstance(y, Binary):
+        raise TypeError(
+            f"{type(_final_step(est)).__name__} has no predict_risk(X, horizon); only irdp "
+            "risk indices can be validated on a timed outcome."
+        )
+    return est.fit(X, y.y.astype(int))
+
+
+def predict_risk(estimator: Any, X: Any, horizon: float | None) -> np.ndarray:
+    """Absolute risks by ``horizon`` from a fitted estimator, as a float array."""
+    final = _final_step(estimator)
+    if hasattr(final, "predict_risk"):
+        if final is not estimator:  # Pipeline: transform with the fitted pre-processing steps
+            X = estimator[:-1].transform(X)
+        out = final.predict_risk(X, horizon=horizon)
+    elif hasattr(estimator, "predict_proba"):
+        out = estimator.predict_proba(X)[:, 1]
+    else:
+        raise TypeError(
+            f"{type(final).__name__} has neither predict_risk(X, horizon) nor predict_proba(X); "
+            "pass an irdp risk index, a Pipeline ending with one, or a binary classifier."
+        )
+    return np.asarray(out, dtype=float).reshape(-1)
+
+
+def record_warnings(func: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
+    """Call ``func`` and return its result with the messages of the warnings it raised.
+
+    Replicates run in worker processes whose warning filters differ from the caller's;
+    collecting the messages and re-issuing one summary warning in the caller keeps the
+    behaviour identical whatever the backend.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = func(*args, **kwargs)
+    return out, [f"{w.category.__name__}: {w.message}" for w in caught]

@@ -1,0 +1,221 @@
+"""Internal-external cross-validation across SPSTI and across calendar periods.
+
+Leave-one-centre-out (Royston, Parmar & Sylvester 2004; Steyerberg & Harrell 2016): the
+index is developed on all centres but one and validated on the one left out, for every
+centre; the per-centre C, O/E and calibration slope are then pooled by random-effects
+meta-analysis (:func:`irdp.validation.meta_analysis`), whose prediction interval says how
+the index may perform in a new SPSTI. With ``scheme="forward"`` the groups are calendar
+periods in order and each period is predicted by a model developed on all earlier ones
+(temporal validation).
+
+References
+----------
+.. [1] Royston P, Parmar MKB, Sylvester R. Construction and validation of a prognostic
+   model across several studies, with an application in superficial bladder cancer. Stat
+   Med 2004;23:907-926.
+.. [2] Steyerberg EW, Harrell FE. Prediction models need appropriate internal,
+   internal-external, and external validation. J Clin Epidemiol 2016;69:245-247.
+.. [3] Debray TPA, Moons KGM, Ahmed I, Koffijberg H, Riley RD. A framework for developing,
+   implementing, and evaluating clinical prediction models in an individual participant
+   data meta-analysis. Stat Med 2013;32:3158-3180.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from irdp.validation._fitting import (
+    fit_clone,
+    n_rows,
+    predict_risk,
+    prepare_outcome,
+    take_rows,
+)
+from irdp.validation._measures import resolve_measures
+from irdp.validation._summary import Summary
+from irdp.validation.meta import MetaAnalysisResult, _estimate_parts, meta_analysis
+
+__all__ = ["IECVResult", "iecv"]
+
+_SCALES = {"c": "logit", "auc": "logit", "oe": "log", "calibration_slope": "identity",
+           "citl": "identity", "brier": "identity", "ipa": "identity"}
+
+
+@dataclass(frozen=True)
+class IECVResult:
+    """Per-centre validation results and their random-effects pooling.
+
+    Attributes
+    ----------
+    per_centre : pandas.DataFrame
+        One row per validated group and measure: ``centre, n, n_events, measure, value, se``
+        (``n_train`` too).
+    pooled : dict of str -> MetaAnalysisResult
+        Random-effects pooling of each measure that has a standard error (REML, HKSJ,
+        prediction interval).
+    scheme : {"leave-one-out", "forward"}
+    horizon : float or None
+    """
+
+    per_centre: pd.DataFrame
+    pooled: dict[str, MetaAnalysisResult]
+    scheme: str
+    horizon: float | None
+
+    def to_frame(self) -> pd.DataFrame:
+        """Pooled table: one row per measure."""
+        rows = []
+        for name, m in self.pooled.items():
+            row = m.to_frame().iloc[0].to_dict()
+            rows.append({"measure": name, **row})
+        return pd.DataFrame(rows).set_index("measure")
+
+    def summary(self) -> Summary:
+        """Pooled estimates with CIs and prediction intervals."""
+        cols = ["estimate", "lower", "upper", "pi_lower", "pi_upper", "i2", "k"]
+        return Summary(f"Internal-external cross-validation ({self.scheme})",
+                       self.to_frame()[cols],
+                       ("CI: REML + Hartung-Knapp-Sidik-Jonkman; PI on t(k-2).",))
+
+    def plot(self, measure: str, ax: Any = None) -> Any:
+        """Forest plot of one pooled measure."""
+        if measure not in self.pooled:
+            raise ValueError(f"measure {measure!r} was not pooled; pooled: {list(self.pooled)}.")
+        ref = {"c": 0.5, "auc": 0.5, "oe": 1.0, "calibration_slope": 1.0}.get(measure)
+        return self.pooled[measure].plot(ax=ax, reference=ref, title=f"IECV: {measure}")
+
+
+def _splits(labels: np.ndarray, scheme: str, order: Sequence[Any] | None) -> list[tuple]:
+    levels = list(pd.unique(labels)) if order is None else list(order)
+    missing = set(pd.unique(labels)) - set(levels)
+    if missing:
+        raise ValueError(f"order is missing groups {sorted(map(str, missing))[:5]}.")
+    if scheme == "leave-one-out":
+        return [(g, labels != g, labels == g) for g in levels]
+    if scheme == "forward":
+        if order is None:
+            levels = sorted(levels)
+        return [(g, np.isin(labels, levels[:i]), labels == g) for i, g in enumerate(levels)
+                if i > 0]
+    raise ValueError(f"scheme must be 'leave-one-out' or 'forward'; got {scheme!r}.")
+
+
+def _check_groups(y: Any, labels: np.ndarray, h: float | None, splits: list[tuple]) -> None:
+    n_groups = len(pd.unique(labels))
+    if n_groups < 2:
+        raise ValueError(
+            f"groups must contain at least 2 distinct centres or periods; got {n_groups}. "
+            "Use bootstrap_validate for a single centre."
+        )
+    for g, _, test in splits:
+        yg = y.take(np.flatnonzero(test))
+        ev = yg.event if h is None else (yg.event & (yg.time <= h))
+        if ev.sum() == 0:
+            raise ValueError(
+                f"group {g!r} has no event{'' if h is None else f' by horizon {h:g}'} among "
+                f"its {len(yg)} rows; its C statistic and calibration are undefined. Merge it "
+                "with a neighbouring centre or period, or leave it out."
+            )
+        if h is None and ev.sum() == len(yg):
+            raise ValueError(f"group {g!r} has only events; its C statistic is undefined.")
+        if h is not None and yg.max_time < h:
+            raise ValueError(
+                f"horizon={h:g} is beyond the follow-up of group {g!r} (last time "
+                f"{yg.max_time:g}); its risk at the horizon cannot be assessed. Use a shorter "
+                "horizon or leave the group out."
+            )
+
+
+def iecv(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    groups: Any,
+    *,
+    horizon: float | None = None,
+    scheme: Literal["leave-one-out", "forward"] = "leave-one-out",
+    order: Sequence[Any] | None = None,
+    scoring: Mapping[str, Callable[..., Any]] | Sequence[str] | None = None,
+    level: float = 0.95,
+) -> IECVResult:
+    """Internal-external cross-validation: leave one SPSTI (or period) out in turn.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Unfitted risk index (cloned and refitted for every left-out group), a Pipeline
+        ending with one, or a binary scikit-learn classifier.
+    X : DataFrame or array-like of shape (n_samples, n_features)
+    y : Binary, Survival or CompetingRisks
+    groups : array-like of shape (n_samples,)
+        SPSTI (or calendar period) of each row.
+    horizon : float, optional
+        Required for timed outcomes; must lie within the follow-up of every group.
+    scheme : {"leave-one-out", "forward"}, default="leave-one-out"
+        ``"forward"``: temporal validation, each group predicted from all earlier groups
+        (sorted, or in ``order``).
+    order : sequence, optional
+        Order of the groups for ``scheme="forward"``.
+    scoring : dict or list of str, optional
+        Measures returning an Estimate with a standard error; default C, O/E and calibration
+        slope (Debray 2017), pooled on the logit, log and identity scales.
+    level : float, default=0.95
+
+    Returns
+    -------
+    IECVResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from irdp.models import LogisticIndex
+    >>> from irdp.outcomes import Binary
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"x": rng.normal(size=600)})
+    >>> g = np.repeat(["A", "B", "C", "D"], 150)
+    >>> y = Binary(rng.random(600) < 1 / (1 + np.exp(-(X["x"] - 1))))
+    >>> res = iecv(LogisticIndex(), X, y, g, scoring=["c"])
+    >>> res.pooled["c"].k, bool(0.5 < res.pooled["c"].estimate < 1)
+    (4, True)
+    """
+    yy, h = prepare_outcome(y, horizon)
+    labels = np.asarray(groups, dtype=object)
+    if len(labels) != len(yy) or n_rows(X) != len(yy):
+        raise ValueError(
+            f"X, y and groups must have the same number of rows; got {n_rows(X)}, {len(yy)} "
+            f"and {len(labels)}."
+        )
+    if pd.isna(labels).any():
+        raise ValueError(f"groups must not be missing; found {int(pd.isna(labels).sum())} rows.")
+    splits = _splits(labels, scheme, order)
+    _check_groups(yy, labels, h, splits)
+    funcs = resolve_measures(scoring, yy, default=("c", "oe", "calibration_slope"), with_se=True)
+    rows = []
+    for g, train, test in splits:
+        tr, te = np.flatnonzero(train), np.flatnonzero(test)
+        yte = yy.take(te)
+
+        def work(tr=tr, te=te, yte=yte):
+            model = fit_clone(estimator, take_rows(X, tr), yy.take(tr))
+            risk = predict_risk(model, take_rows(X, te), h)
+            return {name: f(yte, risk, horizon=h) for name, f in funcs.items()}
+
+        values = work()
+        for name, est in values.items():
+            v, se = _estimate_parts(est)
+            rows.append({"centre": g, "n": len(te), "n_events": int(yte.n_events),
+                         "n_train": len(tr), "measure": name, "value": v, "se": se})
+    per = pd.DataFrame(rows)
+    pooled: dict[str, MetaAnalysisResult] = {}
+    for name in funcs:
+        sub = per[(per["measure"] == name) & np.isfinite(per["se"]) & (per["se"] > 0)]
+        if len(sub) >= 2:
+            pooled[name] = meta_analysis(sub["value"], sub["se"],
+                                         scale=_SCALES.get(name, "identity"),
+                                         labels=list(sub["centre"]), level=level)
+    return IECVResult(per_centre=per, pooled=pooled, scheme=scheme, horizon=h)

@@ -1,0 +1,112 @@
+"""The shared protocol, run over every index of irdp.testing.all_risk_indices()."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from irdp.exceptions import IndexMismatchError, UndefinedMetricWarning
+from irdp.models import load
+from irdp.outcomes import Binary, CompetingRisks, Survival
+from irdp.testing import all_risk_indices, make_index_data
+
+INDICES = all_risk_indices()
+IDS = [name for name, *_ in INDICES]
+DATA = make_index_data(400)
+
+
+def _summary(est):
+    with warnings.catch_warnings():
+        # penalised fits warn that SEs are undefined; that is part of their contract
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        return est.summary()
+
+
+@pytest.fixture(scope="module", params=INDICES, ids=IDS)
+def fitted(request):
+    name, est, outcome, cols = request.param
+    X, y = DATA["X"][cols], DATA[outcome]
+    return name, clone(est).fit(X, y), X, y
+
+
+def test_registry_names_unique():
+    assert len(set(IDS)) == len(IDS) >= 10
+
+
+@pytest.mark.parametrize(("name", "est", "outcome", "cols"), INDICES, ids=IDS)
+def test_clone_and_params(name, est, outcome, cols):
+    c = clone(est)
+    assert c.get_params(deep=False).keys() == est.get_params(deep=False).keys()
+    with pytest.raises(NotFittedError):
+        c.predict_risk(DATA["X"][cols], horizon=DATA["horizon"])
+
+
+def test_fit_predict_summary_export_load(fitted):
+    name, m, X, y = fitted
+    h = DATA["horizon"]
+    lp = m.linear_predictor(X)
+    risk = m.predict_risk(X, horizon=h)
+    assert lp.shape == risk.shape == (len(X),)
+    assert np.all(np.isfinite(lp))
+    assert np.all((risk >= 0) & (risk <= 1))
+    assert isinstance(m.coef_, pd.Series)
+    assert isinstance(m.se_, pd.Series)
+    assert list(m.coef_.index) == list(m.se_.index)
+    s = _summary(m)
+    assert list(s.columns[:6]) == ["coef", "se", "z", "p", "ci_lower", "ci_upper"]
+    assert s.shape[1] == 7  # plus the exponentiated effect
+    spec = json.loads(json.dumps(m.export(), allow_nan=False))  # strict JSON
+    m2 = load(spec)
+    np.testing.assert_array_equal(m2.predict_risk(X, horizon=h), risk)
+    np.testing.assert_array_equal(m2.linear_predictor(X), lp)
+    # a fitted estimator clones to an unfitted one
+    assert not hasattr(clone(m), "coef_")
+
+
+def test_higher_linear_predictor_means_higher_risk(fitted):
+    name, m, X, y = fitted
+    lp = m.linear_predictor(X)
+    risk = m.predict_risk(X, horizon=DATA["horizon"])
+    order = np.argsort(lp, kind="stable")
+    # risks are non-decreasing in the linear predictor (single-model, single-stratum
+    # indices; CSC risk also depends on the competing cause's lp, strata on the baseline)
+    if name not in ("cause_specific_cox", "cox_strata"):
+        assert np.all(np.diff(risk[order]) >= -1e-12)
+
+
+def test_predictions_invariant_to_row_order_and_index(fitted):
+    name, m, X, y = fitted
+    perm = np.random.default_rng(0).permutation(len(X))
+    Xp = X.iloc[perm].set_index(pd.Index(np.arange(len(X)) * 7 + 3))
+    np.testing.assert_allclose(m.predict_risk(Xp, horizon=DATA["horizon"]),
+                               m.predict_risk(X, horizon=DATA["horizon"])[perm], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("name", "est", "outcome", "cols"), INDICES, ids=IDS)
+def test_length_mismatch_and_wrong_outcome(name, est, outcome, cols):
+    X, y = DATA["X"][cols], DATA[outcome]
+    with pytest.raises(ValueError, match="same number of rows"):
+        clone(est).fit(X.iloc[:-1], y)
+    with pytest.raises(TypeError, match="irdp.outcomes container"):
+        clone(est).fit(X, np.zeros(len(X)))
+
+
+@pytest.mark.parametrize(("name", "est", "outcome", "cols"), INDICES, ids=IDS)
+def test_index_mismatch(name, est, outcome, cols):
+    X = DATA["X"][cols].set_index(pd.Index(np.arange(len(DATA["X"])) + 1000))
+    y0 = DATA[outcome]
+    frame = y0.to_frame()
+    if isinstance(y0, Binary):
+        y = Binary(pd.Series(y0.y, index=np.arange(len(X))), horizon=y0.horizon)
+    elif isinstance(y0, Survival):
+        y = Survival(pd.Series(frame["time"].to_numpy()), pd.Series(frame["event"].to_numpy()))
+    else:
+        y = CompetingRisks(pd.Series(y0.time), pd.Series(y0.cause))
+    with pytest.raises(IndexMismatchError):
+        clone(est).fit(X, y)

@@ -1,0 +1,93 @@
+"""Input checks of the candidate indices: every bad input gets a clear error or warning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from irdp.exceptions import SeparationWarning
+from irdp.models import CoxIndex, FineGrayIndex, LogisticIndex
+from irdp.outcomes import Binary, CompetingRisks, Survival
+from irdp.testing import make_index_data
+
+DATA = make_index_data(300)
+X = DATA["X"][["age", "sex", "absence_days"]]
+
+
+def _with(col, values):
+    return X.assign(**{col: values})
+
+
+FAILURES = [
+    # (id, model, X, y, error, match)
+    ("non-numeric column", LogisticIndex(), X, DATA["binary"], TypeError, "must be numeric"),
+    ("all-missing column", LogisticIndex(categorical={"sex": "M"}),
+     _with("absence_days", np.nan), DATA["binary"], ValueError, "entirely missing"),
+    ("some missing", LogisticIndex(categorical={"sex": "M"}),
+     _with("age", np.r_[np.nan, X["age"].to_numpy()[1:]]), DATA["binary"], ValueError,
+     "must not contain missing values"),
+    ("constant column", CoxIndex(categorical={"sex": "M"}), _with("absence_days", 3.0),
+     DATA["survival"], ValueError, "constant"),
+    ("unknown reference", LogisticIndex(categorical={"sex": "X"}), X, DATA["binary"],
+     ValueError, "reference level"),
+    ("no events (binary)", LogisticIndex(categorical={"sex": "M"}), X,
+     Binary(np.zeros(len(X))), ValueError, "both events and non-events"),
+    ("no events (cox)", CoxIndex(categorical={"sex": "M"}), X,
+     Survival(np.ones(len(X)), np.zeros(len(X))), ValueError, "no event"),
+    ("no events (fine-gray)", FineGrayIndex(categorical={"sex": "M"}), X,
+     CompetingRisks(np.ones(len(X)), np.full(len(X), 2)), ValueError, "no event of interest"),
+    ("bad ties", CoxIndex(ties="exact"), X, DATA["survival"], ValueError, "ties must be"),
+    ("bad penalty", LogisticIndex(penalty="l3"), X, DATA["binary"], ValueError, "penalty must"),
+    ("survival to logistic", LogisticIndex(), X, DATA["survival"], TypeError, "Binary"),
+]
+
+
+@pytest.mark.parametrize(("model", "X", "y", "error", "match"),
+                         [f[1:] for f in FAILURES], ids=[f[0] for f in FAILURES])
+def test_fit_failures(model, X, y, error, match):
+    with pytest.raises(error, match=match):
+        model.fit(X, y)
+
+
+def test_horizon_beyond_follow_up_and_missing_horizon():
+    m = CoxIndex(categorical={"sex": "M"}).fit(X, DATA["survival"])
+    with pytest.raises(ValueError, match="beyond the last follow-up"):
+        m.predict_risk(X, horizon=100.0)
+    with pytest.raises(ValueError, match="horizon is required"):
+        m.predict_risk(X)
+    fg = FineGrayIndex(categorical={"sex": "M"}).fit(X, DATA["competing"])
+    with pytest.raises(ValueError, match="beyond the last follow-up"):
+        fg.predict_risk(X, horizon=100.0)
+
+
+def test_predict_checks_columns_and_levels():
+    m = LogisticIndex(categorical={"sex": "M"}).fit(X, DATA["binary"])
+    with pytest.raises(ValueError, match="lacks the columns"):
+        m.predict_risk(X.drop(columns="age"))
+    with pytest.raises(ValueError, match="unseen at fit"):
+        m.predict_risk(X.assign(sex="U"))
+    with pytest.raises(ValueError, match="different from|differs from"):
+        m.predict_risk(X, horizon=5.0)
+
+
+def test_logistic_separation_warns():
+    x = np.r_[np.linspace(-2, -0.1, 50), np.linspace(0.1, 2, 50)]
+    y = Binary((x > 0).astype(int))
+    with pytest.warns(SeparationWarning, match="separation"):
+        LogisticIndex().fit(pd.DataFrame({"x": x}), y)
+
+
+def test_cox_monotone_likelihood_warns():
+    rng = np.random.default_rng(1)
+    g = np.r_[np.zeros(60), np.ones(60)]
+    time = np.r_[rng.uniform(5, 10, 60), rng.uniform(0, 4, 60)]
+    event = np.r_[np.zeros(60), np.ones(60)]  # every event in group 1, before any censoring
+    with pytest.warns(SeparationWarning, match="separates"):
+        CoxIndex(max_iter=30).fit(pd.DataFrame({"g": g}), Survival(time, event))
+
+
+def test_array_input_gets_column_names():
+    Z = np.column_stack([X["age"], X["absence_days"]])
+    m = LogisticIndex().fit(Z, DATA["binary"])
+    assert list(m.coef_.index) == ["x0", "x1"]
