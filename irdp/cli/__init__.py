@@ -18,3 +18,7 @@ def main() -> None:
 
 
 __all__ = ["main"]
+
+from irdp.cli.features import features as _features_command  # noqa: E402
+
+main.add_command(_features_command)

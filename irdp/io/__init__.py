@@ -1,5 +1,69 @@
-"""Reading and validating DMST extracts."""
+"""Reading and validating DMST extracts.
 
+- :func:`read_extract` loads a folder of Parquet/CSV files, validates it against the contract in
+  ``data_schemas/`` (DuckDB SQL) and returns an :class:`Extract`; :func:`validate_extract`
+  checks an in-memory one.
+- :func:`load_schemas` / :func:`render_contract`: the contract and its documentation.
+- Errors: :class:`ExtractValidationError` and its subclasses (:mod:`irdp.io.errors`).
+"""
+
+from irdp.io.errors import (
+    BeforeBirthError,
+    CodeSystemError,
+    ColumnError,
+    ConstraintError,
+    DateOrderError,
+    DateRuleError,
+    DelimiterError,
+    DuplicateKeyError,
+    EmptyFileError,
+    EncodingError,
+    ExtraColumnError,
+    ExtractValidationError,
+    FileFormatError,
+    ForeignKeyError,
+    FutureDateError,
+    IdentifierError,
+    MissingColumnError,
+    MissingTableError,
+    Problem,
+    TypeMismatchError,
+    UnparsableDateError,
+    VisitAfterExitError,
+)
 from irdp.io.extract import TABLES, Extract
+from irdp.io.read import read_extract, validate_extract
+from irdp.io.schema import SCHEMA_VERSION, TableSchema, load_schemas, render_contract
 
-__all__ = ["Extract", "TABLES"]
+__all__ = [
+    "Extract",
+    "TABLES",
+    "SCHEMA_VERSION",
+    "TableSchema",
+    "load_schemas",
+    "render_contract",
+    "read_extract",
+    "validate_extract",
+    "Problem",
+    "ExtractValidationError",
+    "MissingTableError",
+    "EmptyFileError",
+    "FileFormatError",
+    "EncodingError",
+    "DelimiterError",
+    "ColumnError",
+    "MissingColumnError",
+    "ExtraColumnError",
+    "TypeMismatchError",
+    "UnparsableDateError",
+    "ConstraintError",
+    "CodeSystemError",
+    "DateRuleError",
+    "FutureDateError",
+    "BeforeBirthError",
+    "DateOrderError",
+    "VisitAfterExitError",
+    "DuplicateKeyError",
+    "ForeignKeyError",
+    "IdentifierError",
+]

@@ -109,7 +109,7 @@ class Extract(Mapping[str, duckdb.DuckDBPyRelation]):
 
     def n_rows(self, name: str) -> int:
         """Number of rows of one table."""
-        return int(self.connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+        return int(self.connection.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0])
 
     def __repr__(self) -> str:
         src = f", source={str(self.source)!r}" if self.source else ""

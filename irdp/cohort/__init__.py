@@ -1,0 +1,34 @@
+"""Cohorts: index dates, eligibility, outcomes at a horizon and the TRIPOD flow table.
+
+Typical use::
+
+    from irdp.cohort import CohortDefinition, build_cohort
+    definition = CohortDefinition.from_yaml("experiments/cohorts/mi_carriere_12m.yaml")
+    cohort = build_cohort(extract, definition)
+    cohort.table, cohort.flow, cohort.competing_risks, cohort.binary
+"""
+
+from irdp.cohort.build import Cohort, build_cohort
+from irdp.cohort.definition import (
+    CAUSES,
+    COMPETING_CAUSE,
+    CohortDefinition,
+    Eligibility,
+    Horizon,
+    IndexEvent,
+    OutcomeEvent,
+    months_to_days,
+)
+
+__all__ = [
+    "CAUSES",
+    "COMPETING_CAUSE",
+    "Cohort",
+    "CohortDefinition",
+    "Eligibility",
+    "Horizon",
+    "IndexEvent",
+    "OutcomeEvent",
+    "build_cohort",
+    "months_to_days",
+]
