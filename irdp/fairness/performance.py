@@ -17,6 +17,7 @@ from irdp.fairness._groups import as_group_frame, cells, check_inputs_aligned
 from irdp.fairness.measures import DEFAULT_MEASURES, horizon_status
 from irdp.outcomes import Binary, as_outcome
 from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
+from irdp.validation._summary import Summary
 
 __all__ = ["GroupPerformance", "group_performance", "OVERALL"]
 
@@ -96,18 +97,8 @@ class GroupPerformance:
         """Tidy table of every group and measure with counts and status merged in."""
         return self.table.merge(self.groups, on=list(self.group_names), how="left")
 
-    def summary(self) -> str:
-        """Plain-text summary (returned, never printed)."""
-        lines = [
-            f"Group performance by {' x '.join(self.group_names)} "
-            f"({self.outcome_kind}{'' if self.horizon is None else f', horizon={self.horizon:g}'})",
-            f"bootstrap: {self.n_boot} stratified resamples, {self.level:.0%} percentile CIs; "
-            f"groups under {self.min_group_size} subjects and counts under {self.threshold} "
-            "suppressed",
-            "",
-            self.groups.to_string(index=False),
-            "",
-        ]
+    def summary(self) -> Summary:
+        """Summary (``as_text()``, ``as_html()``): counts, status and estimates with CIs."""
         tab = self.table.copy()
         tab["estimate"] = [
             _fmt(v, lo, hi)
@@ -116,12 +107,23 @@ class GroupPerformance:
         wide = tab.pivot_table(
             index=list(self.group_names), columns="measure", values="estimate",
             aggfunc="first", sort=False,
-        ).reindex(columns=list(self.measures))
-        lines.append(wide.to_string())
-        lines.append("")
-        lines.append(f"reference group: {self.reference}")
-        lines.extend(self.notes)
-        return "\n".join(lines)
+        ).reindex(columns=list(self.measures)).reset_index()
+        wide = wide.merge(self.groups, on=list(self.group_names), how="left")
+        horizon = "" if self.horizon is None else f", horizon={self.horizon:g}"
+        notes = (
+            f"bootstrap: {self.n_boot} stratified resamples, {self.level:.0%} percentile CIs",
+            f"groups under {self.min_group_size} subjects, or with fewer than {self.threshold} "
+            "events or non-events, are suppressed; counts under "
+            f"{self.threshold} are masked",
+            f"reference group: {self.reference}",
+            *self.notes,
+        )
+        return Summary(
+            title=f"Group performance by {' x '.join(self.group_names)} "
+            f"({self.outcome_kind}{horizon})",
+            table=wide.set_index(list(self.group_names)),
+            notes=notes,
+        )
 
     def plot(self, measure: str, *, ax: Any = None) -> Any:
         """Forest plot of ``measure`` by group with CIs; returns the matplotlib Figure."""

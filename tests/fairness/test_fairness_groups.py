@@ -186,7 +186,8 @@ def test_fairness_summary_and_plots_return_figures():
     assert len(fig2.axes[0].lines) == 5  # 4 groups + diagonal
     perf = group_performance(y, risk, g, horizon=3.0, n_boot=5, seed=0)
     assert perf.plot("auc").axes
-    assert "reference group" in perf.summary()
+    assert "reference group" in perf.summary().as_text()
+    assert "<h4>" in cal.summary().as_html()
 
 
 @pytest.mark.parametrize(

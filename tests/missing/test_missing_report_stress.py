@@ -45,7 +45,7 @@ def test_report_counts_groups_and_disclosure():
     assert assoc.loc["sick", "p_value"] < 1e-6
     assert assoc.loc["sick", "test"].startswith("chi-square")
     assert pd.isna(assoc.loc["age", "n_missing"])
-    assert "Missingness by feature" in rep.summary()
+    assert "Missingness by feature" in rep.summary().as_text()
 
 
 def test_logrank_matches_scikit_survival():
