@@ -58,6 +58,9 @@ class GroupPerformance:
     outcome_kind : str
     engine : str
         ``"fairlearn"`` when fairlearn's MetricFrame computed the by-group values.
+    notes : tuple of str
+    overall_counts : tuple of int
+        Subjects, events and known non-events of the whole sample.
     """
 
     groups: pd.DataFrame
@@ -75,6 +78,7 @@ class GroupPerformance:
     outcome_kind: str
     engine: str
     notes: tuple[str, ...] = field(default=())
+    overall_counts: tuple[int, int, int] = field(default=(0, 0, 0))
 
     @property
     def overall(self) -> pd.Series:
@@ -109,6 +113,10 @@ class GroupPerformance:
             aggfunc="first", sort=False,
         ).reindex(columns=list(self.measures)).reset_index()
         wide = wide.merge(self.groups, on=list(self.group_names), how="left")
+        is_all = (wide[self.group_names[0]] == OVERALL).to_numpy()
+        for col, val in zip(("n", "events", "non_events"), self.overall_counts, strict=True):
+            wide.loc[is_all, col] = val if val >= self.threshold else pd.NA
+        wide.loc[is_all, "status"] = "reported"
         horizon = "" if self.horizon is None else f", horizon={self.horizon:g}"
         notes = (
             f"bootstrap: {self.n_boot} stratified resamples, {self.level:.0%} percentile CIs",
@@ -481,4 +489,5 @@ def group_performance(
         outcome_kind=y.kind,
         engine="fairlearn" if use_fairlearn else "irdp",
         notes=tuple(notes),
+        overall_counts=(len(y), *_counts(y, horizon, np.arange(len(y)))),
     )
