@@ -357,6 +357,7 @@ def group_performance(
     level: float = 0.95,
     threshold: int = DEFAULT_THRESHOLD,
     engine: Literal["auto", "irdp", "fairlearn"] = "auto",
+    n_jobs: int | None = None,
 ) -> GroupPerformance:
     """Performance of a risk index overall and by group, with differences, ratios and CIs.
 
@@ -396,6 +397,8 @@ def group_performance(
         Who computes the by-group point values: fairlearn's ``MetricFrame`` (binary
         outcomes only; "auto" uses it for them) or irdp's own loop. Both give equal values
         (tested); bootstrap CIs always come from irdp's stratified bootstrap.
+    n_jobs : int or None, default=None
+        joblib workers for the bootstrap (-1: all cores); results do not depend on it.
 
     Returns
     -------
@@ -461,7 +464,8 @@ def group_performance(
     notes: list[str] = []
     if n_boot > 0:
         boot, n_bad = bootstrap_cells(
-            y, p, cell_rows, reportable, meas, horizon, n_boot=int(n_boot), seed=seed
+            y, p, cell_rows, reportable, meas, horizon, n_boot=int(n_boot), seed=seed,
+            n_jobs=n_jobs,
         )
         if n_bad:
             msg = (f"{n_bad} bootstrap values were undefined (no case or control, failed fit) "

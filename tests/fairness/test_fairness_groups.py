@@ -231,3 +231,10 @@ def test_irdp_metrics_plug_in_as_measures():
                             measures={"td_auc": metrics.td_auc, "own": weighted_auc})
     by = res.by_group
     np.testing.assert_allclose(by["td_auc"], by["own"], atol=1e-10)
+
+
+def test_bootstrap_does_not_depend_on_n_jobs():
+    y, risk, g = _binary(n=800)
+    a = group_performance(y, risk, g, n_boot=6, seed=5, n_jobs=1)
+    b = group_performance(y, risk, g, n_boot=6, seed=5, n_jobs=2)
+    pd.testing.assert_frame_equal(a.table, b.table)
