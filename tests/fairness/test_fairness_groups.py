@@ -251,3 +251,15 @@ def test_timed_outcomes_through_fairlearn_sample_params(kind):
     via = group_performance(y, risk, groups, horizon=3.0, n_boot=0, engine="fairlearn")
     assert via.engine == "fairlearn"
     pd.testing.assert_frame_equal(own.by_group, via.by_group, rtol=1e-12)
+
+
+def test_input_forms_give_the_same_result():
+    """Lists, arrays and pandas objects with a shuffled, non-default (equal) index agree."""
+    y, risk, g = _binary(n=700)
+    base = group_performance(y, risk, g, n_boot=0)
+    idx = pd.Index(np.random.default_rng(0).permutation(700) + 1000)
+    as_series = group_performance(Binary(pd.Series(y.y, index=idx)), pd.Series(risk, index=idx),
+                                  pd.Series(g, index=idx, name="group"), n_boot=0)
+    as_lists = group_performance(list(y.y), list(risk), list(g), n_boot=0)
+    pd.testing.assert_frame_equal(base.table, as_series.table)
+    pd.testing.assert_frame_equal(base.table, as_lists.table)
