@@ -73,6 +73,9 @@ def main() -> None:
     run("group_performance survival, 8 SPSTI, 7 measures, 200 boot, n=20k",
         lambda: group_performance(ys, risk2, sp, horizon=3.0, n_boot=200, seed=1),
         lambda: group_performance(ys, risk2, sp, horizon=3.0, n_boot=20, seed=1))
+    run("  same with n_jobs=2",
+        lambda: group_performance(ys, risk2, sp, horizon=3.0, n_boot=200, seed=1, n_jobs=2),
+        lambda: group_performance(ys, risk2, sp, horizon=3.0, n_boot=20, seed=1, n_jobs=2))
 
     X = pd.DataFrame(rng.normal(size=(n2, 8)), columns=[f"x{k}" for k in range(8)])
     X["x1"] += 0.5 * X["x0"]

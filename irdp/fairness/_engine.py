@@ -66,6 +66,30 @@ def _safe_evaluate(
     return out, bad
 
 
+def _replicates(
+    y: Any,
+    risk: np.ndarray,
+    cell_rows: Sequence[np.ndarray],
+    reportable: np.ndarray,
+    measures: Mapping[str, Measure],
+    horizon: float | None,
+    streams: Sequence[np.random.SeedSequence],
+) -> tuple[np.ndarray, int]:
+    """Evaluate the replicates whose streams are given (one chunk of the bootstrap)."""
+    n_cells, n_meas = len(cell_rows), len(measures)
+    out = np.full((len(streams), n_cells + 1, n_meas), np.nan)
+    n_bad = 0
+    for b, ss in enumerate(streams):
+        rng = np.random.default_rng(ss)
+        draws = [rows[rng.integers(0, len(rows), len(rows))] for rows in cell_rows]
+        for c in np.flatnonzero(reportable):
+            out[b, c], bad = _safe_evaluate(y, risk, draws[c], measures, horizon)
+            n_bad += bad
+        out[b, n_cells], bad = _safe_evaluate(y, risk, np.concatenate(draws), measures, horizon)
+        n_bad += bad
+    return out, n_bad
+
+
 def bootstrap_cells(
     y: Any,
     risk: np.ndarray,
@@ -76,11 +100,13 @@ def bootstrap_cells(
     *,
     n_boot: int,
     seed: Any,
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, int]:
     """Stratified bootstrap: resample subjects within each cell, evaluate cells and overall.
 
     Each replicate uses its own stream spawned from ``SeedSequence(seed)``, so results do
-    not depend on the order of evaluation.
+    not depend on the order of evaluation nor on ``n_jobs`` (joblib workers; chunks of
+    replicates are sent to each).
 
     Returns
     -------
@@ -89,20 +115,20 @@ def bootstrap_cells(
     n_bad : int
         Number of (replicate, cell, measure) values that were undefined.
     """
-    n_cells, n_meas = len(cell_rows), len(measures)
-    out = np.full((n_boot, n_cells + 1, n_meas), np.nan)
-    n_bad = 0
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     streams = root.spawn(n_boot)
-    for b, ss in enumerate(streams):
-        rng = np.random.default_rng(ss)
-        draws = [rows[rng.integers(0, len(rows), len(rows))] for rows in cell_rows]
-        for c in np.flatnonzero(reportable):
-            out[b, c], bad = _safe_evaluate(y, risk, draws[c], measures, horizon)
-            n_bad += bad
-        out[b, n_cells], bad = _safe_evaluate(y, risk, np.concatenate(draws), measures, horizon)
-        n_bad += bad
-    return out, n_bad
+    if n_jobs is None or n_jobs == 1 or n_boot < 2:
+        return _replicates(y, risk, cell_rows, reportable, measures, horizon, streams)
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    k = max(1, min(effective_n_jobs(n_jobs), n_boot))
+    chunks = [list(c) for c in np.array_split(np.arange(n_boot), k) if len(c)]
+    parts = Parallel(n_jobs=k)(
+        delayed(_replicates)(y, risk, cell_rows, reportable, measures, horizon,
+                             [streams[i] for i in c])
+        for c in chunks
+    )
+    return np.concatenate([p[0] for p in parts], axis=0), int(sum(p[1] for p in parts))
 
 
 def percentile_ci(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:

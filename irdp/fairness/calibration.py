@@ -23,6 +23,7 @@ from irdp.fairness.measures import HorizonStatus, _logit, horizon_status, weight
 from irdp.fairness.performance import _status_table
 from irdp.outcomes import as_outcome
 from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
+from irdp.validation._summary import Summary
 
 __all__ = ["GroupCalibration", "group_calibration", "calibration_estimates"]
 
@@ -115,14 +116,17 @@ class GroupCalibration:
         cols = list(self.group_names)
         return [r[0] if len(r) == 1 else tuple(r) for r in t[cols].itertuples(index=False)]
 
-    def summary(self) -> str:
-        """Plain-text summary (returned, never printed)."""
-        cols = [*self.group_names, "n", "events", "oe", "oe_lower", "oe_upper", "slope",
-                "slope_lower", "slope_upper", "flagged", "reason"]
-        head = (f"Calibration by {' x '.join(self.group_names)} ({self.outcome_kind}"
-                f"{'' if self.horizon is None else f', horizon={self.horizon:g}'}); "
-                f"flags at {self.level:.4g} per-group CI level")
-        return head + "\n" + self.table[cols].to_string(index=False, float_format="%.3f")
+    def summary(self) -> Summary:
+        """Summary (``as_text()``, ``as_html()``): O/E and slope with CIs, flags, per group."""
+        cols = [*self.group_names, "n", "events", "status", "oe", "oe_lower", "oe_upper",
+                "citl", "slope", "slope_lower", "slope_upper", "flagged", "reason"]
+        horizon = "" if self.horizon is None else f", horizon={self.horizon:g}"
+        return Summary(
+            title=f"Calibration by {' x '.join(self.group_names)} ({self.outcome_kind}{horizon})",
+            table=self.table[cols].set_index(list(self.group_names)),
+            notes=(f"per-group CIs at level {self.level:.4g} (multiplicity-adjusted); a group is "
+                   "flagged when its O/E or slope interval excludes 1",),
+        )
 
     def plot(self, *, ax: Any = None) -> Any:
         """Calibration curves of every reported group on one plot; returns the Figure."""

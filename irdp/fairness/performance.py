@@ -15,8 +15,9 @@ from irdp.exceptions import IrdpWarning, SmallGroupWarning
 from irdp.fairness._engine import bootstrap_cells, evaluate, percentile_ci, value_of
 from irdp.fairness._groups import as_group_frame, cells, check_inputs_aligned
 from irdp.fairness.measures import DEFAULT_MEASURES, horizon_status
-from irdp.outcomes import Binary, as_outcome
+from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
 from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
+from irdp.validation._summary import Summary
 
 __all__ = ["GroupPerformance", "group_performance", "OVERALL"]
 
@@ -57,6 +58,9 @@ class GroupPerformance:
     outcome_kind : str
     engine : str
         ``"fairlearn"`` when fairlearn's MetricFrame computed the by-group values.
+    notes : tuple of str
+    overall_counts : tuple of int
+        Subjects, events and known non-events of the whole sample.
     """
 
     groups: pd.DataFrame
@@ -74,6 +78,7 @@ class GroupPerformance:
     outcome_kind: str
     engine: str
     notes: tuple[str, ...] = field(default=())
+    overall_counts: tuple[int, int, int] = field(default=(0, 0, 0))
 
     @property
     def overall(self) -> pd.Series:
@@ -96,18 +101,8 @@ class GroupPerformance:
         """Tidy table of every group and measure with counts and status merged in."""
         return self.table.merge(self.groups, on=list(self.group_names), how="left")
 
-    def summary(self) -> str:
-        """Plain-text summary (returned, never printed)."""
-        lines = [
-            f"Group performance by {' x '.join(self.group_names)} "
-            f"({self.outcome_kind}{'' if self.horizon is None else f', horizon={self.horizon:g}'})",
-            f"bootstrap: {self.n_boot} stratified resamples, {self.level:.0%} percentile CIs; "
-            f"groups under {self.min_group_size} subjects and counts under {self.threshold} "
-            "suppressed",
-            "",
-            self.groups.to_string(index=False),
-            "",
-        ]
+    def summary(self) -> Summary:
+        """Summary (``as_text()``, ``as_html()``): counts, status and estimates with CIs."""
         tab = self.table.copy()
         tab["estimate"] = [
             _fmt(v, lo, hi)
@@ -116,12 +111,27 @@ class GroupPerformance:
         wide = tab.pivot_table(
             index=list(self.group_names), columns="measure", values="estimate",
             aggfunc="first", sort=False,
-        ).reindex(columns=list(self.measures))
-        lines.append(wide.to_string())
-        lines.append("")
-        lines.append(f"reference group: {self.reference}")
-        lines.extend(self.notes)
-        return "\n".join(lines)
+        ).reindex(columns=list(self.measures)).reset_index()
+        wide = wide.merge(self.groups, on=list(self.group_names), how="left")
+        is_all = (wide[self.group_names[0]] == OVERALL).to_numpy()
+        for col, val in zip(("n", "events", "non_events"), self.overall_counts, strict=True):
+            wide.loc[is_all, col] = val if val >= self.threshold else pd.NA
+        wide.loc[is_all, "status"] = "reported"
+        horizon = "" if self.horizon is None else f", horizon={self.horizon:g}"
+        notes = (
+            f"bootstrap: {self.n_boot} stratified resamples, {self.level:.0%} percentile CIs",
+            f"groups under {self.min_group_size} subjects, or with fewer than {self.threshold} "
+            "events or non-events, are suppressed; counts under "
+            f"{self.threshold} are masked",
+            f"reference group: {self.reference}",
+            *self.notes,
+        )
+        return Summary(
+            title=f"Group performance by {' x '.join(self.group_names)} "
+            f"({self.outcome_kind}{horizon})",
+            table=wide.set_index(list(self.group_names)),
+            notes=notes,
+        )
 
     def plot(self, measure: str, *, ax: Any = None) -> Any:
         """Forest plot of ``measure`` by group with CIs; returns the matplotlib Figure."""
@@ -217,20 +227,47 @@ def _reference_index(reference: Any, labels: list[tuple[str, ...]], n: np.ndarra
 
 
 def _fairlearn_by_group(
-    y: Binary, risk: np.ndarray, frame: pd.DataFrame, rows_ok: np.ndarray,
-    measures: Mapping[str, Callable[..., Any]],
+    y: Any, risk: np.ndarray, frame: pd.DataFrame, rows_ok: np.ndarray,
+    measures: Mapping[str, Callable[..., Any]], horizon: float | None,
 ) -> pd.DataFrame:
-    """By-group values for a binary outcome computed with fairlearn's MetricFrame."""
+    """By-group values computed with fairlearn's MetricFrame.
+
+    ``y_true`` is the 0/1 outcome (binary), the event indicator (survival) or the cause code
+    (competing risks); for timed outcomes the follow-up time travels as a sample parameter,
+    which MetricFrame splits by group with the other arrays, and the outcome container is
+    rebuilt inside the metric.
+    """
     from fairlearn.metrics import MetricFrame
 
-    def wrap(f: Callable[..., Any]) -> Callable[[np.ndarray, np.ndarray], float]:
-        return lambda y_true, y_pred: value_of(f(Binary(y_true), np.asarray(y_pred), horizon=None))
+    if isinstance(y, Binary):
+        codes, params = y.y.astype(int), None
+
+        def rebuild(y_true: np.ndarray, **_: Any) -> Any:
+            return Binary(y_true)
+    elif isinstance(y, CompetingRisks):
+        codes, params = y.cause, {"time": y.time[rows_ok]}
+        cause_k = y.event_of_interest
+
+        def rebuild(y_true: np.ndarray, **sp: Any) -> Any:
+            return CompetingRisks(sp["time"], y_true, cause_k)
+    else:
+        codes, params = y.event.astype(int), {"time": y.time[rows_ok]}
+
+        def rebuild(y_true: np.ndarray, **sp: Any) -> Any:
+            return Survival(sp["time"], y_true)
+
+    def wrap(f: Callable[..., Any]) -> Callable[..., float]:
+        def metric(y_true: np.ndarray, y_pred: np.ndarray, **sp: Any) -> float:
+            return value_of(f(rebuild(np.asarray(y_true), **sp), np.asarray(y_pred),
+                              horizon=horizon))
+        return metric
 
     mf = MetricFrame(
         metrics={k: wrap(f) for k, f in measures.items()},
-        y_true=y.y[rows_ok].astype(int),
+        y_true=codes[rows_ok],
         y_pred=risk[rows_ok],
         sensitive_features=frame.iloc[rows_ok].reset_index(drop=True),
+        sample_params=None if params is None else {k: params for k in measures},
     )
     by = mf.by_group
     if not isinstance(by.index, pd.MultiIndex):
@@ -326,10 +363,6 @@ def _check_call(
         raise ValueError(f"level must lie in (0, 1); got {level!r}.")
     if engine not in ("auto", "irdp", "fairlearn"):
         raise ValueError(f"engine must be 'auto', 'irdp' or 'fairlearn'; got {engine!r}.")
-    if engine == "fairlearn" and y.kind != "binary":
-        raise ValueError(
-            f"engine='fairlearn' supports binary outcomes only; y is {y.kind}. Use 'irdp'."
-        )
     return y, p, meas
 
 
@@ -347,6 +380,7 @@ def group_performance(
     level: float = 0.95,
     threshold: int = DEFAULT_THRESHOLD,
     engine: Literal["auto", "irdp", "fairlearn"] = "auto",
+    n_jobs: int | None = None,
 ) -> GroupPerformance:
     """Performance of a risk index overall and by group, with differences, ratios and CIs.
 
@@ -383,9 +417,12 @@ def group_performance(
         :func:`irdp.privacy.suppress_small_counts`, and groups with fewer events or
         non-events than this are suppressed (their measures would reveal the counts).
     engine : {"auto", "irdp", "fairlearn"}, default="auto"
-        Who computes the by-group point values: fairlearn's ``MetricFrame`` (binary
-        outcomes only; "auto" uses it for them) or irdp's own loop. Both give equal values
-        (tested); bootstrap CIs always come from irdp's stratified bootstrap.
+        Who computes the by-group point values: fairlearn's ``MetricFrame`` (for timed
+        outcomes the time is passed as a sample parameter, split by group) or irdp's own
+        loop; "auto" uses fairlearn for binary outcomes. Both give equal values for every
+        outcome type (tested); bootstrap CIs always come from irdp's stratified bootstrap.
+    n_jobs : int or None, default=None
+        joblib workers for the bootstrap (-1: all cores); results do not depend on it.
 
     Returns
     -------
@@ -441,7 +478,7 @@ def group_performance(
     use_fairlearn = engine == "fairlearn" or (engine == "auto" and y.kind == "binary")
     if use_fairlearn and reportable.any():
         rows_ok = np.concatenate([cell_rows[c] for c in np.flatnonzero(reportable)])
-        by = _fairlearn_by_group(y, p, frame, np.sort(rows_ok), meas)
+        by = _fairlearn_by_group(y, p, frame, np.sort(rows_ok), meas, horizon)
         for c in np.flatnonzero(reportable):
             point[c] = by.loc[labels[c], mnames].to_numpy(dtype=float)
     else:
@@ -451,7 +488,8 @@ def group_performance(
     notes: list[str] = []
     if n_boot > 0:
         boot, n_bad = bootstrap_cells(
-            y, p, cell_rows, reportable, meas, horizon, n_boot=int(n_boot), seed=seed
+            y, p, cell_rows, reportable, meas, horizon, n_boot=int(n_boot), seed=seed,
+            n_jobs=n_jobs,
         )
         if n_bad:
             msg = (f"{n_bad} bootstrap values were undefined (no case or control, failed fit) "
@@ -479,4 +517,5 @@ def group_performance(
         outcome_kind=y.kind,
         engine="fairlearn" if use_fairlearn else "irdp",
         notes=tuple(notes),
+        overall_counts=(len(y), *_counts(y, horizon, np.arange(len(y)))),
     )

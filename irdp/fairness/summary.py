@@ -48,6 +48,7 @@ def group_classification(
     min_group_size: int = 50,
     level: float = 0.95,
     threshold: int = DEFAULT_THRESHOLD,
+    n_jobs: int | None = None,
 ) -> GroupPerformance:
     """Selection rate, TPR, FPR and PPV per group at one or more risk thresholds.
 
@@ -61,7 +62,7 @@ def group_classification(
 
     Parameters
     ----------
-    y, risk, groups, horizon, n_boot, seed, reference, min_group_size, level, threshold
+    y, risk, groups, horizon, n_boot, seed, reference, min_group_size, level, threshold, n_jobs
         As in :func:`irdp.fairness.group_performance`.
     thresholds : float or sequence of float
         Risk cut-offs (e.g. the boundaries of the index's risk levels); flagged means
@@ -95,7 +96,7 @@ def group_classification(
     return group_performance(
         y, risk, groups, horizon=horizon, measures=_threshold_measures(ts), n_boot=n_boot,
         seed=seed, reference=reference, min_group_size=min_group_size, level=level,
-        threshold=threshold,
+        threshold=threshold, n_jobs=n_jobs,
     )
 
 
@@ -151,6 +152,7 @@ def fairness_summary(
     seed: Any = None,
     min_group_size: int = 50,
     threshold: int = DEFAULT_THRESHOLD,
+    n_jobs: int | None = None,
 ) -> FairnessSummary:
     """Fairness summary over several grouping variables and chosen intersections.
 
@@ -160,7 +162,7 @@ def fairness_summary(
 
     Parameters
     ----------
-    y, risk, horizon, n_boot, seed, min_group_size, threshold
+    y, risk, horizon, n_boot, seed, min_group_size, threshold, n_jobs
         As in :func:`irdp.fairness.group_performance`.
     groups : DataFrame
         One column per grouping variable (sex, age band, NAF section, size band, contract
@@ -192,7 +194,7 @@ def fairness_summary(
         sub = groups[spec]
         perf = group_performance(y, risk, sub, horizon=horizon, measures=measures,
                                  n_boot=n_boot, seed=child, min_group_size=min_group_size,
-                                 threshold=threshold)
+                                 threshold=threshold, n_jobs=n_jobs)
         cal = group_calibration(y, risk, sub, horizon=horizon, min_group_size=min_group_size,
                                 threshold=threshold)
         t = perf.table.copy()

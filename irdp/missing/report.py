@@ -17,6 +17,7 @@ from irdp.fairness._groups import as_group_frame
 from irdp.fairness.measures import observed_risk
 from irdp.outcomes import Binary, CompetingRisks, as_outcome
 from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
+from irdp.validation._summary import Summary
 
 __all__ = ["MissingnessReport", "missingness_report"]
 
@@ -46,13 +47,17 @@ class MissingnessReport:
     association: pd.DataFrame
     threshold: int
 
-    def summary(self) -> str:
-        """Plain-text summary (returned, never printed)."""
-        return "\n\n".join([
-            "Missingness by feature\n" + self.by_feature.to_string(index=False),
-            "Association of missingness with the outcome\n"
-            + self.association.to_string(index=False),
-        ])
+    def summary(self) -> Summary:
+        """Summary (``as_text()``, ``as_html()``): missingness by feature with the tests."""
+        table = self.by_feature.set_index("feature")
+        if not self.association.empty:
+            assoc = self.association.set_index("feature")[["test", "statistic", "p_value"]]
+            table = table.join(assoc, how="left")
+        return Summary(
+            title="Missingness by feature and association with the outcome",
+            table=table,
+            notes=(f"counts under {self.threshold} masked, with the shares built on them",),
+        )
 
 
 def _suppress_block(block: pd.DataFrame, threshold: int) -> pd.DataFrame:

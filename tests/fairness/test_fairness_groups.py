@@ -186,7 +186,8 @@ def test_fairness_summary_and_plots_return_figures():
     assert len(fig2.axes[0].lines) == 5  # 4 groups + diagonal
     perf = group_performance(y, risk, g, horizon=3.0, n_boot=5, seed=0)
     assert perf.plot("auc").axes
-    assert "reference group" in perf.summary()
+    assert "reference group" in perf.summary().as_text()
+    assert "<h4>" in cal.summary().as_html()
 
 
 @pytest.mark.parametrize(
@@ -194,15 +195,13 @@ def test_fairness_summary_and_plots_return_figures():
     [
         ({"measures": weighted_auc}, TypeError, "must be a dict"),
         ({"measures": {"a": 3}}, TypeError, "callables"),
-        ({"engine": "fairlearn", "horizon": 2.0, "timed": True}, ValueError, "binary outcomes"),
+        ({"engine": "metricframe"}, ValueError, "engine must be"),
         ({"reference": "nope"}, ValueError, "reference must be a group label"),
         ({"level": 1.5}, ValueError, "level must lie"),
     ],
 )
 def test_group_performance_errors(kwargs, err, match):
     y, risk, g = _binary(n=600)
-    if kwargs.pop("timed", False):
-        y = Survival(np.arange(1, 601) / 100, np.ones(600))
     with pytest.raises(err, match=match):
         group_performance(y, risk, g, n_boot=0, **kwargs)
 
@@ -230,3 +229,37 @@ def test_irdp_metrics_plug_in_as_measures():
                             measures={"td_auc": metrics.td_auc, "own": weighted_auc})
     by = res.by_group
     np.testing.assert_allclose(by["td_auc"], by["own"], atol=1e-10)
+
+
+def test_bootstrap_does_not_depend_on_n_jobs():
+    y, risk, g = _binary(n=800)
+    a = group_performance(y, risk, g, n_boot=6, seed=5, n_jobs=1)
+    b = group_performance(y, risk, g, n_boot=6, seed=5, n_jobs=2)
+    pd.testing.assert_frame_equal(a.table, b.table)
+
+
+@pytest.mark.parametrize("kind", ["survival", "competing"])
+def test_timed_outcomes_through_fairlearn_sample_params(kind):
+    """MetricFrame splits the follow-up time (a sample parameter) by group: same values."""
+    y, risk, g = _survival(n=3000)
+    if kind == "competing":
+        rng = np.random.default_rng(1)
+        y = CompetingRisks(y.time, np.where(y.event, rng.integers(1, 3, len(g)), 0))
+    sex = np.where(np.arange(len(g)) % 2 == 0, "F", "M")
+    groups = pd.DataFrame({"spsti": g, "sex": sex})
+    own = group_performance(y, risk, groups, horizon=3.0, n_boot=0, engine="irdp")
+    via = group_performance(y, risk, groups, horizon=3.0, n_boot=0, engine="fairlearn")
+    assert via.engine == "fairlearn"
+    pd.testing.assert_frame_equal(own.by_group, via.by_group, rtol=1e-12)
+
+
+def test_input_forms_give_the_same_result():
+    """Lists, arrays and pandas objects with a shuffled, non-default (equal) index agree."""
+    y, risk, g = _binary(n=700)
+    base = group_performance(y, risk, g, n_boot=0)
+    idx = pd.Index(np.random.default_rng(0).permutation(700) + 1000)
+    as_series = group_performance(Binary(pd.Series(y.y, index=idx)), pd.Series(risk, index=idx),
+                                  pd.Series(g, index=idx, name="group"), n_boot=0)
+    as_lists = group_performance(list(y.y), list(risk), list(g), n_boot=0)
+    pd.testing.assert_frame_equal(base.table, as_series.table)
+    pd.testing.assert_frame_equal(base.table, as_lists.table)

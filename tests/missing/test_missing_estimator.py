@@ -53,3 +53,24 @@ def test_predict_errors():
         model.predict_risk(X[["a"]])
     with pytest.raises(TypeError, match="DataFrame"):
         model.predict_risk(X.to_numpy())
+
+
+def test_bootstrap_validate_refits_imputation_in_each_resample():
+    """Wrapped in ImputedRiskIndex, MI is cloned and refitted in every bootstrap sample."""
+    from irdp.validation import bootstrap_validate
+
+    X, y = _data(n=600, seed=8)
+    calls = []
+
+    class Counting(ImputedRiskIndex):
+        def fit(self, X, y):
+            calls.append(int(X.isna().sum().sum()))
+            return super().fit(X, y)
+
+    res = bootstrap_validate(Counting(LogisticIndex(), m=2, max_iter=2, random_state=0),
+                             X, y, n_boot=4, seed=1, n_jobs=1)
+    assert len(calls) == 5  # the apparent fit and one per bootstrap sample
+    assert all(c > 0 for c in calls)  # each fit saw (and imputed) missing values itself
+    table = res.to_frame()
+    assert table.loc["c", "n"] == 4
+    assert 0.6 < table.loc["c", "corrected"] < 0.9

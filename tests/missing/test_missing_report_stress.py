@@ -45,7 +45,7 @@ def test_report_counts_groups_and_disclosure():
     assert assoc.loc["sick", "p_value"] < 1e-6
     assert assoc.loc["sick", "test"].startswith("chi-square")
     assert pd.isna(assoc.loc["age", "n_missing"])
-    assert "Missingness by feature" in rep.summary()
+    assert "Missingness by feature" in rep.summary().as_text()
 
 
 def test_logrank_matches_scikit_survival():
@@ -131,3 +131,23 @@ def test_stress_errors(kwargs, match):
     args = {"fields": ["sick"], "rates": [0.0, 0.5]} | kwargs
     with pytest.raises(ValueError, match=match):
         completeness_sensitivity(LogisticIndex(), X, y, **args)
+
+
+def test_stress_test_survival_with_multiple_imputation():
+    """Timed outcome: Cox index, MI with event indicator and H(T), evaluation at the horizon."""
+    from irdp.models import CoxIndex
+
+    rng = np.random.default_rng(0)
+    n = 1200
+    X = pd.DataFrame({"age": rng.normal(0, 1, n), "sick": rng.normal(0, 1, n)})
+    t = rng.exponential(1 / (0.1 * np.exp(0.5 * X["age"] + 1.0 * X["sick"])))
+    c = rng.uniform(1, 8, n)
+    y = Survival(np.minimum(t, c), t <= c)
+    res = completeness_sensitivity(CoxIndex(), X, y, ["sick"], [0.0, 0.5, 1.0], horizon=3.0,
+                                   strategy="multiple", m=2, max_iter=2, n_repeats=2, seed=1)
+    auc = res.summary[res.summary["measure"] == "auc"].set_index("rate")["mean"]
+    assert auc.loc[0.0] > auc.loc[0.5] > auc.loc[1.0]
+    oe = res.summary[res.summary["measure"] == "oe_ratio"]["mean"]
+    assert np.all(np.abs(oe - 1) < 0.15)
+    with pytest.raises(ValueError, match="horizon is required"):
+        completeness_sensitivity(CoxIndex(), X, y, ["sick"], [0.0])
