@@ -1289,8 +1289,13 @@ def _step_fairness(st: _State) -> None:
     t = _numeric_table(res.table)
     r.add_table("fairness", "fairness_measures", t, caption=f"Performance of {name} by group "
                 "with bootstrap 95% CIs (censoring-aware at the horizon)", disclosure=False)
-    r.add_figure("fairness", "fairness_forest_oe", res.plot("oe_ratio"),
-                 caption=f"O/E ratio of {name} by group (calibration within groups)")
+    try:
+        fig = res.plot("oe_ratio")
+    except _DATA_FAILURES as err:
+        _failed(st, "fairness", "the forest plot of O/E by group", err)
+    else:
+        r.add_figure("fairness", "fairness_forest_oe", fig,
+                     caption=f"O/E ratio of {name} by group (calibration within groups)")
     r.add_text("fairness-methods", f"Fairness (14): performance and calibration of {name} "
                f"within groups of {', '.join(present)} ({cfg.n_boot} bootstrap resamples, "
                f"seed {st.seed(202)}); groups under the minimum size are reported as "
