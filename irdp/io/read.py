@@ -663,7 +663,10 @@ def read_extract(
     as_of_d = date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or date.today())
     schemas = dict(schemas or load_schemas())
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:  # inside Jupyter without ipywidgets DuckDB refuses
+        pass  # to change the setting; it then shows no progress bar anyway
     v = _Validator(con, schemas, max_errors=max_errors, examples=examples_per_rule,
                    as_of=as_of_d, pseudonymiser=_as_pseudonymiser(pseudonymise),
                    extra_columns=extra_columns)
