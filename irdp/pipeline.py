@@ -392,10 +392,36 @@ def _step_table1(st: _State) -> None:
     mt = pd.DataFrame(miss)
     r.add_table("missing", "missing_by_spsti", mt, caption="Missing values per variable, "
                 "overall (count) and per SPSTI (%)", count_columns=["n_missing"])
+    _quality_section(st)
     r.add_text("preparation", "Data preparation: the extract is validated against the "
                "contract on loading (types, code systems and versions, keys, dates); the "
                "completeness of each variable per SPSTI is in the Missing data section, so "
                "differences in data quality between services are visible.")
+
+
+def _quality_section(st: _State) -> None:
+    """Completeness of every incompletely filled field of the extract, by SPSTI (item 7)."""
+    try:
+        quality_report = _need("irdp.io.quality", "quality_report")
+    except _Unavailable as err:
+        st.report.unavailable("preparation", "Data-quality report", str(err))
+        return
+    q = quality_report(st.extract, threshold=st.cfg.report.min_count)
+    comp = q.completeness.copy()
+    comp["field"] = comp["table"].astype(str) + "." + comp["column"].astype(str)
+    wide = comp.pivot_table(index="field", columns="spsti_id", values="pct_filled",
+                            aggfunc="first", sort=True)
+    wide = wide[[c for c in ["ALL", *sorted(c for c in wide.columns if c != "ALL")]
+                 if c in wide.columns]]
+    wide = wide[(wide.fillna(100) < 100).any(axis=1)].round(2)
+    if wide.empty:
+        st.report.add_text("preparation", "Every field of the extract is completely filled.")
+        return
+    wide = wide.reset_index().astype({c: "float64" for c in wide.columns})
+    st.report.add_table("preparation", "completeness_by_spsti", wide, caption="Percentage "
+                        "of rows with the field filled, overall (ALL) and by SPSTI (fields "
+                        "not always filled; blank: suppressed by the disclosure control of "
+                        "irdp.io.quality_report)", disclosure=False)
 
 
 def _step_events(st: _State) -> None:
