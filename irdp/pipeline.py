@@ -589,6 +589,11 @@ def _run(st: _State, chash: str, started: _dt.datetime, progress: bool) -> RunRe
                 path = run_dir / "models" / f"{name}.json"
                 path.write_text(json.dumps(model.export(), indent=2, sort_keys=True,
                                            default=_json_default) + "\n", encoding="utf-8")
+            if name in st.preprocessing:  # what to apply to raw features before the model
+                path = run_dir / "models" / f"{name}.preprocessing.json"
+                path.write_text(json.dumps(st.preprocessing[name].to_dict(), indent=2,
+                                           sort_keys=True, default=_json_default) + "\n",
+                                encoding="utf-8")
     add_checklist(report)
     prov = {
         "run_id": run_dir.name,
@@ -1084,11 +1089,15 @@ def _step_bootstrap(st: _State) -> None:
         X = st.designs[idx.name].loc[rows].reset_index(drop=True)
         from sklearn.base import clone
 
-        res = bootstrap_validate(clone(est), X, _outcome(st, kind, rows),
-                                 horizon=None if kind == "binary" else st.horizon,
-                                 n_boot=n_boot, seed=st.seed(101), n_jobs=st.n_jobs,
-                                 scoring=_scoring(st, kind),
-                                 calibration_curve=_has("irdp.metrics", "observed_risk_curve"))
+        try:
+            res = bootstrap_validate(clone(est), X, _outcome(st, kind, rows),
+                                     horizon=None if kind == "binary" else st.horizon,
+                                     n_boot=n_boot, seed=st.seed(101), n_jobs=st.n_jobs,
+                                     scoring=_scoring(st, kind),
+                                     calibration_curve=_has("irdp.metrics", "observed_risk_curve"))
+        except _DATA_FAILURES as err:
+            _failed(st, "performance", f"the optimism bootstrap of {idx.name}", err)
+            continue
         if getattr(res, "calibration", None) is not None:
             r.add_figure("calibration", f"calibration_{idx.name}_optimism_corrected",
                          res.calibration.plot(), caption=f"{idx.name}: apparent and "
@@ -1213,9 +1222,13 @@ def _step_iecv(st: _State) -> None:
                                          range(st.cfg.validation.iecv.n_periods)]
                                  ).astype(str).to_numpy()
             scheme = "leave-one-out" if by == "spsti" else "forward"
-            res = iecv(clone(st.fitted[idx.name]), X, y, groups, scheme=scheme,
-                       scoring=_scoring(st, kind),
-                       horizon=None if kind == "binary" else st.horizon)
+            try:
+                res = iecv(clone(st.fitted[idx.name]), X, y, groups, scheme=scheme,
+                           scoring=_scoring(st, kind),
+                           horizon=None if kind == "binary" else st.horizon)
+            except _DATA_FAILURES as err:  # e.g. a predictor constant in one training part
+                _failed(st, "iecv", f"IECV of {idx.name} by {by}", err)
+                continue
             per = _numeric_table(res.per_centre)
             r.add_table("iecv", f"iecv_{idx.name}_{by}", per, caption=f"IECV of {idx.name} "
                         f"by {by} ({scheme}): performance in each held-out "
@@ -1391,12 +1404,16 @@ def _step_completeness(st: _State) -> None:
     if not fields:
         raise IrdpError(f"completeness.fields {list(cfg.fields)} are not predictors of "
                         f"{idx.name!r} (predictors: {list(design.columns)[:10]}...).")
-    res = completeness_sensitivity(
-        clone(st.fitted[idx.name]), design.loc[rows].reset_index(drop=True),
-        _outcome(st, kind, rows), fields=fields, rates=list(cfg.rates),
-        mechanism=cfg.mechanism, horizon=None if kind == "binary" else st.horizon,
-        spsti=st.frame.loc[rows, "spsti_id"].astype(str).to_numpy(),
-        n_repeats=cfg.n_repeats, seed=st.seed(303))
+    try:
+        res = completeness_sensitivity(
+            clone(st.fitted[idx.name]), design.loc[rows].reset_index(drop=True),
+            _outcome(st, kind, rows), fields=fields, rates=list(cfg.rates),
+            mechanism=cfg.mechanism, horizon=None if kind == "binary" else st.horizon,
+            spsti=st.frame.loc[rows, "spsti_id"].astype(str).to_numpy(),
+            n_repeats=cfg.n_repeats, seed=st.seed(303))
+    except _DATA_FAILURES as err:
+        _failed(st, "completeness", f"the completeness stress test of {idx.name}", err)
+        return
     st.report.add_text("completeness", f"Stress test on {idx.name}: the fields "
                        f"{', '.join(fields)} are deleted at rates {list(cfg.rates)} "
                        f"({cfg.mechanism}), the index is refitted and validated on a held-out "

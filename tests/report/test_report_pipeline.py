@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -90,7 +91,12 @@ def test_every_tripod_section_and_item(runs):
 
 
 def test_disclosure_control_of_every_table(runs):
-    for path in sorted((runs[0].run_dir / "tables").glob("*.csv")):
+    _check_disclosure(runs[0].run_dir)
+
+
+def _check_disclosure(run_dir):
+    """Every count column of every CSV holds 0, a value >= 11 or the mark '<11'."""
+    for path in sorted((run_dir / "tables").glob("*.csv")):
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
         for col in table.columns:
             if not COUNT_COLUMN.match(col):
@@ -142,3 +148,27 @@ def test_cli_run_config_error_is_clear(tmp_path):
     result = CliRunner().invoke(main, ["run", str(path)])
     assert result.exit_code != 0
     assert "sed: unknown key. Did you mean 'seed'?" in result.output
+
+
+def test_demo_command_on_a_small_extract(tmp_path):
+    """`irdp demo` (experiments/demo.yaml) end to end, shrunk: disclosure and identifiers."""
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--workers", "15000",
+                                       "--spsti", "3", "--quiet"])
+    assert result.exit_code == 0, result.output
+    report = Path(result.stdout.strip().splitlines()[-1])
+    run_dir = report.parent
+    html = report.read_text(encoding="utf-8")
+    html5lib.HTMLParser(strict=True).parse(html)
+    for s in SECTIONS:
+        assert f'<section id="{s.id}">' in html, s.id
+    _check_disclosure(run_dir)
+    extract = next((run_dir.parent / "_cache").glob("extract-*"))
+    ids = set(pq.read_table(extract / "worker.parquet", columns=["worker_id"])
+              .column(0).to_pylist())
+    ids |= set(pq.read_table(extract / "company.parquet", columns=["company_id"])
+               .column(0).to_pylist())
+    assert scan_identifiers(run_dir, ids) == []
+    published = tmp_path / "published"  # the data-quality summary is published too
+    published.mkdir()
+    shutil.copy(tmp_path / "quality_report.txt", published)
+    assert scan_identifiers(published, ids) == []
