@@ -78,14 +78,6 @@ def _need(module: str, *names: str) -> Any:
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def _has(module: str, name: str) -> bool:
-    try:
-        _need(module, name)
-    except _Unavailable:
-        return False
-    return True
-
-
 @dataclass
 class RunResult:
     """Where a run wrote its outputs."""
@@ -1094,7 +1086,7 @@ def _step_bootstrap(st: _State) -> None:
                                      horizon=None if kind == "binary" else st.horizon,
                                      n_boot=n_boot, seed=st.seed(101), n_jobs=st.n_jobs,
                                      scoring=_scoring(st, kind),
-                                     calibration_curve=_has("irdp.metrics", "observed_risk_curve"))
+                                     calibration_curve=True)
         except _DATA_FAILURES as err:
             _failed(st, "performance", f"the optimism bootstrap of {idx.name}", err)
             continue
