@@ -57,14 +57,15 @@ def demo(out: Path, config: Path, n_workers: int | None, n_spsti: int | None,
     click.echo(f"irdp demo: {syn.n_workers:,} synthetic workers in {syn.n_spsti} SPSTI, "
                f"experiment '{cfg.name}' ({config})", err=True)
     result = run_experiment(cfg, out=out, n_jobs=n_jobs, progress=not quiet)
-    _quality(result, out)
+    quality = _quality(result, out)
+    click.echo(f"data-quality summary of the extract: {quality}", err=True)
     for step, why in result.unavailable.items():
         click.echo(f"note: {step}: not available in this version ({why})", err=True)
     click.echo(f"done in {time.perf_counter() - t0:.0f} s; report:", err=True)
     click.echo(str(result.report_path))
 
 
-def _quality(result, out: Path) -> None:  # noqa: ANN001
+def _quality(result, out: Path) -> Path:  # noqa: ANN001
     """Data-quality summary of the extract used (``irdp check``), next to the runs."""
     import json
 
@@ -73,4 +74,6 @@ def _quality(result, out: Path) -> None:  # noqa: ANN001
 
     prov = json.loads(result.provenance_path.read_text(encoding="utf-8"))
     report = quality_report(read_extract(prov["extract"]["path"]))
-    (out / "quality_report.txt").write_text(report.as_text(), encoding="utf-8")
+    path = out / "quality_report.txt"
+    path.write_text(report.as_text(), encoding="utf-8")
+    return path

@@ -285,7 +285,9 @@ def _step_fairness(st: _State) -> None:
             r.add_note("fairness", f"Grouping '{g}': no group has at least 50 workers and "
                        f"{k} events in the data checked; it cannot be assessed.")
     if not usable:
-        raise _Unavailable("no fairness grouping has a group large enough to be checked")
+        r.add_note("fairness", "No grouping has a group large enough to be checked: the "
+                   "fairness assessment is not possible on these data.")
+        return
     present = usable
     groups = st.frame.loc[mask, present].astype("string").reset_index(drop=True)
     res = fairness_summary(_outcome(st, "competing", mask), risk[mask], groups,

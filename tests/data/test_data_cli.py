@@ -57,7 +57,8 @@ def test_demo(tmp_path):
     res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo"), "--workers", "1500"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "demo" / "quality_report.txt").exists()
-    assert (tmp_path / "demo" / "extract" / "visit.parquet").exists()
+    # the full demo (irdp.cli.demo, report branch) caches its synthetic extract per experiment
+    assert list((tmp_path / "demo" / "demo" / "_cache").glob("extract-*/visit.parquet"))
     assert "data-quality summary" in res.output
 
 
