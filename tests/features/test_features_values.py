@@ -207,3 +207,15 @@ def test_optional_tables_absent_give_missing_not_zero():
     assert pd.isna(X.loc[0, "exp_biomech_any"])  # zero is not the truth without the table
     assert not X.loc[0, "dq_has_exposure_record"]
     assert X.loc[0, "sl_n_24m"] == 2
+
+
+def test_empty_cohort():
+    d = CohortDefinition.from_dict(dict(DEFINITION, index={"kind": "visit",
+                                                          "visit_types": ["FIN_CARRIERE"]}))
+    cohort = build_cohort(tiny_extract(), d)
+    assert len(cohort) == 0
+    assert cohort.flow["n_index_events"].tolist() == [0] * len(cohort.flow)
+    X = build_features(tiny_extract(), cohort)
+    assert X.shape == (0, len(REGISTRY))
+    assert str(X["naf_division"].dtype) == "category"
+    assert len(cohort.binary) == 0
