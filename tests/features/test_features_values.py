@@ -78,7 +78,12 @@ W1 = {
     "n_visits_24m": 4, "n_visits_5y": 4, "n_vip_5y": 0, "n_sir_5y": 0,
     "n_prereprise_24m": 1, "n_reprise_24m": 2, "n_demande_24m": 1, "n_demande_sal_24m": 1,
     "n_demande_emp_24m": 0, "n_demande_mt_24m": 0, "n_mi_carriere_ever": 0,
+    "n_fin_carriere_ever": 0,
     "days_since_last_visit": 92, "days_since_last_reprise": 153,
+    # PREREPRISE 2018-07-15: 365 + 215 (Jul 15 -> Feb 15) + 16 (Feb 15 -> Mar 2, 2020) = 596;
+    # DEMANDE_SAL 2019-12-01: 92; VIP_INIT 2015-01-10: 1878; no SIR or mid-career visit
+    "days_since_last_prereprise": 596, "days_since_last_demande": 92,
+    "days_since_last_vip": 1878, "days_since_last_sir": NA, "days_since_last_mi_carriere": NA,
     "share_nurse_visits_5y": 0.5,  # IST + IPA among MT, MT, IST, IPA
     "n_leave_without_prereprise_5y": 1,  # 45-day leave ending 2019-10-01, no préreprise
     "index_visit_type": "MI_CARRIERE",
