@@ -330,3 +330,18 @@ def test_bad_arguments(tmp_path):
         read_extract(tmp_path, max_errors=0)
     with pytest.raises(TypeError, match="pseudonymise must be"):
         read_extract(tmp_path, pseudonymise=123)
+
+
+def test_validate_in_memory_extract(small_dmst):
+    from irdp.io import Extract, validate_extract
+
+    frames = {k: v.copy() for k, v in small_dmst.tables.items()}
+    validate_extract(Extract.from_frames(frames))
+    frames["visit"].loc[2, "visit_id"] = frames["visit"].loc[1, "visit_id"]
+    frames["exit"].loc[0, "exit_reason"] = "??"
+    with pytest.raises(DuplicateKeyError) as info:      # mixed kinds: any kind can be caught
+        validate_extract(Extract.from_frames(frames))
+    assert isinstance(info.value, ConstraintError)
+    assert {p.rule for p in info.value.problems} >= {"primary_key", "enum"}
+    dup = info.value.of_kind(DuplicateKeyError)[0]
+    assert (dup.table, dup.row) == ("visit", 3)
