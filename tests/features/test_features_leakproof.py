@@ -5,7 +5,7 @@ add, delete or alter records dated after the worker's index date — visits with
 conclusions, diagnoses and questionnaires, exposures and employments starting later, RQTH
 granted later, exits —
 and check that every one of the registered features is unchanged, value for value.
-A run with 25 examples passed, and the test fails when a group is made to read 1 day
+A run with 40 examples passed, and the test fails when a group is made to read 1 day
 (questionnaires), 5 days (exposures), 30 days (visits) or 400 days (RQTH) past the index
 date. The suite runs 12 examples (about 1 s each).
 """
