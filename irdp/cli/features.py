@@ -100,4 +100,5 @@ def _build(extract_dir, cohort_file, out, names, validate) -> None:  # type: ign
     click.echo(f"cohort {definition.name!r}: {len(cohort)} rows, "
                f"{cohort.table['worker_id'].nunique()} workers, "
                f"{int(cohort.table['event'].sum())} events; {X.shape[1]} features")
+    click.echo(cohort.flow.to_string(index=False))
     click.echo(f"wrote {out}, {flow_path}, {miss_path}")

@@ -17,6 +17,8 @@ References
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import warnings
 from typing import Any
 
 import numpy as np
@@ -24,7 +26,7 @@ import pandas as pd
 
 from irdp.cohort import _tables
 from irdp.cohort.definition import CAUSES, COMPETING_CAUSE, CohortDefinition
-from irdp.exceptions import ExtractError
+from irdp.exceptions import ExtractError, IrdpWarning
 from irdp.io.extract import Extract
 from irdp.outcomes import Binary, CompetingRisks, Survival
 
@@ -294,6 +296,25 @@ class Cohort:
                 f"events={n_events}, horizon_days={self.horizon_days})")
 
 
+def _check_extract_end(extract: Extract, definition: CohortDefinition) -> None:
+    """Warn when the stated extract end is later than the end recorded with the extract."""
+    recorded = extract.metadata.get("end") if isinstance(extract, Extract) else None
+    if recorded is None:
+        return
+    try:
+        end = dt.date.fromisoformat(str(recorded)[:10])
+    except ValueError:
+        return
+    if definition.extract_end > end:
+        warnings.warn(
+            f"extract_end ({definition.extract_end}) is after the end of the extract recorded "
+            f"in its metadata ({end}): follow-up between them is counted as event-free. Set "
+            f"extract_end to {end} or earlier.",
+            IrdpWarning,
+            stacklevel=3,
+        )
+
+
 def build_cohort(extract: Extract, definition: CohortDefinition) -> Cohort:
     """Build the cohort of ``definition`` from ``extract``.
 
@@ -354,6 +375,7 @@ def build_cohort(extract: Extract, definition: CohortDefinition) -> Cohort:
             f"definition must be a CohortDefinition (CohortDefinition.from_yaml(path)); got "
             f"{type(definition).__name__}."
         )
+    _check_extract_end(extract, definition)
     prefix = _tables.prepare(extract)
     try:
         cand = extract.connection.sql(_candidates_sql(prefix, definition)).to_arrow_table()

@@ -90,7 +90,7 @@ def _column(col: pa.ChunkedArray, f: Feature) -> pd.api.extensions.ExtensionArra
     else:
         cats = found
     codes = pc.index_in(col, value_set=pa.array(cats, type=pa.string())).fill_null(-1)
-    return pd.Categorical.from_codes(codes.to_numpy(), categories=cats)
+    return pd.Categorical.from_codes(codes.to_numpy(), categories=pd.Index(cats, dtype="str"))
 
 
 def _cast(values: pd.Series, f: Feature) -> pd.Series:

@@ -302,3 +302,11 @@ def test_day_after_horizon_and_competing_exit_on_horizon_day():
     assert w8["cause"] == 2
     assert w8["known_at_horizon"]
     assert not w8["event_at_horizon"]
+
+
+def test_extract_end_after_recorded_end_warns():
+    ex = Extract.from_frames(tiny_frames(), metadata={"end": "2023-12-31"})
+    with pytest.warns(IrdpWarning, match="after the end of the extract recorded"):
+        build_cohort(ex, CohortDefinition.from_dict(DEFINITION))
+    ok = Extract.from_frames(tiny_frames(), metadata={"end": "2024-12-31"})
+    assert len(build_cohort(ok, CohortDefinition.from_dict(DEFINITION))) == 9
