@@ -385,3 +385,17 @@ def test_calibration_curve_matches_rms_calibrate():
     mean = np.mean([c["corrected"] for c in curves], axis=0)
     tol = 4 * np.array(ref["corrected_sd"]) * np.sqrt(1 / ref["n_seeds"] + 1 / 2)
     assert (np.abs(mean - np.array(ref["corrected_mean"])) < tol).all()
+
+
+def test_stratified_bootstrap_and_summary_rendering():
+    X, y = _small_binary()
+    plain = bootstrap_validate(LogisticIndex(), X, y, n_boot=6, seed=1, n_jobs=1,
+                               scoring=SIMPLE)
+    strat = bootstrap_validate(LogisticIndex(), X, y, n_boot=6, seed=1, n_jobs=1,
+                               scoring=SIMPLE, stratify=True)
+    assert not plain.table.equals(strat.table)
+    assert strat.table.loc["c", "apparent"] == plain.table.loc["c", "apparent"]
+    summary = strat.summary()
+    assert "bootstrap: 6 replicates (0 failed)" in summary.as_text()
+    assert summary.as_html().startswith("<h4>Internal validation (bootstrap)</h4>")
+    assert summary._repr_html_() == summary.as_html()
