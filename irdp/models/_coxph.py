@@ -21,25 +21,6 @@ import numpy as np
 from scipy import linalg
 
 
-def gram_t(Xt: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Xt diag(v) Xt' for v >= 0 by blocks of ~32 MB, each a BLAS syrk (W W')."""
-    p, n = Xt.shape
-    sv = np.sqrt(v)
-    out = np.zeros((p, p))
-    step = max(1, 2**22 // max(p, 1))
-    for lo in range(0, n, step):
-        W = Xt[:, lo:lo + step] * sv[lo:lo + step]
-        out += W @ W.T
-    return out
-
-
-def _range_sums(cs: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Sums over rows lo..hi (inclusive) from a cumulative sum along the last axis."""
-    upper = cs[..., hi]
-    lower = np.where(lo > 0, cs[..., np.maximum(lo - 1, 0)], 0.0)
-    return upper - lower
-
-
 @dataclass
 class CoxData:
     """Sorted data and tie-group bookkeeping, computed once per fit."""
@@ -61,28 +42,39 @@ class CoxData:
     ev_group: np.ndarray     # event group of each of those rows
     t_group: np.ndarray      # Efron terms: group of each term
     t_frac: np.ndarray       # Efron terms: l / d
+    sub_start: np.ndarray    # (K,) first row of each sub-block (tie group split before events)
+    grp_first_sub: np.ndarray  # (G_all,) first sub-block of every tie group
+    g_all: np.ndarray        # (G,) tie-group number of each event group
+    g_first_all: np.ndarray  # (G,) tie-group number of the first group of its stratum
+    g_ev_sub: np.ndarray     # (G,) sub-block holding the events of each event group
+    buf: np.ndarray          # (p, n) work buffer reused every iteration (no page faults)
 
 
 def prepare(
     X: np.ndarray, time: np.ndarray, event: np.ndarray, strata: np.ndarray, w: np.ndarray,
-    ties: str,
+    ties: str, center: np.ndarray | None = None,
 ) -> CoxData:
-    """Sort and index the data (once)."""
-    n = len(time)
+    """Sort and index the data (once); ``X - center`` is stored transposed, sorted."""
+    n, p = X.shape
     order = np.lexsort((event, -time, strata))  # stratum asc, time desc, censored first
     t, e, s = time[order], event[order], strata[order]
     ww = w[order]
-    Xs = X[order]
+    Xt = np.empty((p, n))
+    for j in range(p):  # one column at a time: a single (p, n) allocation
+        np.take(X[:, j], order, out=Xt[j])
+        if center is not None:
+            Xt[j] -= center[j]
     new_stratum = np.r_[True, s[1:] != s[:-1]]
     first = np.flatnonzero(new_stratum)
     strat_start = first[np.cumsum(new_stratum) - 1]
     last = np.r_[first[1:] - 1, n - 1]
     strat_end = last[np.cumsum(new_stratum) - 1]
-    # tie groups: same stratum and time; last row of each
+    # tie groups: same stratum and time
     new_group = new_stratum | np.r_[True, t[1:] != t[:-1]]
     grp = np.cumsum(new_group) - 1
-    n_groups = grp[-1] + 1
-    gl = np.r_[np.flatnonzero(new_group)[1:] - 1, n - 1]
+    grp_start = np.flatnonzero(new_group)
+    n_groups = len(grp_start)
+    gl = np.r_[grp_start[1:] - 1, n - 1]
     d = np.bincount(grp, weights=e.astype(float), minlength=n_groups)
     wd = np.bincount(grp, weights=ww * e, minlength=n_groups)
     has = d > 0
@@ -100,11 +92,49 @@ def prepare(
     else:
         t_group = np.arange(len(g_d))
         t_frac = np.zeros(len(g_d))
+    # sub-blocks: every tie group, split where its events start
+    sub_start = np.unique(np.concatenate([grp_start, g_ev_first]))
+    grp_first_sub = np.searchsorted(sub_start, grp_start)
+    g_all = grp[g_end]
+    g_first_all = grp[strat_start[g_end]]
+    g_ev_sub = np.searchsorted(sub_start, g_ev_first)
     return CoxData(
-        np.ascontiguousarray(Xs.T), e, ww, order, strat_start, strat_end, g_end,
-        strat_start[g_end], g_ev_first, g_d, wd[has], t[g_end], s[g_end], ev_rows, ev_group,
-        t_group, t_frac,
+        Xt, e, ww, order, strat_start, strat_end, g_end, strat_start[g_end], g_ev_first, g_d,
+        wd[has], t[g_end], s[g_end], ev_rows, ev_group, t_group, t_frac, sub_start,
+        grp_first_sub, g_all, g_first_all, g_ev_sub, np.empty((p, n)),
     )
+
+
+#: Use per-row cumulative sums when there are more than n / SEGMENT_RATIO sub-blocks.
+SEGMENT_RATIO = 8
+
+
+def _range(cs: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Sums over rows lo..hi (inclusive) from a cumulative sum along the last axis."""
+    lower = np.where(lo > 0, cs[..., np.maximum(lo - 1, 0)], 0.0)
+    return cs[..., hi] - lower
+
+
+def _group_sums(cd: CoxData, r: np.ndarray) -> tuple[np.ndarray, ...]:
+    """S0, S1 (risk sets) and T0, T1 (tied events) of every event group.
+
+    Few distinct times: segment sums (``reduceat``) then a cumulative sum over groups.
+    Many distinct times: an in-place cumulative sum over rows. Both reuse ``cd.buf``.
+    """
+    np.multiply(cd.Xt, r, out=cd.buf)
+    if len(cd.sub_start) * SEGMENT_RATIO > len(r):
+        c0 = np.cumsum(r)
+        np.cumsum(cd.buf, axis=1, out=cd.buf)
+        return (_range(c0, cd.g_start, cd.g_end), _range(cd.buf, cd.g_start, cd.g_end).T,
+                _range(c0, cd.g_ev_first, cd.g_end), _range(cd.buf, cd.g_ev_first, cd.g_end).T)
+    sub0 = np.add.reduceat(r, cd.sub_start)
+    sub1 = np.add.reduceat(cd.buf, cd.sub_start, axis=1)  # (p, K)
+    c0 = np.cumsum(np.add.reduceat(sub0, cd.grp_first_sub))
+    c1 = np.cumsum(np.add.reduceat(sub1, cd.grp_first_sub, axis=1), axis=1)  # (p, G_all)
+    lo = cd.g_first_all - 1
+    S0 = c0[cd.g_all] - np.where(lo >= 0, c0[np.maximum(lo, 0)], 0.0)
+    S1 = (c1[:, cd.g_all] - np.where(lo >= 0, c1[:, np.maximum(lo, 0)], 0.0)).T
+    return S0, S1, sub0[cd.g_ev_sub], sub1[:, cd.g_ev_sub].T
 
 
 def _terms(cd: CoxData, beta: np.ndarray, ties: str) -> dict[str, Any]:
@@ -118,14 +148,9 @@ def _terms(cd: CoxData, beta: np.ndarray, ties: str) -> dict[str, Any]:
     eta = beta @ cd.Xt
     shift = float(eta.max()) if len(eta) else 0.0
     r = cd.w * np.exp(eta - shift)
-    cs0 = np.cumsum(r)
-    cs1 = np.cumsum(cd.Xt * r, axis=1)  # (p, n), contiguous along rows
-    S0 = _range_sums(cs0, cd.g_start, cd.g_end)
-    S1 = _range_sums(cs1, cd.g_start, cd.g_end).T  # (G, p)
+    S0, S1, T0, T1 = _group_sums(cd, r)
     G = len(S0)
     if ties == "efron":
-        T0 = _range_sums(cs0, cd.g_ev_first, cd.g_end)
-        T1 = _range_sums(cs1, cd.g_ev_first, cd.g_end).T
         meanwt = cd.g_wd / cd.g_d
         g, f = cd.t_group, cd.t_frac
         den = S0[g] - f * T0[g]
@@ -176,7 +201,8 @@ def derivatives(cd: CoxData, beta: np.ndarray, ties: str) -> tuple[float, np.nda
     if ties == "efron":
         cross = (S1 * tm["D"][:, None]).T @ T1
         outer += -cross - cross.T + (T1 * tm["E"][:, None]).T @ T1
-    info = gram_t(cd.Xt, np.maximum(coef, 0.0)) - outer
+    np.multiply(cd.Xt, np.sqrt(np.maximum(coef, 0.0)), out=cd.buf)  # coef >= 0
+    info = cd.buf @ cd.buf.T - outer  # a BLAS syrk on the reused buffer
     return ll, score, info
 
 
@@ -218,5 +244,21 @@ def breslow_increments(cd: CoxData, beta: np.ndarray) -> np.ndarray:
     eta = beta @ cd.Xt
     shift = float(eta.max())
     r = cd.w * np.exp(eta - shift)
-    S0 = _range_sums(np.cumsum(r), cd.g_start, cd.g_end)
+    S0 = _group_sums(cd, r)[0]
     return cd.g_wd / S0 * np.exp(-shift)
+
+
+def efron_increments(cd: CoxData, beta: np.ndarray) -> np.ndarray:
+    """Efron-type baseline hazard jump at each event group (``survfit(..., ctype = 2)``):
+    sum over l = 0..d-1 of meanwt / (S0 - (l/d) T0), with T0 the risk of the tied events.
+    Equals the Breslow jump when there are no ties."""
+    eta = beta @ cd.Xt
+    shift = float(eta.max())
+    r = cd.w * np.exp(eta - shift)
+    S0, _, T0, _ = _group_sums(cd, r)
+    g = np.repeat(np.arange(len(cd.g_d)), cd.g_d)
+    starts = np.cumsum(cd.g_d) - cd.g_d
+    f = (np.arange(len(g)) - starts[g]) / cd.g_d[g]
+    meanwt = cd.g_wd / cd.g_d
+    jumps = np.bincount(g, weights=meanwt[g] / (S0[g] - f * T0[g]), minlength=len(S0))
+    return jumps * np.exp(-shift)

@@ -107,31 +107,27 @@ class RiskIndexMixin:
     _exp_name: ClassVar[str] = "exp_coef"
 
     # ---- input checks -------------------------------------------------------------------
-    #: name -> (kind, low, high): checked by :meth:`_validate_params` in sklearn's format.
-    _parameter_constraints: ClassVar[dict[str, tuple[type, float, float]]] = {
-        "max_iter": (int, 1, np.inf),
-        "tol": (float, 0, np.inf),
-        "cv": (int, 2, np.inf),
-        "l1_ratio": (float, 0, 1),
-        "n_bins": (int, 2, np.inf),
-        "max_points": (int, 1, np.inf),
+    #: name -> (kind, low, high, low_open): checked by :meth:`_validate_params`.
+    _parameter_constraints: ClassVar[dict[str, tuple[type, float, float, bool]]] = {
+        "max_iter": (int, 1, np.inf, False),
+        "tol": (float, 0, np.inf, True),
+        "cv": (int, 2, np.inf, False),
+        "l1_ratio": (float, 0, 1, False),
+        "n_bins": (int, 2, np.inf, False),
+        "max_points": (int, 1, np.inf, False),
     }
 
     def _validate_params(self) -> None:
-        """Check numeric hyper-parameters (message format of scikit-learn)."""
-        for name, (kind, low, high) in self._parameter_constraints.items():
+        """Check numeric hyper-parameters, with scikit-learn's message format."""
+        for name, (kind, low, high, low_open) in self._parameter_constraints.items():
             if not hasattr(self, name):
                 continue
             value = getattr(self, name)
-            ok_kind = isinstance(value, int | np.integer) if kind is int else (
-                isinstance(value, int | float | np.integer | np.floating)
-            )
-            if isinstance(value, bool) or not ok_kind or not (low <= value <= high) or (
-                kind is float and name == "tol" and value <= 0
-            ):
-                interval = f"[{low:g}, {'inf' if high == np.inf else f'{high:g}'}]"
-                if name == "tol":
-                    interval = "(0, inf)"
+            numbers = (int, np.integer) if kind is int else (int, float, np.integer, np.floating)
+            ok = isinstance(value, numbers) and not isinstance(value, bool)
+            ok = ok and (low < value if low_open else low <= value) and value <= high
+            if not ok:
+                interval = f"{'(' if low_open else '['}{low:g}, {high:g}]".replace("inf]", "inf)")
                 raise ValueError(
                     f"The {name!r} parameter of {type(self).__name__} must be "
                     f"{'an int' if kind is int else 'a float'} in the range {interval}. "

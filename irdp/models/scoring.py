@@ -73,6 +73,11 @@ def score_extract(
     from irdp.models.base import load
 
     model = load(spec)
+    if not hasattr(model, "design_"):
+        raise ValueError(
+            f"{spec.get('model')} has no feature design (it reads instrument items directly); "
+            "irdp score can only apply models fitted on irdp features."
+        )
     if cohort is None:
         if "cohort" not in spec:
             raise ValueError(

@@ -96,3 +96,15 @@ def test_rows_with_missing_features_are_flagged_not_scored(fitted, tmp_path):
         scores.loc[complete, "risk"].to_numpy(),
         model.predict_risk(X[complete].astype(float), horizon=cohort.horizon_days),
     )
+
+
+def test_score_refuses_models_without_feature_design(fitted):
+    from irdp.models import FixedScoreIndex
+    from irdp.models.scoring import score_extract
+    from irdp.outcomes import Binary
+
+    tmp, *_ = fitted
+    X = pd.DataFrame({"WAS_1": np.arange(20) % 11})
+    m = FixedScoreIndex(instrument="WAS").fit(X, Binary(np.arange(20) % 3 == 0))
+    with pytest.raises(ValueError, match="no feature design"):
+        score_extract(m.export(), read_extract(tmp / "extract"))
