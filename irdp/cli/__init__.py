@@ -26,3 +26,11 @@ main.add_command(_features_command)
 from irdp.cli.score import score as _score_command  # noqa: E402
 
 main.add_command(_score_command)
+
+from irdp.cli.check import check  # noqa: E402
+from irdp.cli.demo import demo  # noqa: E402
+from irdp.cli.synth import synth  # noqa: E402
+
+main.add_command(synth)
+main.add_command(check)
+main.add_command(demo)
