@@ -3,8 +3,10 @@
 Sick-leave episodes are only known to the occupational health service through the visits
 that follow them: each ``REPRISE`` visit closes one episode whose length is its
 ``absence_days`` and cause its ``absence_cause``. Maternity leaves are not sick leave and are
-left out. The reprise visit *on* the index date counts (its absence is known when the
-visit starts; e.g. a reprise index visit after 120 days off).
+left out. A leave still running at the index date is known from a ``PREREPRISE`` visit not
+yet followed by a reprise (``sl_ongoing``, ``sl_ongoing_days``). The reprise visit *on*
+the index date counts (its absence is known when the visit starts; e.g. a reprise index
+visit after 120 days off).
 
 Diagnoses are read from visits strictly before the index date (the index visit's own
 diagnoses are part of its conclusion). A diagnosis flag is false when the worker had at
@@ -21,7 +23,7 @@ References
 from __future__ import annotations
 
 from irdp.features._spec import NEVER, spec
-from irdp.features.registry import W5Y, W24, Feature, register_group
+from irdp.features.registry import W5Y, W12, W24, Feature, register_group
 
 __all__: list[str] = []
 
@@ -62,8 +64,29 @@ def _sick_leave_sql(p: str) -> str:
         SELECT worker_id, visit_id, visit_date, absence_days, absence_cause
         FROM {p}visit
         WHERE visit_type = 'REPRISE' AND absence_cause IS DISTINCT FROM 'MATERNITE'
+    ),
+    pre AS (
+        SELECT c.row_id, c.worker_id, c.index_date, q.visit_date, q.absence_days
+        FROM {p}cohort c JOIN {p}visit q
+          ON q.worker_id = c.worker_id AND q.visit_type = 'PREREPRISE'
+         AND q.visit_date <= c.index_date AND q.visit_date > c.index_date - {W12}
+        QUALIFY row_number() OVER (
+            PARTITION BY c.row_id ORDER BY q.visit_date DESC, q.visit_id DESC) = 1
+    ),
+    ongoing AS (
+        SELECT pre.row_id,
+               pre.absence_days + datediff('day', pre.visit_date, pre.index_date) AS days
+        FROM pre
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {p}visit x
+            WHERE x.worker_id = pre.worker_id AND x.visit_type = 'REPRISE'
+              AND x.visit_date >= pre.visit_date AND x.visit_date <= pre.index_date)
     )
     SELECT c.row_id,
+        any_value(o.row_id) IS NOT NULL AS sl_ongoing,
+        any_value(o.days) AS sl_ongoing_days,
+        count(r.visit_id) FILTER (WHERE {w(W12)}) AS sl_n_12m,
+        count(r.visit_id) FILTER (WHERE {w(W12)} AND r.absence_days > 90) AS sl_long_n_12m,
         count(r.visit_id) FILTER (WHERE {w(W24)}) AS sl_n_24m,
         CASE WHEN count(r.visit_id) FILTER (WHERE {w(W24)}) = 0 THEN 0
              ELSE sum(r.absence_days) FILTER (WHERE {w(W24)}) END AS sl_days_24m,
@@ -73,22 +96,38 @@ def _sick_leave_sql(p: str) -> str:
         count(r.visit_id) FILTER (WHERE {w(W5Y)} AND r.absence_days > 90) AS sl_long_n_5y,
         count(r.visit_id) FILTER (WHERE {w(W24)}) >= 2 AS sl_repeated_24m,
         max(r.absence_days) FILTER (WHERE {w(W5Y)}) AS sl_max_days_5y,
-        arg_max(r.absence_days, strftime(r.visit_date, '%Y-%m-%d') || r.visit_id)
+        arg_max_null(r.absence_days, strftime(r.visit_date, '%Y-%m-%d') || r.visit_id)
             AS sl_last_days,
         datediff('day', max(r.visit_date), c.index_date) AS sl_days_since_last,
         count(r.visit_id) FILTER (WHERE {w(W5Y)} AND r.absence_cause = 'AT') AS sl_at_n_5y,
         count(r.visit_id) FILTER (WHERE {w(W5Y)} AND r.absence_cause = 'MP') AS sl_mp_n_5y
-    FROM {p}cohort c LEFT JOIN r ON r.worker_id = c.worker_id AND r.visit_date <= c.index_date
+    FROM {p}cohort c
+    LEFT JOIN r ON r.worker_id = c.worker_id AND r.visit_date <= c.index_date
+    LEFT JOIN ongoing o ON o.row_id = c.row_id
     GROUP BY c.row_id, c.index_date
     """
 
 
 _SL = ("visit",)
 _SLD = "no reprise visit in the window: 0; missing when every episode's absence_days is missing"
+_L12 = "12 months before index, at index included"
 _L24 = "24 months before index, at index included"
 _L5 = "5 years before index, at index included"
 
 register_group("sick_leave", _sick_leave_sql, [
+    _f("sl_ongoing", "Arrêt en cours (préreprise)", "Ongoing sick leave (pre-return visit)",
+       "A PREREPRISE visit in (index - 365 days, index] with no REPRISE visit between it and "
+       "the index date: the worker is on sick leave at the index date (e.g. a pre-return "
+       "index visit).", "bool", "", "12 months before index, at index included", NEVER, _SL),
+    _f("sl_ongoing_days", "Durée de l'arrêt en cours", "Length of the ongoing sick leave",
+       "absence_days recorded at that PREREPRISE visit plus the days from it to the index "
+       "date.", "int", "days", "12 months before index, at index included",
+       "no ongoing leave, or absence_days not recorded at the pre-return visit", _SL),
+    _f("sl_n_12m", "Arrêts (reprises) sur 12 mois", "Sick-leave episodes, 12 months",
+       "REPRISE visits (maternity excluded) dated in (index - 365 days, index].", "int",
+       "count", _L12, NEVER, _SL),
+    _f("sl_long_n_12m", "Arrêts > 90 jours sur 12 mois", "Long sick leaves (> 90 days), 12 months",
+       "Episodes of sl_n_12m with absence_days > 90.", "int", "count", _L12, NEVER, _SL),
     _f("sl_n_24m", "Arrêts (reprises) sur 24 mois", "Sick-leave episodes, 24 months",
        "REPRISE visits (maternity excluded) dated in (index - 730 days, index].", "int",
        "count", _L24, NEVER, _SL),

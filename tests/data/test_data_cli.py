@@ -76,3 +76,15 @@ def test_quality_report_is_disclosure_controlled(small_dmst):
     assert int(rep1.row_counts.query("table == 'worker' and spsti_id == 'ALL'").n_rows.iloc[0]) \
         == 400
     assert "<11" in rep.as_text() or rep.completeness.n_filled.notna().all()
+
+
+def test_quality_report_small_services_suppressed():
+    from irdp.synth import generate_dmst
+
+    rep = quality_report(generate_dmst(150, n_spsti=12, seed=3).extract)
+    rc = rep.row_counts[rep.row_counts.table == "worker"].set_index("spsti_id")
+    assert int(rc.loc[ALL, "n_rows"]) == 150
+    body = rc.drop(index=ALL)["n_rows"]
+    assert body.isna().sum() >= 2                     # primary + complementary suppression
+    assert ((body.dropna() >= 11) | (body.dropna() == 0)).all()
+    assert "<11" in rep.as_text()
