@@ -201,7 +201,7 @@ def compare(
     risks: Mapping[str, Any],
     *,
     horizon: float | None = None,
-    levels: Sequence[float] | None = (0.1, 0.3),
+    levels: Sequence[float] | Any | None = (0.1, 0.3),
     thresholds: Sequence[float] | None = None,
     scoring: Mapping[str, Any] | Sequence[str] | None = None,
     n_boot: int = 200,
@@ -220,9 +220,10 @@ def compare(
         the index could not score.
     horizon : float, optional
         Required for timed outcomes.
-    levels : sequence of 2 floats or None, default=(0.1, 0.3)
-        Cut-offs of the risk levels faible / intermédiaire / forte (risk >= cut-off moves up),
-        used by the cross-tabulation and the categorical NRI. None skips both.
+    levels : sequence of 2 floats, fitted RiskLevels, or None, default=(0.1, 0.3)
+        Cut-offs of the risk levels faible / intermédiaire / forte (risk >= cut-off moves up,
+        as :class:`irdp.models.RiskLevels`, whose fitted ``cutoffs_`` are used when one is
+        passed), used by the cross-tabulation and the categorical NRI. None skips both.
     thresholds : sequence of float, optional
         Thresholds of the decision curves (default: those of :func:`irdp.metrics.net_benefit`).
     scoring : dict or list of str, optional
@@ -258,6 +259,8 @@ def compare(
     if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 2:
         raise ValueError(f"n_boot must be an integer >= 2; got {n_boot!r}.")
     cuts = None
+    if hasattr(levels, "cutoffs_"):  # a fitted irdp.models.RiskLevels
+        levels = levels.cutoffs_
     if levels is not None:
         cuts = np.sort(np.asarray(levels, dtype=float))
         if cuts.ndim != 1 or len(cuts) != 2 or (cuts <= 0).any() or (cuts >= 1).any():

@@ -385,3 +385,47 @@ def test_calibration_curve_matches_rms_calibrate():
     mean = np.mean([c["corrected"] for c in curves], axis=0)
     tol = 4 * np.array(ref["corrected_sd"]) * np.sqrt(1 / ref["n_seeds"] + 1 / 2)
     assert (np.abs(mean - np.array(ref["corrected_mean"])) < tol).all()
+
+
+def test_stratified_bootstrap_and_summary_rendering():
+    X, y = _small_binary()
+    plain = bootstrap_validate(LogisticIndex(), X, y, n_boot=6, seed=1, n_jobs=1,
+                               scoring=SIMPLE)
+    strat = bootstrap_validate(LogisticIndex(), X, y, n_boot=6, seed=1, n_jobs=1,
+                               scoring=SIMPLE, stratify=True)
+    assert not plain.table.equals(strat.table)
+    assert strat.table.loc["c", "apparent"] == plain.table.loc["c", "apparent"]
+    summary = strat.summary()
+    assert "bootstrap: 6 replicates (0 failed)" in summary.as_text()
+    assert summary.as_html().startswith("<h4>Internal validation (bootstrap)</h4>")
+    assert summary._repr_html_() == summary.as_html()
+
+
+@pytest.mark.slow
+def test_survival_corrected_c_closer_to_fresh_data_than_apparent():
+    """Cox model, n=150, 10 candidate predictors (3 real), exponential times, uniform
+    censoring. Over 6 development samples the corrected Harrell C at the horizon is closer to
+    the C on 20,000 fresh subjects than the apparent C. (10 samples with B=50 gave mean
+    bias +0.045 apparent vs +0.010 corrected.)"""
+    rng = np.random.default_rng(5)
+    beta = np.r_[0.7, 0.5, 0.3, np.zeros(7)]
+
+    def draw(n):
+        X = pd.DataFrame(rng.normal(size=(n, 10)), columns=[f"x{i}" for i in range(10)])
+        t = rng.exponential(1 / (0.15 * np.exp(X.to_numpy() @ beta)))
+        c = rng.uniform(2, 8, n)
+        return X, Survival(np.minimum(t, c), t <= c)
+
+    Xf, yf = draw(20000)
+    err = []
+    for k in range(6):
+        X, y = draw(150)
+        res = bootstrap_validate(CoxIndex(), X, y, horizon=3.0, n_boot=30, seed=k, n_jobs=1,
+                                 scoring={"c": lambda y, r, horizon=None: concordance(
+                                     y, r, horizon=horizon)})
+        fresh = concordance(yf, CoxIndex().fit(X, y).predict_risk(Xf, horizon=3.0),
+                            horizon=3.0).value
+        err.append((abs(res.table.loc["c", "apparent"] - fresh),
+                    abs(res.table.loc["c", "corrected"] - fresh)))
+    apparent_err, corrected_err = np.mean(err, axis=0)
+    assert corrected_err < apparent_err

@@ -130,3 +130,18 @@ def test_compare_refuses_misaligned_series():
     bad = pd.Series([0.1, 0.6, 0.2, 0.7], index=[13, 12, 11, 10])
     with pytest.raises(IndexMismatchError, match="never aligns"):
         compare(y, {"a": good, "b": bad}, scoring=["brier"], n_boot=5, levels=None)
+
+
+def test_levels_from_a_fitted_risk_levels_object():
+    from irdp.models import RiskLevels
+
+    y, risks = _data()
+    lv = RiskLevels(thresholds=(0.1, 0.3)).fit(risks["model"])
+    a = compare(y, risks, levels=lv, scoring=["brier"], n_boot=5, seed=1)
+    b = compare(y, risks, levels=(0.1, 0.3), scoring=["brier"], n_boot=5, seed=1)
+    pd.testing.assert_frame_equal(a.crosstabs[("model", "local")],
+                                  b.crosstabs[("model", "local")])
+    ok = np.isfinite(risks["local"])
+    expected = pd.Series(lv.transform(risks["model"][ok])).value_counts()
+    got = a.crosstabs[("model", "local")].loc["all"].sum(axis=1)
+    assert got["forte"] == expected.get("forte", 0)

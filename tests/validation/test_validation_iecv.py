@@ -180,3 +180,29 @@ def test_centre_summary_survival_with_horizon():
     assert {"c", "c_se", "oe", "oe_se", "calibration_slope", "calibration_slope_se"} <= set(
         out.columns)
     assert (out["oe_se"] > 0).all()
+
+
+def test_iecv_on_the_synthetic_dmst_generator():
+    """irdp.synth.generate_dmst puts a random SPSTI effect (log-hazard scale) in the
+    inaptitude hazard. Leave-one-SPSTI-out validation of a Cox index on the true covariates
+    detects it: I² > 0 and a prediction interval wider than the CI for O/E, and each left-out
+    centre's O/E follows its true centre effect (rank correlation 0.83 with this seed)."""
+    from scipy.stats import spearmanr
+
+    from irdp.synth import generate_dmst
+
+    sim = generate_dmst(20_000, n_spsti=8, seed=12)
+    w = sim.truth.workers
+    exit_date = w["event_date"].fillna(pd.Timestamp("2024-12-31"))  # administrative end
+    years = ((exit_date - w["entry_date"]).dt.days / 365.25).to_numpy()
+    y = Survival(years, (w["event"] == "INAPTITUDE").to_numpy())  # other exits censored
+    cols = ["msk", "mental", "chronic2", "was", "low_work_ability", "manual_job",
+            "biomech_exposure"]
+    res = iecv(CoxIndex(), w[cols].astype(float), y, w["spsti_id"].to_numpy(), horizon=3.0)
+    oe = res.pooled["oe"]
+    assert oe.i2 > 0
+    assert oe.tau2 > 0
+    assert oe.pi_upper - oe.pi_lower > oe.upper - oe.lower
+    per = res.per_centre[res.per_centre["measure"] == "oe"].set_index("centre")["value"]
+    effect = sim.truth.spsti.set_index("spsti_id")["centre_effect"].reindex(per.index)
+    assert spearmanr(np.log(per), effect).statistic > 0.4
