@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/irdp demo --out reports/demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check irdp tests benchmarks notebooks experiments
+	$(BIN)/ruff check .
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -263,7 +263,7 @@ def aalen_johansen(time: Any, cause: Any, *, weights: Any = None) -> AalenJohans
     >>> from irdp.nonparametric import aalen_johansen
     >>> aj = aalen_johansen([1, 2, 3, 4], [1, 2, 0, 1])
     >>> float(aj.cif_at(4.0, cause=1)), float(aj.cif_at(4.0, cause=2))
-    (0.5, 0.25)
+    (0.75, 0.25)
     """
     t, w = _prepare(time, weights)
     c = as_1d_array(cause, "cause").astype(np.int64)

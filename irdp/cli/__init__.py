@@ -22,3 +22,11 @@ __all__ = ["main"]
 from irdp.cli.features import features as _features_command  # noqa: E402
 
 main.add_command(_features_command)
+
+from irdp.cli.check import check  # noqa: E402
+from irdp.cli.demo import demo  # noqa: E402
+from irdp.cli.synth import synth  # noqa: E402
+
+main.add_command(synth)
+main.add_command(check)
+main.add_command(demo)

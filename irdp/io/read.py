@@ -104,6 +104,8 @@ class _Validator:
         self.columns: dict[str, dict[str, str]] = {}   # table -> column -> duckdb type
         self.typed_ok: set[str] = set()                 # tables whose typed view is usable
         self.dropped: dict[str, list[str]] = {}
+        self.exprs: dict[str, list[str]] = {}          # typed expressions of each table
+        self.paths: dict[str, str] = {}                # Parquet files (final views)
 
     # ------------------------------------------------------------------ bookkeeping
     def add(self, kind: type, table: str | None, rule: str, message: str, **kw: Any) -> None:
@@ -208,20 +210,21 @@ class _Validator:
 
     def check_types(self, t: str) -> None:
         s = self.schemas[t]
-        exprs, fails = [], []
+        exprs, flags, fails = [], [], []
         for f in s.fields:
             expr, fail, kind, rule = self.typed_expr(t, f)
             exprs.append(f"{expr} AS {_q(f.name)}")
             if fail is not None:
                 fails.append((f, fail, kind, rule))
-                exprs.append(f"coalesce({fail}, false) AS {_q('__bad_' + f.name)}")
+                flags.append(f"coalesce({fail}, false) AS {_q('__bad_' + f.name)}")
         if fails:
             counts = self.fetch("SELECT " + ", ".join(
                 f"count(*) FILTER (WHERE {cond})" for _, cond, _, _ in fails) + f" FROM src_{t}")[0]
             for (f, cond, kind, rule), n in zip(fails, counts, strict=True):
                 self._type_problem(t, f, cond, kind, rule, int(n))
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW typed_{t} AS SELECT "
-                         + ", ".join(exprs) + f", __row FROM src_{t}")
+        self.exprs[t] = exprs
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE typed_{t} AS SELECT "
+                         + ", ".join(exprs + flags) + f", __row FROM src_{t}")
         self.typed_ok.add(t)
 
     def _type_problem(self, t: str, f: Field, cond: str, kind: type, rule: str, n: int) -> None:
@@ -273,6 +276,14 @@ class _Validator:
                           f"value is above the maximum {f.maximum:g}."))
         if f.items is not None:
             rules.append(self._items_rule(f))
+        if self.pseudo is None and f.name.endswith("_id") and f.unique:
+            # key columns only: a reference equal to a NIR is an orphan or matches a key
+            # CASE short-circuits: the regex runs only on values starting with 1 or 2
+            rules.append((E.IdentifierError, "direct_identifier",
+                          f"CASE WHEN left({c}, 1) IN ('1', '2') THEN regexp_full_match("
+                          f"regexp_replace({c}, '[ .]', '', 'g'), '{NIR_PATTERN}') ELSE false END",
+                          "value looks like a NIR/INS (direct identifier); export pseudonyms, or "
+                          "pass pseudonymise=<key> to hash the identifiers on load."))
         for chk in f.checks:
             if chk == "not_future":
                 rules.append((E.FutureDateError, "not_future",
@@ -323,24 +334,7 @@ class _Validator:
         for (f, (kind, rule, cond, msg)), n in zip(rules, counts, strict=True):
             if n and not self.full():
                 self.report_rows(kind, t, rule, msg, f"typed_{t}", cond, f.name, _q(f.name),
-                                 int(n))
-
-    def check_identifier_values(self, t: str) -> None:
-        if self.pseudo is not None:
-            return
-        s = self.schemas[t]
-        cols = [f.name for f in s.fields if f.name.endswith("_id") and f.type == "string"]
-        if not cols:
-            return
-        conds = [f"regexp_full_match(regexp_replace({_q(c)}, '[ .]', '', 'g'), "
-                 f"'{NIR_PATTERN}')" for c in cols]
-        counts = self.fetch("SELECT " + ", ".join(f"count(*) FILTER (WHERE {c})" for c in conds)
-                            + f" FROM typed_{t}")[0]
-        for col, cond, n in zip(cols, conds, counts, strict=True):
-            self.report_rows(E.IdentifierError, t, "direct_identifier",
-                             "value looks like a NIR/INS (direct identifier); export pseudonyms,"
-                             " or pass pseudonymise=<key> to hash the identifiers on load.",
-                             f"typed_{t}", cond, col, _q(col), int(n), mask=True)
+                                 int(n), mask=kind is E.IdentifierError)
 
     # ------------------------------------------------------------------ keys
     def check_primary_key(self, t: str) -> None:
@@ -348,6 +342,11 @@ class _Validator:
         if not pk:
             return
         keys = ", ".join(_q(k) for k in pk)
+        # screen on 64-bit hashes (distinct hashes imply distinct keys), exact query if needed
+        clash = self.fetch(f"SELECT count(*) FROM (SELECT hash({keys}) AS h FROM typed_{t} "
+                           "GROUP BY h HAVING count(*) > 1)")[0][0]
+        if not clash:
+            return
         n = self.fetch(f"SELECT count(*) FROM (SELECT {keys} FROM typed_{t} GROUP BY {keys} "
                        f"HAVING count(*) > 1)")[0][0]
         if not n:
@@ -368,8 +367,9 @@ class _Validator:
                 continue
             on = " AND ".join(f"c.{_q(a)} = p.{_q(b)}" for a, b in zip(cols, pcols, strict=True))
             notnull = " AND ".join(f"c.{_q(a)} IS NOT NULL" for a in cols)
-            rel = (f"(SELECT c.* FROM typed_{t} c WHERE {notnull} AND NOT EXISTS "
-                   f"(SELECT 1 FROM typed_{parent} p WHERE {on}))")
+            # an explicit anti join (a correlated NOT EXISTS is several times slower)
+            rel = (f"(SELECT c.* FROM typed_{t} c ANTI JOIN typed_{parent} p ON {on} "
+                   f"WHERE {notnull})")
             n = self.fetch(f"SELECT count(*) FROM {rel}")[0][0]
             self.report_rows(E.ForeignKeyError, t, "foreign_key",
                              f"{', '.join(cols)} refers to no row of {parent}; every reference "
@@ -383,7 +383,8 @@ class _Validator:
         if not cols or "worker" not in self.typed_ok or "worker_id" not in s.names:
             return
         rel = (f"(SELECT x.*, w.birth_year AS __birth FROM typed_{t} x JOIN typed_worker w "
-               f"USING (worker_id))")
+               f"USING (worker_id))") if t != "worker" else (
+            "(SELECT *, birth_year AS __birth FROM typed_worker)")
         conds = [f"year({_q(c)}) < __birth" for c in cols]
         counts = self.fetch("SELECT " + ", ".join(f"count(*) FILTER (WHERE {c})" for c in conds)
                             + f" FROM {rel}")[0]
@@ -440,7 +441,8 @@ def _check_utf8(v: _Validator, t: str, path: Path) -> bool:
 
 
 def _open_csv(v: _Validator, t: str, path: Path, delimiter: str) -> bool:
-    head = path.open("rb").read(4)
+    with path.open("rb") as fh:
+        head = fh.read(4)
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         v.add(E.EncodingError, t, "utf8", "the file is UTF-16 encoded (byte-order mark found); "
               "re-export it as UTF-8.")
@@ -498,6 +500,7 @@ def _open_parquet(v: _Validator, t: str, path: Path) -> bool:
               f"{str(err).splitlines()[0]}")
         return False
     v.columns[t] = {r[0]: r[1] for r in desc}
+    v.paths[t] = str(path)
     if t in NON_EMPTY and v.fetch(f"SELECT count(*) FROM src_{t}")[0][0] == 0:
         v.add(E.EmptyFileError, t, "empty", f"table {t} has no row.")
         return False
@@ -534,7 +537,6 @@ def _validate_all(v: _Validator) -> None:
     for t in v.schemas:
         if t in v.typed_ok:
             v.check_values(t)
-            v.check_identifier_values(t)
             v.check_primary_key(t)
     for t in v.schemas:
         if t in v.typed_ok:
@@ -567,10 +569,17 @@ def _finalise(v: _Validator, materialise: set[str]) -> None:
             else:
                 sel.append(f"x.{_q(f.name)}")
         body = f"SELECT {', '.join(sel)} FROM typed_{t} x {' '.join(joins)} ORDER BY x.__row"
-        if maps or t in materialise:
+        if maps or t in materialise or t not in v.paths:
             con.execute(f"CREATE TABLE {_q(t)} AS {body}")
-        else:
-            con.execute(f"CREATE VIEW {_q(t)} AS SELECT {', '.join(sel)} FROM typed_{t} x")
+        else:  # Parquet: a lazy view over the file, with the validated typed expressions
+            con.execute(f"CREATE VIEW {_q(t)} AS SELECT {', '.join(v.exprs[t])} FROM "
+                        f"read_parquet({_lit(v.paths[t])})")
+    for t in v.schemas:
+        con.execute(f"DROP TABLE IF EXISTS typed_{t}")
+        con.execute(f"DROP VIEW IF EXISTS src_{t}")
+        con.execute(f"DROP TABLE IF EXISTS raw_{t}")
+    for m in maps.values():
+        con.unregister(m)
 
 
 def read_extract(
@@ -654,6 +663,7 @@ def read_extract(
     as_of_d = date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or date.today())
     schemas = dict(schemas or load_schemas())
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     v = _Validator(con, schemas, max_errors=max_errors, examples=examples_per_rule,
                    as_of=as_of_d, pseudonymiser=_as_pseudonymiser(pseudonymise),
                    extra_columns=extra_columns)
@@ -705,8 +715,8 @@ def validate_extract(extract: Extract, *, max_errors: int = 100, as_of: date | s
                     f"row_number() OVER () AS __row FROM {_q(t)}")
         v.columns[t] = {r[0]: r[1] for r in con.execute(f"DESCRIBE {_q(t)}").fetchall()}
     _validate_all(v)
-    for t in list(v.typed_ok) + [t for t in schemas if t in v.columns]:
-        con.execute(f"DROP VIEW IF EXISTS typed_{t}")
+    for t in schemas:
+        con.execute(f"DROP TABLE IF EXISTS typed_{t}")
     for t in schemas:
         con.execute(f"DROP VIEW IF EXISTS src_{t}")
     E.raise_problems(v.problems, "in-memory extract", v.truncated)

@@ -76,7 +76,8 @@ def _trunc_lognormal(rng: np.random.Generator, median: np.ndarray, sigma: np.nda
     z0 = np.log(lower / median) / sigma
     p0 = ndtr(z0)
     z = ndtri(p0 + rng.random(len(median)) * (1.0 - p0))
-    return np.maximum(np.round(median * np.exp(sigma * z)), lower).astype(np.int64)
+    # capped at 3 years: the maximum length of indemnified sick leave (DOMAIN §4.3)
+    return np.clip(np.round(median * np.exp(sigma * z)), lower, P.MAX_LEAVE_DAYS).astype(np.int64)
 
 
 class _Sim:

@@ -46,7 +46,7 @@ CENTRE_EFFECT_SD = 0.25
 #: Probability that an inaptitude is preceded by the sick leave it ends (declared at the
 #: reprise visit that closes the leave). Calibrated so ~63% of inaptitudes are at a reprise
 #: visit (DOMAIN §4.2 [S]: 84,733 / 134,375 in 2022).
-P_INAPT_AFTER_LEAVE = 0.66
+P_INAPT_AFTER_LEAVE = 0.67
 #: Share of inaptitudes with dispense de reclassement.
 P_INAPT_DISPENSE = 0.2
 #: Share of inaptitudes followed by a dismissal for inaptitude (DOMAIN §3.4: >= 95%).
@@ -136,6 +136,17 @@ TEP_CODES: dict[str, tuple[str, ...]] = {
 #: P(exposure family | manual job) and P(exposure family | non-manual job) by family.
 P_EXPOSURE = {"B": (0.70, 0.08), "C": (0.30, 0.03), "P": (0.35, 0.04), "O": (0.25, 0.15),
               "G": (0.10, 0.02)}
+#: Sector multipliers of those probabilities (capped at 0.95): pesticides and animals in
+#: agriculture, solvents/noise in industry and construction, night and shift work and
+#: biological agents in health care, heat in catering, night driving in transport.
+SECTOR_EXPOSURE = {
+    "A": {"B": 1.2, "C": 2.0, "G": 2.0},
+    "C": {"C": 1.5, "P": 2.0},
+    "F": {"B": 1.2, "C": 1.5, "P": 1.5},
+    "H": {"B": 1.2, "O": 2.0},
+    "I": {"O": 1.5, "P": 1.5},
+    "Q": {"G": 4.0, "O": 2.0},
+}
 
 # --------------------------------------------------------------------------------------------
 # Health states (latent; recorded through visits and diagnoses)
@@ -162,6 +173,8 @@ SICK_LEAVE_EFFECTS = {"age_50p": np.log(2.0), "female": np.log(1.2), "msk": np.l
 LEAVE_CAUSES = (("MALADIE", 0.82), ("AT", 0.14), ("MP", 0.04))
 #: Log-normal duration (days) of leaves, by cause: (median, sigma); truncated below at 30.
 LEAVE_DURATION = {"MALADIE": (70.0, 0.75), "AT": (60.0, 0.7), "MP": (120.0, 0.8)}
+#: Longest leave simulated (3 years of daily allowances, DOMAIN §4.3).
+MAX_LEAVE_DAYS = 1095
 #: Annual maternity leave rate for women aged 22-40 (durations ~ 112 days).
 MATERNITY_RATE = 0.05
 #: Reprise visit thresholds (days) before / after 1 April 2022 (DOMAIN §3.3 [S]).

@@ -212,8 +212,14 @@ def make_workers(rng: np.random.Generator, sp: Spsti, n: int, start: int, end: i
         for j, job in enumerate(P.JOBS[s[0]]):
             manual_table[i, j] = job[2]
     manual = manual_table[sector, job_index]
+    mult = np.ones((len(P.SECTORS), len(FAMILIES)))
+    for i, (section, _, _) in enumerate(P.SECTORS):
+        for j, f in enumerate(FAMILIES):
+            mult[i, j] = P.SECTOR_EXPOSURE.get(section, {}).get(f, 1.0)
     exposures = np.column_stack([
-        rng.random(n) < np.where(manual, P.P_EXPOSURE[f][0], P.P_EXPOSURE[f][1]) for f in FAMILIES
+        rng.random(n) < np.minimum(np.where(manual, P.P_EXPOSURE[f][0], P.P_EXPOSURE[f][1])
+                                   * mult[sector, j], 0.95)
+        for j, f in enumerate(FAMILIES)
     ])
     risky_sector = np.isin(sector, [i for i, s in enumerate(P.SECTORS) if s[0] in "ACFH"])
     sir = rng.random(n) < np.where(manual & risky_sector, 0.45, 0.05)

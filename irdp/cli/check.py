@@ -1,0 +1,47 @@
+"""``irdp check``: validate an extract and print its data-quality report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("check")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Also write the report tables as CSV files in this folder.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the text report to this file.")
+@click.option("--threshold", type=click.IntRange(min=1), default=11, show_default=True,
+              help="Disclosure control: counts below it are suppressed.")
+@click.option("--as-of", default=None, help="Extraction date (ISO); later dates are refused.")
+@click.option("--max-errors", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Maximum number of problems listed when the extract is invalid.")
+def check(path: Path, csv_dir: Path | None, out_file: Path | None, threshold: int,
+          as_of: str | None, max_errors: int) -> None:
+    """Validate the extract in PATH against the contract and print a data-quality report.
+
+    The report gives row counts per table, the completeness of every field overall and per
+    SPSTI, the code-system versions found and the date ranges, after small-count suppression.
+    Exits with status 1 and the list of problems when the extract breaks the contract.
+    """
+    from irdp.io import ExtractValidationError, read_extract
+    from irdp.io.quality import quality_report
+
+    try:
+        extract = read_extract(path, as_of=as_of, max_errors=max_errors)
+    except ExtractValidationError as err:
+        click.echo(str(err), err=True)
+        sys.exit(1)
+    report = quality_report(extract, threshold=threshold)
+    text = report.as_text()
+    click.echo(text)
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(text, encoding="utf-8")
+        click.echo(f"text report written to {out_file}")
+    if csv_dir is not None:
+        paths = report.to_csv(csv_dir)
+        click.echo(f"CSV tables written to {csv_dir} ({', '.join(p.name for p in paths)})")

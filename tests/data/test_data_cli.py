@@ -1,0 +1,90 @@
+"""The ``irdp synth``, ``irdp check`` and ``irdp demo`` commands, and the quality report."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from irdp.cli import main
+from irdp.io.quality import ALL, quality_report
+from irdp.privacy import check_disclosure
+
+
+@pytest.mark.parametrize("cmd", ["synth", "check", "demo"])
+def test_help(cmd):
+    res = CliRunner().invoke(main, [cmd, "--help"])
+    assert res.exit_code == 0
+    assert "Usage" in res.output
+
+
+def test_synth_then_check(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["synth", "--workers", "800", "--spsti", "3", "--seed", "4",
+                               "--out", str(tmp_path / "x"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (tmp_path / "x").iterdir())[0] == "company.parquet"
+    res = runner.invoke(main, ["check", str(tmp_path / "x"), "--csv", str(tmp_path / "q"),
+                               "--out", str(tmp_path / "q" / "report.txt")])
+    assert res.exit_code == 0, res.output
+    assert "Row counts per table and SPSTI" in res.output
+    assert "Completeness" in res.output
+    assert "PRESANSE-TV-2013" in res.output or "PRESANSE-TV-2022" in res.output
+    comp = pd.read_csv(tmp_path / "q" / "quality_completeness.csv")
+    assert {"table", "column", "spsti_id", "n_rows", "n_filled", "pct_filled"} <= set(comp)
+    assert (tmp_path / "q" / "report.txt").read_text(encoding="utf-8").startswith("irdp data")
+
+
+def test_check_invalid_extract_exits_1(tmp_path, small_dmst):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for name, frame in small_dmst.tables.items():
+        if name != "exit":
+            frame.to_csv(folder / f"{name}.csv", index=False)
+    res = CliRunner().invoke(main, ["check", str(folder)])
+    assert res.exit_code == 1
+    assert "missing_table" in res.output
+
+
+def test_synth_bad_dates(tmp_path):
+    res = CliRunner().invoke(main, ["synth", "--workers", "100", "--end", "2999-01-01",
+                                    "--out", str(tmp_path), "--quiet"])
+    assert res.exit_code == 2
+    assert "in the past" in res.output
+
+
+def test_demo(tmp_path):
+    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo"), "--workers", "1500"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "demo" / "quality_report.txt").exists()
+    assert (tmp_path / "demo" / "extract" / "visit.parquet").exists()
+    assert "data-quality summary" in res.output
+
+
+def test_quality_report_is_disclosure_controlled(small_dmst):
+    rep = quality_report(small_dmst.extract, threshold=11)
+    for (_t, _c), g in rep.completeness.groupby(["table", "column"]):
+        g = g.set_index("spsti_id")
+        assert check_disclosure(g, count_columns=["n_rows", "n_filled"],
+                                rates={"pct_filled": ("n_filled", "n_rows")},
+                                total_row=ALL if len(g) > 1 else None) == []
+    rc = rep.row_counts
+    visible = rc.n_rows.dropna()
+    assert ((visible == 0) | (visible >= 11)).all()
+    # with a threshold of 1 nothing is suppressed and totals are exact
+    rep1 = quality_report(small_dmst.extract, threshold=1)
+    assert int(rep1.row_counts.query("table == 'worker' and spsti_id == 'ALL'").n_rows.iloc[0]) \
+        == 400
+    assert "<11" in rep.as_text() or rep.completeness.n_filled.notna().all()
+
+
+def test_quality_report_small_services_suppressed():
+    from irdp.synth import generate_dmst
+
+    rep = quality_report(generate_dmst(150, n_spsti=12, seed=3).extract)
+    rc = rep.row_counts[rep.row_counts.table == "worker"].set_index("spsti_id")
+    assert int(rc.loc[ALL, "n_rows"]) == 150
+    body = rc.drop(index=ALL)["n_rows"]
+    assert body.isna().sum() >= 2                     # primary + complementary suppression
+    assert ((body.dropna() >= 11) | (body.dropna() == 0)).all()
+    assert "<11" in rep.as_text()

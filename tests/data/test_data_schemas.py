@@ -1,0 +1,106 @@
+"""The contract files: well-formed, consistent with the code, and the documentation generated
+from them (golden test)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from irdp.io import TABLES, load_schemas, render_contract
+from irdp.io.schema import schema_dir
+from irdp.synth import _codes
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = load_schemas(ROOT / "data_schemas")
+FRICTIONLESS_TYPES = {"string", "integer", "number", "boolean", "date"}
+
+
+def test_one_schema_per_table_and_same_version():
+    assert tuple(SCHEMAS) == TABLES
+    assert len({s.version for s in SCHEMAS.values()}) == 1
+    assert f"## {next(iter(SCHEMAS.values())).version}" in (
+        ROOT / "data_schemas" / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_schema_is_valid_table_schema(name):
+    raw = json.loads((ROOT / "data_schemas" / f"{name}.schema.json").read_text(encoding="utf-8"))
+    assert raw["name"] == name
+    names = [f["name"] for f in raw["fields"]]
+    assert len(names) == len(set(names))
+    assert all(f["type"] in FRICTIONLESS_TYPES for f in raw["fields"])
+    assert set(raw["primaryKey"]) <= set(names)
+    for fk in raw.get("foreignKeys", []):
+        assert set(fk["fields"]) <= set(names)
+        parent = SCHEMAS[fk["reference"]["resource"]]
+        assert tuple(fk["reference"]["fields"]) == parent.primary_key
+    for f in raw["fields"]:
+        cs = f.get("x-code-system")
+        if cs:
+            system = next(g for g in raw["fields"] if g["name"] == cs["column"])
+            keys = cs.get("patterns", cs.get("enums"))
+            assert set(keys) == set(system["constraints"]["enum"])
+
+
+def test_contract_doc_is_generated_from_schemas():
+    """Golden test: docs/contract.md equals the rendering of data_schemas/."""
+    committed = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+    assert committed == render_contract(SCHEMAS), (
+        "docs/contract.md is out of date: regenerate it with "
+        "python -c \"from irdp.io import render_contract; "
+        "open('docs/contract.md','w').write(render_contract())\""
+    )
+
+
+def test_packaged_copy_matches():
+    packaged = ROOT / "irdp" / "_schemas"
+    for p in (ROOT / "data_schemas").glob("*.schema.json"):
+        assert (packaged / p.name).read_bytes() == p.read_bytes(), (
+            f"irdp/_schemas/{p.name} differs from data_schemas/: cp data_schemas/*.json "
+            "irdp/_schemas/")
+    assert schema_dir() == ROOT / "data_schemas"
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "codes"),
+    [
+        ("visit", "visit_type", _codes.VISIT_TYPES),
+        ("visit", "absence_cause", _codes.ABSENCE_CAUSES),
+        ("visit", "professional", _codes.PROFESSIONALS),
+        ("conclusion", "conclusion", _codes.CONCLUSIONS),
+        ("exit", "exit_reason", _codes.EXIT_REASONS),
+        ("employment", "end_reason", _codes.END_REASONS),
+        ("employment", "contract", _codes.CONTRACTS),
+        ("company", "size_band", _codes.SIZE_BANDS),
+        ("questionnaire", "instrument", _codes.INSTRUMENTS),
+        ("diagnosis", "role", _codes.ROLES),
+    ],
+)
+def test_generator_code_lists_match_contract(table, column, codes):
+    assert tuple(SCHEMAS[table].field(column).enum) == tuple(codes)
+
+
+def test_patterns():
+    import re
+
+    naf = SCHEMAS["company"].field("naf_code").pattern
+    assert re.fullmatch(naf, "47.11F")
+    assert not re.fullmatch(naf, "4711F")
+    pcs = SCHEMAS["employment"].field("job_code").code_system["patterns"]["PCS-ESE-2017"]
+    assert pcs == r"^\d{3}[a-z]$"
+    assert re.fullmatch(SCHEMAS["exposure"].field("tep_code").pattern, "B0101")
+    cim = SCHEMAS["diagnosis"].field("icd10_code").pattern
+    assert all(re.fullmatch(cim, c) for c in ("M54.5", "F32", "I10", "S62.61"))
+    assert not any(re.fullmatch(cim, c) for c in ("M5", "m54.5", "M54.123"))
+
+
+def test_data_doc_summary_table_matches_contract():
+    """docs/data.md repeats the contract's summary table: it must be the generated one."""
+    data_md = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
+    rendered = render_contract(SCHEMAS)
+    rows = [ln for ln in rendered.splitlines() if ln.startswith("| `") and ") | `" in ln][:9]
+    assert len(rows) == 9
+    for row in rows:
+        assert row in data_md, f"docs/data.md summary row out of date: {row}"
