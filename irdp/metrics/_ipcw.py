@@ -34,14 +34,24 @@ class Censoring:
     censored: np.ndarray  # bool, censored rows
     jump_times: np.ndarray  # distinct censoring times
     d_lambda: np.ndarray  # censoring hazard increments at jump_times
-    at_risk: np.ndarray  # number at risk at jump_times (T >= u)
+    at_risk: np.ndarray  # number at risk of censoring at jump_times
+    idx_left: np.ndarray  # per row: number of jump times < time (G(T-) = g[idx_left])
+    idx_right: np.ndarray  # per row: number of jump times <= time
+
+    @property
+    def g(self) -> np.ndarray:
+        """G just after 0 and after each jump: ``g[k]`` = G after k jumps."""
+        return np.concatenate(([1.0], np.cumprod(1.0 - self.d_lambda)))
 
     def at(self, t: np.ndarray | float, *, left: bool = False) -> np.ndarray:
         """G(t), or G(t-) with ``left=True``."""
-        g = np.concatenate(([1.0], np.cumprod(1.0 - self.d_lambda)))
         side = "left" if left else "right"
         pos = np.searchsorted(self.jump_times, np.asarray(t, float), side=side)
-        return g[pos]
+        return self.g[pos]
+
+    def at_rows(self, *, left: bool = False) -> np.ndarray:
+        """G(T_i) (or G(T_i-)) at every row's own time, without searching."""
+        return self.g[self.idx_left if left else self.idx_right]
 
 
 def censoring_model(
@@ -71,34 +81,34 @@ def censoring_model(
         times, n_cens, at_risk = uniq[keep], n_c[keep], (at_risk_all - n_ev)[keep]
     with np.errstate(divide="ignore", invalid="ignore"):
         d_lambda = np.where(at_risk > 0, n_cens / at_risk, 0.0)
-    return Censoring(time, ~any_event, np.asarray(times, float), d_lambda,
-                     np.asarray(at_risk, float))
+    times = np.asarray(times, float)
+    uniq, inv = np.unique(time, return_inverse=True)  # sorted queries: fast searches
+    left = np.searchsorted(times, uniq, side="left")[inv]
+    right = np.searchsorted(times, uniq, side="right")[inv]
+    return Censoring(time, ~any_event, times, d_lambda, np.asarray(at_risk, float), left, right)
 
 
-def censoring_if_weighted(cens: Censoring, s: np.ndarray, psi: np.ndarray) -> np.ndarray:
+def censoring_if_weighted(cens: Censoring, s_index: np.ndarray, psi: np.ndarray) -> np.ndarray:
     """Return ``A_k = sum_i psi_i IF_k(s_i)`` for each subject k (see module docstring).
 
-    ``s_i`` are the evaluation points: IF of ``log G(s_i-)`` (jumps strictly before s_i).
-    Use ``np.nextafter(t, inf)`` to evaluate ``log G(t)`` instead.
+    ``s_index[i]`` is the number of censoring jump times strictly before ``s_i`` (the IF
+    of ``log G(s_i-)``): ``cens.idx_left`` for ``s_i = T_i``; ``cens.idx_right`` or a
+    constant ``searchsorted(jump_times, t, "right")`` to evaluate ``log G`` at ``t``.
     """
     n = len(cens.time)
-    u = cens.jump_times
-    if len(u) == 0:
+    k = len(cens.jump_times)
+    if k == 0:
         return np.zeros(n)
-    # Psi(u) = sum_i psi_i 1{s_i > u} for each censoring jump time u
-    order = np.argsort(s)
-    s_sorted = s[order]
-    psi_cum = np.concatenate(([0.0], np.cumsum(psi[order])))
-    total = psi_cum[-1]
-    big_psi = total - psi_cum[np.searchsorted(s_sorted, u, side="right")]
+    # Psi(u_j) = sum_i psi_i 1{s_i > u_j} = sum over i with s_index_i > j
+    per = np.bincount(np.asarray(s_index), weights=psi, minlength=k + 1)
+    big_psi = (per.sum() - np.cumsum(per))[:k]
     ybar = cens.at_risk / n
-    # jump part: subject k censored at T_k contributes -Psi(T_k)/ybar(T_k)
+    # jump part: subject k censored at a jump time T_k contributes -Psi(T_k)/ybar(T_k)
     out = np.zeros(n)
-    idx = np.searchsorted(u, cens.time)
-    cens_rows = cens.censored & (idx < len(u))
-    cens_rows[cens_rows] &= u[idx[cens_rows]] == cens.time[cens_rows]
-    out[cens_rows] = -big_psi[idx[cens_rows]] / ybar[idx[cens_rows]]
+    rows = cens.censored & (cens.idx_right > cens.idx_left)
+    j = cens.idx_left[rows]
+    out[rows] = -big_psi[j] / ybar[j]
     # compensator part: + sum_{u <= T_k} Psi(u) dLambda(u) / ybar(u)
     comp = np.concatenate(([0.0], np.cumsum(big_psi * cens.d_lambda / ybar)))
-    out += comp[np.searchsorted(u, cens.time, side="right")]
+    out += comp[cens.idx_right]
     return out

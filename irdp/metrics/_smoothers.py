@@ -82,15 +82,24 @@ def loess(
         dx = ux[lo_i:up_i] - x0
         u = np.abs(dx) / hi if hi > 0 else np.zeros_like(dx)
         tw = np.where(u < 1, (1 - u**3) ** 3, 0.0)
-        basis = np.vander(dx, degree + 1, increasing=True)
-        a = basis.T @ (basis * (tw * wsum[lo_i:up_i])[:, None])
+        # local polynomial by its moments: A = sum tw*w*dx^(j+k), t = sum tw*wy*dx^j
+        powers = [np.ones_like(dx), dx]
+        for _ in range(2 * degree - 1):
+            powers.append(powers[-1] * dx)
+        tww = tw * wsum[lo_i:up_i]
+        # elementwise products and sums (no BLAS call: fast and thread-free on 1-D data)
+        mom = np.array([np.sum(tww * pw) for pw in powers])
+        a = np.array([[mom[j + k] for k in range(degree + 1)] for j in range(degree + 1)])
+        twy = tw * wy[lo_i:up_i]
+        t = np.array([np.sum(twy * powers[j]) for j in range(degree + 1)])
         try:
-            coef_rows = np.linalg.solve(a, basis.T)  # (degree+1, m)
+            row = np.linalg.solve(a, np.eye(degree + 1)[0])  # first row of A^-1 (symmetric)
         except np.linalg.LinAlgError:
-            coef_rows = np.linalg.pinv(a) @ basis.T
-        ell = coef_rows[0] * tw  # smoother weight per unique x (per unit of case weight)
-        fit[i] = ell @ wy[lo_i:up_i]
+            row = np.linalg.pinv(a)[0]
+        fit[i] = row @ t
         if wv is not None:
+            # smoother weights per unique x: ell = tw * (row . [1, dx, dx^2, ...])
+            ell = tw * sum(row[j] * powers[j] for j in range(degree + 1))
             se[i] = np.sqrt(np.sum(ell**2 * wv[lo_i:up_i]))
     return fit, se
 

@@ -192,6 +192,10 @@ class CalibrationResult:
     smoother : str
         Description of the flexible curve and its settings.
     n, n_events : int
+    histogram : pandas.DataFrame
+        Counts of predicted risks in 50 bins of width 0.02 (``left, right, count``), for
+        the distribution drawn under the calibration plot (small bins are suppressed
+        there, see :func:`irdp.plotting.plot_calibration`).
     """
 
     kind: str
@@ -212,6 +216,7 @@ class CalibrationResult:
     smoother: str = ""
     n: int = -1
     n_events: int = -1
+    histogram: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def estimates(self) -> list[Estimate]:
         """All scalar results, in hierarchy order (absent ones skipped)."""
@@ -241,24 +246,31 @@ class CalibrationResult:
 
 
 # --------------------------------------------------------------------------- pieces
-def _oe(out: Outcome, r: np.ndarray, h: float | None, level: float) -> tuple[Estimate, float]:
+def _oe(out: Outcome, r: np.ndarray, h: float | None, level: float,
+        interval: str = "greenwood") -> tuple[Estimate, float]:
+    if interval not in ("greenwood", "poisson"):
+        raise ValueError(f"oe_interval must be 'greenwood' or 'poisson'; got {interval!r}.")
     expected = float(r.mean())
     if isinstance(out, Binary):
-        obs_n = float(out.y.sum())
-        observed = obs_n / len(r)
-        se_log = np.sqrt((1 - observed) / obs_n) if obs_n > 0 else np.nan
-        method = "log-scale Wald, var(log O/E) = (1 - O/n)/O (Debray 2017)"
-        n_ev = int(obs_n)
+        n_ev = int(out.y.sum())
+        observed = n_ev / len(r)
+        var_obs = observed * (1 - observed) / len(r)
     elif isinstance(out, CompetingRisks):
-        observed, var = aalen_johansen_variance(out, h)
-        se_log = np.sqrt(var) / observed if observed > 0 else np.nan
-        method = "log-scale Wald, SE(log O/E) = SE(AJ CIF)/CIF"
+        observed, var_obs = aalen_johansen_variance(out, h)
         n_ev = int((out.event & (out.time <= h)).sum())
     else:
-        observed = float(kaplan_meier(out.time, out.event).risk_at(h))
+        km = kaplan_meier(out.time, out.event)
+        observed = float(km.risk_at(h))
+        var_obs = float(km.variance_at(h))
         n_ev = int((out.event & (out.time <= h)).sum())
+    if interval == "poisson":
         se_log = np.sqrt(1.0 / n_ev) if n_ev > 0 else np.nan
         method = "log-scale Wald, var(log O/E) = 1/events (McLernon 2023)"
+    else:
+        se_log = np.sqrt(var_obs) / observed if observed > 0 else np.nan
+        what = {"binary": "binomial", "survival": "Greenwood",
+                "competing": "Aalen-Johansen delta-method"}[out.kind]
+        method = f"log-scale Wald, SE(log O/E) = SE(O)/O ({what} variance of O)"
     if expected <= 0:
         raise ValueError("oe_ratio is undefined: every predicted risk is 0.")
     est = normal_estimate("oe_ratio", observed / expected, se_log, level, method=method,
@@ -320,6 +332,9 @@ def _timed_slope(out: Survival | CompetingRisks, r: np.ndarray, h: float, level:
                  ) -> Estimate:
     t = out.truncate(h)
     x = _cll(np.clip(r, _EPS, 1 - _EPS))[:, None]
+    if np.ptp(x) == 0:
+        return _undefined("calibration_slope", level, "the predicted risks are constant",
+                          len(r), int(t.event.sum()))
     if isinstance(t, CompetingRisks):
         fit = cox_fit(t.time, t.event, x, competing=t.competing, any_event=t.cause != 0)
         method = "Wald, Fine-Gray on cll(risk) (van Geloven 2022)"
@@ -366,8 +381,17 @@ def _binary_curve(y: np.ndarray, r: np.ndarray, smoother: str, span: float, leve
     return pc, frame, desc
 
 
-def _timed_curve(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float
-                 ) -> tuple[np.ndarray, pd.DataFrame, str]:
+def _timed_curve(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float,
+                 observed: float) -> tuple[np.ndarray, pd.DataFrame, str]:
+    if len(np.unique(r)) < 5:
+        # a 3-knot spline needs distinct risks; with (nearly) constant risks the only
+        # estimable "curve" is the overall observed risk
+        u = np.unique(r)
+        frame = pd.DataFrame({"predicted": u, "observed": observed, "lower": np.nan,
+                              "upper": np.nan})
+        return (np.full(len(r), observed), frame,
+                f"fewer than 5 distinct risks ({len(u)}): no spline; observed risk = overall "
+                "Kaplan-Meier/Aalen-Johansen risk")
     t = out.truncate(h)
     rc = np.clip(r, _EPS, 1 - _EPS)
     x = _cll(rc)
@@ -411,8 +435,9 @@ def _e_stats(r: np.ndarray, pc: np.ndarray, level: float, h: float | None, n_ev:
 
 
 def _calibration_core(out: Outcome, r: np.ndarray, h: float | None, level: float,
-                      smoother: str | None, span: float, max_eval: int) -> CalibrationResult:
-    oe, observed = _oe(out, r, h, level)
+                      smoother: str | None, span: float, max_eval: int,
+                      oe_interval: str = "greenwood") -> CalibrationResult:
+    oe, observed = _oe(out, r, h, level, oe_interval)
     n_ev = oe.n_events
     if isinstance(out, Binary):
         if n_ev == 0 or n_ev == len(r):
@@ -440,26 +465,30 @@ def _calibration_core(out: Outcome, r: np.ndarray, h: float | None, level: float
             )
         citl, inter, sp = None, None, None
         slope = _timed_slope(out, r, h, level)
-        pc, frame, desc = _timed_curve(out, r, h, level)
+        pc, frame, desc = _timed_curve(out, r, h, level, observed)
     e = _e_stats(r, pc, level, h, n_ev)
+    edges = np.linspace(0.0, 1.0, 51)
+    counts, _ = np.histogram(r, bins=edges)
+    hist = pd.DataFrame({"left": edges[:-1], "right": edges[1:], "count": counts})
     return CalibrationResult(
         kind=out.kind, horizon=h, observed=observed, expected=float(r.mean()), oe=oe,
         calibration_in_the_large=citl, slope=slope, intercept_joint=inter, spiegelhalter=sp,
         ici=e[0], e50=e[1], e90=e[2], emax=e[3], eci=e[4], curve=frame, smoother=desc,
-        n=len(r), n_events=n_ev,
+        n=len(r), n_events=n_ev, histogram=hist,
     )
 
 
 def _boot_calibration(res: CalibrationResult, out: Outcome, r: np.ndarray, h: float | None,
                       level: float, smoother: str | None, span: float, max_eval: int,
-                      bootstrap: Any) -> CalibrationResult:
+                      bootstrap: Any, oe_interval: str) -> CalibrationResult:
     settings = as_bootstrap(bootstrap)
     if settings is None:
         return res
     names = [e.name for e in res.estimates()]
 
     def stat(rows: np.ndarray) -> np.ndarray:
-        rb = _calibration_core(out.take(rows), r[rows], h, level, smoother, span, max_eval)
+        rb = _calibration_core(out.take(rows), r[rows], h, level, smoother, span, max_eval,
+                               oe_interval)
         return np.array([e.value for e in rb.estimates()])
 
     vals = bootstrap_values(stat, len(r), settings)
@@ -485,6 +514,7 @@ def calibration(
     smoother: Smoother | None = None,
     span: float = 0.75,
     max_eval: int = 1000,
+    oe_interval: Literal["greenwood", "poisson"] = "greenwood",
     bootstrap: Any = None,
 ) -> CalibrationResult:
     """Assess calibration at every level of the hierarchy (mean, weak, moderate).
@@ -508,6 +538,11 @@ def calibration(
     max_eval : int, default=1000
         With more distinct risks than this, the loess curve is evaluated exactly at
         ``max_eval`` quantiles and interpolated linearly (keeps large data fast).
+    oe_interval : {"greenwood", "poisson"}, default="greenwood"
+        Interval of O/E, ``O/E·exp(±z·SE(log O/E))``: ``"greenwood"`` uses the variance
+        of the observed risk (binomial, Greenwood or Aalen-Johansen), with close to
+        nominal coverage; ``"poisson"`` uses ``1/events`` as in the McLernon et al. code,
+        which over-covers when the risk is not small.
     bootstrap : int, dict or Bootstrap, optional
         Percentile intervals for every scalar (E-statistics have no analytic SE).
 
@@ -537,20 +572,23 @@ def calibration(
     (True, True)
     """
     out, r, h = prepare(y, risk, horizon=horizon)
-    res = _calibration_core(out, r, h, level, smoother, span, max_eval)
-    return _boot_calibration(res, out, r, h, level, smoother, span, max_eval, bootstrap)
+    res = _calibration_core(out, r, h, level, smoother, span, max_eval, oe_interval)
+    return _boot_calibration(res, out, r, h, level, smoother, span, max_eval, bootstrap,
+                             oe_interval)
 
 
 # --------------------------------------------------------------------------- thin wrappers
 def oe_ratio(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,
+             oe_interval: Literal["greenwood", "poisson"] = "greenwood",
              bootstrap: Any = None) -> Estimate:
     """Observed/expected ratio (mean calibration) with a log-scale interval.
 
     Observed risk: prevalence (binary), 1 - Kaplan-Meier at the horizon (survival) or the
     Aalen-Johansen cumulative incidence (competing risks); expected: mean predicted risk.
-    Interval ``O/E·exp(±z·SE)`` with SE(log O/E) = sqrt((1 - O/n)/O) (binary, Debray 2017),
-    sqrt(1/events) (survival, McLernon 2023) or SE(CIF)/CIF (competing risks; van Geloven's
-    code uses the linear interval instead).
+    Interval ``O/E·exp(±z·SE)``. With ``oe_interval="greenwood"`` (default),
+    SE(log O/E) = SE(O)/O from the binomial (= sqrt((1 - O/n)/O), Debray 2017), Greenwood
+    or Aalen-Johansen variance; with ``"poisson"``, sqrt(1/events) as in the McLernon et
+    al. (2023) code (van Geloven's competing-risk code uses a linear interval instead).
 
     Examples
     --------
@@ -561,8 +599,9 @@ def oe_ratio(y: Any, risk: Any, *, horizon: float | None = None, level: float = 
     from irdp.metrics._bootstrap import apply_bootstrap
 
     out, r, h = prepare(y, risk, horizon=horizon)
-    est, _ = _oe(out, r, h, level)
-    return apply_bootstrap(est, bootstrap, out, (r,), lambda yb, rb: _oe(yb, rb, h, level)[0].value)
+    est, _ = _oe(out, r, h, level, oe_interval)
+    return apply_bootstrap(est, bootstrap, out, (r,),
+                           lambda yb, rb: _oe(yb, rb, h, level, oe_interval)[0].value)
 
 
 def calibration_slope(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,

@@ -48,7 +48,7 @@ def status_weights(y: Outcome, horizon: float | None) -> tuple[np.ndarray, np.nd
             f"the censoring survival G is 0 at the horizon {horizon:g}; IPCW weights are "
             "undefined. Choose an earlier horizon."
         )
-    g_left = cens.at(y.time, left=True)
+    g_left = cens.at_rows(left=True)
     before = y.time <= horizon
     a = np.where(y.event & before, 1.0 / g_left, 0.0)
     b = np.where(y.time > horizon, 1.0 / g_t, 0.0)

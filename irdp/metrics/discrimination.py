@@ -130,6 +130,7 @@ def delong_test(
     risk_b: Any,
     *,
     level: float = 0.95,
+    bootstrap: Any = None,
 ) -> Estimate:
     """DeLong test of two correlated AUCs (same subjects, two risk scores).
 
@@ -139,6 +140,8 @@ def delong_test(
     risk_a, risk_b : array-like of shape (n_samples,)
         The two scores (higher = riskier).
     level : float, default=0.95
+    bootstrap : int, dict or Bootstrap, optional
+        Paired percentile interval for the difference (the z test stays DeLong's).
 
     Returns
     -------
@@ -158,9 +161,9 @@ def delong_test(
     >>> round(res.value, 4), round(res.details["p_value"], 4)
     (-0.1111, 0.4795)
     """
-    out, ra, _ = prepare(y, risk_a, probability=False, name="risk_a")
-    _, rb, _ = prepare(out, risk_b, probability=False, name="risk_b")
+    out, ra, _ = prepare(y, risk_a, probability=False, need_horizon=False, name="risk_a")
     require_kind(out, ("binary",), "delong_test")
+    _, rb, _ = prepare(out, risk_b, probability=False, name="risk_b")
     _check_both_classes(out.event, "delong_test")
     v10a, v01a = _placements(out.event, ra)
     v10b, v01b = _placements(out.event, rb)
@@ -182,7 +185,11 @@ def delong_test(
         correlation=(float(s[0, 1] / np.sqrt(s[0, 0] * s[1, 1]))
                      if s[0, 0] * s[1, 1] > 0 else float("nan")),
     )
-    return est
+
+    def diff_fn(yb: Outcome, a: np.ndarray, b: np.ndarray) -> float:
+        return _auc_binary(yb.event, a)[0] - _auc_binary(yb.event, b)[0]
+
+    return apply_bootstrap(est, bootstrap, out, (ra, rb), diff_fn)
 
 
 # --------------------------------------------------------------------------- concordance
@@ -224,8 +231,11 @@ def _concordance_counts(
     """
     n = len(time)
     ev = event.astype(np.int64)
+    t_rank = rank_dense(time)
+    k_t, m_r = int(t_rank.max()) + 1, int(rank.max()) + 1
     # ---- pass A: events as earlier member; order time desc, censored first, rank desc
-    order_a = np.lexsort((-rank, ev, -time))
+    # (one argsort of a packed integer key instead of a 3-key lexsort)
+    order_a = np.argsort(((k_t - 1 - t_rank) * 2 + ev) * m_r + (m_r - 1 - rank))
     t_a, e_a, r_a = time[order_a], ev[order_a], rank[order_a]
     lt_a = prefix_smaller(r_a, np.ones(n))
     same_te = np.zeros(n, dtype=bool)
@@ -241,7 +251,7 @@ def _concordance_counts(
     tie_a[order_a] = tied_a
     tot_a[order_a] = comparable_a
     # ---- pass B: everyone as later member; order time asc, events first (rank asc), censored
-    order_b = np.lexsort((rank, 1 - ev, time))
+    order_b = np.argsort((t_rank * 2 + (1 - ev)) * m_r + rank)
     t_b, e_b, r_b = time[order_b], ev[order_b], rank[order_b]
     w_b = tw[order_b]
     top = int(rank.max())
@@ -282,7 +292,7 @@ def _concordance_core(
         tw = tw * (time <= tau)
     if method == "uno" and event.sum() >= 2:  # survival falls back to "n" below 2 events
         cens = censoring_model(time, event, events_leave_first=True)
-        g = cens.at(time, left=True)
+        g = cens.at_rows(left=True)
         with np.errstate(divide="ignore"):
             tw = np.where(tw > 0, tw / np.where(g > 0, g, np.nan) ** 2, 0.0)
         if np.isnan(tw).any():
@@ -406,7 +416,7 @@ def _td_auc_core(
     event = y.event
     competing = y.competing if isinstance(y, CompetingRisks) else np.zeros(len(time), bool)
     cens = censoring_model(time, any_event)
-    g_left = cens.at(time, left=True)
+    g_left = cens.at_rows(left=True)
     g_t = float(cens.at(horizon))
     n = len(time)
     is_case = event & (time <= horizon)
@@ -427,25 +437,19 @@ def _td_auc_core(
             f"the censoring survival G is 0 at the horizon {horizon:g}; IPCW weights are "
             "undefined. Choose an earlier horizon."
         )
-    a = np.where(is_case, 1.0 / g_left, 0.0)
-    b = np.where(is_ctrl1, 1.0 / g_t, 0.0) + np.where(is_ctrl2, 1.0 / g_left, 0.0)
-    # per-case weighted concordance with controls, and per-control with cases (O(n log n))
-    ctrl = b > 0
-    xs = risk[ctrl]
-    order = np.argsort(xs)
-    xs, bs = xs[order], b[ctrl][order]
-    cb = np.concatenate(([0.0], np.cumsum(bs)))
-    lo = np.searchsorted(xs, risk, side="left")
-    hi = np.searchsorted(xs, risk, side="right")
-    b_below = cb[lo] + 0.5 * (cb[hi] - cb[lo])  # sum_j b_j c(x_i, x_j)
-    cases = a > 0
-    xa = risk[cases]
-    oa = np.argsort(xa)
-    xa, as_ = xa[oa], a[cases][oa]
-    ca = np.concatenate(([0.0], np.cumsum(as_)))
-    lo2 = np.searchsorted(xa, risk, side="left")
-    hi2 = np.searchsorted(xa, risk, side="right")
-    a_above = (ca[-1] - ca[hi2]) + 0.5 * (ca[hi2] - ca[lo2])  # sum_i a_i c(x_i, x_j)
+    with np.errstate(divide="ignore"):
+        inv_left = np.where(is_case | is_ctrl2, 1.0 / g_left, 0.0)
+    a = np.where(is_case, inv_left, 0.0)
+    b = np.where(is_ctrl1, 1.0 / g_t, 0.0) + np.where(is_ctrl2, inv_left, 0.0)
+    # weighted concordance of each case with the controls and vice versa, via risk ranks
+    rank = rank_dense(risk)
+    m = int(rank.max()) + 1
+    b_rank = np.bincount(rank, weights=b, minlength=m)
+    a_rank = np.bincount(rank, weights=a, minlength=m)
+    cb = np.cumsum(b_rank) - b_rank  # controls with strictly lower risk
+    ca = np.cumsum(a_rank[::-1])[::-1] - a_rank  # cases with strictly higher risk
+    b_below = cb[rank] + 0.5 * b_rank[rank]  # sum_j b_j c(x_i, x_j)
+    a_above = ca[rank] + 0.5 * a_rank[rank]  # sum_i a_i c(x_i, x_j)
     abar, bbar = a.mean(), b.mean()
     u = np.sum(a * b_below) / n**2
     value = float(u / (abar * bbar))
@@ -461,13 +465,15 @@ def _td_auc_core(
     infl = if_u / (abar * bbar) - value * ((a - abar) / abar + (b - bbar) / bbar)
     # contribution of the estimated censoring distribution
     psi_case = a * (b_below / n - value * bbar) / (abar * bbar)
-    corr = -censoring_if_weighted(cens, time, psi_case)
     if definition == 2:
-        psi_c2 = np.where(is_ctrl2, b, 0.0) * (a_above / n - value * abar) / (abar * bbar)
-        corr -= censoring_if_weighted(cens, time, psi_c2)
+        psi_case = psi_case + np.where(is_ctrl2, b, 0.0) * (a_above / n - value * abar) / (
+            abar * bbar)
+    corr = -censoring_if_weighted(cens, cens.idx_left, psi_case)
+    if definition == 2:
         # controls beyond the horizon share 1/G(t): their common factor no longer cancels
         psi_c1 = np.where(is_ctrl1, b, 0.0) * (a_above / n - value * abar) / (abar * bbar)
-        corr -= censoring_if_weighted(cens, np.full(n, np.nextafter(horizon, np.inf)), psi_c1)
+        h_idx = np.full(n, np.searchsorted(cens.jump_times, horizon, side="right"))
+        corr -= censoring_if_weighted(cens, h_idx, psi_c1)
     infl = infl + corr / n
     se = float(np.std(infl, ddof=1) / np.sqrt(n))  # as riskRegression: sd(IF)/sqrt(n)
     return value, se, details

@@ -57,14 +57,15 @@ def _brier_parts(y: Outcome, risk: np.ndarray, horizon: float | None
         )
     before = any_event & (time <= horizon)
     after = time > horizon
-    g_left = cens.at(time, left=True)
+    g_left = cens.at_rows(left=True)
     w = np.where(before, 1.0 / np.where(before, g_left, 1.0), 0.0) + np.where(after, 1.0 / g_t, 0.0)
     outcome = (event & (time <= horizon)).astype(float)
     r = (outcome - risk) ** 2 * w
     n = len(time)
     value = float(r.mean())
-    s = np.where(after, np.nextafter(horizon, np.inf), time)
-    corr = -censoring_if_weighted(cens, s, r) / n
+    h_idx = np.searchsorted(cens.jump_times, horizon, side="right")
+    s_index = np.where(after, h_idx, cens.idx_left)
+    corr = -censoring_if_weighted(cens, s_index, r) / n
     return value, r - value + corr
 
 

@@ -7,7 +7,8 @@
 # Competing risks (van Geloven et al. 2022 recipe): Aalen-Johansen CIF and variance from
 #   cmprsk::cuminc; weighted Fine-Gray data from survival::finegray (equivalent of
 #   mstate::crprep); slope = weighted coxph on cll(risk); curve = weighted coxph on
-#   rcs(cll(risk), 3 knots as rms), observed = 1 - exp(-H(t|x)).
+#   rcs(cll(risk), 3 knots as rms), observed = 1 - exp(-H(t|x)). coxph reports a robust SE
+#   with non-integer weights (slope_se); slope_se_naive is the model-based one.
 # Run from the repository root: Rscript tests/reference/calibration_survival/reference.R
 suppressPackageStartupMessages({library(rms); library(survival); library(cmprsk); library(jsonlite)})
 h <- 4.99
@@ -50,6 +51,8 @@ obs_cr <- 1 - exp(-H0 * exp(lpv))
 e2 <- abs(cr$risk5 - obs_cr)
 cr_out <- list(cif = cif, cif_var = cif_var, oe = cif / mean(cr$risk5),
                slope = unname(coef(fslope)), slope_se = unname(sqrt(vcov(fslope)[1, 1])),
+               slope_se_naive = unname(sqrt(fslope$naive.var[1, 1])),
+               crr_slope = unname(crr(cr5$time, cr5$status, cr5$cll)$coef),
                knots = unname(k2), ici = mean(e2), e50 = median(e2),
                e90 = unname(quantile(e2, 0.9)), emax = max(e2))
 out <- list(survival = surv_out, competing = cr_out, R = R.version.string,
