@@ -30,3 +30,7 @@ from irdp.cli.synth import synth  # noqa: E402
 main.add_command(synth)
 main.add_command(check)
 main.add_command(demo)
+
+from irdp.cli.score import score as _score_command  # noqa: E402
+
+main.add_command(_score_command)

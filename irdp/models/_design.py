@@ -144,6 +144,12 @@ class Design:
                 f"X lacks the columns {missing[:5]} used when the model was fitted; got "
                 f"columns {list(X.columns)[:10]}."
             )
+        if all(t["kind"] == "numeric" for t in self.terms):  # fast path: one copy
+            cols = [t["column"] for t in self.terms]
+            for c in cols:
+                _numeric(X[c], str(c))
+                _check_missing(X[c], str(c), X.index)
+            return X[cols].to_numpy(dtype=float, na_value=np.nan)
         blocks: list[np.ndarray] = []
         for t in self.terms:
             col = t["column"]

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import linalg
 
+from irdp.models.logistic import _weighted_gram
 from irdp.nonparametric import kaplan_meier
 
 
@@ -102,7 +103,7 @@ def derivatives(fd: FGData, beta: np.ndarray) -> tuple[float, np.ndarray, np.nda
     xbar = sm["xbar"]
     score = fd.X[fd.ev1].sum(axis=0) - fd.d @ xbar
     a, _ = _row_weights(fd, sm)
-    info = (fd.X * (sm["e"] * a)[:, None]).T @ fd.X - (xbar * fd.d[:, None]).T @ xbar
+    info = _weighted_gram(fd.X, sm["e"] * a) - (xbar * fd.d[:, None]).T @ xbar
     return ll, score, info
 
 

@@ -107,7 +107,35 @@ class RiskIndexMixin:
     _exp_name: ClassVar[str] = "exp_coef"
 
     # ---- input checks -------------------------------------------------------------------
+    #: name -> (kind, low, high, low_open): checked by :meth:`_validate_params`.
+    _parameter_constraints: ClassVar[dict[str, tuple[type, float, float, bool]]] = {
+        "max_iter": (int, 1, np.inf, False),
+        "tol": (float, 0, np.inf, True),
+        "cv": (int, 2, np.inf, False),
+        "l1_ratio": (float, 0, 1, False),
+        "n_bins": (int, 2, np.inf, False),
+        "max_points": (int, 1, np.inf, False),
+    }
+
+    def _validate_params(self) -> None:
+        """Check numeric hyper-parameters, with scikit-learn's message format."""
+        for name, (kind, low, high, low_open) in self._parameter_constraints.items():
+            if not hasattr(self, name):
+                continue
+            value = getattr(self, name)
+            numbers = (int, np.integer) if kind is int else (int, float, np.integer, np.floating)
+            ok = isinstance(value, numbers) and not isinstance(value, bool)
+            ok = ok and (low < value if low_open else low <= value) and value <= high
+            if not ok:
+                interval = f"{'(' if low_open else '['}{low:g}, {high:g}]".replace("inf]", "inf)")
+                raise ValueError(
+                    f"The {name!r} parameter of {type(self).__name__} must be "
+                    f"{'an int' if kind is int else 'a float'} in the range {interval}. "
+                    f"Got {value!r} instead."
+                )
+
     def _check_outcome(self, y: Any) -> Any:
+        self._validate_params()
         if not isinstance(y, self._outcome_kinds):
             kinds = " | ".join(k.__name__ for k in self._outcome_kinds)
             raise TypeError(
@@ -158,6 +186,13 @@ class RiskIndexMixin:
         self._check_is_fitted()
         return self.design_.transform(X)
 
+    def score(self, X: Any, y: Any) -> float:
+        """Discrimination of the linear predictor: AUC for a binary outcome, Harrell's C
+        otherwise (the scikit-learn ``score`` hook, e.g. for ``cross_validate``)."""
+        from irdp.models.points import concordance
+
+        return concordance(self.linear_predictor(X), self._check_outcome(y))
+
     # ---- outputs -------------------------------------------------------------------------
     def _summary_rows(self) -> tuple[pd.Series, pd.Series]:
         return self.coef_, self.se_
@@ -201,13 +236,28 @@ class RiskIndexMixin:
     def _load_state(self, state: dict[str, Any]) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def export(self) -> dict[str, Any]:
+    def export(
+        self, *, cohort: Any = None, horizon: float | None = None, risk_levels: Any = None
+    ) -> dict[str, Any]:
         """Everything needed to score new data, as a JSON-serialisable dict.
 
         Holds the hyper-parameters, the design (input columns, categorical levels and
         reference, spline knots), coefficients with standard errors, the model-specific
-        state (intercept, baseline cumulative hazard, points table...) and a summary of the
-        development data. :func:`irdp.models.load` turns it back into a model.
+        state (intercept, baseline cumulative hazard, points table...), a summary of the
+        development data and the definitions of the features used (from the
+        :mod:`irdp.features` registry when the columns are registered features).
+        :func:`irdp.models.load` turns it back into a model.
+
+        Parameters
+        ----------
+        cohort : irdp.cohort.CohortDefinition or dict, optional
+            The cohort definition (index dates, eligibility, horizon) of the development
+            data; ``irdp score`` rebuilds the same cohort on a new extract.
+        horizon : float, optional
+            Horizon of the published risk (cohort time unit, days); defaults to the
+            cohort's horizon.
+        risk_levels : RiskLevels, optional
+            Fitted cut-offs faible / intermédiaire / forte shipped with the index.
         """
         self._check_is_fitted()
         out: dict[str, Any] = {
@@ -223,6 +273,20 @@ class RiskIndexMixin:
             out["cov"] = _json_safe(np.asarray(self.cov_))
         out["development"] = _json_safe(getattr(self, "development_", {}))
         out["state"] = _json_safe(self._export_state())
+        if hasattr(self, "design_"):
+            from irdp.models.scoring import feature_definitions
+
+            out["features"] = _json_safe(feature_definitions(self.design_.input_columns))
+        if cohort is not None:
+            out["cohort"] = _json_safe(cohort if isinstance(cohort, dict) else cohort.to_dict())
+            if horizon is None:
+                from irdp.cohort import CohortDefinition
+
+                horizon = CohortDefinition.from_dict(out["cohort"]).horizon_days
+        if horizon is not None:
+            out["horizon"] = float(horizon)
+        if risk_levels is not None:
+            out["risk_levels"] = risk_levels.export()
         return out
 
     @classmethod

@@ -162,13 +162,16 @@ class CauseSpecificCoxIndex(RiskIndexMixin, BaseEstimator):
 
     One Cox model per observed cause (the other causes censored). The absolute risk is
     F_1(t | x) = sum over event times s <= t of cause 1 of S(s- | x) dLambda_1(s | x), with
-    Breslow baseline hazards and the all-cause survival S(s- | x) either the product limit
-    prod_{u < s} (1 - sum_k dLambda_k(u | x)) (riskRegression's default
+    baseline hazards estimated as riskRegression does (Efron's tie-corrected estimator for
+    Efron ties, Breslow's for Breslow ties) and the all-cause survival S(s- | x) either the
+    product limit prod_{u < s} (1 - sum_k dLambda_k(u | x)) (riskRegression's default
     ``product.limit = TRUE``) or exp(-sum_k Lambda_k(s- | x)).
 
     Parameters
     ----------
     ties : {"efron", "breslow"}, default="efron"
+    baseline : {"breslow", "efron"} or None, default=None
+        Baseline hazard estimator; None follows ``ties`` (as riskRegression).
     product_limit : bool, default=True
         Product-limit (True) or exponential (False) all-cause survival.
     categorical, splines : dict, optional
@@ -211,6 +214,7 @@ class CauseSpecificCoxIndex(RiskIndexMixin, BaseEstimator):
         self,
         *,
         ties: Literal["efron", "breslow"] = "efron",
+        baseline: Literal["breslow", "efron"] | None = None,
         product_limit: bool = True,
         categorical: dict[str, Any] | None = None,
         splines: dict[str, Any] | None = None,
@@ -218,6 +222,7 @@ class CauseSpecificCoxIndex(RiskIndexMixin, BaseEstimator):
         tol: float = 1e-10,
     ) -> None:
         self.ties = ties
+        self.baseline = baseline
         self.product_limit = product_limit
         self.categorical = categorical
         self.splines = splines
@@ -245,7 +250,8 @@ class CauseSpecificCoxIndex(RiskIndexMixin, BaseEstimator):
         self.cov_by_cause_ = {}
         for k in y.causes:
             res = fit_cox_arrays(Z, np.asarray(y.time, float), np.asarray(y.cause) == k,
-                                 ties=self.ties, max_iter=self.max_iter, tol=self.tol)
+                                 ties=self.ties, max_iter=self.max_iter, tol=self.tol,
+                                 baseline=self.baseline or self.ties)
             if not res["converged"]:
                 warnings.warn(f"the Cox model for cause {k} did not converge.",
                               ConvergenceWarning, stacklevel=2)

@@ -42,25 +42,27 @@ def _strata_codes(X: pd.DataFrame, strata: list[str] | None) -> np.ndarray:
 def fit_cox_arrays(
     Z: np.ndarray, time: np.ndarray, event: np.ndarray, *, strata: np.ndarray | None = None,
     weights: np.ndarray | None = None, ties: str = "efron", max_iter: int = 50,
-    tol: float = 1e-10,
+    tol: float = 1e-10, baseline: str = "breslow",
 ) -> dict[str, Any]:
     """Fit a Cox model on arrays; returns coefficients, covariance and Breslow baseline.
 
-    The baseline cumulative hazard is returned per stratum at ``Z = 0`` (as
-    ``basehaz(fit, centered = FALSE)`` with the Breslow estimator).
+    The baseline cumulative hazard is returned per stratum at ``Z = 0``: Breslow
+    (``survfit(fit, ctype = 1)``) or, with ``baseline="efron"``, Efron's tie-corrected
+    estimator (``ctype = 2``, the default of ``survfit`` and ``basehaz`` for Efron fits).
     """
     n, p = Z.shape
     w = np.ones(n) if weights is None else weights
     s = np.zeros(n, dtype=np.int64) if strata is None else strata
-    center = np.average(Z, axis=0, weights=w)
-    cd = _coxph.prepare(Z - center, time, event.astype(bool), s, w, ties)
+    center = (w @ Z) / w.sum()
+    cd = _coxph.prepare(Z, time, event.astype(bool), s, w, ties, center=center)
     res = _coxph.newton(cd, ties, max_iter=max_iter, tol=tol)
     beta = res["beta"]
     try:
         cov = linalg.inv(res["info"])
     except linalg.LinAlgError:
         cov = np.full((p, p), np.inf)
-    inc = _coxph.breslow_increments(cd, beta) * np.exp(-center @ beta)
+    increments = _coxph.efron_increments if baseline == "efron" else _coxph.breslow_increments
+    inc = increments(cd, beta) * np.exp(-center @ beta)
     base: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for k in np.unique(s):
         sel = cd.g_stratum == k
@@ -76,11 +78,14 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
     Coefficients maximise the partial likelihood by Newton-Raphson with step halving and
     reproduce ``survival::coxph``; standard errors are the model-based inverse information
     (``coxph``'s default ``se(coef)``). The baseline cumulative hazard is the Breslow
-    estimator per stratum, and ``predict_risk(X, horizon) = 1 - exp(-H0_s(horizon) exp(lp))``.
+    estimator per stratum (or Efron's tie-corrected one with ``baseline="efron"``), and
+    ``predict_risk(X, horizon) = 1 - exp(-H0_s(horizon) exp(lp))``.
 
     Parameters
     ----------
     ties : {"efron", "breslow"}, default="efron"
+    baseline : {"breslow", "efron"}, default="breslow"
+        Estimator of the baseline cumulative hazard (they differ only at tied times).
     strata : list of str, optional
         Columns of X defining strata (separate baseline hazards, shared coefficients).
     categorical : dict, optional
@@ -128,6 +133,7 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
         self,
         *,
         ties: Literal["efron", "breslow"] = "efron",
+        baseline: Literal["breslow", "efron"] = "breslow",
         strata: list[str] | None = None,
         categorical: dict[str, Any] | None = None,
         splines: dict[str, Any] | None = None,
@@ -135,6 +141,7 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
         tol: float = 1e-10,
     ) -> None:
         self.ties = ties
+        self.baseline = baseline
         self.strata = strata
         self.categorical = categorical
         self.splines = splines
@@ -154,6 +161,8 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
         """
         if self.ties not in ("efron", "breslow"):
             raise ValueError(f"ties must be 'efron' or 'breslow'; got {self.ties!r}.")
+        if self.baseline not in ("efron", "breslow"):
+            raise ValueError(f"baseline must be 'breslow' or 'efron'; got {self.baseline!r}.")
         y = self._check_outcome(y)
         X = self._check_xy(X, y)
         ys = self._survival_of(y)
@@ -170,7 +179,7 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
             )
         res = fit_cox_arrays(
             Z, ys.time, ys.event, strata=codes, weights=w, ties=self.ties,
-            max_iter=self.max_iter, tol=self.tol,
+            max_iter=self.max_iter, tol=self.tol, baseline=self.baseline,
         )
         self._check_fit(res)
         names = self.design_.columns

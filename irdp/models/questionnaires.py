@@ -348,7 +348,7 @@ class FixedScoreIndex(RiskIndexMixin, BaseEstimator):
         self.higher_is_riskier = higher_is_riskier
         self.q4_rule = q4_rule
 
-    def score(self, X: Any) -> np.ndarray:
+    def instrument_score(self, X: Any) -> np.ndarray:
         """The instrument's raw score (no fitting needed)."""
         if self.instrument is None:
             if not isinstance(X, pd.DataFrame) or self.score_column not in X.columns:
@@ -381,12 +381,12 @@ class FixedScoreIndex(RiskIndexMixin, BaseEstimator):
         """
         y = self._check_outcome(y)
         X = self._check_xy(X, y)
-        s = self.score(X)
+        s = self.instrument_score(X)
         if np.ptp(s) == 0:
             raise ValueError("the score is constant in these data; it cannot be recalibrated.")
         if y.n_events in (0, len(y)):
             raise ValueError(f"y must contain events and non-events; got {y.n_events}/{len(y)}.")
-        res = fit_logistic(np.column_stack([np.ones(len(s)), s]), y.y.astype(float))
+        res = fit_logistic(s[:, None], y.y.astype(float))
         se = np.sqrt(np.diag(res["cov"]))
         self.intercept_, self.intercept_se_ = float(res["beta"][0]), float(se[0])
         self.coef_ = pd.Series({"score": float(res["beta"][1])})
@@ -398,7 +398,7 @@ class FixedScoreIndex(RiskIndexMixin, BaseEstimator):
 
     def linear_predictor(self, X: Any) -> np.ndarray:
         """The score oriented so that higher = more risk."""
-        return self._orientation() * self.score(X)
+        return self._orientation() * self.instrument_score(X)
 
     def predict_risk(self, X: Any, horizon: float | None = None) -> np.ndarray:
         """Recalibrated probability ``expit(intercept_ + coef_ * score)``."""
@@ -407,7 +407,8 @@ class FixedScoreIndex(RiskIndexMixin, BaseEstimator):
             raise ValueError(
                 f"horizon={horizon!r} differs from the fitted horizon {self.horizon_}."
             )
-        return special.expit(self.intercept_ + float(self.coef_["score"]) * self.score(X))
+        slope = float(self.coef_["score"])
+        return special.expit(self.intercept_ + slope * self.instrument_score(X))
 
     def _summary_rows(self) -> tuple[pd.Series, pd.Series]:
         coef = pd.concat([pd.Series({"(Intercept)": self.intercept_}), self.coef_])

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from irdp.exceptions import SeparationWarning
+from irdp.exceptions import SeparationWarning, UndefinedMetricWarning
 from irdp.models import CoxIndex, FineGrayIndex, LogisticIndex
 from irdp.outcomes import Binary, CompetingRisks, Survival
 from irdp.testing import make_index_data
@@ -91,3 +91,46 @@ def test_array_input_gets_column_names():
     Z = np.column_stack([X["age"], X["absence_days"]])
     m = LogisticIndex().fit(Z, DATA["binary"])
     assert list(m.coef_.index) == ["x0", "x1"]
+
+
+def test_penalised_logistic_shrinks_and_selects():
+    rng = np.random.default_rng(3)
+    n = 600
+    Z = pd.DataFrame(rng.normal(size=(n, 8)), columns=[f"z{j}" for j in range(8)])
+    eta = -0.5 + 0.8 * Z["z0"] - 0.6 * Z["z1"]  # z2..z7 are noise
+    y = Binary(rng.random(n) < 1 / (1 + np.exp(-eta)))
+    ml = LogisticIndex().fit(Z, y)
+    ridge = LogisticIndex(penalty="l2", random_state=0).fit(Z, y)
+    lasso = LogisticIndex(penalty="l1", random_state=0).fit(Z, y)
+    assert np.sum(ridge.coef_ ** 2) < np.sum(ml.coef_ ** 2)  # shrinkage
+    assert ridge.C_ > 0
+    assert lasso.coef_.abs().sum() < ml.coef_.abs().sum()  # L1 shrinkage
+    assert abs(lasso.coef_["z0"]) > 0.3
+    assert ridge.se_.isna().all()
+    with pytest.warns(UndefinedMetricWarning, match="not defined after penalised"):
+        ridge.summary()
+
+
+def test_score_is_discrimination():
+    m = CoxIndex(categorical={"sex": "M"}).fit(X, DATA["survival"])
+    c = m.score(X, DATA["survival"])
+    assert 0.5 < c < 1
+    lg = LogisticIndex(categorical={"sex": "M"}).fit(X, DATA["binary"])
+    assert 0.5 < lg.score(X, DATA["binary"]) < 1
+
+
+@pytest.mark.parametrize(
+    ("model", "match"),
+    [
+        (CoxIndex(max_iter=0), "'max_iter' parameter of CoxIndex must be an int"),
+        (LogisticIndex(tol=-1.0), r"'tol' parameter of LogisticIndex.*\(0, inf\)"),
+        (LogisticIndex(penalty="l2", cv=1), "'cv' parameter"),
+        (LogisticIndex(l1_ratio=1.5), "'l1_ratio' parameter"),
+        (FineGrayIndex(max_iter=2.5), "'max_iter' parameter"),
+    ],
+)
+def test_bad_hyper_parameters(model, match):
+    y = DATA["competing"] if isinstance(model, FineGrayIndex) else (
+        DATA["survival"] if isinstance(model, CoxIndex) else DATA["binary"])
+    with pytest.raises(ValueError, match=match):
+        model.fit(X[["age"]], y)

@@ -45,8 +45,18 @@ COX_CASES = {
 }
 
 
+@pytest.fixture(params=["rows", "segments"])
+def risk_set_path(request, monkeypatch):
+    """Run the Cox tests through both risk-set summation paths (cumulative sums over rows
+    for many distinct times, segment sums for few)."""
+    from irdp.models import _coxph
+
+    monkeypatch.setattr(_coxph, "SEGMENT_RATIO", 10**9 if request.param == "rows" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("case", list(COX_CASES))
-def test_cox_matches_coxph(case):
+def test_cox_matches_coxph(case, risk_set_path):
     """R: coxph(Surv(time, event) ~ x1 + x2 + x3 [+ strata(s)], ties=, [weights = w],
     control = coxph.control(eps = 1e-12)); survfit(fit, newdata = 0, ctype = 1)$cumhaz."""
     d, v = _load("cox", "data_cox.csv")
@@ -67,6 +77,15 @@ def test_cox_matches_coxph(case):
         times = np.asarray(b["time"], float)
         ours = [m.baseline_cumulative_hazard_at(t, b["stratum"]) for t in times]
         np.testing.assert_allclose(ours, b["cumhaz"], rtol=1e-6, atol=1e-12)
+    # Efron's tie-corrected baseline (survfit ctype = 2; basehaz's default for Efron fits)
+    if "basehaz_efron" in ref:
+        me = CoxIndex(ties=ties, strata=strata, baseline="efron").fit(
+            d[cols], Survival(d["time"], d["event"]),
+            sample_weight=d["w"].to_numpy(float) if weighted else None,
+        )
+        for b in ref["basehaz_efron"]:
+            ours = [me.baseline_cumulative_hazard_at(t, b["stratum"]) for t in b["time"]]
+            np.testing.assert_allclose(ours, b["cumhaz"], rtol=1e-6, atol=1e-12)
 
 
 # ---- glm(family = binomial) -----------------------------------------------------------------
@@ -153,3 +172,40 @@ def test_csc_matches_riskregression(product_limit, key):
     nd = pd.DataFrame(np.asarray(v["newdata"]), columns=["x1", "x2"])
     ours = np.column_stack([m.predict_risk(nd, t) for t in v["times"]])
     np.testing.assert_allclose(ours, np.asarray(v[key]), rtol=1e-6)  # absolute risks
+
+
+def test_csc_with_tied_times_matches_riskregression():
+    """R: the same CSC/predictRisk on the tied data of the Fine-Gray fixture; riskRegression
+    then uses Efron's tie-corrected baseline hazards (our default follows ``ties``)."""
+    _, v = _load("csc", "data_csc.csv")
+    d = pd.read_csv(REF / "finegray" / "data_fg.csv")
+    m = CauseSpecificCoxIndex().fit(d[["x1", "x2"]], CompetingRisks(d["time"], d["cause"]))
+    nd = pd.DataFrame(np.asarray(v["newdata"]), columns=["x1", "x2"])
+    ours = np.column_stack([m.predict_risk(nd, t) for t in v["times"]])
+    np.testing.assert_allclose(ours, np.asarray(v["risk_tied"]), rtol=1e-6)
+    breslow = CauseSpecificCoxIndex(baseline="breslow").fit(
+        d[["x1", "x2"]], CompetingRisks(d["time"], d["cause"]))
+    assert not np.allclose(breslow.predict_risk(nd, 3.0), ours[:, -1], rtol=1e-3)
+
+
+# ---- cmprsk::cuminc (Aalen-Johansen point estimate and Gray's variance) ------------------------
+@pytest.mark.parametrize("cause", [1, 2])
+def test_aalen_johansen_matches_cuminc(cause):
+    """R: tp <- timepoints(cuminc(time, cause, cencode = 0), c(0.5, 1, 2, 3, 4));
+    tp$est and tp$var (data with tied times)."""
+    from irdp.nonparametric import aalen_johansen
+
+    d, v = _load("finegray", "data_fg.csv")
+    aj = aalen_johansen(d["time"], d["cause"])
+    times = v["cuminc_times"]
+    np.testing.assert_allclose(aj.cif_at(times, cause), v[f"cuminc_est{cause}"], rtol=1e-10)
+    np.testing.assert_allclose(aj.variance_at(times, cause), v[f"cuminc_var{cause}"],
+                               rtol=1e-10)
+
+
+def test_aalen_johansen_variance_refused_for_weights():
+    from irdp.nonparametric import aalen_johansen
+
+    aj = aalen_johansen([1, 2, 3], [1, 2, 0], weights=[1, 2, 1])
+    with pytest.raises(ValueError, match="not available for weighted data"):
+        aj.variance_at(2.0)

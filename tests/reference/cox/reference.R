@@ -1,5 +1,6 @@
 # Reference values for irdp CoxIndex: survival::coxph, Efron and Breslow, with and without
-# strata, with case weights; Breslow baseline cumulative hazard at covariates 0.
+# strata, with case weights; Breslow (ctype = 1) and Efron (ctype = 2) baseline cumulative
+# hazard at covariates 0.
 library(survival); library(jsonlite)
 d <- read.csv("data_cox.csv")
 ctl <- coxph.control(eps = 1e-12, iter.max = 100, toler.chol = 1e-15)
@@ -12,10 +13,18 @@ one <- function(formula, ties, weights = NULL, stratified = FALSE) {
   if (!stratified) {
     sf <- survfit(fit, newdata = zero, ctype = 1)
     out$basehaz <- list(list(stratum = "", time = sf$time, cumhaz = as.numeric(sf$cumhaz)))
+    sf2 <- survfit(fit, newdata = zero, ctype = 2)
+    out$basehaz_efron <- list(list(stratum = "", time = sf2$time,
+                                   cumhaz = as.numeric(sf2$cumhaz)))
   } else {
     out$basehaz <- lapply(levels(factor(d$s)), function(k) {
       nd <- cbind(zero, s = k)
       sf <- survfit(fit, newdata = nd, ctype = 1)
+      list(stratum = paste0("s=", k), time = sf$time, cumhaz = as.numeric(sf$cumhaz))
+    })
+    out$basehaz_efron <- lapply(levels(factor(d$s)), function(k) {
+      nd <- cbind(zero, s = k)
+      sf <- survfit(fit, newdata = nd, ctype = 2)
       list(stratum = paste0("s=", k), time = sf$time, cumhaz = as.numeric(sf$cumhaz))
     })
   }

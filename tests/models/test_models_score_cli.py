@@ -1,0 +1,110 @@
+"""``irdp score`` reproduces predict_risk exactly from the exported model alone."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from irdp.cli import main
+from irdp.cohort import CohortDefinition, build_cohort
+from irdp.features import build_features
+from irdp.io import read_extract
+from irdp.models import CoxIndex, RiskLevels
+from irdp.synth import generate_dmst
+
+FEATURES = ["age", "sex", "sl_n_5y", "sl_long_n_5y"]
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("score")
+    generate_dmst(6_000, n_spsti=3, seed=5, out=tmp / "extract")
+    extract = read_extract(tmp / "extract")
+    definition = CohortDefinition.from_yaml("experiments/cohorts/reprise_6m.yaml")
+    cohort = build_cohort(extract, definition)
+    X = build_features(extract, cohort, features=FEATURES)
+    model = CoxIndex(categorical={"sex": "M"}, splines={"age": 3}).fit(X, cohort.survival)
+    risk = model.predict_risk(X, horizon=cohort.horizon_days)
+    levels = RiskLevels(method="quantiles", quantiles=(0.5, 0.9)).fit(risk)
+    spec = model.export(cohort=definition, risk_levels=levels)
+    path = tmp / "model.json"
+    path.write_text(json.dumps(spec, allow_nan=False))
+    return tmp, path, cohort, X, model, risk, levels
+
+
+def test_score_cli_reproduces_predict_risk(fitted):
+    tmp, path, cohort, X, model, risk, levels = fitted
+    out = tmp / "scores.parquet"
+    res = CliRunner().invoke(main, ["score", "--model", str(path), "--extract",
+                                    str(tmp / "extract"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    scores = pd.read_parquet(out)
+    assert len(scores) == len(cohort)
+    assert scores["worker_id"].tolist() == cohort.table["worker_id"].tolist()
+    assert scores["scored"].all()
+    np.testing.assert_array_equal(scores["risk"].to_numpy(), risk)  # exactly
+    np.testing.assert_array_equal(scores["linear_predictor"].to_numpy(),
+                                  model.linear_predictor(X))
+    assert scores["level"].tolist() == list(levels.transform(risk))
+
+
+def test_export_records_feature_definitions_and_cohort(fitted):
+    _, path, cohort, *_ = fitted
+    spec = json.loads(path.read_text())
+    names = [f["name"] for f in spec["features"]]
+    assert names == FEATURES
+    assert all(f["registered"] and f["description"] for f in spec["features"])
+    assert spec["cohort"]["name"] == "reprise_6m"
+    assert spec["horizon"] == cohort.horizon_days
+    knots = spec["design"]["terms"][0]["knots"]
+    assert len(knots) == 3
+
+
+def test_score_refuses_unregistered_columns(fitted, tmp_path):
+    tmp, path, cohort, X, *_ = fitted
+    m = CoxIndex().fit(X[["sl_n_5y"]].rename(columns={"sl_n_5y": "homemade"}).astype(float),
+                       cohort.survival)
+    p = tmp_path / "m.json"
+    p.write_text(json.dumps(m.export(cohort=cohort.definition)))
+    res = CliRunner().invoke(main, ["score", "--model", str(p), "--extract",
+                                    str(tmp / "extract"), "--out", str(tmp_path / "s.parquet")])
+    assert res.exit_code != 0
+    assert "not registered irdp features" in str(res.exception)
+
+
+def test_rows_with_missing_features_are_flagged_not_scored(fitted, tmp_path):
+    tmp, _, cohort, *_ = fitted
+    from irdp.models.scoring import score_extract
+
+    extract = read_extract(tmp / "extract")
+    feats = ["age", "dx_msk_ever"]  # diagnoses are not coded in every SPSTI: missing
+    X = build_features(extract, cohort, features=feats)
+    complete = X.notna().all(axis=1).to_numpy()
+    assert 0 < complete.sum() < len(X)
+    y = cohort.survival.take(np.flatnonzero(complete))
+    model = CoxIndex().fit(X[complete].astype(float), y)
+    spec = json.loads(json.dumps(model.export(cohort=cohort.definition)))
+    scores = score_extract(spec, extract)
+    assert scores["scored"].to_numpy().tolist() == complete.tolist()
+    assert scores.loc[~complete, "risk"].isna().all()
+    assert set(scores.loc[~complete, "reason"]) == {"missing: dx_msk_ever"}
+    np.testing.assert_array_equal(
+        scores.loc[complete, "risk"].to_numpy(),
+        model.predict_risk(X[complete].astype(float), horizon=cohort.horizon_days),
+    )
+
+
+def test_score_refuses_models_without_feature_design(fitted):
+    from irdp.models import FixedScoreIndex
+    from irdp.models.scoring import score_extract
+    from irdp.outcomes import Binary
+
+    tmp, *_ = fitted
+    X = pd.DataFrame({"WAS_1": np.arange(20) % 11})
+    m = FixedScoreIndex(instrument="WAS").fit(X, Binary(np.arange(20) % 3 == 0))
+    with pytest.raises(ValueError, match="no feature design"):
+        score_extract(m.export(), read_extract(tmp / "extract"))
