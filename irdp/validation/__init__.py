@@ -1,5 +1,18 @@
-"""Validation designs: optimism bootstrap, cross-validation, internal-external validation,
-meta-analysis across centres, model updating, comparison of indices and sample size."""
+"""Validation designs for risk indices (see docs/validation.md).
+
+- Internal validation: :func:`bootstrap_validate` (Harrell's optimism bootstrap, as
+  ``rms::validate`` and ``rms::calibrate``), :func:`cross_validate`, :func:`shrinkage_factor`
+  and :func:`apply_shrinkage`.
+- Transportability across SPSTI and time: :func:`iecv`, :func:`meta_analysis`,
+  :func:`forest_plot`, :func:`centre_summary`, :func:`pool_centre_summaries`.
+- Model updating: :func:`update_model`, :func:`closed_test`.
+- Comparing indices: :func:`compare`.
+- Sample size: :func:`development_sample_size`, :func:`validation_sample_size`,
+  :func:`validation_sample_size_survival`, :func:`cstatistic_to_rsquared`.
+
+Every resampling design draws one independent random stream per replicate from its seed
+and runs replicates through joblib, so results depend on the seed only.
+"""
 
 from irdp.validation._measures import MEASURES
 from irdp.validation.bootstrap import (

@@ -69,6 +69,25 @@ def prepare_outcome(
     return yy, h
 
 
+def align_outcome(X: Any, y: Any) -> Any:
+    """Check that pandas ``X`` and ``y`` share their index; drop ``y``'s index otherwise.
+
+    Resampled rows keep their labels on both sides when X is a DataFrame; when X is an
+    array the outcome's index carries no information and would make the estimators' own
+    alignment check fail on every resample, so it is dropped (positions align).
+    """
+    from irdp._validation import check_aligned
+
+    if y.index is None:
+        return y
+    if isinstance(X, pd.DataFrame | pd.Series):
+        check_aligned(X, pd.Series(np.zeros(len(y)), index=y.index), names=["X", "y"])
+        return y
+    out = y.take(np.arange(len(y)))
+    out.index = None
+    return out
+
+
 def n_rows(X: Any) -> int:
     """Number of rows of a feature matrix."""
     return int(X.shape[0]) if hasattr(X, "shape") else len(X)
@@ -116,8 +135,14 @@ def record_warnings(func: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[str
 
     Replicates run in worker processes whose warning filters differ from the caller's;
     collecting the messages and re-issuing one summary warning in the caller keeps the
-    behaviour identical whatever the backend.
+    behaviour identical whatever the backend. In a non-main thread (threading backend)
+    nothing is caught: ``warnings.catch_warnings`` swaps process-wide state and is not
+    thread-safe, so warnings then surface directly.
     """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return func(*args, **kwargs), []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = func(*args, **kwargs)

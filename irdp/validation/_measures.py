@@ -112,7 +112,7 @@ MEASURES: dict[str, Callable[..., Any]] = {
 _DEFAULTS = {
     "binary": ("c", "calibration_slope", "citl", "oe", "brier", "ipa", "ici"),
     "survival": ("c", "calibration_slope", "oe", "brier", "ipa", "ici"),
-    "competing": ("c", "oe", "brier", "ipa", "ici"),
+    "competing": ("c", "calibration_slope", "oe", "brier", "ipa", "ici"),
 }
 
 _SE_CAPABLE = ("c", "auc", "calibration_slope", "oe", "citl")
@@ -179,16 +179,22 @@ def evaluate(
     y: Any,
     risk: np.ndarray,
     horizon: float | None,
+    errors: list[str] | None = None,
 ) -> dict[str, float]:
-    """Compute every measure; a measure that cannot be computed on this sample gives nan."""
+    """Compute every measure; a measure that cannot be computed on this sample gives nan.
+
+    The reasons are appended to ``errors`` when a list is given.
+    """
     from irdp.validation._fitting import FIT_ERRORS
 
     out: dict[str, float] = {}
     for name, f in funcs.items():
         try:
             val = f(y, risk, horizon=horizon)
-        except FIT_ERRORS:
+        except FIT_ERRORS as err:
             out[name] = float("nan")
+            if errors is not None:
+                errors.append(f"{name}: {type(err).__name__}: {err}")
             continue
         if isinstance(val, Mapping):
             for k, v in val.items():

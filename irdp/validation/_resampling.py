@@ -32,10 +32,12 @@ def as_seed_sequence(seed: Any, *, name: str = "seed") -> np.random.SeedSequence
     """Turn ``seed`` (int or SeedSequence) into a :class:`numpy.random.SeedSequence`.
 
     A Generator is refused: its state cannot be split into independent streams without
-    consuming it, which would make results depend on what ran before.
+    consuming it, which would make results depend on what ran before. A SeedSequence is
+    copied (same entropy and spawn key, no children spawned yet), so passing the same one
+    twice gives the same streams.
     """
     if isinstance(seed, np.random.SeedSequence):
-        return seed
+        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TypeError(
             f"{name} must be a non-negative int or a numpy.random.SeedSequence; got "
@@ -69,10 +71,7 @@ def spawn_generators(seed: Any, n: int) -> list[np.random.Generator]:
     >>> bool(a[2].random() == b[2].random())
     True
     """
-    root = as_seed_sequence(seed)
-    # Spawn from a fresh copy so that repeated calls with the same SeedSequence agree.
-    fresh = np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key)
-    return [np.random.default_rng(s) for s in fresh.spawn(int(n))]
+    return [np.random.default_rng(s) for s in as_seed_sequence(seed).spawn(int(n))]
 
 
 def _run_one(func: Callable[..., T], i: int, rng: np.random.Generator, kwargs: dict) -> T:

@@ -34,9 +34,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from irdp.exceptions import IrdpWarning
+from irdp.exceptions import IrdpWarning, UndefinedMetricWarning
 from irdp.validation._fitting import (
     FIT_ERRORS,
+    align_outcome,
     fit_clone,
     n_rows,
     predict_risk,
@@ -185,7 +186,9 @@ def _observed_curve(y: Any, risk: np.ndarray, horizon: float | None, grid: np.nd
         return np.interp(grid, xs[order], ys[order], left=np.nan, right=np.nan)
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
-    fit = lowess(y.y.astype(float), risk, frac=2 / 3, it=0, return_sorted=True)
+    # R's lowess default delta = 1 % of the range (linear interpolation between close points)
+    fit = lowess(y.y.astype(float), risk, frac=2 / 3, it=0, delta=0.01 * float(np.ptp(risk)),
+                 return_sorted=True)
     xs, ys = fit[:, 0], fit[:, 1]
     xs, keep = np.unique(xs, return_index=True)
     return np.interp(grid, xs, ys[keep], left=np.nan, right=np.nan)
@@ -315,7 +318,16 @@ def _apparent(
 ) -> tuple[Any, np.ndarray, dict[str, float]]:
     model = fit_clone(estimator, X, y)
     risk = predict_risk(model, X, horizon)
-    return model, risk, evaluate(funcs, y, risk, horizon)
+    errors: list[str] = []
+    values = evaluate(funcs, y, risk, horizon, errors)
+    if errors:
+        warnings.warn(
+            f"{len(errors)} measures could not be computed on the full data and are nan: "
+            f"{'; '.join(errors[:3])}.",
+            UndefinedMetricWarning,
+            stacklevel=3,
+        )
+    return model, risk, values
 
 
 def _check_common(X: Any, y: Any, n_jobs: Any) -> None:
@@ -369,7 +381,8 @@ def bootstrap_validate(
         smoothed observed risk on a grid of ``n_grid`` predicted risks, corrected by the
         mean training-minus-test difference of the bootstrap curves.
     n_grid : int, default=50
-        Number of grid points of the calibration curve.
+        Number of grid points of the calibration curve, evenly spaced from the 5th smallest
+        to the 5th largest apparent prediction (rms's grid).
     stratify : bool, default=False
         Resample events and non-events separately (keeps the number of events; rms does
         not, so the default is plain resampling).
@@ -406,6 +419,7 @@ def bootstrap_validate(
     """
     yy, h = prepare_outcome(y, horizon)
     _check_common(X, yy, n_jobs)
+    yy = align_outcome(X, yy)
     if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer; got {n_boot!r}.")
     root = as_seed_sequence(seed)
@@ -413,7 +427,11 @@ def bootstrap_validate(
     _, risk, apparent = _apparent(estimator, X, yy, h, funcs)
     grid = app_curve = None
     if calibration_curve:
-        lo, hi = np.quantile(risk, [0.01, 0.99])
+        if int(n_grid) != n_grid or n_grid < 2:
+            raise ValueError(f"n_grid must be an integer >= 2; got {n_grid!r}.")
+        srt = np.sort(risk)
+        # rms::calibrate's grid: from the 5th smallest to the 5th largest prediction
+        lo, hi = (srt[4], srt[-5]) if len(srt) > 10 else (srt[0], srt[-1])
         grid = np.linspace(lo, hi, int(n_grid))
         app_curve = _observed_curve(yy, risk, h, grid)
     strata = yy.event.astype(int) if stratify else None

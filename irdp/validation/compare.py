@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from irdp._validation import as_1d_array
+from irdp.exceptions import IndexMismatchError
 from irdp.validation._fitting import prepare_outcome
 from irdp.validation._measures import evaluate, metric, resolve_measures
 from irdp.validation._resampling import as_seed_sequence, run_replicates
@@ -115,7 +116,7 @@ class ComparisonResult:
         return fig
 
 
-def _check_risks(risks: Any, n: int) -> dict[str, np.ndarray]:
+def _check_risks(risks: Any, n: int, index: pd.Index | None = None) -> dict[str, np.ndarray]:
     if not isinstance(risks, Mapping):
         raise TypeError(
             f"risks must be a dict {{name: risk vector}}; got {type(risks).__name__}."
@@ -124,6 +125,12 @@ def _check_risks(risks: Any, n: int) -> dict[str, np.ndarray]:
         raise ValueError(f"compare needs at least 2 indices; got {len(risks)}.")
     out = {}
     for name, r in risks.items():
+        if index is not None and isinstance(r, pd.Series) and not r.index.equals(index):
+            raise IndexMismatchError(
+                f"risks[{name!r}] has a pandas index different from y's (first labels "
+                f"{list(r.index[:3])} vs {list(index[:3])}); irdp never aligns silently. "
+                "Reindex it to y's index, or pass NumPy arrays."
+            )
         arr = as_1d_array(r, f"risks[{name!r}]")
         if len(arr) != n:
             raise ValueError(f"risks[{name!r}] has {len(arr)} values for {n} workers.")
@@ -247,7 +254,7 @@ def compare(
     {'measure': ['c', 'brier'], 'n': [380, 380]}
     """
     yy, h = prepare_outcome(y, horizon)
-    rs = _check_risks(risks, len(yy))
+    rs = _check_risks(risks, len(yy), yy.index)
     if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 2:
         raise ValueError(f"n_boot must be an integer >= 2; got {n_boot!r}.")
     cuts = None

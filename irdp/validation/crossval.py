@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from irdp.validation._fitting import n_rows, prepare_outcome
+from irdp.validation._fitting import align_outcome, n_rows, prepare_outcome
 from irdp.validation._measures import resolve_measures
 from irdp.validation._resampling import as_seed_sequence, run_replicates, spawn_generators
 from irdp.validation.bootstrap import (
@@ -94,6 +94,7 @@ def cross_validate(
     """
     yy, h = prepare_outcome(y, horizon)
     _check_common(X, yy, n_jobs)
+    yy = align_outcome(X, yy)
     if isinstance(n_splits, bool) or int(n_splits) != n_splits or n_splits < 2:
         raise ValueError(f"n_splits must be an integer >= 2; got {n_splits!r}.")
     if isinstance(n_repeats, bool) or int(n_repeats) != n_repeats or n_repeats < 1:

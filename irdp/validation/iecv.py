@@ -22,6 +22,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,7 +30,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from irdp.exceptions import SmallGroupWarning
 from irdp.validation._fitting import (
+    align_outcome,
     fit_clone,
     n_rows,
     predict_risk,
@@ -37,6 +40,7 @@ from irdp.validation._fitting import (
     take_rows,
 )
 from irdp.validation._measures import resolve_measures
+from irdp.validation._resampling import run_replicates
 from irdp.validation._summary import Summary
 from irdp.validation.meta import MetaAnalysisResult, _estimate_parts, meta_analysis
 
@@ -131,6 +135,26 @@ def _check_groups(y: Any, labels: np.ndarray, h: float | None, splits: list[tupl
             )
 
 
+def _event_mask(y: Any, h: float | None) -> np.ndarray:
+    return y.event if h is None else (y.event & (y.time <= h))
+
+
+def _iecv_task(i: int, rng: np.random.Generator, *, splits: list, estimator: Any, X: Any,
+               y: Any, horizon: float | None, funcs: Mapping[str, Any]) -> list[dict]:
+    """Develop on the training groups of split ``i`` and validate on its test group."""
+    g, train, test = splits[i]
+    tr, te = np.flatnonzero(train), np.flatnonzero(test)
+    yte = y.take(te)
+    model = fit_clone(estimator, take_rows(X, tr), y.take(tr))
+    risk = predict_risk(model, take_rows(X, te), horizon)
+    rows = []
+    for name, f in funcs.items():
+        v, se = _estimate_parts(f(yte, risk, horizon=horizon))
+        rows.append({"centre": g, "n": len(te), "n_events": int(_event_mask(yte, horizon).sum()),
+                     "n_train": len(tr), "measure": name, "value": v, "se": se})
+    return rows
+
+
 def iecv(
     estimator: Any,
     X: Any,
@@ -142,6 +166,8 @@ def iecv(
     order: Sequence[Any] | None = None,
     scoring: Mapping[str, Callable[..., Any]] | Sequence[str] | None = None,
     level: float = 0.95,
+    min_events: int = 10,
+    n_jobs: int | None = 1,
 ) -> IECVResult:
     """Internal-external cross-validation: leave one SPSTI (or period) out in turn.
 
@@ -165,6 +191,11 @@ def iecv(
         Measures returning an Estimate with a standard error; default C, O/E and calibration
         slope (Debray 2017), pooled on the logit, log and identity scales.
     level : float, default=0.95
+    min_events : int, default=10
+        A :class:`~irdp.exceptions.SmallGroupWarning` names the validation groups with fewer
+        events (their estimates are imprecise and their SEs unreliable).
+    n_jobs : int or None, default=1
+        joblib workers over the left-out groups (the result does not depend on it).
 
     Returns
     -------
@@ -185,31 +216,34 @@ def iecv(
     """
     yy, h = prepare_outcome(y, horizon)
     labels = np.asarray(groups, dtype=object)
+    if int(min_events) != min_events or min_events < 0:
+        raise ValueError(f"min_events must be a non-negative integer; got {min_events!r}.")
     if len(labels) != len(yy) or n_rows(X) != len(yy):
         raise ValueError(
             f"X, y and groups must have the same number of rows; got {n_rows(X)}, {len(yy)} "
             f"and {len(labels)}."
         )
+    yy = align_outcome(X, yy)
     if pd.isna(labels).any():
         raise ValueError(f"groups must not be missing; found {int(pd.isna(labels).sum())} rows.")
     splits = _splits(labels, scheme, order)
     _check_groups(yy, labels, h, splits)
     funcs = resolve_measures(scoring, yy, default=("c", "oe", "calibration_slope"), with_se=True)
-    rows = []
-    for g, train, test in splits:
-        tr, te = np.flatnonzero(train), np.flatnonzero(test)
-        yte = yy.take(te)
-
-        def work(tr=tr, te=te, yte=yte):
-            model = fit_clone(estimator, take_rows(X, tr), yy.take(tr))
-            risk = predict_risk(model, take_rows(X, te), h)
-            return {name: f(yte, risk, horizon=h) for name, f in funcs.items()}
-
-        values = work()
-        for name, est in values.items():
-            v, se = _estimate_parts(est)
-            rows.append({"centre": g, "n": len(te), "n_events": int(yte.n_events),
-                         "n_train": len(tr), "measure": name, "value": v, "se": se})
+    small = [g for g, _, test in splits
+             if int(_event_mask(yy.take(np.flatnonzero(test)), h).sum()) < min_events]
+    if small:
+        warnings.warn(
+            f"{len(small)} validation groups have fewer than {min_events} events (e.g. "
+            f"{small[:5]}); their estimates are imprecise. Consider merging small SPSTI.",
+            SmallGroupWarning,
+            stacklevel=2,
+        )
+    results = run_replicates(
+        _iecv_task, len(splits), seed=0, n_jobs=n_jobs,
+        kwargs={"splits": splits, "estimator": estimator, "X": X, "y": yy, "horizon": h,
+                "funcs": funcs},
+    )
+    rows = [row for part in results for row in part]
     per = pd.DataFrame(rows)
     pooled: dict[str, MetaAnalysisResult] = {}
     for name in funcs:

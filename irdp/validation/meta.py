@@ -346,6 +346,8 @@ def meta_analysis(
     s2 = (k - 1) * w0.sum() / (w0.sum() ** 2 - (w0**2).sum())
     i2 = float(100 * tau2 / (tau2 + s2))
     zc = stats.norm.ppf(1 - alpha / 2)
+    if labels is not None and len(labels) != k:
+        raise ValueError(f"labels must have {k} entries (one per centre); got {len(labels)}.")
     centres = pd.DataFrame(
         {
             "label": list(range(k)) if labels is None else list(labels),
@@ -356,8 +358,6 @@ def meta_analysis(
             "weight": 100 * w / w.sum(),
         }
     )
-    if len(centres) != k:
-        raise ValueError(f"labels must have {k} entries; got {len(centres)}.")
     return MetaAnalysisResult(
         estimate=float(_backward(sc, mu)),
         lower=float(_backward(sc, lo)),

@@ -605,12 +605,12 @@ def validation_sample_size_survival(
                         _positive(cstatciwidth, "cstatciwidth")])
     lam = _baseline_rate(p, h, sd, _positive(shape, "shape"))
     root = as_seed_sequence(seed)
-    streams = iter(root.spawn(64))
     kw = {"lam": lam, "shape": float(shape), "lp_sd": sd, "horizon": h, "followup": (lo, hi),
           "dropout": float(dropout)}
 
     def widths(n: int) -> tuple[np.ndarray, np.ndarray]:
-        res = np.array(run_replicates(_simulate_widths, int(n_sim), seed=next(streams),
+        # each evaluated size gets the next child stream of the root
+        res = np.array(run_replicates(_simulate_widths, int(n_sim), seed=root.spawn(1)[0],
                                       n_jobs=n_jobs, kwargs={"n": int(n), **kw}))
         return np.nanmean(res, axis=0), np.nanstd(res, axis=0, ddof=1) / np.sqrt(len(res))
 

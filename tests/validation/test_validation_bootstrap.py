@@ -54,7 +54,7 @@ def _lrm_results():
     return [
         bootstrap_validate(LogisticIndex(), X, y, n_boot=200, seed=s, n_jobs=1,
                            scoring=BIN_SCORING)
-        for s in (1, 2, 3)
+        for s in (1, 2)
     ]
 
 
@@ -279,3 +279,123 @@ def test_corrected_c_closer_to_fresh_data_than_apparent():
         err_app.append(abs(res.table.loc["c", "apparent"] - fresh))
         err_cor.append(abs(res.table.loc["c", "corrected"] - fresh))
     assert np.mean(err_cor) < np.mean(err_app)
+
+
+def test_competing_risks_default_measures():
+    from irdp.models import CauseSpecificCoxIndex
+    from irdp.outcomes import CompetingRisks
+
+    rng = np.random.default_rng(0)
+    n = 300
+    X = pd.DataFrame(rng.normal(size=(n, 2)), columns=["a", "b"])
+    t1 = rng.exponential(1 / (0.1 * np.exp(X["a"])))
+    t2 = rng.exponential(1 / (0.1 * np.exp(0.5 * X["b"])))
+    c = rng.uniform(2, 8, n)
+    t = np.minimum.reduce([t1, t2, c])
+    y = CompetingRisks(t, np.select([t == t1, t == t2], [1, 2], 0))
+    res = bootstrap_validate(CauseSpecificCoxIndex(), X, y, horizon=3.0, n_boot=4, seed=1,
+                             n_jobs=1)
+    assert list(res.table.index) == ["c", "calibration_slope", "oe", "brier", "ipa", "ici"]
+    assert res.n_failed == 0
+
+
+def test_input_forms_numpy_x_with_indexed_outcome_and_shuffled_index():
+    """ndarray X with a pandas-indexed outcome, and DataFrame X with a shuffled index, give
+    the same result as plain positions; a mismatched index is refused."""
+    from irdp.exceptions import IndexMismatchError
+
+    X, y = _small_binary()
+    base = bootstrap_validate(LogisticIndex(), X, Binary(y.y), n_boot=5, seed=2, n_jobs=1,
+                              scoring=SIMPLE)
+    idx = pd.Index(np.random.default_rng(0).permutation(len(X)) + 1000)
+    y_idx = Binary(pd.Series(y.y, index=idx))
+    a = bootstrap_validate(LogisticIndex(), X.to_numpy(), y_idx, n_boot=5, seed=2, n_jobs=1,
+                           scoring=SIMPLE)
+    b = bootstrap_validate(LogisticIndex(), X.set_axis(idx), y_idx, n_boot=5, seed=2,
+                           n_jobs=1, scoring=SIMPLE)
+    pd.testing.assert_frame_equal(a.table, base.table)
+    pd.testing.assert_frame_equal(b.table, base.table)
+    with pytest.raises(IndexMismatchError):
+        bootstrap_validate(LogisticIndex(), X, y_idx, n_boot=5, seed=2, n_jobs=1,
+                           scoring=SIMPLE)
+
+
+def test_pipeline_ending_with_a_cox_index():
+    """StandardScaler + CoxIndex: the scaler is refitted per resample and predict_risk is
+    reached through the fitted pre-processing steps."""
+    d = pd.read_csv(REF / "survival.csv")
+    X, y = d.drop(columns=["time", "event"]), Survival(d["time"], d["event"])
+    pipe = make_pipeline(StandardScaler(), CoxIndex()).set_output(transform="pandas")
+    res = bootstrap_validate(pipe, X, y, horizon=5.0, n_boot=4, seed=1, n_jobs=1,
+                             scoring=COX_SCORING)
+    plain = bootstrap_validate(CoxIndex(), X, y, horizon=5.0, n_boot=4, seed=1, n_jobs=1,
+                               scoring=COX_SCORING)
+    # scaling does not change a Cox model's risks: same apparent C
+    assert res.table.loc["c", "apparent"] == pytest.approx(plain.table.loc["c", "apparent"])
+    assert res.n_failed == 0
+
+
+def test_survival_calibration_curve_and_cross_validation():
+    d = pd.read_csv(REF / "survival.csv")
+    X, y = d.drop(columns=["time", "event"]), Survival(d["time"], d["event"])
+    res = bootstrap_validate(CoxIndex(), X, y, horizon=5.0, n_boot=3, seed=1, n_jobs=1,
+                             scoring=["oe"], calibration_curve=True, n_grid=15)
+    curve = res.calibration.curve
+    assert len(curve) == 15
+    assert np.isfinite(curve["apparent"]).all()
+    cv = cross_validate(CoxIndex(), X, y, horizon=5.0, n_splits=3, seed=1, n_jobs=1,
+                        scoring=["c", "oe"])
+    assert cv.n_replicates == 3
+    assert set(cv.table.index) == {"c", "oe"}
+    with pytest.raises(ValueError, match="n_splits"):
+        cross_validate(CoxIndex(), X, y, horizon=5.0, n_splits=1, seed=1)
+
+
+def test_measure_failing_on_full_data_warns():
+    from irdp.exceptions import UndefinedMetricWarning
+
+    def broken(y, r, horizon=None):
+        raise ValueError("needs something this sample lacks")
+
+    X, y = _small_binary()
+    with pytest.warns(UndefinedMetricWarning, match="could not be computed"):
+        res = bootstrap_validate(LogisticIndex(), X, y, n_boot=3, seed=1, n_jobs=1,
+                                 scoring={"c": SIMPLE["c"], "broken": broken})
+    assert np.isnan(res.table.loc["broken", "apparent"])
+    assert res.table.loc["broken", "n"] == 0
+
+
+@pytest.mark.reference
+def test_calibration_curve_matches_rms_calibrate():
+    """R: ``calibrate(lrm(y ~ x1+...+x5, x=TRUE, y=TRUE), B=200)`` for seeds 1..10
+    (tests/reference/rms_validate/calibrate.R). Grid and apparent curve (lowess, iter=0,
+    on the 5th..n-4th sorted predictions) agree to 1e-7; the bias-corrected curve of two
+    irdp seeds lies within 4 Monte-Carlo SDs of R's 10-seed mean at every grid point (a
+    run showed at most 2.4)."""
+    ref = json.loads((REF / "calibrate.json").read_text())
+    b = pd.read_csv(REF / "binary.csv")
+    X, y = b.drop(columns="y"), Binary(b["y"])
+    curves = [
+        bootstrap_validate(LogisticIndex(), X, y, n_boot=200, seed=s, n_jobs=1,
+                           scoring=SIMPLE, calibration_curve=True).calibration.curve
+        for s in (1, 2)
+    ]
+    np.testing.assert_allclose(curves[0]["predicted"], ref["predy"], atol=1e-7)
+    np.testing.assert_allclose(curves[0]["apparent"], ref["calibrated_orig"], atol=1e-7)
+    mean = np.mean([c["corrected"] for c in curves], axis=0)
+    tol = 4 * np.array(ref["corrected_sd"]) * np.sqrt(1 / ref["n_seeds"] + 1 / 2)
+    assert (np.abs(mean - np.array(ref["corrected_mean"])) < tol).all()
+
+
+def test_stratified_bootstrap_and_summary_rendering():
+    X, y = _small_binary()
+    plain = bootstrap_validate(LogisticIndex(), X, y, n_boot=6, seed=1, n_jobs=1,
+                               scoring=SIMPLE)
+    strat = bootstrap_validate(LogisticIndex(), X, y, n_boot=6, seed=1, n_jobs=1,
+                               scoring=SIMPLE, stratify=True)
+    assert not plain.table.equals(strat.table)
+    assert strat.table.loc["c", "apparent"] == plain.table.loc["c", "apparent"]
+    summary = strat.summary()
+    assert "bootstrap: 6 replicates (0 failed)" in summary.as_text()
+    assert summary.as_html().startswith("<h4>Internal validation (bootstrap)</h4>")
+    assert summary._repr_html_() == summary.as_html()

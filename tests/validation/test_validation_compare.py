@@ -120,3 +120,13 @@ def test_survival_comparison():
 def test_compare_errors(risks, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         compare(Binary([0, 1, 0, 1]), risks, n_boot=5, **kwargs)
+
+
+def test_compare_refuses_misaligned_series():
+    from irdp.exceptions import IndexMismatchError
+
+    y = Binary(pd.Series([0, 1, 0, 1], index=[10, 11, 12, 13]))
+    good = pd.Series([0.1, 0.6, 0.2, 0.7], index=[10, 11, 12, 13])
+    bad = pd.Series([0.1, 0.6, 0.2, 0.7], index=[13, 12, 11, 10])
+    with pytest.raises(IndexMismatchError, match="never aligns"):
+        compare(y, {"a": good, "b": bad}, scoring=["brier"], n_boot=5, levels=None)

@@ -154,3 +154,29 @@ def test_centre_summary_disclosure_control():
     assert not {"risk", "y", "event"} & set(out.columns)
     with pytest.raises(ValueError, match="min_count"):
         centre_summary(y, risk, min_count=0)
+
+
+def test_iecv_small_groups_warn_and_n_jobs_invariance():
+    from irdp.exceptions import SmallGroupWarning
+
+    d = _centres(n_centres=4, n=60, seed=12)
+    X, y = d[["x1", "x2"]], Binary(d["y"])
+    with pytest.warns(SmallGroupWarning, match="fewer than 30 events"):
+        a = iecv(LogisticIndex(), X, y, d["centre"], min_events=30, scoring=["c"])
+    b = iecv(LogisticIndex(), X, y, d["centre"], min_events=0, scoring=["c"], n_jobs=2)
+    pd.testing.assert_frame_equal(a.per_centre, b.per_centre)
+
+
+def test_centre_summary_survival_with_horizon():
+    rng = np.random.default_rng(3)
+    n = 600
+    x = rng.normal(size=n)
+    t = rng.exponential(1 / (0.2 * np.exp(x)))
+    c = rng.uniform(3, 6, n)
+    y = Survival(np.minimum(t, c), t <= c)
+    risk = 1 - np.exp(-0.4 * np.exp(x))
+    out = centre_summary(y, risk, horizon=2.0, groups=np.repeat(["A", "B"], 300))
+    assert list(out["centre"]) == ["A", "B"]
+    assert {"c", "c_se", "oe", "oe_se", "calibration_slope", "calibration_slope_se"} <= set(
+        out.columns)
+    assert (out["oe_se"] > 0).all()

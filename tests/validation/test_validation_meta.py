@@ -148,3 +148,8 @@ def test_meta_analysis_errors(kwargs, exc, match):
 def test_scale_for_measure():
     assert scale_for_measure("C") == "logit"
     assert scale_for_measure("slope") == "identity"
+
+
+def test_labels_length_checked():
+    with pytest.raises(ValueError, match="labels must have 3 entries"):
+        meta_analysis([0.7, 0.75, 0.8], [0.02, 0.03, 0.02], labels=["a", "b"])

@@ -79,3 +79,11 @@ def test_stratified_bootstrap_keeps_stratum_sizes():
     idx = bootstrap_indices(np.random.default_rng(0), 10, strata=strata)
     assert len(idx) == 10
     assert (strata[idx] == 1).sum() == 3
+
+
+def test_seed_sequence_reused_gives_same_replicates():
+    ss = np.random.SeedSequence(5)
+    a = run_replicates(_replicate, 3, seed=ss, n_jobs=1, kwargs={"data": DATA})
+    ss.spawn(2)  # the caller's own use of the sequence does not change the streams
+    b = run_replicates(_replicate, 3, seed=ss, n_jobs=1, kwargs={"data": DATA})
+    assert a == b
