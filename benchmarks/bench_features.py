@@ -3,7 +3,8 @@
 For each size, a synthetic extract is generated once into ``benchmarks/_out/dmst_<n>/``
 (Parquet, not timed), then a *fresh* Python process reads it (DuckDB views over the Parquet
 files, out of core), builds the landmark cohort ``experiments/cohorts/landmark_2021_12m.yaml``
-and all registered features, and reports wall time and peak resident memory (the peak RSS
+and all registered features, and reports wall time, CPU time (user + system, all threads:
+the figure to read when other jobs share the cores) and peak resident memory (the peak RSS
 of that process: Python, DuckDB and the pandas result).
 
 In the same process a straightforward pandas implementation (merge on worker_id, filter the
@@ -81,6 +82,12 @@ def _pandas_features(tables: dict, cohort) -> object:  # noqa: ANN401 - pandas f
                          "dx_msk_ever": msk.to_numpy()})
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process, all threads (DuckDB's included)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def run_one(folder: Path) -> dict:
     """Child process: time the pipeline on one extract folder; return the figures."""
     import duckdb
@@ -98,13 +105,14 @@ def run_one(folder: Path) -> dict:
         names.append(f.stem)
     ex = Extract(con, names, source=folder)
     res: dict = {"workers": ex.n_rows("worker"), "visits": ex.n_rows("visit")}
+    cpu0 = _cpu()
     t0 = time.perf_counter()
     cohort = build_cohort(ex, CohortDefinition.from_yaml(COHORT))
     t1 = time.perf_counter()
     X = build_features(ex, cohort)
     t2 = time.perf_counter()
     res.update(rows=len(cohort), features=X.shape[1], t_cohort=t1 - t0, t_features=t2 - t1,
-               t_total=t2 - t0)
+               t_total=t2 - t0, cpu_total=_cpu() - cpu0)
     res["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     # the same few features: irdp vs pandas (pandas reads the tables into memory first)
     t3 = time.perf_counter()
@@ -140,8 +148,8 @@ def main(sizes: list[int]) -> None:
         rows.append(r)
         print(f"  n={n:>9,}  visits={r['visits']:>10,}  cohort rows={r['rows']:>9,}  "
               f"cohort {r['t_cohort']:6.1f} s  features ({r['features']}) "
-              f"{r['t_features']:6.1f} s  total {r['t_total']:6.1f} s  "
-              f"peak RSS {r['peak_rss_gib']:.2f} GiB")
+              f"{r['t_features']:6.1f} s  total {r['t_total']:6.1f} s wall "
+              f"({r['cpu_total']:.1f} s CPU)  peak RSS {r['peak_rss_gib']:.2f} GiB")
         print(f"             6 features: irdp {r['t_irdp_few']:.2f} s, pandas groupby "
               f"{r['t_pandas_few']:.2f} s (+{r['t_pandas_load']:.2f} s loading tables) -> "
               f"ratio pandas/irdp {r['t_pandas_few'] / r['t_irdp_few']:.1f}x "

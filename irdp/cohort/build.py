@@ -44,7 +44,7 @@ def _index_sql(p: str, d: CohortDefinition) -> str:
     ix = d.index
     if ix.kind == "landmark":
         return (
-            f"SELECT DISTINCT worker_id, DATE '{ix.date.isoformat()}' AS index_date, "
+            f"SELECT worker_id, DATE '{ix.date.isoformat()}' AS index_date, "
             f"CAST(NULL AS VARCHAR) AS index_visit_id, CAST(NULL AS VARCHAR) AS index_visit_type "
             f"FROM {p}worker"
         )
@@ -356,7 +356,8 @@ def build_cohort(extract: Extract, definition: CohortDefinition) -> Cohort:
         )
     prefix = _tables.prepare(extract)
     try:
-        cand = extract.connection.sql(_candidates_sql(prefix, definition)).df()
+        cand = extract.connection.sql(_candidates_sql(prefix, definition)).to_arrow_table()
+        cand = cand.to_pandas()
     finally:
         _tables.drop(extract, prefix)
     cand = cand.sort_values("row_id", ignore_index=True)

@@ -104,6 +104,11 @@ class IndexEvent:
             )
         if self.kind == "landmark" and self.date is None:
             raise ValueError("index.date is required when index.kind is 'landmark'; got none.")
+        if self.kind == "landmark" and (self.visit_types or self.start or self.end):
+            raise ValueError(
+                "index.visit_types, index.start and index.end are not used when index.kind is "
+                "'landmark' (every worker is indexed on index.date); remove them."
+            )
         if self.kind != "landmark" and self.date is not None:
             raise ValueError(
                 f"index.date is only used when index.kind is 'landmark'; got date={self.date} "

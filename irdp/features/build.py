@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from irdp.cohort import _tables
 from irdp.cohort.build import Cohort, cohort_frame
@@ -62,27 +63,42 @@ def feature_sql(prefix: str, features: list[Feature]) -> str:
     joins, cols = [], []
     for k, g in enumerate(groups):
         joins.append(f"LEFT JOIN ({GROUPS[g].sql(prefix)}) AS g{k} ON g{k}.row_id = c.row_id")
-        cols.extend(f'g{k}."{f.name}"' for f in features if f.group == g)
+        cols.extend(f'CAST(g{k}."{f.name}" AS {_SQL_TYPES[f.dtype]}) AS "{f.name}"'
+                    for f in features if f.group == g)
     return (
         f"SELECT c.row_id, {', '.join(cols)}\nFROM {prefix}cohort c\n" + "\n".join(joins)
         + "\nORDER BY c.row_id"
     )
 
 
-def _cast(values: pd.Series, f: Feature) -> pd.Series:
+_SQL_TYPES = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "category": "VARCHAR"}
+
+
+def _column(col: pa.ChunkedArray, f: Feature) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """Convert one Arrow column (typed by :data:`_SQL_TYPES`) to the feature's pandas type."""
     if f.dtype == "int":
-        return pd.to_numeric(values).astype("Int64")
+        return pd.array(col.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get),
+                        dtype="Int64")
     if f.dtype == "float":
-        return pd.to_numeric(values).astype("float64")
+        return col.to_numpy().astype("float64")
     if f.dtype == "bool":
-        return values.astype("boolean")
-    obj = values.astype(object).where(values.notna(), None)
+        return pd.array(col.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get),
+                        dtype="boolean")
+    found = sorted(v for v in pc.unique(col).to_pylist() if v is not None)
     if f.levels is not None:
-        extra = sorted({str(v) for v in obj.dropna()} - set(f.levels))
-        cats = list(f.levels) + extra
+        cats = list(f.levels) + [v for v in found if v not in f.levels]
     else:
-        cats = sorted({str(v) for v in obj.dropna()})
-    return pd.Series(pd.Categorical(obj, categories=cats), index=values.index)
+        cats = found
+    codes = pc.index_in(col, value_set=pa.array(cats, type=pa.string())).fill_null(-1)
+    return pd.Categorical.from_codes(codes.to_numpy(), categories=pd.Index(cats, dtype="str"))
+
+
+def _cast(values: pd.Series, f: Feature) -> pd.Series:
+    """Pandas values of one feature (used for columns of a table absent from the extract)."""
+    arrow_type = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
+                  "category": pa.string()}[f.dtype]
+    col = pa.chunked_array([pa.array(values.astype(object), type=arrow_type)])
+    return pd.Series(_column(col, f), index=values.index)
 
 
 def build_features(
@@ -158,15 +174,14 @@ def build_features(
         con.execute(f"DROP TABLE IF EXISTS {prefix}cohort")
         con.unregister(src)
         _tables.drop(extract, prefix)
-    raw = result.to_pandas()
-    if len(raw) != len(frame) or not np.array_equal(raw["row_id"].to_numpy(),
-                                                   np.arange(len(frame))):
+    if result.num_rows != len(frame) or not np.array_equal(
+            result.column("row_id").to_numpy(), np.arange(len(frame))):
         raise ExtractError(
             "a feature query returned several rows for one cohort row: a key of the extract "
             "is duplicated (worker_id in worker, company_id in company or visit_id in visit). "
             "Deduplicate the tables (irdp.io.read_extract checks these keys)."
         )
-    out = pd.DataFrame({f.name: _cast(raw[f.name], f) for f in chosen})
+    out = pd.DataFrame({f.name: _column(result.column(f.name), f) for f in chosen})
     # a table absent from the extract was not recorded: its features are missing, even
     # those whose zero is otherwise the truth (completeness indicators excepted)
     absent = set(_tables.COLUMNS) - set(extract.names)

@@ -21,7 +21,7 @@ References
 from __future__ import annotations
 
 from irdp.features._spec import NEVER, spec
-from irdp.features.registry import W5Y, W24, Feature, register_group
+from irdp.features.registry import W5Y, W12, W24, Feature, register_group
 
 __all__: list[str] = []
 
@@ -64,6 +64,8 @@ def _sick_leave_sql(p: str) -> str:
         WHERE visit_type = 'REPRISE' AND absence_cause IS DISTINCT FROM 'MATERNITE'
     )
     SELECT c.row_id,
+        count(r.visit_id) FILTER (WHERE {w(W12)}) AS sl_n_12m,
+        count(r.visit_id) FILTER (WHERE {w(W12)} AND r.absence_days > 90) AS sl_long_n_12m,
         count(r.visit_id) FILTER (WHERE {w(W24)}) AS sl_n_24m,
         CASE WHEN count(r.visit_id) FILTER (WHERE {w(W24)}) = 0 THEN 0
              ELSE sum(r.absence_days) FILTER (WHERE {w(W24)}) END AS sl_days_24m,
@@ -85,10 +87,16 @@ def _sick_leave_sql(p: str) -> str:
 
 _SL = ("visit",)
 _SLD = "no reprise visit in the window: 0; missing when every episode's absence_days is missing"
+_L12 = "12 months before index, at index included"
 _L24 = "24 months before index, at index included"
 _L5 = "5 years before index, at index included"
 
 register_group("sick_leave", _sick_leave_sql, [
+    _f("sl_n_12m", "Arrêts (reprises) sur 12 mois", "Sick-leave episodes, 12 months",
+       "REPRISE visits (maternity excluded) dated in (index - 365 days, index].", "int",
+       "count", _L12, NEVER, _SL),
+    _f("sl_long_n_12m", "Arrêts > 90 jours sur 12 mois", "Long sick leaves (> 90 days), 12 months",
+       "Episodes of sl_n_12m with absence_days > 90.", "int", "count", _L12, NEVER, _SL),
     _f("sl_n_24m", "Arrêts (reprises) sur 24 mois", "Sick-leave episodes, 24 months",
        "REPRISE visits (maternity excluded) dated in (index - 730 days, index].", "int",
        "count", _L24, NEVER, _SL),

@@ -50,6 +50,19 @@ _COUNTS: tuple[tuple[str, tuple[str, ...], int | None, str, str], ...] = (
      "Visits requested by the occupational physician, 24 months"),
     ("n_mi_carriere_ever", ("MI_CARRIERE",), None, "Visites de mi-carrière antérieures",
      "Previous mid-career visits"),
+    ("n_fin_carriere_ever", ("FIN_CARRIERE",), None, "Visites de fin de carrière antérieures",
+     "Previous end-of-career visits"),
+)
+
+#: (feature name, visit types, French, English) of "days since the last visit of these types"
+_RECENCY: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    ("days_since_last_reprise", ("REPRISE",), "de reprise", "reprise"),
+    ("days_since_last_prereprise", ("PREREPRISE",), "de préreprise", "pre-return"),
+    ("days_since_last_demande", ("DEMANDE_SAL", "DEMANDE_EMP", "DEMANDE_MT"), "à la demande",
+     "on-request"),
+    ("days_since_last_vip", ("VIP_INIT", "VIP_PER"), "VIP", "VIP"),
+    ("days_since_last_sir", ("SIR_EMB", "SIR_PER", "SIR_INTER"), "SIR", "SIR"),
+    ("days_since_last_mi_carriere", ("MI_CARRIERE",), "de mi-carrière", "mid-career"),
 )
 
 
@@ -65,6 +78,11 @@ def _visits_sql(p: str) -> str:
             cond.append(f"v.visit_type IN {_in(types)}")
         filt = f" FILTER (WHERE {' AND '.join(cond)})" if cond else ""
         counts.append(f"count(v.visit_id){filt} AS {name}")
+    recency = [
+        f"datediff('day', max(v.visit_date) FILTER (WHERE v.visit_type IN {_in(types)}), "
+        f"c.index_date) AS {name}"
+        for name, types, _, _ in _RECENCY
+    ]
     return f"""
     WITH rp AS (
         SELECT r.worker_id, r.visit_date,
@@ -86,8 +104,7 @@ def _visits_sql(p: str) -> str:
     SELECT c.row_id,
         {", ".join(counts)},
         datediff('day', max(v.visit_date), c.index_date) AS days_since_last_visit,
-        datediff('day', max(v.visit_date) FILTER (WHERE v.visit_type = 'REPRISE'),
-                 c.index_date) AS days_since_last_reprise,
+        {", ".join(recency)},
         avg(CASE WHEN v.professional IN ('IST', 'IPA') THEN 1.0
                  WHEN v.professional IS NOT NULL THEN 0.0 END)
             FILTER (WHERE v.visit_date > c.index_date - {W5Y}) AS share_nurse_visits_5y,
@@ -116,10 +133,12 @@ register_group("visits", _visits_sql, [
     _f("days_since_last_visit", "Délai depuis la dernière visite", "Days since last visit",
        "Days from the most recent visit before the index date.", "int", "days",
        "ever before index", "no earlier visit", _V),
-    _f("days_since_last_reprise", "Délai depuis la dernière visite de reprise",
-       "Days since last reprise visit",
-       "Days from the most recent REPRISE visit before the index date.", "int", "days",
-       "ever before index", "no earlier reprise visit", _V),
+    *[
+        _f(name, f"Délai depuis la dernière visite {fr}", f"Days since last {en} visit",
+           f"Days from the most recent visit of type {', '.join(types)} before the index date.",
+           "int", "days", "ever before index", f"no earlier {en} visit", _V)
+        for name, types, fr, en in _RECENCY
+    ],
     _f("share_nurse_visits_5y", "Part des visites infirmières sur 5 ans",
        "Share of nurse visits, 5 years",
        "Share of visits in (index - 1826 days, index) done by an IST or IPA nurse, among "

@@ -280,3 +280,25 @@ def test_duplicated_worker_key_is_refused():
     cohort = pd.DataFrame({"worker_id": ["w1"], "index_date": ["2020-03-02"]})
     with pytest.raises(ExtractError, match="duplicated"):
         build_features(Extract.from_frames(frames), cohort, features=["age"])
+
+
+def test_day_after_horizon_and_competing_exit_on_horizon_day():
+    frames = tiny_frames()
+    v = frames["visit"]
+    # w7's inaptitude moves from day 365 (2024-05-31) to day 366 (2024-06-01)
+    v.loc[v["visit_id"] == "v7b", "visit_date"] = "2024-06-01"
+    # w8 retires on day 365 = the extract end (2024-12-31): a competing event on the horizon
+    # day, which wins the tie with the end of the extract
+    frames["exit"] = pd.concat([frames["exit"], pd.DataFrame({
+        "worker_id": ["w8"], "exit_date": ["2024-12-31"], "exit_reason": ["RETRAITE"]})])
+    c = build_cohort(tiny_extract(frames), CohortDefinition.from_dict(DEFINITION))
+    w7 = _row(c, "w7", "2023-06-01")
+    assert w7["time"] == 366.0
+    assert w7["cause"] == 1
+    assert w7["known_at_horizon"]
+    assert not w7["event_at_horizon"]  # the event is one day too late
+    w8 = _row(c, "w8", "2024-01-01")
+    assert w8["time"] == 365.0
+    assert w8["cause"] == 2
+    assert w8["known_at_horizon"]
+    assert not w8["event_at_horizon"]

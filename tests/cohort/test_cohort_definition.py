@@ -54,6 +54,8 @@ def test_defaults():
         ({"index": {"visit_types": []}}, ValueError, "at least one visit type"),
         ({"index": {"kind": "landmark"}}, ValueError, "index.date is required"),
         ({"index": {"kind": "calendar"}}, ValueError, "index.kind must be one of"),
+        ({"index": {"kind": "landmark", "date": "2021-01-01", "visit_types": ["REPRISE"]}},
+         ValueError, "not used when index.kind is 'landmark'"),
         ({"index": {"visit_types": ["REPRISE"], "date": "2020-01-01"}}, ValueError,
          "only used when"),
         ({"index": {"visit_types": ["REPRISE"], "end": "2030-01-01"}}, ValueError,

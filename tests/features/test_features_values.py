@@ -40,6 +40,8 @@ W1 = {
     # health: reprises 2018-09-01 (120 d, MALADIE) and 2019-10-01 (45 d, AT), both within
     # 24 months (after 2018-03-03); the later one is 153 days before the index
     # (Oct 31 + Nov 30 + Dec 31 + Jan 31 + Feb 29 + 1).
+    # within 12 months (after 2019-03-03) only the 45-day leave
+    "sl_n_12m": 1, "sl_long_n_12m": 0,
     "sl_n_24m": 2, "sl_days_24m": 165, "sl_n_5y": 2, "sl_days_5y": 165, "sl_long_n_5y": 1,
     "sl_repeated_24m": True, "sl_max_days_5y": 120, "sl_last_days": 45,
     "sl_days_since_last": 153, "sl_at_n_5y": 1, "sl_mp_n_5y": 0,
@@ -76,7 +78,12 @@ W1 = {
     "n_visits_24m": 4, "n_visits_5y": 4, "n_vip_5y": 0, "n_sir_5y": 0,
     "n_prereprise_24m": 1, "n_reprise_24m": 2, "n_demande_24m": 1, "n_demande_sal_24m": 1,
     "n_demande_emp_24m": 0, "n_demande_mt_24m": 0, "n_mi_carriere_ever": 0,
+    "n_fin_carriere_ever": 0,
     "days_since_last_visit": 92, "days_since_last_reprise": 153,
+    # PREREPRISE 2018-07-15: 365 + 215 (Jul 15 -> Feb 15) + 16 (Feb 15 -> Mar 2, 2020) = 596;
+    # DEMANDE_SAL 2019-12-01: 92; VIP_INIT 2015-01-10: 1878; no SIR or mid-career visit
+    "days_since_last_prereprise": 596, "days_since_last_demande": 92,
+    "days_since_last_vip": 1878, "days_since_last_sir": NA, "days_since_last_mi_carriere": NA,
     "share_nurse_visits_5y": 0.5,  # IST + IPA among MT, MT, IST, IPA
     "n_leave_without_prereprise_5y": 1,  # 45-day leave ending 2019-10-01, no préreprise
     "index_visit_type": "MI_CARRIERE",
@@ -205,3 +212,15 @@ def test_optional_tables_absent_give_missing_not_zero():
     assert pd.isna(X.loc[0, "exp_biomech_any"])  # zero is not the truth without the table
     assert not X.loc[0, "dq_has_exposure_record"]
     assert X.loc[0, "sl_n_24m"] == 2
+
+
+def test_empty_cohort():
+    d = CohortDefinition.from_dict(dict(DEFINITION, index={"kind": "visit",
+                                                          "visit_types": ["FIN_CARRIERE"]}))
+    cohort = build_cohort(tiny_extract(), d)
+    assert len(cohort) == 0
+    assert cohort.flow["n_index_events"].tolist() == [0] * len(cohort.flow)
+    X = build_features(tiny_extract(), cohort)
+    assert X.shape == (0, len(REGISTRY))
+    assert str(X["naf_division"].dtype) == "category"
+    assert len(cohort.binary) == 0
