@@ -3,7 +3,8 @@
 The generator (irdp.synth) gives each SPSTI its own coding habits (e.g. the share of
 workers whose education level is recorded) and a centre effect on the inaptitude hazard;
 the index fitted below ignores the SPSTI. One extract of 30,000 workers (seed 3), landmark
-2020-01-01, 13,980 workers, 24-month horizon.
+2020-01-01 (about 14,000 workers and 400 inaptitudes with the generator at the time of
+writing), 24-month horizon.
 """
 
 from __future__ import annotations
