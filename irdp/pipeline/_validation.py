@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -232,13 +234,15 @@ def _step_updating(st: _State) -> None:
         kind = _KIND_OUTCOME[idx.kind]
         known = st.frame["known_at_horizon"].astype(bool).to_numpy()
         rows = ~st.dev & known if kind == "binary" else ~st.dev
+        X = st.designs[idx.name].loc[rows].reset_index(drop=True)
+        y = _outcome(st, kind, rows)
         try:
-            res = closed_test(st.fitted[idx.name],
-                              st.designs[idx.name].loc[rows].reset_index(drop=True),
-                              _outcome(st, kind, rows))
+            res = closed_test(st.fitted[idx.name], X, y)
         except ValueError as err:  # e.g. a predictor constant in the validation data
             r.add_note("updating", f"{idx.name}: the closed testing procedure could not be "
-                       f"run on the validation data: {err}")
+                       f"run on the validation data (its refit candidate needs every "
+                       f"predictor to vary): {err}")
+            _recalibrations(st, idx.name, X, y, kind)
             continue
         r.add_text("updating", f"{idx.name}: closed testing procedure on the validation data "
                    f"(Vergouwe et al. 2017) chose '{res.method}' (alpha {res.alpha}).")
@@ -253,6 +257,33 @@ def _step_updating(st: _State) -> None:
     r.add_text("analysis", "Model updating (12f): on the validation data, the closed testing "
                "procedure chooses between the original model, an intercept update, a "
                "logistic/Cox recalibration and a refit.")
+
+
+def _recalibrations(st: _State, name: str, X: pd.DataFrame, y: Any, kind: str) -> None:
+    """Intercept update and recalibration only (no refit), with calibration before/after."""
+    update_model = _need("irdp.validation", "update_model")
+    oe_ratio, calibration_slope = _need("irdp.metrics", "oe_ratio", "calibration_slope")
+    horizon = None if kind == "binary" else st.horizon
+    rows = []
+    for method in ("original", "intercept", "recalibration"):
+        model = st.fitted[name]
+        try:
+            if method != "original":
+                model = update_model(model, X, y, method=method)
+            risk = np.asarray(model.predict_risk(X, horizon=horizon), float)
+            oe, slope = oe_ratio(y, risk, horizon=horizon), calibration_slope(
+                y, risk, horizon=horizon)
+        except _DATA_FAILURES as err:
+            _failed(st, "updating", f"the {method} update of {name}", err)
+            return
+        rows.append({"method": method, "oe": float(oe), "oe_lower": oe.lower,
+                     "oe_upper": oe.upper, "calibration_slope": float(slope),
+                     "slope_lower": slope.lower, "slope_upper": slope.upper})
+    st.report.add_table("updating", f"updating_{name}_recalibration", pd.DataFrame(rows),
+                        caption=f"Updating of {name} on the validation data without refit: "
+                        "calibration (apparent, on the same data) of the original model, "
+                        "after an intercept update and after a recalibration",
+                        disclosure=False)
 
 
 def _step_fairness(st: _State) -> None:

@@ -152,8 +152,8 @@ def test_cli_run_config_error_is_clear(tmp_path):
 
 def test_demo_command_on_a_small_extract(tmp_path):
     """`irdp demo` (experiments/demo.yaml) end to end, shrunk: disclosure and identifiers."""
-    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--workers", "15000",
-                                       "--spsti", "3", "--quiet"])
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--workers", "16000",
+                                       "--spsti", "8", "--quiet"])
     assert result.exit_code == 0, result.output
     report = Path(result.stdout.strip().splitlines()[-1])
     run_dir = report.parent
