@@ -325,6 +325,9 @@ def _text_sections(st: _State) -> None:
                "d'inaptitude from the DMST.")
     r.add_text("summary", "Candidate indices: " + ", ".join(
         f"{i.label or i.name} ({i.kind})" for i in cfg.indices) + ".")
+    if st.headline:
+        r.add_text("summary", "Key results (95% CIs; outcome with competing exits at the "
+                   "horizon): " + " ".join(st.headline))
     if cfg.report.background:
         r.add_text("background", cfg.report.background)
     r.add_note("background", "Authors must add the rationale, the intended use of the index "

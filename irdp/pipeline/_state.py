@@ -69,6 +69,7 @@ class _State:
     unavailable: dict[str, str] = field(default_factory=dict)
     warnings: dict[str, list[str]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    headline: list[str] = field(default_factory=list)
     extract: Any = None
     extract_path: Path | None = None
     cohort: Any = None

@@ -48,14 +48,33 @@ def _step_performance(st: _State) -> None:
     if not pieces:
         return
     table = pd.concat(pieces, ignore_index=True)
-    r.add_table("performance", "performance", table, caption="Performance (ABCD: "
+    ctl = r.add_table("performance", "performance", table, caption="Performance (ABCD: "
                 "calibration, discrimination, overall accuracy, clinical usefulness) with 95% "
                 "CIs, by index and data set; outcome with competing exits at the horizon",
                 count_columns=_counts_in(table))
+    _headline(st, ctl)
     r.add_text("analysis", "Performance measures (12e): discrimination (time-dependent AUC and "
                "concordance), calibration (O/E, calibration slope and curve), overall "
                "accuracy (Brier score, IPA) and clinical usefulness (net benefit), all "
                "accounting for censoring and competing exits at the horizon, with 95% CIs.")
+
+
+def _headline(st: _State, table: pd.DataFrame) -> None:
+    """One sentence per index for the summary: C and O/E in the last data set, with CIs."""
+    if not {"measure", "value", "lower", "upper"} <= set(table.columns):
+        return
+    last = table["data"].iloc[-1]
+    for name in dict.fromkeys(table["index"]):
+        part = table[(table["index"] == name) & (table["data"] == last)].set_index("measure")
+        bits = []
+        for measure, label in (("c_harrell", "C"), ("oe_ratio", "O/E"),
+                               ("calibration_slope", "calibration slope")):
+            if measure in part.index and pd.notna(part.loc[measure, "value"]):
+                row = part.loc[measure]
+                bits.append(f"{label} {float(row['value']):.3f} "
+                            f"({float(row['lower']):.3f} to {float(row['upper']):.3f})")
+        if bits:
+            st.headline.append(f"{name}, {last} data: {', '.join(bits)}.")
 
 
 def _step_bootstrap(st: _State) -> None:
