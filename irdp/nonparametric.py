@@ -226,13 +226,22 @@ def kaplan_meier(time: Any, event: Any, *, weights: Any = None) -> KaplanMeier:
     return KaplanMeier(uniq, surv, n, d, var, StepFunction(uniq, surv, 1.0))
 
 
-def censoring_survival(time: Any, event: Any, *, weights: Any = None) -> KaplanMeier:
+def censoring_survival(
+    time: Any, event: Any, *, weights: Any = None, events_leave_first: bool = False
+) -> KaplanMeier:
     """Kaplan-Meier estimate of the censoring survival function G(t) = P(C > t).
 
     Censorings are the "events"; any observed event (of any cause) counts as censoring
-    of the censoring time. This is the reverse Kaplan-Meier of ``survfit(Surv(time,
-    1 - status) ~ 1)`` and ``prodlim(..., reverse=TRUE)``, used for IPCW weights
-    1/G(T_i-) and 1/G(t).
+    of the censoring time. Two conventions exist for a censoring tied with an event:
+
+    - ``events_leave_first=False`` (default): subjects with an event at ``u`` are still at
+      risk of being censored at ``u``, as in ``survfit(Surv(time, 1 - status) ~ 1)``;
+    - ``events_leave_first=True``: events at ``u`` leave the risk set before the
+      censorings at ``u`` (factor ``1 - c(u) / (n(u) - d(u))``), as prodlim's
+      ``reverse=TRUE`` used by ``riskRegression::Score`` and ``survival::concordance``.
+      With it, G(t-) S(t-) = n(t) / n exactly, even with ties; irdp's IPCW measures use it.
+
+    Both agree when no censoring time equals an event time.
 
     Parameters
     ----------
@@ -240,17 +249,45 @@ def censoring_survival(time: Any, event: Any, *, weights: Any = None) -> KaplanM
     event : array-like of shape (n_samples,)
         Nonzero for any observed event (any cause), 0 for censored.
     weights : array-like of shape (n_samples,), optional
+    events_leave_first : bool, default=False
+        Tie convention, see above.
 
     Returns
     -------
     KaplanMeier
+        ``n_at_risk`` is the number at risk of censoring under the chosen convention.
 
     References
     ----------
-    Graf et al. (1999), Stat Med 18:2529.
+    Graf et al. (1999), Stat Med 18:2529; Gerds & Schumacher (2006), Biom J 48:1029.
+
+    Examples
+    --------
+    >>> from irdp.nonparametric import censoring_survival
+    >>> g = censoring_survival([1, 2, 2, 3], [1, 1, 0, 0])
+    >>> float(g.at(2.0)), float(censoring_survival([1, 2, 2, 3], [1, 1, 0, 0],
+    ...                                            events_leave_first=True).at(2.0))
+    (0.6666666666666667, 0.5)
     """
     e = as_1d_array(event, "event")
-    return kaplan_meier(time, e == 0, weights=weights)
+    if not events_leave_first:
+        return kaplan_meier(time, e == 0, weights=weights)
+    t, w = _prepare(time, weights)
+    if len(e) != len(t):
+        raise ValueError(f"time and event must have the same length; got {len(t)} and {len(e)}.")
+    uniq, _, n, c = _counts(t, (e == 0).astype(float), w)
+    d = _counts(t, (e != 0).astype(float), w)[3]
+    keep = c > 0
+    uniq, n, c = uniq[keep], (n - d)[keep], c[keep]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(n > 0, c / n, 0.0)
+        surv = np.cumprod(1.0 - frac)
+        term = np.where(n - c > 0, c / (n * (n - c)), np.inf)
+    green = np.cumsum(term)
+    var = np.zeros_like(surv)
+    ok = surv > 0
+    var[ok] = surv[ok] ** 2 * green[ok]
+    return KaplanMeier(uniq, surv, n, c, var, StepFunction(uniq, surv, 1.0))
 
 
 def aalen_johansen(time: Any, cause: Any, *, weights: Any = None) -> AalenJohansen:

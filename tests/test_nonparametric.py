@@ -89,3 +89,17 @@ def test_weights_equal_replication(rng):
 def test_bad_weights():
     with pytest.raises(ValueError, match="weights must be finite"):
         kaplan_meier([1, 2], [1, 0], weights=[1, -1])
+
+
+def test_censoring_events_leave_first_identity(rng):
+    """With events leaving first, G(t-) S(t-) = n(t)/n exactly, ties included."""
+    time, cause = _data(rng)
+    g = censoring_survival(time, cause, events_leave_first=True)
+    km = kaplan_meier(time, cause > 0)
+    grid = np.unique(time)
+    at_risk = np.array([(time >= t).sum() for t in grid]) / len(time)
+    np.testing.assert_allclose(g.at(grid, left=True) * km.at(grid, left=True), at_risk,
+                               atol=1e-12)
+    # the default (survfit) convention does not satisfy it when ties exist
+    g0 = censoring_survival(time, cause)
+    assert not np.allclose(g0.at(grid, left=True) * km.at(grid, left=True), at_risk)

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from irdp._validation import check_horizon, check_risk
+from irdp.nonparametric import censoring_survival
 from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
 
 __all__ = [
@@ -179,20 +180,10 @@ def _censoring_weights(
     at risk, the factor 1 - c_s / (n_s - d_s): subjects with an event at s were not at risk
     of being censored at s. With this convention G(t-) S(t-) = n(t) / n exactly, which gives
     the Kaplan-Meier / Aalen-Johansen identities of the module docstring even with ties.
-    (:func:`irdp.nonparametric.censoring_survival` keeps events in the censoring risk set;
-    both agree without ties.)
+    (:func:`irdp.nonparametric.censoring_survival` with ``events_leave_first=True``.)
     """
-    uniq, inv = np.unique(time, return_inverse=True)
-    n_at = np.cumsum(np.bincount(inv, minlength=len(uniq))[::-1])[::-1].astype(float)
-    d = np.bincount(inv, weights=any_event.astype(float), minlength=len(uniq))
-    c = np.bincount(inv, weights=(~any_event).astype(float), minlength=len(uniq))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(n_at - d > 0, c / (n_at - d), 0.0)
-    g_after = np.cumprod(1.0 - frac)
-    g_left = np.concatenate(([1.0], g_after[:-1]))
-    pos = np.searchsorted(uniq, horizon, side="right") - 1
-    g_h = 1.0 if pos < 0 else float(g_after[pos])
-    return g_left[inv], g_h
+    g = censoring_survival(time, any_event, events_leave_first=True)
+    return g.at(time, left=True), float(g.at(horizon))
 
 
 def _prep(y: Any, risk: Any, horizon: float | None) -> tuple[HorizonStatus, np.ndarray]:

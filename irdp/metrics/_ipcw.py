@@ -68,17 +68,8 @@ def censoring_model(
     """
     time = np.asarray(time, float)
     any_event = np.asarray(any_event, bool)
-    if not events_leave_first:
-        km = censoring_survival(time, any_event)
-        times, n_cens, at_risk = km.times, km.n_events, km.n_at_risk
-    else:
-        uniq, inv = np.unique(time, return_inverse=True)
-        n_all = np.bincount(inv, minlength=len(uniq)).astype(float)
-        n_ev = np.bincount(inv, weights=any_event.astype(float), minlength=len(uniq))
-        at_risk_all = np.cumsum(n_all[::-1])[::-1]
-        n_c = n_all - n_ev
-        keep = n_c > 0
-        times, n_cens, at_risk = uniq[keep], n_c[keep], (at_risk_all - n_ev)[keep]
+    km = censoring_survival(time, any_event, events_leave_first=events_leave_first)
+    times, n_cens, at_risk = km.times, km.n_events, km.n_at_risk
     with np.errstate(divide="ignore", invalid="ignore"):
         d_lambda = np.where(at_risk > 0, n_cens / at_risk, 0.0)
     times = np.asarray(times, float)
