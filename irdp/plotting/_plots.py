@@ -191,7 +191,9 @@ def plot_decision_curve(
     min_count : int, default=11
         Thresholds at which fewer subjects are flagged are not drawn.
     ylim : (float, float), optional
-        Default: from -0.05 to 1.1 x the largest treat-all or model net benefit.
+        Default: from -0.5 x to 1.1 x the largest treat-all or model net benefit. Net
+        benefit is bounded by the prevalence, so a fixed floor such as -0.05 would flatten
+        every curve of a rare outcome (an IRDP horizon risk is of the order of 1 %).
 
     Returns
     -------
@@ -213,7 +215,7 @@ def plot_decision_curve(
     f = first.frame
     ax.plot(f.threshold, f.treat_all, color="grey", label="treat all")
     ax.axhline(0.0, color="black", lw=1, label="treat none")
-    top = max(0.01, float(np.nanmax(f.treat_all)))
+    top = max(1e-4, float(np.nanmax(f.treat_all)))
     for name, dc in items:
         fr = dc.frame
         n_flag = fr.share_flagged * dc.n
@@ -224,7 +226,7 @@ def plot_decision_curve(
             ax.fill_between(fr.threshold, np.where(ok, fr.lower, np.nan),
                             np.where(ok, fr.upper, np.nan), alpha=0.15)
         top = max(top, float(np.nanmax(nb)) if np.isfinite(nb).any() else top)
-    ax.set_ylim(*(ylim or (-0.05, 1.1 * top)))
+    ax.set_ylim(*(ylim or (-0.5 * top, 1.1 * top)))
     ax.set_xlabel("threshold probability")
     ax.set_ylabel("net benefit")
     ax.legend(loc="upper right", fontsize="small")

@@ -100,3 +100,20 @@ def test_observed_risk_by_level_suppresses_small_levels(survival_data):
     assert len(fig.axes[0].lines) >= 2
     with pytest.raises(TypeError, match="Survival or CompetingRisks"):
         plot_observed_risk([0, 1], ["a", "b"])
+
+
+def test_decision_curve_scale_follows_a_rare_outcome():
+    """With a 1 % outcome the default y-range is set by the net benefit, not a fixed -0.05."""
+    from irdp.outcomes import Binary
+
+    rng = np.random.default_rng(7)
+    risk = rng.beta(1, 99, 20_000)
+    y = Binary(rng.random(20_000) < risk)
+    dc = net_benefit(y, risk, np.linspace(0.005, 0.1, 20), name="index")
+    fig = plot_decision_curve([dc])
+    low, high = fig.axes[0].get_ylim()
+    top = max(dc.frame.net_benefit.max(), dc.frame.treat_all.max())
+    assert top <= y.prevalence  # net benefit is bounded by the prevalence
+    assert high == pytest.approx(1.1 * top, rel=1e-9)
+    assert low == pytest.approx(-0.5 * top, rel=1e-9)
+    assert low > -0.05
