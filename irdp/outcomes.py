@@ -201,11 +201,13 @@ class _TimedBase(_OutcomeBase):
     def known_at(self, horizon: float) -> np.ndarray:
         """Rows whose status at ``horizon`` is known (not censored before it).
 
-        A row is known when its time exceeds the horizon (still event-free) or when an
-        event of any cause occurred at or before it.
+        A row is known when it was followed event-free up to the horizon (time >= horizon;
+        a censoring exactly at the horizon, as after :meth:`truncate`, counts as followed
+        through it, ties placing events before censorings) or when an event of any cause
+        occurred at or before it.
         """
         h = float(horizon)
-        return (self.time > h) | (self._any_event() & (self.time <= h))
+        return (self.time >= h) | self._any_event()
 
     def _any_event(self) -> np.ndarray:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -72,10 +72,18 @@ def test_survival_truncate_and_binary():
 
 
 def test_event_on_horizon_day_counts():
-    y = Survival(time=[365.0, 365.0], event=[1, 0])
-    # an event on the horizon day is an event; a censoring on that day is unknown
-    assert y.known_at(365.0).tolist() == [True, False]
-    assert y.to_binary(365.0, censored="exclude").y.tolist() == [1]
+    y = Survival(time=[365.0, 365.0, 364.0], event=[1, 0, 0])
+    # an event on the horizon day is an event; a censoring on that day means followed
+    # event-free through the horizon; a censoring the day before is unknown
+    assert y.known_at(365.0).tolist() == [True, True, False]
+    assert y.to_binary(365.0, censored="exclude").y.tolist() == [1, 0]
+
+
+def test_truncate_then_binary_is_consistent():
+    y = Survival(time=[1.0, 3.0, 5.0, 2.0], event=[1, 1, 0, 0])
+    b = y.truncate(2.5).to_binary(2.5, censored="exclude")
+    assert b.y.tolist() == [1, 0, 0]
+    assert y.truncate(2.5).known_at(2.5).tolist() == y.known_at(2.5).tolist()
 
 
 def test_competing_risks_views():

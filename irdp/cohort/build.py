@@ -407,7 +407,8 @@ def build_cohort(extract: Extract, definition: CohortDefinition) -> Cohort:
         "cause_label": pd.Series(cause).map(CAUSES).astype(str),
         "event": cause == 1,
     })
-    known = (time > h) | ((cause != 0) & (time <= h))
+    # followed event-free through the horizon day, or an event of any cause by then
+    known = (time >= h) | (cause != 0)
     table["known_at_horizon"] = known
     at_h = pd.array(np.where(known, (cause == 1) & (time <= h), False), dtype="boolean")
     at_h[~known] = pd.NA

@@ -65,9 +65,9 @@ def test_horizon_edges(cohort):
     w7 = _row(cohort, "w7", "2023-06-01")  # event exactly on day 365: counts
     assert w7["known_at_horizon"]
     assert w7["event_at_horizon"]
-    w8 = _row(cohort, "w8", "2024-01-01")  # censored on day 365: status unknown
-    assert not w8["known_at_horizon"]
-    assert pd.isna(w8["event_at_horizon"])
+    w8 = _row(cohort, "w8", "2024-01-01")  # censored on day 365: followed through it, known 0
+    assert w8["known_at_horizon"]
+    assert not w8["event_at_horizon"]
     w2 = _row(cohort, "w2", "2020-06-15")  # competing event before the horizon: known 0
     assert w2["known_at_horizon"]
     assert not w2["event_at_horizon"]
@@ -87,7 +87,7 @@ def test_outcome_containers(cohort):
     b = cohort.binary
     assert isinstance(b, Binary)
     known = cohort.table["known_at_horizon"].to_numpy()
-    assert len(b) == known.sum() == 6
+    assert len(b) == known.sum() == 7
     assert b.index.tolist() == cohort.table.index[known].tolist()
     assert b.y.tolist() == cohort.table.loc[known, "event_at_horizon"].astype(int).tolist()
     assert b.horizon == 365
@@ -96,7 +96,7 @@ def test_outcome_containers(cohort):
 def test_binary_nonevent_rule_warns():
     d = dict(DEFINITION, horizon={"months": 12, "binary_censored": "nonevent"})
     c = build_cohort(tiny_extract(), CohortDefinition.from_dict(d))
-    with pytest.warns(IrdpWarning, match="3 rows censored before the horizon"):
+    with pytest.warns(IrdpWarning, match="2 rows censored before the horizon"):
         b = c.binary
     assert len(b) == len(c)
     assert b.n_events == 4
