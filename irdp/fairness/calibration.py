@@ -10,6 +10,7 @@ groups chance alone does not flag one.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from irdp._validation import check_risk
+from irdp.exceptions import SmallGroupWarning
 from irdp.fairness._groups import as_group_frame, cells, check_inputs_aligned
 from irdp.fairness.measures import HorizonStatus, _logit, horizon_status, weighted_logistic
 from irdp.fairness.performance import _status_table
@@ -135,6 +137,24 @@ class GroupCalibration:
         return plot_group_calibration(self, ax=ax)
 
 
+def _note_suppressed(
+    table: pd.DataFrame, reportable: np.ndarray, min_group_size: int, threshold: int
+) -> None:
+    """Keep the flag columns when no group is reportable, and warn about suppressed groups."""
+    if "flagged" not in table:
+        table["flagged"] = pd.Series(pd.NA, index=table.index, dtype="boolean")
+        table["reason"] = pd.Series(pd.NA, index=table.index, dtype=object)
+    n_suppressed = int((~reportable).sum())
+    if n_suppressed:
+        warnings.warn(
+            f"{n_suppressed} of {len(reportable)} groups have fewer than {min_group_size} "
+            f"subjects or fewer than {threshold} events or non-events; they are reported as "
+            "suppressed, without calibration estimates.",
+            SmallGroupWarning,
+            stacklevel=3,
+        )
+
+
 def group_calibration(
     y: Any,
     risk: Any,
@@ -237,6 +257,7 @@ def group_calibration(
             cur.insert(j, name, labels[c][j])
         curves.append(cur)
     table = pd.concat([gtable.reset_index(drop=True), pd.DataFrame(est_rows)], axis=1)
+    _note_suppressed(table, reportable, min_group_size, threshold)
     # a visible observed risk (or O/E, with E) and n would reveal a masked event count
     masked = table[["n", "events", "non_events"]].isna().any(axis=1)
     for col in ("observed", "oe", "oe_lower", "oe_upper"):
@@ -249,8 +270,12 @@ def group_calibration(
     overall.update(calibration_estimates(hs_all, p, level))
     table = pd.concat([table, pd.DataFrame([overall])], ignore_index=True)
     curve = (pd.concat(curves, ignore_index=True) if curves else
-             pd.DataFrame(columns=[*names, "bin", "n", "events", "non_events", "mean_predicted",
-                                   "observed"]))
+             pd.DataFrame({**{g: pd.Series(dtype=object) for g in names},
+                           "bin": pd.Series(dtype="int64"), "n": pd.Series(dtype=float),
+                           "events": pd.Series(dtype=float),
+                           "non_events": pd.Series(dtype=float),
+                           "mean_predicted": pd.Series(dtype=float),
+                           "observed": pd.Series(dtype=float)}))  # no reportable group
     curve = suppress_small_counts(curve, threshold=threshold,
                                   count_columns=["n", "events", "non_events"],
                                   rates={"observed": ("events", "n")})

@@ -49,10 +49,10 @@ def plot_forest(result: Any, measure: str, *, ax: Any = None) -> Any:
     ypos = np.arange(len(labels))[::-1]
     v, lo, hi = (tab[c].to_numpy(dtype=float) for c in ("value", "lower", "upper"))
     ok = np.isfinite(v)
-    xerr = np.vstack([v - lo, hi - v])
     has_ci = ok & np.isfinite(lo) & np.isfinite(hi)
-    ax.errorbar(v[has_ci], ypos[has_ci], xerr=xerr[:, has_ci], fmt="o", color="C0", capsize=3)
-    ax.plot(v[ok & ~has_ci], ypos[ok & ~has_ci], "o", color="C0")
+    # interval as a segment: a percentile bootstrap CI need not contain its point estimate
+    ax.hlines(ypos[has_ci], lo[has_ci], hi[has_ci], color="C0")
+    ax.plot(v[ok], ypos[ok], "o", color="C0")
     overall = [i for i, lab in enumerate(labels) if "(overall)" in lab]
     if overall and ok[overall[0]]:
         ax.axvline(v[overall[0]], linestyle="--", color="grey", linewidth=1)

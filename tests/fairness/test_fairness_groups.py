@@ -127,7 +127,8 @@ def test_every_table_passes_disclosure_control():
         perf = group_performance(y, risk, g, n_boot=0)
     with pytest.warns(SmallGroupWarning):
         cls = group_classification(y, risk, g, thresholds=[0.2, 0.4], n_boot=0)
-    cal = group_calibration(y, risk, g, n_bins=10)
+    with pytest.warns(SmallGroupWarning, match="reported as suppressed"):
+        cal = group_calibration(y, risk, g, n_bins=10)
     for tab in (perf.groups, cls.groups):
         assert check_disclosure(tab, count_columns=["n", "events", "non_events"],
                                 known_totals=True) == []
@@ -263,3 +264,30 @@ def test_input_forms_give_the_same_result():
     as_lists = group_performance(list(y.y), list(risk), list(g), n_boot=0)
     pd.testing.assert_frame_equal(base.table, as_series.table)
     pd.testing.assert_frame_equal(base.table, as_lists.table)
+
+
+def test_forest_plot_draws_a_percentile_ci_that_excludes_its_estimate():
+    """A percentile bootstrap CI may not contain the point estimate; the plot must not fail."""
+    from types import SimpleNamespace
+
+    from irdp.fairness import plot_forest
+
+    table = pd.DataFrame({
+        "sex": ["F", "M"], "measure": ["oe_ratio", "oe_ratio"],
+        "value": [1.30, 0.90], "lower": [1.32, 0.80], "upper": [1.60, 1.05],
+    })
+    fig = plot_forest(SimpleNamespace(table=table, group_names=("sex",)), "oe_ratio")
+    segments = fig.axes[0].collections[0].get_segments()
+    assert [tuple(seg[:, 0]) for seg in segments] == [(1.32, 1.60), (0.80, 1.05)]
+
+
+def test_group_calibration_with_no_reportable_group():
+    """Every group below the minimum: all suppressed, an empty curve table, no crash."""
+    rng = np.random.default_rng(1)
+    risk = rng.uniform(0.1, 0.5, 40)
+    y = Binary(rng.random(40) < risk)
+    groups = np.array(["A", "B", "C", "D"] * 10)
+    with pytest.warns(SmallGroupWarning):
+        res = group_calibration(y, risk, groups)
+    assert res.curves.empty
+    assert res.flagged == []
