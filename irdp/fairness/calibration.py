@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from irdp._summary import Summary
 from irdp._validation import check_risk
 from irdp.exceptions import SmallGroupWarning
 from irdp.fairness._groups import as_group_frame, cells, check_inputs_aligned
@@ -25,7 +26,6 @@ from irdp.fairness.measures import HorizonStatus, _logit, horizon_status, weight
 from irdp.fairness.performance import _status_table
 from irdp.outcomes import as_outcome
 from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
-from irdp.validation._summary import Summary
 
 __all__ = ["GroupCalibration", "group_calibration", "calibration_estimates"]
 

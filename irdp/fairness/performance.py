@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from irdp._summary import Summary
 from irdp._validation import check_risk
 from irdp.exceptions import IrdpWarning, SmallGroupWarning
 from irdp.fairness._engine import bootstrap_cells, evaluate, percentile_ci, value_of
@@ -17,7 +18,6 @@ from irdp.fairness._groups import as_group_frame, cells, check_inputs_aligned
 from irdp.fairness.measures import DEFAULT_MEASURES, horizon_status
 from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
 from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
-from irdp.validation._summary import Summary
 
 __all__ = ["GroupPerformance", "group_performance", "OVERALL"]
 

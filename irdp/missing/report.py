@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from irdp._summary import Summary
 from irdp.fairness._groups import as_group_frame
 from irdp.fairness.measures import observed_risk
 from irdp.outcomes import Binary, CompetingRisks, as_outcome
 from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
-from irdp.validation._summary import Summary
 
 __all__ = ["MissingnessReport", "missingness_report"]
 

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irdp._summary import Summary
 from irdp.exceptions import IrdpWarning, UndefinedMetricWarning
 from irdp.validation._fitting import (
     FIT_ERRORS,
@@ -47,7 +48,6 @@ from irdp.validation._fitting import (
 )
 from irdp.validation._measures import evaluate, resolve_measures
 from irdp.validation._resampling import as_seed_sequence, bootstrap_indices, run_replicates
-from irdp.validation._summary import Summary
 
 __all__ = [
     "ValidationResult",

@@ -31,12 +31,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irdp._summary import Summary
 from irdp._validation import as_1d_array
 from irdp.exceptions import IndexMismatchError
 from irdp.validation._fitting import prepare_outcome
 from irdp.validation._measures import evaluate, metric, resolve_measures
 from irdp.validation._resampling import as_seed_sequence, run_replicates
-from irdp.validation._summary import Summary
 
 __all__ = ["ComparisonResult", "compare", "LEVEL_LABELS"]
 

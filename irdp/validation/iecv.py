@@ -30,6 +30,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from irdp._summary import Summary
 from irdp.exceptions import SmallGroupWarning
 from irdp.validation._fitting import (
     align_outcome,
@@ -41,7 +42,6 @@ from irdp.validation._fitting import (
 )
 from irdp.validation._measures import resolve_measures
 from irdp.validation._resampling import run_replicates
-from irdp.validation._summary import Summary
 from irdp.validation.meta import MetaAnalysisResult, _estimate_parts, meta_analysis
 
 __all__ = ["IECVResult", "iecv"]

@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from irdp._summary import Summary
 from irdp._validation import as_1d_array
-from irdp.validation._summary import Summary
 
 __all__ = [
     "MetaAnalysisResult",

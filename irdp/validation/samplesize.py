@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from irdp.validation._summary import Summary
+from irdp._summary import Summary
 
 __all__ = [
     "SampleSizeResult",

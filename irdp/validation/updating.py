@@ -41,8 +41,8 @@ import pandas as pd
 from scipy import special, stats
 from sklearn.base import clone
 
+from irdp._summary import Summary
 from irdp.outcomes import Binary, CompetingRisks, Survival
-from irdp.validation._summary import Summary
 
 __all__ = ["update_model", "closed_test", "ClosedTestResult", "apply_shrinkage"]
 

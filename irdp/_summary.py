@@ -1,4 +1,5 @@
-"""A small text/HTML summary object returned by the ``summary()`` of validation results."""
+"""A small text/HTML summary object returned by the ``summary()`` of irdp result objects
+(validation, fairness and missing-data results share it)."""
 
 from __future__ import annotations
 
