@@ -33,7 +33,7 @@ bench: $(STAMP)
 
 # Regenerate the lock file (needs network access to the package registry and `uv`).
 lock:
-	uv pip compile pyproject.toml --extra notebooks --group dev --python-version 3.11 \
+	uv pip compile pyproject.toml --extra notebooks --extra dask --group dev --python-version 3.11 \
 	    --generate-hashes -o requirements.lock
 
 clean:
