@@ -7,12 +7,20 @@ generic ``except ValueError`` handlers keep working.
 
 from __future__ import annotations
 
+from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
+
 __all__ = [
     "IrdpError",
     "ExtractError",
     "OutcomeError",
     "IndexMismatchError",
     "NoComparablePairsError",
+    "ComputationError",
+    "InsufficientDataError",
+    "ConvergenceError",
+    "ExperimentConfigError",
+    "DisclosureError",
+    "ConvergenceWarning",
     "IrdpWarning",
     "SmallGroupWarning",
     "UndefinedMetricWarning",
@@ -37,8 +45,30 @@ class IndexMismatchError(IrdpError, ValueError):
     """Pandas inputs whose indexes differ were passed together (irdp never aligns silently)."""
 
 
-class NoComparablePairsError(IrdpError, ValueError):
+class ComputationError(IrdpError):
+    """A statistic or model cannot be computed on these (valid) data.
+
+    Raised when the inputs are well formed but cannot support the computation: too few
+    events, no event of a cause, a constant predictor in a resample, a singular or diverging
+    fit. A run records it as the failure of the step that raised it and goes on; every other
+    exception (a bad input, a bad configuration, a programming error) is not swallowed.
+    """
+
+
+class InsufficientDataError(ComputationError, ValueError):
+    """The data hold too little information (events, pairs, rows, categories) for this result."""
+
+
+class ConvergenceError(ComputationError, ArithmeticError):
+    """A fit did not converge or its information matrix is singular."""
+
+
+class NoComparablePairsError(InsufficientDataError):
     """A concordance-type measure has no comparable pair of subjects."""
+
+
+class DisclosureError(IrdpError):
+    """An output would let a reader read or recover a count below the disclosure threshold."""
 
 
 class IrdpWarning(UserWarning):
@@ -51,6 +81,10 @@ class SmallGroupWarning(IrdpWarning):
 
 class UndefinedMetricWarning(IrdpWarning):
     """A measure is undefined for the data given (for example no event before the horizon)."""
+
+
+class ConvergenceWarning(IrdpWarning, _SklearnConvergenceWarning):
+    """An iterative fit stopped before convergence (also a scikit-learn ``ConvergenceWarning``)."""
 
 
 class SeparationWarning(IrdpWarning):
