@@ -21,6 +21,12 @@ from irdp.validation.bootstrap import (
     bootstrap_validate,
     shrinkage_factor,
 )
+from irdp.validation.centre_calibration import (
+    CentreCalibrationResult,
+    centre_calibration,
+    centre_calibration_summary,
+    pool_centre_calibration,
+)
 from irdp.validation.compare import LEVEL_LABELS, ComparisonResult, compare
 from irdp.validation.crossval import cross_validate
 from irdp.validation.iecv import IECVResult, iecv
@@ -39,6 +45,7 @@ from irdp.validation.samplesize import (
     validation_sample_size,
     validation_sample_size_survival,
 )
+from irdp.validation.stability import StabilityResult, stability, stability_from_predictions
 from irdp.validation.updating import (
     ClosedTestResult,
     apply_shrinkage,
@@ -47,6 +54,8 @@ from irdp.validation.updating import (
 )
 
 __all__ = [
+    "CentreCalibrationResult", "centre_calibration", "centre_calibration_summary",
+    "pool_centre_calibration", "StabilityResult", "stability", "stability_from_predictions",
     "LEVEL_LABELS",
     "MEASURES",
     "ComparisonResult",
