@@ -69,9 +69,9 @@ __all__ = ["StabilityResult", "stability", "stability_from_predictions", "COUNT_
 LEVELS = ("faible", "intermédiaire", "forte")
 
 #: Columns of the stability tables that hold counts of workers (for disclosure control):
-#: ``n`` in ``to_frame()``, ``by_level``, ``transitions`` and ``classification``, ``n_above``
-#: in ``classification``.
-COUNT_COLUMNS = ("n", "n_above")
+#: ``n`` in ``to_frame()``, ``by_level`` and ``transitions``; ``n_above`` in
+#: ``classification``; ``n_flagged`` in ``decision_curves`` and ``decision_band``.
+COUNT_COLUMNS = ("n", "n_above", "n_flagged")
 
 _BLOCK = 20_000  # workers per block when summarising the B x n prediction matrix
 
@@ -122,12 +122,14 @@ class StabilityResult:
     calibration_curves : pandas.DataFrame
         ``replicate, predicted, observed`` (replicate -1 = the original model).
     calibration_band : pandas.DataFrame
-        On the original curve's grid: ``predicted, original, lower, median, upper, n``
-        (percentiles over the bootstrap curves; ``n`` replicates with a value there).
+        On the original curve's grid: ``predicted, original, lower, median, upper,
+        n_replicates`` (percentiles over the bootstrap curves with a value there).
     decision_curves : pandas.DataFrame
-        ``replicate, threshold, net_benefit`` (replicate -1 = the original model).
+        ``replicate, threshold, net_benefit, n_flagged`` (replicate -1 = the original
+        model; ``n_flagged`` = workers at or above the threshold, a count).
     decision_band : pandas.DataFrame
-        ``threshold, original, lower, median, upper, treat_all``.
+        ``threshold, original, lower, median, upper, n_replicates, treat_all, n_flagged``
+        (``n_flagged`` by the original model, a count).
     warnings : tuple of str
     """
 
@@ -231,11 +233,14 @@ def _band_mad(curves: pd.DataFrame, x: str, yname: str) -> float:
 
 # --------------------------------------------------------------------------- per replicate
 def _evaluate(y: Any, risk: np.ndarray, horizon: float | None, dca_thresholds: np.ndarray,
-              smoother: str | None) -> dict[str, Any]:
-    """Calibration curve and net benefit of one set of predictions on the original data."""
+              smoother: str | None | bool) -> dict[str, Any]:
+    """Calibration curve and net benefit of one set of predictions on the original data
+    (nothing when ``smoother`` is False: curves not requested)."""
     from irdp.metrics import calibration, net_benefit
 
     out: dict[str, Any] = {"errors": []}
+    if smoother is False:
+        return out
     try:
         curve = calibration(y, risk, horizon=horizon, smoother=smoother, max_eval=20).curve
         out["curve"] = (curve["predicted"].to_numpy(float), curve["observed"].to_numpy(float))
@@ -245,6 +250,7 @@ def _evaluate(y: Any, risk: np.ndarray, horizon: float | None, dca_thresholds: n
         frame = net_benefit(y, risk, dca_thresholds, horizon=horizon).frame
         out["nb"] = frame["net_benefit"].to_numpy(float)
         out["treat_all"] = frame["treat_all"].to_numpy(float)
+        out["flagged"] = np.rint(frame["share_flagged"].to_numpy(float) * len(risk)).astype(int)
     except FIT_ERRORS as err:
         out["errors"].append(f"net_benefit: {type(err).__name__}: {err}")
     return out
@@ -252,7 +258,7 @@ def _evaluate(y: Any, risk: np.ndarray, horizon: float | None, dca_thresholds: n
 
 def _replicate(i: int, rng: np.random.Generator, *, estimator: Any, X: Any, y: Any,
                horizon: float | None, strata: np.ndarray | None, dca_thresholds: np.ndarray,
-               smoother: str | None) -> dict[str, Any]:
+               smoother: str | None | bool) -> dict[str, Any]:
     """Refit on bootstrap sample ``i`` (first draw of its stream, as bootstrap_validate)."""
     rows = bootstrap_indices(rng, n_rows(X), strata=strata)
 
@@ -273,7 +279,7 @@ def _replicate(i: int, rng: np.random.Generator, *, estimator: Any, X: Any, y: A
 
 def _evaluate_given(i: int, rng: np.random.Generator, *, predictions: np.ndarray, y: Any,
                     horizon: float | None, dca_thresholds: np.ndarray,
-                    smoother: str | None) -> dict[str, Any]:
+                    smoother: str | None | bool) -> dict[str, Any]:
     """Curves of the ``i``-th supplied set of predictions (no randomness used)."""
     result, caught = record_warnings(_evaluate, y, predictions[i], horizon, dca_thresholds,
                                      smoother)
@@ -391,13 +397,14 @@ def _curve_tables(orig: dict[str, Any], reps: list[dict[str, Any]], thr: np.ndar
                                      "observed": r["curve"][1]}))
         if "nb" in r:
             dca.append(pd.DataFrame({"replicate": b, "threshold": thr,
-                                     "net_benefit": r["nb"]}))
+                                     "net_benefit": r["nb"], "n_flagged": r["flagged"]}))
     cal_curves = pd.concat(cal, ignore_index=True) if cal else pd.DataFrame(
         columns=["replicate", "predicted", "observed"])
     dca_curves = pd.concat(dca, ignore_index=True) if dca else pd.DataFrame(
-        columns=["replicate", "threshold", "net_benefit"])
+        columns=["replicate", "threshold", "net_benefit", "n_flagged"])
     # bands on the original curve's grid
-    cal_band = pd.DataFrame(columns=["predicted", "original", "lower", "median", "upper", "n"])
+    cal_band = pd.DataFrame(columns=["predicted", "original", "lower", "median", "upper",
+                                     "n_replicates"])
     if "curve" in orig:
         gx, gy = orig["curve"]
         mat = np.full((len(reps), len(gx)), np.nan)
@@ -406,11 +413,13 @@ def _curve_tables(orig: dict[str, Any], reps: list[dict[str, Any]], thr: np.ndar
                 cx, cy = r["curve"]
                 mat[b] = np.interp(gx, cx, cy, left=np.nan, right=np.nan)
         cal_band = _band(gx, gy, mat, probs, "predicted")
-    dca_band = pd.DataFrame(columns=["threshold", "original", "lower", "median", "upper"])
+    dca_band = pd.DataFrame(columns=["threshold", "original", "lower", "median", "upper",
+                                     "n_replicates", "treat_all", "n_flagged"])
     if "nb" in orig:
         mat = np.array([r["nb"] if "nb" in r else np.full(len(thr), np.nan) for r in reps])
         dca_band = _band(thr, orig["nb"], mat.reshape(len(reps), len(thr)), probs, "threshold")
         dca_band["treat_all"] = orig["treat_all"]
+        dca_band["n_flagged"] = orig["flagged"]
     return cal_curves, cal_band, dca_curves, dca_band
 
 
@@ -422,7 +431,7 @@ def _band(x: np.ndarray, original: np.ndarray, mat: np.ndarray, probs: list[floa
     if cols.any():  # all-NaN columns are left out: nanquantile does not warn on the others
         q[:, cols] = np.nanquantile(mat[:, cols], probs, axis=0)
     return pd.DataFrame({xname: x, "original": original, "lower": q[0], "median": q[1],
-                         "upper": q[2], "n": n_ok})
+                         "upper": q[2], "n_replicates": n_ok})
 
 
 def _default_dca_thresholds(risk: np.ndarray) -> np.ndarray:
@@ -492,6 +501,7 @@ def stability_from_predictions(
     dca_thresholds: Sequence[float] | None = None,
     interval: float = 0.95,
     calibration_smoother: str | None = None,
+    curves: bool = True,
     n_jobs: int | None = -1,
 ) -> StabilityResult:
     """Stability measures from already computed bootstrap-model predictions.
@@ -509,7 +519,7 @@ def stability_from_predictions(
     predictions : array-like of shape (n_boot, n_samples)
         Row b: predictions of the b-th bootstrap model for every worker of the development
         data.
-    horizon, levels, thresholds, dca_thresholds, interval, calibration_smoother, n_jobs
+    horizon, levels, thresholds, dca_thresholds, interval, calibration_smoother, curves, n_jobs
         As in :func:`stability`.
 
     Returns
@@ -535,11 +545,12 @@ def stability_from_predictions(
                else _check_thresholds(dca_thresholds, "dca_thresholds"))
     yy = yy.take(np.arange(len(yy)))
     yy.index = None
-    orig = _evaluate(yy, r, h, dca_thr, calibration_smoother)
+    smoother = calibration_smoother if curves else False
+    orig = _evaluate(yy, r, h, dca_thr, smoother)
     reps = run_replicates(
         _evaluate_given, P.shape[0], seed=0, n_jobs=n_jobs,
         kwargs={"predictions": P, "y": yy, "horizon": h, "dca_thresholds": dca_thr,
-                "smoother": calibration_smoother},
+                "smoother": smoother},
     )
     return _assemble(yy, h, r, reps, orig, n_boot=P.shape[0], seed=None, interval=interval,
                      levels=levels, thresholds=thresholds, dca_thr=dca_thr)
@@ -560,6 +571,7 @@ def stability(
     interval: float = 0.95,
     stratify: bool = False,
     calibration_smoother: str | None = None,
+    curves: bool = True,
     models: Sequence[Any] | None = None,
     predictions: Any = None,
 ) -> StabilityResult:
@@ -601,6 +613,10 @@ def stability(
         Resample events and non-events separately (as ``bootstrap_validate(stratify=True)``).
     calibration_smoother : str, optional
         Smoother of the calibration curves (see :func:`irdp.metrics.calibration`).
+    curves : bool, default=True
+        Compute the calibration and decision curves of every bootstrap model (most of the
+        time of a replicate besides the refit); without them the calibration and decision
+        tables are empty.
     models : sequence of fitted estimators, optional
         Already fitted bootstrap models (e.g. kept from another resampling run): only their
         predictions on ``X`` are computed.
@@ -650,7 +666,7 @@ def stability(
         return stability_from_predictions(
             yy, risk, predictions, horizon=h, levels=levels, thresholds=thresholds,
             dca_thresholds=dca_thresholds, interval=interval,
-            calibration_smoother=calibration_smoother, n_jobs=n_jobs)
+            calibration_smoother=calibration_smoother, curves=curves, n_jobs=n_jobs)
     if seed is None:
         raise TypeError("seed must be given (an int or a SeedSequence) so that the bootstrap "
                         "samples are reproducible; e.g. seed=20240601.")
@@ -659,12 +675,13 @@ def stability(
     root = as_seed_sequence(seed)
     dca_thr = (_default_dca_thresholds(risk) if dca_thresholds is None
                else _check_thresholds(dca_thresholds, "dca_thresholds"))
-    orig = _evaluate(yy, risk, h, dca_thr, calibration_smoother)
+    smoother = calibration_smoother if curves else False
+    orig = _evaluate(yy, risk, h, dca_thr, smoother)
     strata = yy.event.astype(int) if stratify else None
     reps = run_replicates(
         _replicate, int(n_boot), seed=root, n_jobs=n_jobs,
         kwargs={"estimator": estimator, "X": X, "y": yy, "horizon": h, "strata": strata,
-                "dca_thresholds": dca_thr, "smoother": calibration_smoother},
+                "dca_thresholds": dca_thr, "smoother": smoother},
     )
     return _assemble(yy, h, risk, reps, orig, n_boot=int(n_boot), seed=seed,
                      interval=interval, levels=levels, thresholds=thresholds, dca_thr=dca_thr)
