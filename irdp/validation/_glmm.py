@@ -469,12 +469,16 @@ def mixed_logit_fit(
     x, hess, converged = _polish(prob, fun, grad, x0)
     theta, beta = x[: prob.n_theta], x[prob.n_theta:]
     lam = prob.lam(theta)
-    singular = bool(np.any(np.abs(np.diag(lam)) < 1e-4))
+    # Variances at the boundary 0 are held fixed (their Hessian row is degenerate there):
+    # the covariance of beta comes from the Hessian of the remaining parameters.
+    at_zero = [i for i, (r, c) in enumerate((r, c) for c in range(prob.q)
+                                            for r in range(c, prob.q))
+               if r == c and abs(theta[i]) < 1e-4]
+    singular = bool(at_zero)
+    keep = np.array([i for i in range(len(x)) if i not in at_zero])
     try:
-        if singular:  # Hessian in theta is degenerate at the boundary: beta block only
-            cov_beta = np.linalg.inv(hess[prob.n_theta:, prob.n_theta:])
-        else:
-            cov_beta = np.linalg.inv(hess)[prob.n_theta:, prob.n_theta:]
+        sub = np.linalg.inv(hess[np.ix_(keep, keep)])
+        cov_beta = sub[-prob.p:, -prob.p:]
     except np.linalg.LinAlgError as err:
         raise ConvergenceError(
             "the information matrix of the mixed logistic model is singular; the calibration "
