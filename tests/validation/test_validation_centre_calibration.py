@@ -7,6 +7,7 @@ Reference values: ``tests/reference/stability/reference.R`` (R 4.2.2, lme4 1.1.3
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -352,3 +353,44 @@ def test_pooling_refuses_inconsistent_summaries(clusters, grid):
     with pytest.raises(InsufficientDataError, match="at least 2 centres"), \
             pytest.warns(SmallGroupWarning):
         centre_calibration(clusters["y"], clusters["p"], clusters["cluster"], min_count=500)
+
+
+# --------------------------------------------------------------------------- simulation
+@pytest.mark.slow
+def test_prediction_interval_follows_the_generator_centre_effect(monkeypatch):
+    """irdp.synth.generate_dmst draws each SPSTI's effect on the inaptitude log-hazard from
+    N(0, CENTRE_EFFECT_SD^2) (``irdp.synth._params``, default 0.25), using the same random
+    draws whatever the SD. A Cox index on the true covariates, ignoring the SPSTI, is
+    validated across 10 SPSTI at 3 years (IPCW). The prediction interval widens with the
+    centre effect; without it MIXC's PI equals its CI (tau^2 = 0) and MAC2's is wider only
+    by its t quantile on k - 2 df (t_8 / z = 1.18) and pointwise tau^2 noise."""
+    from scipy.special import logit
+
+    import irdp.synth._params as params
+    from irdp.models import CoxIndex
+    from irdp.synth import generate_dmst
+
+    cols = ["msk", "mental", "chronic2", "was", "low_work_ability", "manual_job",
+            "biomech_exposure"]
+    ratios: dict[str, list[float]] = {"mac2": [], "mixc": []}
+    for sd in (0.0, 0.25, 0.6):
+        monkeypatch.setattr(params, "CENTRE_EFFECT_SD", sd)
+        w = generate_dmst(40_000, n_spsti=10, seed=11).truth.workers
+        exit_date = w["event_date"].fillna(pd.Timestamp("2024-12-31"))
+        years = ((exit_date - w["entry_date"]).dt.days / 365.25).to_numpy()
+        y = Survival(years, (w["event"] == "INAPTITUDE").to_numpy())
+        X = w[cols].astype(float)
+        risk = CoxIndex().fit(X, y).predict_risk(X, horizon=3.0)
+        with pytest.warns(SmallGroupWarning) if sd == 0.6 else nullcontext():
+            res = centre_calibration(y, risk, w["spsti_id"].to_numpy(), horizon=3.0,
+                                     n_grid=30)
+        for app, part in res.curve.groupby("approach"):
+            ci = logit(part["upper"]) - logit(part["lower"])
+            pi = logit(part["pi_upper"]) - logit(part["pi_lower"])
+            ratios[app].append(float(np.mean(pi / ci)))
+    for app in ("mac2", "mixc"):
+        assert ratios[app][0] < ratios[app][1] < ratios[app][2], (app, ratios[app])
+        assert ratios[app][2] > 2.0
+    assert ratios["mixc"][0] == pytest.approx(1.0, abs=0.05)
+    assert ratios["mac2"][0] < 1.5
+
