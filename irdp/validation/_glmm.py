@@ -39,7 +39,12 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
-from irdp.exceptions import ConvergenceError, ConvergenceWarning, InsufficientDataError
+from irdp.exceptions import (
+    ComputationError,
+    ConvergenceError,
+    ConvergenceWarning,
+    InsufficientDataError,
+)
 
 __all__ = ["MixedLogitFit", "mixed_logit_fit"]
 
@@ -256,7 +261,10 @@ def _start(X: np.ndarray, y: np.ndarray, w: np.ndarray, offset: np.ndarray) -> n
     """Fixed-effect starting values from the ordinary (weighted) logistic fit."""
     from irdp.models.logistic import fit_logistic
 
-    res = fit_logistic(X, y, w, intercept=False) if not offset.any() else None
+    try:
+        res = fit_logistic(X, y, w, intercept=False) if not offset.any() else None
+    except (ComputationError, np.linalg.LinAlgError):
+        res = None
     if res is None or not np.all(np.isfinite(res["beta"])):
         return np.zeros(X.shape[1])
     return np.asarray(res["beta"], float)

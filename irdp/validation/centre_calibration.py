@@ -223,7 +223,10 @@ def _logistic(B: np.ndarray, yb: np.ndarray, w: np.ndarray, robust: bool
     """Weighted logistic fit (the shared GLM); model-based or sandwich covariance."""
     from irdp.models.logistic import fit_logistic
 
-    res = fit_logistic(B, yb, w, intercept=False)
+    try:
+        res = fit_logistic(B, yb, w, intercept=False)
+    except (ComputationError, np.linalg.LinAlgError):
+        return None
     beta, cov = np.asarray(res["beta"]), np.asarray(res["cov"])
     if not res["converged"] or not np.all(np.isfinite(cov)) or np.max(np.abs(beta)) > 30:
         return None
