@@ -55,7 +55,11 @@ def _new_axes(ax: Any, size: tuple[float, float] = (5.5, 4.5)) -> tuple[Any, Any
 
 
 def _check_result(result: Any, cls_name: str) -> None:
-    if type(result).__name__ != cls_name or not hasattr(result, "to_frame"):
+    from irdp.validation import CentreCalibrationResult, StabilityResult
+
+    cls = {"StabilityResult": StabilityResult,
+           "CentreCalibrationResult": CentreCalibrationResult}[cls_name]
+    if not isinstance(result, cls):
         raise TypeError(f"result must be an irdp.validation.{cls_name}; got "
                         f"{type(result).__name__}.")
 

@@ -70,6 +70,7 @@ from irdp.privacy import DEFAULT_THRESHOLD
 from irdp.validation._glmm import MixedLogitFit, mixed_logit_fit
 
 __all__ = [
+    "COUNT_COLUMNS",
     "CentreCalibrationResult",
     "centre_calibration",
     "centre_calibration_summary",
