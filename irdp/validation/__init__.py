@@ -5,6 +5,8 @@
   and :func:`apply_shrinkage`.
 - Transportability across SPSTI and time: :func:`iecv`, :func:`meta_analysis`,
   :func:`forest_plot`, :func:`centre_summary`, :func:`pool_centre_summaries`.
+- Stability and calibration across centres: :func:`stability`, :func:`centre_calibration`
+  (see docs/stability.md).
 - Model updating: :func:`update_model`, :func:`closed_test`.
 - Comparing indices: :func:`compare`.
 - Sample size: :func:`development_sample_size`, :func:`validation_sample_size`,
