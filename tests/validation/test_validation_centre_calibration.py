@@ -321,6 +321,14 @@ def test_censoring_uses_ipcw_within_centres(clusters, grid):
     res = centre_calibration(surv, clusters["p"], clusters["cluster"], grid=grid, horizon=1.0)
     assert np.isfinite(res.curve[["observed", "lower", "upper"]].to_numpy()).all()
     assert any("censoring" in note for note in res.notes)
+    naive = centre_calibration(Binary(y[w_all := surv.known_at(1.0)]), clusters["p"][w_all],
+                               clusters["cluster"][w_all], grid=grid, approach="mac2")
+    assert not np.allclose(naive.curve["observed"],
+                           res.curve.query("approach == 'mac2'")["observed"])
+    cause = np.where(surv.event, rng.choice([1, 2], n, p=[0.8, 0.2]), 0)
+    cr = centre_calibration(CompetingRisks(surv.time, cause), clusters["p"],
+                            clusters["cluster"], grid=grid, horizon=1.0, approach="mac2")
+    assert np.isfinite(cr.curve[["observed", "pi_lower", "pi_upper"]].to_numpy()).all()
 
 
 # --------------------------------------------------------------------------- errors
