@@ -14,8 +14,19 @@ from irdp.plotting._plots import (
     plot_observed_risk,
     plot_roc,
 )
+from irdp.plotting._stability import (
+    CalibrationInstabilityDisplay,
+    CentreCalibrationDisplay,
+    ClassificationInstabilityDisplay,
+    DecisionCurveInstabilityDisplay,
+    MapeDisplay,
+    PredictionInstabilityDisplay,
+)
 
 __all__ = [
+    "CalibrationInstabilityDisplay", "CentreCalibrationDisplay",
+    "ClassificationInstabilityDisplay", "DecisionCurveInstabilityDisplay", "MapeDisplay",
+    "PredictionInstabilityDisplay",
     "DISCLOSURE_THRESHOLD",
     "plot_calibration",
     "plot_decision_curve",

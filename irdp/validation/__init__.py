@@ -5,6 +5,8 @@
   and :func:`apply_shrinkage`.
 - Transportability across SPSTI and time: :func:`iecv`, :func:`meta_analysis`,
   :func:`forest_plot`, :func:`centre_summary`, :func:`pool_centre_summaries`.
+- Stability and calibration across centres: :func:`stability`, :func:`centre_calibration`
+  (see docs/stability.md).
 - Model updating: :func:`update_model`, :func:`closed_test`.
 - Comparing indices: :func:`compare`.
 - Sample size: :func:`development_sample_size`, :func:`validation_sample_size`,
@@ -20,6 +22,12 @@ from irdp.validation.bootstrap import (
     ValidationResult,
     bootstrap_validate,
     shrinkage_factor,
+)
+from irdp.validation.centre_calibration import (
+    CentreCalibrationResult,
+    centre_calibration,
+    centre_calibration_summary,
+    pool_centre_calibration,
 )
 from irdp.validation.compare import LEVEL_LABELS, ComparisonResult, compare
 from irdp.validation.crossval import cross_validate
@@ -39,6 +47,7 @@ from irdp.validation.samplesize import (
     validation_sample_size,
     validation_sample_size_survival,
 )
+from irdp.validation.stability import StabilityResult, stability, stability_from_predictions
 from irdp.validation.updating import (
     ClosedTestResult,
     apply_shrinkage,
@@ -47,6 +56,8 @@ from irdp.validation.updating import (
 )
 
 __all__ = [
+    "CentreCalibrationResult", "centre_calibration", "centre_calibration_summary",
+    "pool_centre_calibration", "StabilityResult", "stability", "stability_from_predictions",
     "LEVEL_LABELS",
     "MEASURES",
     "ComparisonResult",
