@@ -108,6 +108,7 @@ class CompletenessDisplay(Display):
                 a.set_ylim(*padded_limits(values, min_span=0.2, bounds=(0.0, 1.0)))
             a.set_ylabel(" / ".join(measure_label(n) for n in names))
             a.set_xlabel(f"share of {', '.join(r.fields)} deleted ({r.mechanism})")
+            a.set_xticks(sorted(set(finite(s["rate"]))))
             a.xaxis.set_major_formatter(_percent())
             a.set_title(title, fontsize="medium")
             if len(names) > 1:
