@@ -51,8 +51,8 @@ class HtmlProgressBar(_std_tqdm):
         """Draw or update the HTML bar."""
         from IPython.display import HTML, display
 
-        if getattr(self, "disable", False):
-            return
+        # tqdm calls this only for an enabled bar (close() sets disable just before its last
+        # call, which must still draw the final state)
         if self._handle is None:
             self._handle = display(HTML(self._html()), display_id=True)
         else:

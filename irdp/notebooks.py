@@ -41,6 +41,7 @@ __all__ = [
     "inject_parameters",
     "execute_notebook",
     "render_html",
+    "safe_flow",
     "safe_table",
     "main",
 ]
@@ -214,6 +215,41 @@ def inject_parameters(nb: Any, parameters: Mapping[str, Any], *, path: str | Pat
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
     nb.cells.insert(i + 1, cell)
     return nb
+
+
+def safe_flow(flow: pd.DataFrame, *, min_count: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """The flow of a cohort (TRIPOD+AI 20a) as an additive table, small counts masked.
+
+    The flow's running numbers (candidates, then after each exclusion) would give every
+    exclusion back by subtraction; this table lists instead the index events excluded at
+    each step and those included, with the candidates as their total, and masks small counts
+    and their complements together (:func:`safe_table` with ``total_row``).
+
+    Parameters
+    ----------
+    flow : pandas.DataFrame
+        ``Cohort.flow`` (``criterion``, ``excluded_index_events``, ``n_index_events``; the
+        first row holds the candidate index events).
+    min_count : int, default=11
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: "excluded: <criterion>" per step, "included in the cohort" and "candidate
+        index events" (the total); column ``index_events``.
+    """
+    required = {"criterion", "excluded_index_events", "n_index_events"}
+    if not isinstance(flow, pd.DataFrame) or not required <= set(flow.columns):
+        raise TypeError(f"flow must be a Cohort.flow DataFrame with columns {sorted(required)}.")
+    steps = flow.iloc[1:]
+    rows = {f"excluded: {c}": int(v) for c, v in zip(steps["criterion"],
+                                                     steps["excluded_index_events"],
+                                                     strict=True)}
+    rows["included in the cohort"] = int(flow["n_index_events"].iloc[-1])
+    rows["candidate index events"] = int(flow["n_index_events"].iloc[0])
+    table = pd.DataFrame({"index_events": pd.Series(rows, dtype="int64")})
+    table.index.name = "step"
+    return safe_table(table, total_row="candidate index events", min_count=min_count)
 
 
 def execute_notebook(
