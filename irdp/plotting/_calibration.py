@@ -123,7 +123,9 @@ class CalibrationDisplay(Display):
         ax_c.set_ylabel("observed risk" + _risk_words(r.horizon, self.time_unit))
         (ax_h or ax_c).set_xlabel("predicted risk" + _risk_words(r.horizon, self.time_unit))
         if r.n < self.min_count:
-            suppressed_warning("the calibration sample", r.n, self.min_count, stacklevel=3)
+            suppressed_warning(
+                f"the calibration sample has {r.n} subjects, fewer than the disclosure "
+                f"threshold {self.min_count}; only the diagonal is drawn.")
             return self
         lim = self._draw_curve(ax_c)
         self._draw_histogram(ax_c, ax_h, lim)

@@ -111,8 +111,9 @@ class DecisionCurveDisplay(Display):
             ax.set_title(self.title, fontsize="medium")
         ax.axhline(0.0, color="black", lw=1, label="flag nobody")
         if first.n < self.min_count:
-            suppressed_warning("the decision-curve sample", first.n, self.min_count,
-                               stacklevel=3)
+            suppressed_warning(
+                f"the decision-curve sample has {first.n} subjects, fewer than the disclosure "
+                f"threshold {self.min_count}; no curve is drawn.")
             return self
         f = first.frame
         thr, treat_all = finite(f["threshold"]), finite(f["treat_all"])

@@ -37,8 +37,9 @@ class ObservedRiskDisplay(Display):
     the events since the last drawn point both reach ``min_count`` (steps of fewer events
     are merged into the next drawn step, and the curve stops when the risk set or the
     remaining events fall short): no step shows a single event. A level with fewer than
-    ``min_count`` workers, or whose curve has no drawable step, is not drawn
-    (:class:`~irdp.exceptions.SmallGroupWarning`).
+    ``min_count`` workers is not drawn (:class:`~irdp.exceptions.SmallGroupWarning`); a
+    level whose curve has no drawable step (fewer than ``min_count`` events) is listed in
+    the legend as not drawn.
 
     Parameters
     ----------
@@ -116,14 +117,16 @@ class ObservedRiskDisplay(Display):
             rows = self.level == value
             n = int(rows.sum())
             if n < self.min_count:
-                suppressed_warning(f"risk level {value!r}", n, self.min_count, stacklevel=3)
+                suppressed_warning(
+                    f"risk level {value!r} has {n} subjects, fewer than the disclosure "
+                    f"threshold {self.min_count}; it is not drawn.")
                 continue
             times, risk = self._steps(rows)
             if not len(times):
-                suppressed_warning(
-                    f"the curve of risk level {value!r} (fewer than {self.min_count} events "
-                    "in its follow-up: no step can be drawn)", None, self.min_count,
-                    stacklevel=3)
+                # said on the figure itself, where a reader of the report sees it
+                ax.plot([], [], ls="none", label=f"{value} (n = {n}): fewer than "
+                        f"{self.min_count} events, not drawn")
+                self._rows.append({"element": "legend", "series": str(value), "n": n})
                 continue
             xs, ys = np.r_[0.0, times], np.r_[0.0, risk]
             ax.step(xs, ys, where="post", label=f"{value} (n = {n})")

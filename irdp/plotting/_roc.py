@@ -103,9 +103,9 @@ class RocCurveDisplay(Display):
             kept = coarsen_roc(cases, controls, self.min_count)
             if not len(kept):
                 suppressed_warning(
-                    f"the ROC curve of {name!r} (fewer than {2 * self.min_count} cases or "
-                    "controls: no point can be drawn without revealing a smaller group)",
-                    None, self.min_count, stacklevel=3)
+                    f"the ROC curve of {name!r} is not drawn: it has fewer than "
+                    f"{2 * self.min_count} cases or controls, so no point can be drawn "
+                    f"without showing a group under the disclosure threshold {self.min_count}.")
                 continue
             frame = roc_curve(out, risk, horizon=h)
             rows = np.r_[0, kept + 1]  # row 0 of roc_curve is the (0, 0) corner

@@ -149,15 +149,25 @@ def check_min_count(min_count: Any) -> int:
     return int(min_count)
 
 
-def suppressed_warning(what: str, n: int | None, min_count: int, *, stacklevel: int = 3
-                       ) -> None:
-    """Warn that ``what`` is not drawn because it would show fewer than ``min_count``."""
-    size = "" if n is None else f" has {n} subjects,"
-    warnings.warn(
-        f"{what}{size} fewer than the disclosure threshold {min_count}; it is not drawn.",
-        SmallGroupWarning,
-        stacklevel=stacklevel,
-    )
+def _caller_stacklevel() -> int:
+    """Stack level of the first frame outside irdp (the user's line), for warnings."""
+    import sys
+    from pathlib import Path
+
+    package = str(Path(__file__).resolve().parents[1])
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
+            package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def suppressed_warning(message: str) -> None:
+    """Warn (:class:`~irdp.exceptions.SmallGroupWarning`) that something is not drawn.
+
+    The warning points at the user's line, however deep in irdp it was raised.
+    """
+    warnings.warn(message, SmallGroupWarning, stacklevel=_caller_stacklevel())
 
 
 def padded_limits(values: Sequence[float], *, min_span: float, include: Sequence[float] = (),

@@ -53,12 +53,14 @@ def _true_events_between(y, rows, t0, t1):
 
 def test_one_event_per_step_attack_recovers_nothing():
     y, level = _finding_3_cohort()
-    with pytest.warns(SmallGroupWarning, match="'faible'"):
-        d = ObservedRiskDisplay.from_predictions(y, level, horizon=730)
+    d = ObservedRiskDisplay.from_predictions(y, level, horizon=730)
     frame = d.to_frame()
     steps = frame[frame["element"] == "step"]
-    # the level whose table cell reads "<11" is not drawn at all (it was drawn with 2 steps)
+    # the level whose table cell reads "<11" is not drawn at all (it was drawn with 2 steps),
+    # and the figure says so
     assert "faible" not in set(steps["series"])
+    legend = [t.get_text() for t in d.ax_.get_legend().get_texts()]
+    assert "faible (n = 1072): fewer than 11 events, not drawn" in legend
     assert {"intermédiaire", "forte"} <= set(steps["series"])
     for series, pts in steps.groupby("series"):
         rows = level == series
@@ -175,8 +177,9 @@ def test_small_levels_are_not_drawn_and_listed(survival_data):
     y, risk = survival_data
     level = np.where(risk > 0.4, "high", "low")
     level[:5] = "tiny"
-    with pytest.warns(SmallGroupWarning, match="'tiny' has 5 subjects"):
+    with pytest.warns(SmallGroupWarning, match="'tiny' has 5 subjects") as caught:
         fig = plot_observed_risk(y, level, horizon=1.0, time_unit="years")
+    assert caught[0].filename == __file__  # the warning points at the caller's line
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert not any(lbl.startswith("tiny") for lbl in labels)
     assert "tiny" not in set(fig.display_.to_frame()["series"])
