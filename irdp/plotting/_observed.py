@@ -13,6 +13,7 @@ from irdp.plotting._display import Display
 from irdp.plotting._style import (
     DISCLOSURE_THRESHOLD,
     check_min_count,
+    legend_below,
     legend_outside,
     suppressed_warning,
 )
@@ -106,8 +107,9 @@ class ObservedRiskDisplay(Display):
 
     def plot(self, ax: Any = None) -> ObservedRiskDisplay:
         """Draw on ``ax`` (a new figure when None) and return self."""
-        if ax is None:
-            fig, ax = self._new_figure((7.5, 4.8))
+        own = ax is None
+        if own:
+            fig, ax = self._new_figure((7.0, 5.2))
         else:
             fig = ax.figure
         self.figure_, self.ax_ = fig, ax
@@ -142,7 +144,10 @@ class ObservedRiskDisplay(Display):
         ax.set_ylabel(f"observed cumulative risk ({estimator})")
         ax.set_title(f"steps drawn only where at least {self.min_count} events and "
                      f"{self.min_count} workers at risk", fontsize="x-small", loc="right")
-        legend_outside(ax)
+        if own:
+            legend_below(fig, ax, ncols=2)
+        else:
+            legend_outside(ax)
         return self
 
     def _drawn(self) -> list[dict[str, Any]]:

@@ -59,7 +59,7 @@ def test_one_event_per_step_attack_recovers_nothing():
     # the level whose table cell reads "<11" is not drawn at all (it was drawn with 2 steps),
     # and the figure says so
     assert "faible" not in set(steps["series"])
-    legend = [t.get_text() for t in d.ax_.get_legend().get_texts()]
+    legend = [t.get_text() for t in d.figure_.legends[0].get_texts()]
     assert "faible (n = 1072): fewer than 11 events, not drawn" in legend
     assert {"intermédiaire", "forte"} <= set(steps["series"])
     for series, pts in steps.groupby("series"):
@@ -180,6 +180,6 @@ def test_small_levels_are_not_drawn_and_listed(survival_data):
     with pytest.warns(SmallGroupWarning, match="'tiny' has 5 subjects") as caught:
         fig = plot_observed_risk(y, level, horizon=1.0, time_unit="years")
     assert caught[0].filename == __file__  # the warning points at the caller's line
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert not any(lbl.startswith("tiny") for lbl in labels)
     assert "tiny" not in set(fig.display_.to_frame()["series"])

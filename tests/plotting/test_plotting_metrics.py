@@ -88,7 +88,7 @@ def test_observed_risk_by_level_suppresses_small_levels(survival_data):
     level[:5] = "tiny"
     with pytest.warns(SmallGroupWarning, match="'tiny'"):
         fig = plot_observed_risk(y, level, horizon=1.0, time_unit="years")
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert not any(lbl.startswith("tiny") for lbl in labels)
     cr = CompetingRisks(y.time, np.where(y.event, 1, 0))
     fig = plot_observed_risk(cr, np.where(risk > 0.4, "high", "low"), horizon=1.0)
