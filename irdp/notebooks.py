@@ -63,7 +63,7 @@ EXPECTED_NOTEBOOKS: tuple[str, ...] = (
 
 #: Overrides applied to every notebook in CI (only names a notebook defines are injected).
 SMALL_PARAMETERS: dict[str, Any] = {
-    "N_WORKERS": 6000,
+    "N_WORKERS": 12_000,
     "N_SPSTI": 3,
     "N_BOOT": 10,
     "N_SIM": 20,

@@ -238,8 +238,8 @@ class BootstrapCalibrationDisplay(Display):
         ax.set_xlabel("predicted risk")
         ax.set_ylabel("observed risk (smoothed)")
         mae, q90 = self.result.mean_absolute_error, self.result.quantile90_absolute_error
-        ax.set_title(f"|predicted − corrected|: mean {mae:.3g}, 90th percentile {q90:.3g}",
-                     fontsize="small")
+        ax.set_title(f"gap between predicted and corrected risk: mean {mae:.3g}, "
+                     f"90th percentile {q90:.3g}", fontsize="small")
         legend_outside(ax)
         return self
 
