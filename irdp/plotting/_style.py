@@ -87,12 +87,15 @@ def is_ratio(measure: str) -> bool:
     return _base(measure)[0] in _RATIOS
 
 
-_NICE = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
-                  1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 20.0, 50.0, 100.0])
+_COARSE = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0,
+           50.0, 100.0)
+_FINE = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.5, 1.75, 2.0)
 
 
 def _ticks_between(low: float, high: float, max_ticks: int = 7) -> list[float]:
-    inside = [float(v) for v in _NICE if low <= v <= high]
+    inside = [v for v in _COARSE if low <= v <= high]
+    if len(inside) < 3:
+        inside = [v for v in _FINE if low <= v <= high]
     while len(inside) > max_ticks:
         keep = {inside[0], inside[-1], 1.0}
         inside = [v for i, v in enumerate(inside) if i % 2 == 0 or v in keep]
