@@ -106,7 +106,7 @@ class CompletenessDisplay(Display):
                                           bounds=(0.0, np.inf)))
             else:
                 a.set_ylim(*padded_limits(values, min_span=0.2, bounds=(0.0, 1.0)))
-            a.set_ylabel(" / ".join(measure_label(n) for n in names))
+            a.set_ylabel(measure_label(names[0]) if len(names) == 1 else "value (ideal 1)")
             a.set_xlabel(f"share of {', '.join(r.fields)} deleted ({r.mechanism})")
             a.set_xticks(sorted(set(finite(s["rate"]))))
             a.xaxis.set_major_formatter(_percent())
