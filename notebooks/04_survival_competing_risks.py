@@ -148,6 +148,11 @@ display(summary.round(4))
 # %%
 calibration(y_cr, risks["Fine-Gray"], horizon=h).plot(label="Fine-Gray")
 
+# %% [markdown]
+# Observed risk of inaptitude by 730 days (Aalen-Johansen, so retirements and deaths are
+# not counted as inaptitudes avoided) against the Fine-Gray predicted risk: close to the
+# diagonal where most workers are, the band widening where few are.
+
 # %%
 levels = RiskLevels(thresholds=CUTOFFS).fit(risks["Fine-Gray"])
 level = levels.transform(risks["Fine-Gray"])

@@ -122,6 +122,15 @@ def test_problems_detects_what_a_reader_must_not_see():
                      "warning: LinAlgWarning", "an identifier of the extract is shown"]
 
 
+@pytest.mark.parametrize("name", EXPECTED_NOTEBOOKS)
+def test_every_figure_is_commented(name):
+    """Each cell that draws a figure is followed by a markdown cell that reads it."""
+    nb = read_notebook(NOTEBOOKS / f"{name}.py")
+    uncommented = [i for i in plotting_cells(nb)
+                   if i + 1 >= len(nb.cells) or nb.cells[i + 1].cell_type != "markdown"]
+    assert uncommented == []
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("name", EXPECTED_NOTEBOOKS)
 def test_notebook_runs(name):
