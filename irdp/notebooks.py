@@ -10,6 +10,11 @@ full size and renders HTML::
     python -m irdp.notebooks --small --only 03 --out /tmp/nb
 
 Executing needs the ``notebooks`` extra (jupytext, nbclient, nbconvert, ipykernel).
+
+The notebooks show aggregates only, through :func:`safe_table`: the disclosure rules of
+:mod:`irdp.privacy` applied to a table before it is displayed (no count under 11, and no
+count that can be recomputed from the others), and a refusal to show rows of a cohort or
+an extract (identifier or date columns).
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from irdp.exceptions import DisclosureError
+from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
+
 __all__ = [
     "EXPECTED_NOTEBOOKS",
     "SMALL_PARAMETERS",
@@ -31,6 +41,8 @@ __all__ = [
     "inject_parameters",
     "execute_notebook",
     "render_html",
+    "safe_flow",
+    "safe_table",
     "main",
 ]
 
@@ -51,7 +63,7 @@ EXPECTED_NOTEBOOKS: tuple[str, ...] = (
 
 #: Overrides applied to every notebook in CI (only names a notebook defines are injected).
 SMALL_PARAMETERS: dict[str, Any] = {
-    "N_WORKERS": 6000,
+    "N_WORKERS": 12_000,
     "N_SPSTI": 3,
     "N_BOOT": 10,
     "N_SIM": 20,
@@ -59,6 +71,98 @@ SMALL_PARAMETERS: dict[str, Any] = {
 }
 
 _NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.py$")
+
+#: Columns that identify a row of the extract (``spsti_id`` names a service: it may be shown).
+_IDENTIFIER = re.compile(r"(^|_)(id|nir|ins)$", flags=re.IGNORECASE)
+_SHOWABLE_IDS = frozenset({"spsti_id"})
+
+#: What a masked cell shows: a count under the threshold, or a count masked so that it cannot
+#: be recomputed from the others (so not necessarily under 11).
+MASKED = "masked"
+
+
+def _row_level_columns(table: pd.DataFrame) -> list[str]:
+    names = [*map(str, table.columns), *[str(n) for n in table.index.names if n is not None]]
+    ids = [n for n in names if _IDENTIFIER.search(n) and n.lower() not in _SHOWABLE_IDS]
+    dates = [str(c) for c in table.columns
+             if pd.api.types.is_datetime64_any_dtype(table[c])]
+    return ids + dates
+
+
+def safe_table(
+    table: pd.DataFrame | pd.Series,
+    *,
+    count_columns: Sequence[Any] | None = None,
+    rates: Mapping[Any, tuple[Any, Any]] | None = None,
+    row_total: Any = None,
+    total_row: Any = None,
+    known_totals: bool = False,
+    min_count: int = DEFAULT_THRESHOLD,
+) -> pd.DataFrame:
+    """A table ready to display in a notebook: aggregates only, small counts masked.
+
+    Applies :func:`irdp.privacy.suppress_small_counts` (primary suppression of counts
+    ``0 < n < min_count``, secondary suppression along the declared totals, and the rates
+    built on a masked count), then shows every masked cell as ``"masked"``: a count under
+    ``min_count``, or one masked so that it cannot be recomputed from the published ones.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or pandas.Series
+        An aggregate table (a Series becomes a one-column table).
+    count_columns : sequence of labels, optional
+        Columns holding counts. Default: every integer column not listed in ``rates``.
+    rates : mapping, optional
+        ``{rate_column: (numerator_column, denominator_column)}``.
+    row_total : label, optional
+        Count column equal to the sum of the other count columns of each row.
+    total_row : label, optional
+        Index label of a row equal to the sum of the other rows.
+    known_totals : bool, default=False
+        The column totals are published elsewhere (e.g. the number of workers of the
+        cohort), so one masked cell per column could be recomputed.
+    min_count : int, default=11
+        Smallest count shown (:data:`irdp.privacy.DEFAULT_THRESHOLD`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape; masked cells hold the string ``"masked"``, the other cells their values.
+
+    Raises
+    ------
+    TypeError
+        If ``table`` is not a DataFrame or Series.
+    irdp.exceptions.DisclosureError
+        If the table holds rows of a cohort or extract (identifier or date columns):
+        aggregate it first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"workers": [120, 7, 45]}, index=["S001", "S002", "S003"])
+    >>> safe_table(t, known_totals=True)["workers"].tolist()
+    [120, 'masked', 'masked']
+    """
+    if isinstance(table, pd.Series):
+        table = table.to_frame(name=table.name if table.name is not None else "value")
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame or Series; got "
+                        f"{type(table).__name__}.")
+    bad = _row_level_columns(table)
+    if bad:
+        raise DisclosureError(
+            f"table must hold aggregates, not rows of a cohort or extract; it has identifier "
+            f"or date columns {bad[:5]}. Count or summarise the rows first (e.g. "
+            "table.groupby(...).size())."
+        )
+    out, mask = suppress_small_counts(
+        table, threshold=min_count, count_columns=count_columns, rates=rates,
+        row_total=row_total, total_row=total_row, known_totals=known_totals,
+        return_mask=True)
+    shown = out.astype(object)
+    shown = shown.where(~mask.to_numpy(), MASKED)
+    return shown
 
 
 def _root() -> Path:
@@ -111,6 +215,41 @@ def inject_parameters(nb: Any, parameters: Mapping[str, Any], *, path: str | Pat
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
     nb.cells.insert(i + 1, cell)
     return nb
+
+
+def safe_flow(flow: pd.DataFrame, *, min_count: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """The flow of a cohort (TRIPOD+AI 20a) as an additive table, small counts masked.
+
+    The flow's running numbers (candidates, then after each exclusion) would give every
+    exclusion back by subtraction; this table lists instead the index events excluded at
+    each step and those included, with the candidates as their total, and masks small counts
+    and their complements together (:func:`safe_table` with ``total_row``).
+
+    Parameters
+    ----------
+    flow : pandas.DataFrame
+        ``Cohort.flow`` (``criterion``, ``excluded_index_events``, ``n_index_events``; the
+        first row holds the candidate index events).
+    min_count : int, default=11
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: "excluded: <criterion>" per step, "included in the cohort" and "candidate
+        index events" (the total); column ``index_events``.
+    """
+    required = {"criterion", "excluded_index_events", "n_index_events"}
+    if not isinstance(flow, pd.DataFrame) or not required <= set(flow.columns):
+        raise TypeError(f"flow must be a Cohort.flow DataFrame with columns {sorted(required)}.")
+    steps = flow.iloc[1:]
+    rows = {f"excluded: {c}": int(v) for c, v in zip(steps["criterion"],
+                                                     steps["excluded_index_events"],
+                                                     strict=True)}
+    rows["included in the cohort"] = int(flow["n_index_events"].iloc[-1])
+    rows["candidate index events"] = int(flow["n_index_events"].iloc[0])
+    table = pd.DataFrame({"index_events": pd.Series(rows, dtype="int64")})
+    table.index.name = "step"
+    return safe_table(table, total_row="candidate index events", min_count=min_count)
 
 
 def execute_notebook(

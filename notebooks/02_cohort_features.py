@@ -35,6 +35,7 @@ from IPython.display import display
 from irdp.cohort import CohortDefinition, build_cohort
 from irdp.features import build_features, data_dictionary, missingness_report
 from irdp.io import Extract
+from irdp.notebooks import safe_flow, safe_table
 from irdp.synth import generate_dmst
 
 # %% tags=["parameters"]
@@ -66,15 +67,27 @@ definition = CohortDefinition.from_dict({
 })
 print(definition.to_yaml())
 cohort = build_cohort(extract, definition)
-display(cohort.flow)
+display(safe_flow(cohort.flow))
 
 # %% [markdown]
-# The flow adds up: each step removes index events for one documented reason. The outcome
-# summary counts how follow-up ended, overall and within the horizon.
+# The flow adds up: each step removes index events for one documented reason, and the
+# candidates are the sum of those excluded and those included (small counts are masked with
+# a second one, so that none can be recomputed by subtraction). A worker can enter several
+# times, once per mid-career or reprise visit. The outcome summary counts how follow-up
+# ended, overall and within the horizon.
 
 # %%
-display(cohort.summary())
-display(cohort.table.head())
+display(safe_table(cohort.summary(), known_totals=True))
+entries = cohort.table.assign(year=cohort.table["index_date"].dt.year)
+display(safe_table(entries.pivot_table(index="year", columns="index_visit_type",
+                                       values="spsti_id", aggfunc="size", fill_value=0),
+                   known_totals=True))
+
+# %% [markdown]
+# Within a year of a reprise or mid-career visit, a few workers in a hundred are declared
+# inapte; many more are still followed at the horizon (censored: the extract ends) or leave
+# for another reason. The second table shows when the cohort's index visits happened: the
+# notebooks never show individual rows of the cohort (worker, visit, dates), only counts.
 
 # %% [markdown]
 # ## The feature registry
@@ -85,14 +98,30 @@ display(cohort.table.head())
 
 # %%
 dictionary = data_dictionary()
-display(dictionary.groupby("family").size())
+display(dictionary.groupby("family").size().rename("features"))
 display(dictionary[["name", "family", "label_fr", "lookback", "missing"]].head(12))
+
+# %% [markdown]
+# The 12 first entries of the dictionary: the health family (sick leaves and their
+# duration over 12 months, 24 months, 5 years), with the French label printed in reports
+# and what a missing value means.
 
 # %%
 X = build_features(extract, cohort)
-print(X.shape)
+print(f"{X.shape[1]} features for {X.shape[0]} index visits")
 missing = missingness_report(X, cohort)
-display(missing[missing["spsti_id"] == "ALL"].sort_values("share_missing").tail(8))
+overall = missing[missing["spsti_id"] == "ALL"].set_index("feature")
+overall = overall.assign(n_recorded=overall["n"] - overall["n_missing"])
+most = overall.sort_values("share_missing").tail(8)
+display(safe_table(most[["n", "n_recorded", "n_missing", "share_missing"]],
+                   count_columns=["n", "n_recorded", "n_missing"], row_total="n",
+                   rates={"share_missing": ("n_missing", "n")}))
+
+# %% [markdown]
+# The least complete features: questionnaire scores (answered at few visits, in some
+# services only) and durations that only exist for workers with an ongoing sick leave or a
+# recognised disability. Missing here often means "not applicable" or "not asked", which is
+# why notebook 08 compares ways of handling it rather than dropping workers.
 
 # %% [markdown]
 # ## Leak-free, checked
@@ -118,3 +147,8 @@ identical = before.compare(after).empty
 print(f"{len(visits) - len(kept)} visits deleted after {LANDMARK}; features identical:",
       identical)
 assert identical
+
+# %% [markdown]
+# Deleting every later visit leaves every feature unchanged: nothing the predictors use
+# comes from after the prediction date, so the performance measured in the next notebooks
+# is not inflated by information from the future.

@@ -25,12 +25,15 @@
 # notebook 04 uses them through survival methods instead.
 
 # %%
+import numpy as np
+import pandas as pd
 from IPython.display import display
 
 from irdp.cohort import CohortDefinition, build_cohort
 from irdp.features import build_features
 from irdp.metrics import auc, calibration
 from irdp.models import LogisticIndex, PointsScore, RiskLevels
+from irdp.notebooks import safe_table
 from irdp.outcomes import Binary
 from irdp.plotting import plot_calibration, plot_roc
 from irdp.synth import generate_dmst
@@ -75,19 +78,43 @@ print(f"{len(data)} workers, {y.n_events} avis d'inaptitude within {cohort.horiz
 # %%
 model = LogisticIndex(categorical={"sex": "M", "company_size": "0-9"}, splines={"age": 4})
 model.fit(data, y)
-display(model.summary())
+coefs = model.summary().drop(index="(Intercept)")
+display(pd.DataFrame({
+    "odds ratio": np.exp(coefs["coef"]),
+    "95 % CI from": np.exp(coefs["ci_lower"]),
+    "to": np.exp(coefs["ci_upper"]),
+    "p": ["<0.001" if p < 0.001 else f"{p:.3f}" for p in coefs["p"]],
+}).round(2))
+
+# %% [markdown]
+# Odds ratios with their 95 % confidence intervals. The three `age` terms together describe
+# a smooth, possibly curved, effect of age (a spline): read them together, not one by one.
+# An interval that crosses 1 is compatible with no effect of that predictor once the others
+# are accounted for.
 
 # %%
 risk = model.predict_risk(data)
-print("AUC (apparent):", auc(y, risk))
+c = auc(y, risk)
 cal = calibration(y, risk)
-print(f"O/E {float(cal.oe):.2f}, calibration slope {float(cal.slope):.2f}")
+print(f"AUC {c.value:.3f} (95 % CI {c.lower:.3f} to {c.upper:.3f}); "
+      f"O/E {float(cal.oe):.2f}; calibration slope {float(cal.slope):.2f}")
 plot_calibration(cal, label="logistic")
+
+# %% [markdown]
+# Discrimination: a worker who will be declared inapte has a higher predicted risk than one
+# who will not in the share of pairs given by the AUC printed above. Calibration: observed and
+# predicted risks agree along the diagonal, with the widest uncertainty where few workers
+# are (the high risks, see the histogram).
 
 # %%
 plot_roc(y, {"logistic": risk})
 
 # %% [markdown]
+# The ROC curve shows the trade-off at every possible cut-off: flagging more workers
+# (moving right) finds more future inaptitudes (up) at the cost of more false alarms. Its
+# points are drawn for groups of at least 11 workers with and without the outcome, so the
+# curve is a little coarser than the data.
+#
 # These are **apparent** figures: measured on the data used to fit the model they are
 # optimistic. Notebook 05 corrects them by the bootstrap, notebook 06 checks them in SPSTI
 # and periods the model has not seen.
@@ -101,7 +128,13 @@ plot_roc(y, {"logistic": risk})
 points = PointsScore(model=LogisticIndex(categorical={"sex": "M", "company_size": "0-9"}))
 points.fit(data, y)
 display(points.points_table_)
-print(points.rounding_loss_)
+loss = points.rounding_loss_
+print(f"C of the model {loss['c_model']:.3f}, of the points score {loss['c_points']:.3f}: "
+      f"rounding to whole points costs {loss['difference']:.3f} of C")
+
+# %% [markdown]
+# Each category earns whole points; a worker's score is the sum of their points. The loss
+# of discrimination from rounding is small, so the score can be used on paper.
 
 # %% [markdown]
 # ## Three risk levels
@@ -111,4 +144,12 @@ print(points.rounding_loss_)
 
 # %%
 levels = RiskLevels(thresholds=CUTOFFS).fit(risk)
-display(levels.report(risk, y))
+report = levels.report(risk, y).drop(columns=["share"]).round(4)
+display(safe_table(report, count_columns=["n", "n_events"], known_totals=True,
+                   rates={"event_rate": ("n_events", "n")}))
+
+# %% [markdown]
+# With cut-offs at 1 % and 3 % of predicted risk, the observed rate of inaptitude rises
+# from the faible to the forte level, and the mean predicted risk of each level is close to
+# its observed rate (the index is calibrated on its own data). Counts under 11 are masked,
+# with the event rate that would reveal them.

@@ -30,6 +30,7 @@ from IPython.display import display
 from irdp.cohort import CohortDefinition, build_cohort
 from irdp.features import build_features
 from irdp.models import LogisticIndex
+from irdp.notebooks import safe_table
 from irdp.outcomes import Binary
 from irdp.synth import generate_dmst
 from irdp.validation import centre_summary, closed_test, iecv, pool_centre_summaries
@@ -39,8 +40,8 @@ N_WORKERS = 30_000
 N_SPSTI = 8
 SEED = 20240601
 HORIZON_MONTHS = 24
-PREDICTORS = ["age", "sex", "sl_days_24m", "sl_long_n_5y", "n_reprise_24m", "rqth",
-              "company_size", "prev_amenagement_ever"]
+PREDICTORS = ["age", "sex", "sl_days_24m", "sl_long_n_5y", "n_reprise_24m",
+              "prev_amenagement_ever"]
 
 # %%
 dmst = generate_dmst(N_WORKERS, n_spsti=N_SPSTI, seed=SEED)
@@ -63,25 +64,46 @@ year = pd.to_datetime(table.loc[data.index, "index_date"]).dt.year.to_numpy()
 y = Binary(table.loc[data.index, "event_at_horizon"].astype(bool).to_numpy(),
            horizon=cohort.horizon_days)
 data = data.reset_index(drop=True)
-# company size is left out here: small services may lack a size band seen elsewhere
-data = data.drop(columns=["company_size"])
 model = LogisticIndex(categorical={"sex": "M"})
+by_service = pd.DataFrame({"workers": pd.Series(spsti).value_counts(),
+                           "inaptitudes": pd.Series(spsti[y.event]).value_counts()}
+                          ).fillna(0).astype("int64").sort_index()
+display(safe_table(by_service, known_totals=True))
 
 # %% [markdown]
+# The index uses predictors recorded in every service (company size is left out: a small
+# service may lack a size band seen elsewhere, and the recognition of disability is missing
+# in a fifth of the records, unevenly across services — notebook 08's subject). The services
+# differ a lot in size: the smallest one has few inaptitudes, so its own estimates will be
+# imprecise (wide intervals below).
+#
 # ## Leave one SPSTI out
 
 # %%
 by_spsti = iecv(model, data, y, spsti)
-display(by_spsti.per_centre)
-display(by_spsti.summary().as_text() if hasattr(by_spsti.summary(), "as_text")
-        else by_spsti.summary())
+per_centre = by_spsti.per_centre.pivot_table(index=["centre", "n", "n_events"],
+                                             columns="measure", values="value").reset_index()
+display(safe_table(per_centre.set_index("centre"), count_columns=["n", "n_events"],
+                   known_totals=True).round(3))
+display(by_spsti.summary())
 
 # %%
 by_spsti.plot("c")
 
 # %% [markdown]
-# The prediction interval is wider than the confidence interval of the pooled C when the
-# services differ (the generator gives each SPSTI its own baseline risk and case mix).
+# Each square is the C statistic of the index in one service, when the index was developed
+# on all the others; the diamond pools them (random-effects meta-analysis) and the bar under
+# it is the 95 % prediction interval: the range of C to expect in a new service. When the
+# services differ (the generator gives each SPSTI its own baseline risk and case mix), the
+# prediction interval is wider than the confidence interval of the pooled C.
+
+# %%
+by_spsti.plot("oe")
+
+# %% [markdown]
+# The observed / expected ratio (on a logarithmic axis: 0.5 and 2 are equally far from 1)
+# says whether the index predicts the right number of inaptitudes in a service it has not
+# seen. A service far from 1 needs its own baseline risk: the updating section below.
 #
 # ## Forward in time
 
@@ -89,7 +111,16 @@ by_spsti.plot("c")
 period = pd.cut(year, [2000, 2019, 2021, 2100], labels=["2018-19", "2020-21", "2022-23"])
 by_period = iecv(model, data, y, period.astype(str), scheme="forward",
                  order=["2018-19", "2020-21", "2022-23"])
-display(by_period.per_centre)
+per_period = by_period.per_centre.pivot_table(
+    index=["centre", "n", "n_train", "n_events"], columns="measure", values="value")
+display(safe_table(per_period.reset_index().set_index("centre"),
+                   count_columns=["n", "n_train", "n_events"]).round(3))
+
+# %% [markdown]
+# Developed on 2018-19 and validated on 2020-21, then developed on 2018-21 and validated on
+# 2022-23: how the index ages. A drop of C or an O/E drifting away from 1 in later periods
+# would call for regular updating; the last period is also the one with the shortest
+# follow-up, hence the fewest events.
 
 # %% [markdown]
 # ## Sharing summaries only
@@ -100,24 +131,45 @@ display(by_period.per_centre)
 # %%
 fitted = LogisticIndex(categorical={"sex": "M"}).fit(data, y)
 risk = fitted.predict_risk(data)
-summaries = [centre_summary(y.take(spsti == s), risk[spsti == s], centre=s)
+summaries = [centre_summary(y.take(spsti == s), risk[spsti == s], centre=s, min_count=11)
              for s in sorted(set(spsti))]
-display(pd.concat(summaries))
+shared = pd.concat(summaries).set_index("centre")
+display(safe_table(shared, count_columns=["n", "n_events"], known_totals=True).round(3))
 pooled = pool_centre_summaries(summaries, "c")
-print(f"pooled C (AUC) {pooled.estimate:.3f} ({pooled.lower:.3f}-{pooled.upper:.3f}); "
-      f"95% prediction interval {pooled.pi_lower:.3f}-{pooled.pi_upper:.3f}")
+interval = (f"95 % prediction interval {pooled.pi_lower:.3f} to {pooled.pi_upper:.3f}"
+            if pooled.k >= 3 else "no prediction interval with fewer than 3 services")
+print(f"pooled C {pooled.estimate:.3f} (95 % CI {pooled.lower:.3f} to {pooled.upper:.3f}) "
+      f"over {pooled.k} services; {interval}")
+
+# %% [markdown]
+# Each row is what one service would send: counts (masked under 11), and each measure with
+# its standard error, nothing about individual workers. A service whose counts are under the
+# threshold shares nothing and is left out of the pooling. The pooled C is that of a model
+# developed on all services (apparent), hence higher than the leave-one-out estimates above.
 
 # %% [markdown]
 # ## Updating the index for one service
 #
-# Develop on all services but the last, then let the closed testing procedure decide
-# whether the last one needs an intercept update, a recalibration or a refit.
+# Develop on all services but one, then let the closed testing procedure decide whether
+# that service needs an intercept update, a recalibration or a refit. A refit re-estimates
+# every coefficient from the service's own workers, so the service with the most
+# inaptitudes is taken (a small service could not support it).
 
 # %%
-last = sorted(set(spsti))[-1]
+target = by_service["inaptitudes"].idxmax()
 develop = LogisticIndex(categorical={"sex": "M"})
-develop.fit(data[spsti != last].reset_index(drop=True), y.take(spsti != last))
-choice = closed_test(develop, data[spsti == last].reset_index(drop=True),
-                     y.take(spsti == last))
+develop.fit(data[spsti != target].reset_index(drop=True), y.take(spsti != target))
+local = y.take(spsti == target)
+parameters = len(develop.coef_) + 1
+print(f"{local.n_events} inaptitudes in the service for a refit of {parameters} parameters "
+      f"({local.n_events / parameters:.0f} events per parameter)")
+choice = closed_test(develop, data[spsti == target].reset_index(drop=True), local)
 print("chosen update:", choice.method)
-display(choice.tests)
+display(choice.tests.round(3))
+
+# %% [markdown]
+# Each line tests whether a more complex update fits the service's data significantly
+# better than a simpler one (likelihood-ratio tests, Vergouwe et al. 2017). "original" means
+# the index can be used as it is there; "intercept" that only its average risk must be
+# adjusted; "recalibration" that its risks must also be made more or less extreme; "refit"
+# that the predictors weigh differently in that service.

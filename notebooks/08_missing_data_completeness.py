@@ -32,6 +32,7 @@ from irdp.features import build_features
 from irdp.missing import compare_strategies, completeness_sensitivity, missingness_report
 from irdp.models import LogisticIndex
 from irdp.outcomes import Binary
+from irdp.plotting import StrategyComparisonDisplay
 from irdp.synth import generate_dmst
 
 # %% tags=["parameters"]
@@ -42,6 +43,7 @@ HORIZON_MONTHS = 24
 PREDICTORS = ["age", "sex", "sl_days_24m", "n_reprise_24m", "rqth", "company_size",
               "dx_n_chronic"]
 N_IMPUTATIONS = 5
+STRATEGIES = ["indicator", "mean", "single", "multiple"]
 RATES = [0.0, 0.25, 0.5, 0.75]
 N_REPEATS = 3
 
@@ -71,18 +73,50 @@ data = data.reset_index(drop=True)
 
 # %%
 report = missingness_report(data, y, groups=spsti)
-display(report.by_feature if hasattr(report, "by_feature") else report)
+display(report.summary())
 
 # %% [markdown]
-# ## Strategies side by side
-#
-# Each strategy is fitted on a development part and validated on a held-out part.
+# Two predictors are incomplete: the recognition of disability (RQTH) in about a fifth of
+# the records, and the number of chronic diagnoses in most of them (few services code
+# diagnoses). The tests say whether workers with a missing value have a different risk of
+# inaptitude: if so, the values are not missing completely at random and dropping those
+# workers biases the index.
 
 # %%
 numeric = data.drop(columns=["sex", "company_size"]).astype("Float64").astype(float)
+complete = numeric.notna().all(axis=1).to_numpy()
+print(f"complete cases: {complete.sum()} of {len(numeric)} workers "
+      f"({complete.mean():.0%}), {int(y.event[complete].sum())} inaptitudes")
+
+# %% [markdown]
+# Complete-case analysis (what most software does silently) would keep only the workers
+# with every predictor recorded: too few, and not a random subset of them (irdp warns with
+# a `CompleteCaseWarning` whenever a strategy drops rows). It is left out of the comparison
+# below.
+#
+# ## Strategies side by side
+#
+# Each strategy is fitted on a development part and validated on a held-out part: a
+# missing-value indicator, mean imputation, one imputation by chained equations, and
+# multiple imputation pooled by Rubin's rules.
+
+# %%
 model = LogisticIndex()
-strategies = compare_strategies(model, numeric, y, m=N_IMPUTATIONS, max_iter=5, seed=SEED)
-display(strategies.to_frame() if hasattr(strategies, "to_frame") else strategies)
+strategies = compare_strategies(model, numeric, y, strategies=STRATEGIES, m=N_IMPUTATIONS,
+                                max_iter=5, seed=SEED)
+display(strategies.to_frame())
+
+# %%
+StrategyComparisonDisplay.from_result(strategies)
+
+# %% [markdown]
+# One row per strategy, one panel per measure, with 95 % intervals; the dotted lines mark
+# no discrimination (AUC 0.5) and perfect calibration (1 for O/E and slope, 0 for
+# calibration-in-the-large). Calibration matters as much as discrimination when the index's
+# risk is read as a probability. The intervals are wide because the held-out part has few
+# inaptitudes: differences smaller than them are not evidence that one strategy is better.
+# Multiple imputation also carries the uncertainty of the imputed values (wider intervals),
+# which single imputation ignores.
 
 # %% [markdown]
 # ## The completeness stress test
@@ -91,8 +125,17 @@ display(strategies.to_frame() if hasattr(strategies, "to_frame") else strategies
 # imputed by the mean and the index refitted and validated.
 
 # %%
-complete = numeric.fillna(numeric.median())
-stress = completeness_sensitivity(LogisticIndex(), complete, y, fields=["sl_days_24m"],
+filled = numeric.fillna(numeric.median())
+stress = completeness_sensitivity(LogisticIndex(), filled, y, fields=["sl_days_24m"],
                                   rates=RATES, n_repeats=N_REPEATS, seed=SEED)
-display(stress.summary)
+display(stress.summary.pivot_table(index="rate", columns="measure", values="mean").round(3))
+
+# %%
 stress.plot()
+
+# %% [markdown]
+# Deleting sick-leave days in up to three records out of four barely moves discrimination
+# or calibration: the other predictors carry most of the information. The axes are wide on
+# purpose (at least 0.2 of AUC, and 0.5 around the ideal value 1 for calibration), so that a
+# change of a few thousandths looks as small as it is. A field whose deletion made the curves
+# fall would be one that services must record completely for the index to work.

@@ -63,6 +63,10 @@ development = pd.DataFrame(rows)
 display(development.pivot(index="parameters", columns="prevalence", values="workers"))
 
 # %% [markdown]
+# Read a column as one outcome frequency: doubling the number of candidate parameters
+# doubles the workers needed, and halving the frequency of inaptitude doubles them again.
+
+# %% [markdown]
 # Each cell is the minimum number of workers (the largest of Riley's three criteria). The
 # criteria themselves, for one scenario, show which one binds: here criterion 1 (shrinkage),
 # as is usual when the outcome is rare.
@@ -91,6 +95,10 @@ for prevalence in PREVALENCES:
                  "events": round(res.events)})
 validation = pd.DataFrame(rows)
 display(validation)
+
+# %% [markdown]
+# About 370-380 inaptitudes are needed whatever the frequency (the calibration criteria
+# bind): the rarer the outcome, the more workers it takes to observe them.
 
 # %% [markdown]
 # ## Reading the numbers

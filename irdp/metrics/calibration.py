@@ -195,7 +195,7 @@ class CalibrationResult:
     histogram : pandas.DataFrame
         Counts of predicted risks in 50 bins of width 0.02 (``left, right, count``), for
         the distribution drawn under the calibration plot (small bins are suppressed
-        there, see :func:`irdp.plotting.plot_calibration`).
+        there, see :meth:`plot`).
     """
 
     kind: str
@@ -229,10 +229,15 @@ class CalibrationResult:
         return pd.DataFrame([e.to_dict() for e in self.estimates()])
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Calibration plot (see :func:`irdp.plotting.plot_calibration`)."""
-        from irdp.plotting import plot_calibration
+        """Calibration plot; returns the figure (it renders inline in Jupyter).
 
-        return plot_calibration(self, ax=ax, **kwargs)
+        Drawn by the display registered for this result (``CalibrationDisplay``; keywords
+        ``label``, ``min_count``, ``time_unit``); ``figure.display_.to_frame()`` gives the
+        coordinates drawn.
+        """
+        from irdp._display_registry import draw
+
+        return draw(self, ax=ax, **kwargs)
 
     def __repr__(self) -> str:
         def f(e: Estimate | None) -> str:

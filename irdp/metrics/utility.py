@@ -56,10 +56,14 @@ class DecisionCurve:
         return self.frame.copy()
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Decision curve (see :func:`irdp.plotting.plot_decision_curve`)."""
-        from irdp.plotting import plot_decision_curve
+        """Decision curve; returns the figure (it renders inline in Jupyter).
 
-        return plot_decision_curve([self], ax=ax, **kwargs)
+        Drawn by the display registered for this result (``DecisionCurveDisplay``;
+        keywords ``min_count``, ``ylim``, ``time_unit``).
+        """
+        from irdp._display_registry import draw
+
+        return draw(self, ax=ax, **kwargs)
 
     def __repr__(self) -> str:
         h = "" if self.horizon is None else f", horizon={self.horizon:g}"

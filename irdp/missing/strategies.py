@@ -353,31 +353,13 @@ class CompletenessSensitivity:
     def plot(self, *, ax: Any = None) -> Any:
         """Discrimination and calibration against the rate of degradation; returns the Figure.
 
-        With ``ax`` (a pair of Axes) draws into it; otherwise creates a two-panel Figure.
+        With ``ax`` (a pair of Axes) draws into it; otherwise creates a two-panel Figure
+        (drawn by the display registered for this result, ``CompletenessDisplay``; it
+        renders inline in Jupyter).
         """
-        if ax is None:
-            from matplotlib.figure import Figure
+        from irdp._display_registry import draw
 
-            fig = Figure(figsize=(10, 4))
-            axes = fig.subplots(1, 2)
-        else:
-            axes = ax
-            fig = axes[0].figure
-        panels = (("auc",), ("oe_ratio", "slope"))
-        titles = ("Discrimination (AUC)", "Calibration (O/E, slope; ideal 1)")
-        for a, names, title in zip(axes, panels, titles, strict=True):
-            for name in names:
-                s = self.summary[self.summary["measure"] == name]
-                a.plot(s["rate"], s["mean"], marker="o", label=name)
-                a.fill_between(s["rate"], s["lower"], s["upper"], alpha=0.2)
-            if len(names) > 1:
-                a.axhline(1.0, linestyle=":", color="black", linewidth=1)
-            a.set_xlabel(f"share of {', '.join(self.fields)} removed ({self.mechanism})")
-            a.set_title(title)
-            a.legend(fontsize=8)
-        fig.suptitle(f"Completeness stress test (handling: {self.strategy})")
-        fig.tight_layout()
-        return fig
+        return draw(self, ax=ax)
 
 
 def _check_stress(

@@ -108,7 +108,7 @@ def run_experiment(
 def _run(st: _State, chash: str, started: _dt.datetime, progress: bool) -> RunResult:
     cfg, report, run_dir = st.cfg, st.report, st.run_dir
     steps = list(_STEPS) + list(_LATE_STEPS)
-    from tqdm.auto import tqdm
+    from irdp._progress import tqdm  # renders in Jupyter without ipywidgets
 
     bar = tqdm(steps, desc=f"irdp run {cfg.name}", unit="step", disable=not progress)
     for name, fn, sections, needs in bar:

@@ -80,24 +80,14 @@ class CalibrationCurveResult:
     quantile90_absolute_error: float
 
     def plot(self, ax: Any = None) -> Any:
-        """Plot apparent and bias-corrected curves with the diagonal; returns the Figure."""
-        from matplotlib.figure import Figure
+        """Plot apparent and bias-corrected curves with the diagonal; returns the Figure.
 
-        if ax is None:
-            fig = Figure(figsize=(5, 5))
-            ax = fig.add_subplot()
-        else:
-            fig = ax.figure
-        c = self.curve
-        lim = [0, float(max(c["predicted"].max(), np.nanmax(c["corrected"]), 0.05))]
-        ax.plot(lim, lim, color="grey", lw=0.8, ls=":", label="ideal")
-        ax.plot(c["predicted"], c["apparent"], color="black", ls="--", label="apparent")
-        ax.plot(c["predicted"], c["corrected"], color="tab:blue", label="bias-corrected")
-        ax.set_xlabel("Predicted risk")
-        ax.set_ylabel("Observed risk")
-        ax.legend(frameon=False, fontsize="small")
-        ax.set_title(f"Mean absolute error {self.mean_absolute_error:.3f}")
-        return fig
+        Drawn by the display registered for this result (``BootstrapCalibrationDisplay``);
+        the figure renders inline in Jupyter.
+        """
+        from irdp._display_registry import draw
+
+        return draw(self, ax=ax)
 
 
 @dataclass(frozen=True)

@@ -90,30 +90,14 @@ class ComparisonResult:
                         "known; each pair uses its complete pairs (column n).",))
 
     def plot_decision_curves(self, ax: Any = None) -> Any:
-        """Decision curves of all indices, treat-all and treat-none on one plot."""
-        from matplotlib.figure import Figure
+        """Decision curves of all indices, treat-all and treat-none on one plot.
 
-        if ax is None:
-            fig = Figure(figsize=(6, 4.5))
-            ax = fig.add_subplot()
-        else:
-            fig = ax.figure
-        first = None
-        for name, dc in self.decision_curves.items():
-            f = dc.frame
-            ax.plot(f["threshold"], f["net_benefit"], label=name)
-            first = f if first is None else first
-        if first is not None:
-            ax.plot(first["threshold"], first["treat_all"], color="grey", ls="--",
-                    label="treat all")
-            ax.axhline(0.0, color="black", lw=0.8, label="treat none")
-            top = max(float(dc.frame["net_benefit"].max()) for dc in self.decision_curves.values())
-            ax.set_ylim(-0.05 * max(top, 0.01), 1.1 * max(top, float(first["treat_all"].max())))
-        ax.set_xlabel("Risk threshold")
-        ax.set_ylabel("Net benefit")
-        ax.legend(frameon=False, fontsize="small")
-        ax.set_title(f"Decision curves (n = {self.n_common})")
-        return fig
+        Drawn by the display registered for this result (``DecisionCurveDisplay``, with
+        disclosure control); returns the figure, which renders inline in Jupyter.
+        """
+        from irdp._display_registry import draw
+
+        return draw(self, ax=ax)
 
 
 def _check_risks(risks: Any, n: int, index: pd.Index | None = None) -> dict[str, np.ndarray]:

@@ -90,8 +90,9 @@ class IECVResult:
         """Forest plot of one pooled measure."""
         if measure not in self.pooled:
             raise ValueError(f"measure {measure!r} was not pooled; pooled: {list(self.pooled)}.")
-        ref = {"c": 0.5, "auc": 0.5, "oe": 1.0, "calibration_slope": 1.0}.get(measure)
-        return self.pooled[measure].plot(ax=ax, reference=ref, title=f"IECV: {measure}")
+        from irdp._display_registry import draw
+
+        return draw(self, measure=measure, ax=ax)
 
 
 def _splits(labels: np.ndarray, scheme: str, order: Sequence[Any] | None) -> list[tuple]:

@@ -399,43 +399,14 @@ def forest_plot(
     Returns
     -------
     matplotlib.figure.Figure
+        Drawn by the display registered for this result (``MetaForestDisplay``); it
+        renders inline in Jupyter.
     """
-    from matplotlib.figure import Figure
-
     if not isinstance(result, MetaAnalysisResult):
         raise TypeError(f"result must be a MetaAnalysisResult; got {type(result).__name__}.")
-    if ax is None:
-        fig = Figure(figsize=(6.0, 1.0 + 0.35 * (result.k + 3)))
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
-    c = result.centres
-    ypos = np.arange(result.k, 0, -1) + 1.0
-    ax.errorbar(
-        c["estimate"], ypos,
-        xerr=[c["estimate"] - c["lower"], c["upper"] - c["estimate"]],
-        fmt="none", ecolor="black", elinewidth=1,
-    )
-    sizes = 20 + 2.0 * c["weight"].to_numpy()
-    ax.scatter(c["estimate"], ypos, s=sizes, marker="s", color="black", zorder=3)
-    yd = 0.5
-    ax.fill(
-        [result.lower, result.estimate, result.upper, result.estimate],
-        [yd, yd + 0.3, yd, yd - 0.3], color="tab:blue", zorder=3,
-    )
-    if np.isfinite(result.pi_lower):
-        ax.plot([result.pi_lower, result.pi_upper], [yd, yd], color="tab:blue", lw=1, ls="--",
-                label=f"{100 * result.level:.0f} % prediction interval")
-        ax.legend(loc="lower right", fontsize="small", frameon=False)
-    if reference is not None:
-        ax.axvline(reference, color="grey", lw=0.8, ls=":")
-    ax.set_yticks(list(ypos) + [yd])
-    ax.set_yticklabels([str(lab) for lab in c["label"]] + [f"Pooled (I² = {result.i2:.0f} %)"])
-    if result.scale == "log":
-        ax.set_xscale("log")
-    ax.set_ylim(0, ypos.max() + 1)
-    ax.set_title(title or f"Random-effects meta-analysis ({result.method})")
-    return fig
+    from irdp._display_registry import draw
+
+    return draw(result, ax=ax, title=title, reference=reference)
 
 
 def _estimate_parts(est: Any) -> tuple[float, float]:

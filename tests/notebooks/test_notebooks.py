@@ -2,7 +2,9 @@
 
 As GPflow's tests/integration/test_notebooks.py: a discovery guard checks that exactly the
 expected notebooks exist, then each one is executed with nbclient after injecting the small
-parameters of irdp.notebooks.SMALL_PARAMETERS.
+parameters of irdp.notebooks.SMALL_PARAMETERS, and what a reader sees is checked: every cell
+that draws a figure holds a PNG image, no cell prints a warning (or anything on stderr), and
+no output shows a worker or visit identifier.
 """
 
 from __future__ import annotations
@@ -50,8 +52,88 @@ def test_notebook_structure(name):
     assert any(c.cell_type == "markdown" for c in nb.cells)
 
 
+#: A code line that draws a figure (plot functions, results' plot(), displays).
+PLOTTING = re.compile(r"\.plot(_\w+)?\(|\bplot_\w+\(|\w+Display(\.from_\w+)?\(")
+#: A warning as Python prints it ("...: SomethingWarning: message").
+WARNING = re.compile(r"\b\w*Warning\b")
+#: Identifiers of the synthetic extract (workers W000000007, visits V0000007383).
+IDENTIFIER = re.compile(r"\b[WV]\d{9,10}\b")
+
+
+def _code_lines(cell):
+    return [ln for ln in cell.source.splitlines() if ln.strip() and
+            not ln.lstrip().startswith("#")]
+
+
+def plotting_cells(nb):
+    """Indices of the code cells that draw a figure."""
+    return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and
+            any(PLOTTING.search(ln) for ln in _code_lines(c))]
+
+
+def _texts(output):
+    if output.output_type == "stream":
+        yield output.text
+    for mime in ("text/plain", "text/html"):
+        if mime in output.get("data", {}):
+            yield output["data"][mime]
+
+
+def problems(nb):
+    """What a reader must not see, cell by cell: missing images, warnings, identifiers."""
+    found = []
+    for i in plotting_cells(nb):
+        if not any("image/png" in o.get("data", {}) for o in nb.cells[i].outputs):
+            found.append((i, "plotting cell without an image/png output"))
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream" and out.name == "stderr":
+                found.append((i, f"stderr: {out.text[:300]!r}"))
+            if out.output_type == "error":
+                found.append((i, f"error: {out.ename}"))
+            for text in _texts(out):
+                if WARNING.search(text):
+                    found.append((i, f"warning: {WARNING.search(text).group(0)}"))
+                if IDENTIFIER.search(text):
+                    found.append((i, "an identifier of the extract is shown"))
+    return found
+
+
+def test_problems_detects_what_a_reader_must_not_see():
+    """The checks of the executed notebooks can fail (a figure printed as text, a warning)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("cal.plot()", outputs=[nbformat.v4.new_output(
+            "execute_result", data={"text/plain": "<Figure size 600x485 with 1 Axes>"})]),
+        nbformat.v4.new_code_cell("fit()", outputs=[nbformat.v4.new_output(
+            "stream", name="stderr", text="LinAlgWarning: ill-conditioned matrix")]),
+        nbformat.v4.new_code_cell("display(t)", outputs=[nbformat.v4.new_output(
+            "display_data", data={"text/plain": "W000000007  S002"})]),
+        nbformat.v4.new_code_cell("d = CalibrationDisplay.from_result(cal)\nd", outputs=[
+            nbformat.v4.new_output("execute_result", data={"image/png": "iVBOR",
+                                                           "text/plain": "<CalibrationDisplay>"})]),
+    ]
+    assert plotting_cells(nb) == [0, 3]
+    kinds = [k for _, k in problems(nb)]
+    assert kinds == ["plotting cell without an image/png output",
+                     "stderr: 'LinAlgWarning: ill-conditioned matrix'",
+                     "warning: LinAlgWarning", "an identifier of the extract is shown"]
+
+
+@pytest.mark.parametrize("name", EXPECTED_NOTEBOOKS)
+def test_every_figure_is_commented(name):
+    """Each cell that draws a figure is followed by a markdown cell that reads it."""
+    nb = read_notebook(NOTEBOOKS / f"{name}.py")
+    uncommented = [i for i in plotting_cells(nb)
+                   if i + 1 >= len(nb.cells) or nb.cells[i + 1].cell_type != "markdown"]
+    assert uncommented == []
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("name", EXPECTED_NOTEBOOKS)
 def test_notebook_runs(name):
-    """The notebook executes without error at the small CI size."""
-    execute_notebook(NOTEBOOKS / f"{name}.py", small=True, timeout=300)
+    """The notebook executes at the small CI size; every figure is an image, no warnings."""
+    nb = execute_notebook(NOTEBOOKS / f"{name}.py", small=True, timeout=300)
+    assert problems(nb) == []

@@ -1,4 +1,5 @@
-"""Plots return Figures, never show, and respect the disclosure threshold."""
+"""The plot functions keep returning Figures (now rendering inline), never show, and respect
+the disclosure threshold."""
 
 from __future__ import annotations
 
@@ -12,23 +13,14 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from irdp.exceptions import SmallGroupWarning  # noqa: E402
 from irdp.metrics import calibration, net_benefit  # noqa: E402
-from irdp.outcomes import CompetingRisks, Survival  # noqa: E402
+from irdp.outcomes import CompetingRisks  # noqa: E402
 from irdp.plotting import (  # noqa: E402
+    DisplayFigure,
     plot_calibration,
     plot_decision_curve,
     plot_observed_risk,
     plot_roc,
 )
-
-
-@pytest.fixture
-def survival_data():
-    rng = np.random.default_rng(4)
-    x = rng.normal(size=300)
-    t = rng.exponential(1 / (0.5 * np.exp(x)))
-    c = rng.exponential(3.0, 300)
-    risk = 1 - np.exp(-0.5 * np.exp(x))
-    return Survival(np.minimum(t, c), t <= c), risk
 
 
 def _no_show(monkeypatch):
@@ -46,12 +38,14 @@ def test_calibration_plot(monkeypatch, survival_data):
     cal = calibration(y, risk, horizon=1.0)
     fig = plot_calibration(cal)
     assert isinstance(fig, Figure)
-    ax = fig.axes[0]
-    assert any("O/E" in t.get_text() for t in ax.get_legend().get_texts())
+    assert isinstance(fig, DisplayFigure)
+    assert fig._repr_png_().startswith(b"\x89PNG")  # renders inline in Jupyter
+    assert any("O/E" in t.get_text() for t in fig.legends[0].get_texts())
     hist_ax = fig.axes[1]
     heights = [p.get_height() for p in hist_ax.patches]
     assert all(h >= 11 for h in heights)
-    assert isinstance(cal.plot(), Figure)
+    assert isinstance(cal.plot(), DisplayFigure)
+    assert isinstance(cal.plot(label="x", min_count=20), Figure)
 
 
 def test_calibration_plot_on_given_axis(survival_data):
@@ -77,11 +71,12 @@ def test_roc_and_decision_curves(survival_data):
     fig = plot_roc(y, {"index": risk, "noise": risk + np.random.default_rng(1).normal(
         0, 0.3, len(risk))}, horizon=1.0)
     assert len(fig.axes[0].lines) == 3
+    assert isinstance(fig, DisplayFigure)
     curves = [net_benefit(y, risk, horizon=1.0, name="index"),
               net_benefit(y, np.clip(risk * 0.5, 0, 1), horizon=1.0, name="shrunk")]
     fig = plot_decision_curve(curves)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == ["treat all", "treat none", "index", "shrunk"]
+    assert labels == ["flag nobody", "flag everybody", "index", "shrunk"]
     # thresholds where fewer than 11 subjects are flagged are blank
     line = fig.axes[0].lines[-1]
     assert np.isnan(line.get_ydata()).any()
@@ -92,8 +87,8 @@ def test_observed_risk_by_level_suppresses_small_levels(survival_data):
     level = np.where(risk > 0.9, "very high", np.where(risk > 0.4, "high", "low"))
     level[:5] = "tiny"
     with pytest.warns(SmallGroupWarning, match="'tiny'"):
-        fig = plot_observed_risk(y, level, horizon=1.0)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        fig = plot_observed_risk(y, level, horizon=1.0, time_unit="years")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert not any(lbl.startswith("tiny") for lbl in labels)
     cr = CompetingRisks(y.time, np.where(y.event, 1, 0))
     fig = plot_observed_risk(cr, np.where(risk > 0.4, "high", "low"), horizon=1.0)
