@@ -23,10 +23,20 @@ from irdp.plotting._decision import DecisionCurveDisplay
 from irdp.plotting._forest import FairnessForestDisplay, MetaForestDisplay
 from irdp.plotting._groups import GroupCalibrationDisplay
 from irdp.plotting._missing import CompletenessDisplay, StrategyComparisonDisplay
+from irdp.plotting._stability import (
+    CalibrationInstabilityDisplay,
+    CentreCalibrationDisplay,
+    ClassificationInstabilityDisplay,
+    DecisionCurveInstabilityDisplay,
+    MapeDisplay,
+    PredictionInstabilityDisplay,
+)
 from irdp.validation.bootstrap import CalibrationCurveResult
+from irdp.validation.centre_calibration import CentreCalibrationResult
 from irdp.validation.compare import ComparisonResult
 from irdp.validation.iecv import IECVResult
 from irdp.validation.meta import MetaAnalysisResult
+from irdp.validation.stability import StabilityResult
 
 __all__: list[str] = []
 
@@ -42,6 +52,21 @@ def _group_forest(result: Any, measure: str = "oe_ratio", **kwargs: Any
     return FairnessForestDisplay(GroupForest.from_result(result, measure), **kwargs)
 
 
+_STABILITY_DISPLAYS: dict[str, Any] = {
+    "prediction": PredictionInstabilityDisplay,
+    "mape": MapeDisplay,
+    "classification": ClassificationInstabilityDisplay,
+    "calibration": CalibrationInstabilityDisplay,
+    "decision": DecisionCurveInstabilityDisplay,
+}
+
+
+def _stability(result: StabilityResult, kind: str = "prediction", **kwargs: Any) -> Any:
+    if kind not in _STABILITY_DISPLAYS:
+        raise ValueError(f"kind must be one of {sorted(_STABILITY_DISPLAYS)}; got {kind!r}.")
+    return _STABILITY_DISPLAYS[kind].from_result(result, **kwargs)
+
+
 register_display(CalibrationResult, CalibrationDisplay)
 register_display(DecisionCurve, DecisionCurveDisplay)
 register_display(ComparisonResult, _comparison)
@@ -54,3 +79,5 @@ register_display(FairnessSummary, _group_forest)
 register_display(GroupCalibration, GroupCalibrationDisplay)
 register_display(CompletenessSensitivity, CompletenessDisplay)
 register_display(StrategyComparison, StrategyComparisonDisplay)
+register_display(StabilityResult, _stability)
+register_display(CentreCalibrationResult, CentreCalibrationDisplay.from_result)

@@ -45,13 +45,11 @@ __all__ = [
 _MIN_COUNT = 11
 
 
-def _new_axes(ax: Any, size: tuple[float, float] = (5.5, 4.5)) -> tuple[Any, Any]:
+def _new_axes(display: Display, ax: Any, size: tuple[float, float] = (5.5, 4.5)
+              ) -> tuple[Any, Any]:
     if ax is not None:
         return ax.figure, ax
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
-    return fig, fig.subplots()
+    return display._new_figure(size)
 
 
 def _check_result(result: Any, cls_name: str) -> None:
@@ -141,7 +139,7 @@ class PredictionInstabilityDisplay(Display):
 
     def plot(self, ax: Any = None, **kwargs: Any) -> PredictionInstabilityDisplay:
         """Draw the plot and return ``self``."""
-        fig, ax = _new_axes(ax)
+        fig, ax = _new_axes(self, ax)
         b = self.bins
         top = float(max(b["upper"].max(), b["risk"].max())) if len(b) else 1.0
         if self.points is not None:
@@ -205,7 +203,7 @@ class MapeDisplay(Display):
 
     def plot(self, ax: Any = None, **kwargs: Any) -> MapeDisplay:
         """Draw the plot and return ``self``."""
-        fig, ax = _new_axes(ax)
+        fig, ax = _new_axes(self, ax)
         if self.points is not None:
             ax.scatter(self.points["risk"], self.points["mape"], s=3, color="grey", alpha=0.3,
                        lw=0, label="workers (subset)")
@@ -259,7 +257,7 @@ class ClassificationInstabilityDisplay(Display):
 
     def plot(self, ax: Any = None, **kwargs: Any) -> ClassificationInstabilityDisplay:
         """Draw the plot and return ``self``."""
-        fig, ax = _new_axes(ax)
+        fig, ax = _new_axes(self, ax)
         for i, thr in enumerate(self.thresholds):
             b = self.bins[self.bins["threshold"] == thr]
             ax.plot(b["risk"], b["cii"], "o-", ms=3, lw=1, color=f"C{i}",
@@ -306,7 +304,7 @@ class CalibrationInstabilityDisplay(Display):
 
     def plot(self, ax: Any = None, **kwargs: Any) -> CalibrationInstabilityDisplay:
         """Draw the plot and return ``self``."""
-        fig, ax = _new_axes(ax)
+        fig, ax = _new_axes(self, ax)
         c = self.curves
         boot = c[c["replicate"] >= 0]
         n_models = boot["replicate"].nunique()
@@ -369,7 +367,7 @@ class DecisionCurveInstabilityDisplay(Display):
 
     def plot(self, ax: Any = None, **kwargs: Any) -> DecisionCurveInstabilityDisplay:
         """Draw the plot and return ``self``."""
-        fig, ax = _new_axes(ax)
+        fig, ax = _new_axes(self, ax)
         c = self.curves
         boot = c[c["replicate"] >= 0]
         n_models = boot["replicate"].nunique()
@@ -446,7 +444,7 @@ class CentreCalibrationDisplay(Display):
 
     def plot(self, ax: Any = None, **kwargs: Any) -> CentreCalibrationDisplay:
         """Draw the plot and return ``self``."""
-        fig, ax = _new_axes(ax, (5.5, 5.0))
+        fig, ax = _new_axes(self, ax, (5.5, 5.0))
         c = self.curve
         pct = f"{100 * self.level:g} %"
         pi_ok = c[["pi_lower", "pi_upper"]].notna().all(axis=1)

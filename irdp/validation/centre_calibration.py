@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from irdp._display_registry import draw
 from irdp._summary import Summary
 from irdp._validation import as_1d_array, check_horizon, check_risk
 from irdp.exceptions import ComputationError, InsufficientDataError, SmallGroupWarning
@@ -139,6 +140,14 @@ class CentreCalibrationResult:
     def to_frame(self) -> pd.DataFrame:
         """The overall curve(s): one row per approach and grid point."""
         return self.curve.copy()
+
+    def plot(self, *, ax: Any = None, **kwargs: Any) -> Any:
+        """Draw the overall curve with CI and prediction interval and the centre curves.
+
+        Returns the figure drawn on (it renders inline in Jupyter); ``kwargs`` go to
+        the ``from_result`` of the centre-calibration display (e.g. ``approach``).
+        """
+        return draw(self, ax=ax, **kwargs)
 
     def summary(self, n_points: int = 7) -> Summary:
         """Overall curve at ``n_points`` grid points, per approach, with CI and PI."""

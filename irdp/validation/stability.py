@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irdp._display_registry import draw
 from irdp._summary import Summary
 from irdp.exceptions import InsufficientDataError, IrdpWarning
 from irdp.validation._fitting import (
@@ -209,6 +210,28 @@ class StabilityResult:
             "and from the original model (Riley & Collins 2023).",
         ) + self.warnings[:3]
         return Summary("Model stability (bootstrap redevelopment)", table, notes)
+
+    def plot(self, kind: str = "prediction", *, ax: Any = None, **kwargs: Any) -> Any:
+        """Draw one of the five stability plots and return the figure.
+
+        Parameters
+        ----------
+        kind : {"prediction", "mape", "classification", "calibration", "decision"}, \
+default="prediction"
+            Prediction instability (bootstrap against original risks with percentile bands),
+            individual MAPE, classification instability, calibration instability, or
+            decision-curve instability (Riley & Collins 2023).
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on (a new figure when None).
+        **kwargs
+            Passed to the display's ``from_result`` (e.g. ``min_count``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on (it renders inline in Jupyter).
+        """
+        return draw(self, ax=ax, kind=kind, **kwargs)
 
     def __repr__(self) -> str:
         h = "" if self.horizon is None else f", horizon={self.horizon:g}"
