@@ -1,0 +1,97 @@
+"""One outcome and one risk vector, validated once, with the pieces measures share (private).
+
+The value-only path of the measure registry (:meth:`irdp.metrics.MetricInfo.value`,
+:func:`irdp.metrics.measure_values`) evaluates several measures on the same rows, as a
+bootstrap replicate or a fairness group does. A :class:`Context` holds the validated outcome
+container, the risks as an ndarray and the horizon, and caches what several measures need:
+the events by the horizon, the observed (Kaplan-Meier / Aalen-Johansen) risk, the censoring
+weights, the outcome censored at the horizon, the flexible calibration curve at the rows.
+No pandas object is created on this path and no standard error is computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from irdp.exceptions import InsufficientDataError
+from irdp.metrics._inputs import Outcome, prepare
+from irdp.outcomes import Binary
+
+__all__ = ["Context", "make_context"]
+
+
+class Context:
+    """Validated ``(y, risk, horizon)`` with a cache of shared intermediate results."""
+
+    __slots__ = ("y", "risk", "horizon", "_cache")
+
+    def __init__(self, y: Outcome, risk: np.ndarray, horizon: float | None) -> None:
+        self.y = y
+        self.risk = risk
+        self.horizon = horizon
+        self._cache: dict[str, Any] = {}
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """Return ``compute()``, computed once per context."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    @property
+    def n(self) -> int:
+        """Number of subjects."""
+        return len(self.risk)
+
+    @property
+    def kind(self) -> str:
+        """Outcome kind: binary, survival or competing."""
+        return self.y.kind
+
+    def events_by_horizon(self) -> int:
+        """Events of interest at or before the horizon (all events for a binary outcome)."""
+        return self.cached("n_events", lambda: events_by_horizon(self.y, self.horizon))
+
+    def require_horizon(self, measure: str) -> float:
+        """The horizon, which a timed outcome needs."""
+        if self.horizon is None:
+            raise ValueError(
+                f"horizon is required for {measure} on a {self.kind} outcome; got None. Pass "
+                "the prediction horizon (e.g. horizon=2.0)."
+            )
+        return float(self.horizon)
+
+    def require_probability(self, measure: str) -> None:
+        """Refuse risks outside [0, 1] for measures of absolute risk."""
+        ok = self.cached("is_probability",
+                         lambda: bool(self.risk.min() >= 0.0 and self.risk.max() <= 1.0))
+        if not ok:
+            raise ValueError(
+                f"{measure} needs risks that are probabilities in [0, 1]; found values from "
+                f"{self.risk.min():.4g} to {self.risk.max():.4g}. Map scores to risks first."
+            )
+
+
+def events_by_horizon(y: Outcome, horizon: float | None) -> int:
+    """Number of events of interest by ``horizon`` (all events of a binary outcome)."""
+    if isinstance(y, Binary) or horizon is None:
+        return int(y.n_events)
+    return int(np.count_nonzero(y.event & (y.time <= horizon)))
+
+
+def make_context(y: Any, risk: Any, horizon: Any = None, *, need_horizon: bool = False
+                 ) -> Context:
+    """Validate once (any score accepted; measures of absolute risk check the range)."""
+    out, r, h = prepare(y, risk, horizon=horizon, probability=False,
+                        need_horizon=need_horizon)
+    return Context(out, r, h)
+
+
+def insufficient(measure: str, why: str, ctx: Context) -> InsufficientDataError:
+    """The error a measure raises when these data cannot support it."""
+    return InsufficientDataError(
+        f"{measure} cannot be computed on these data: {why} (n={ctx.n}, events by the "
+        f"horizon={ctx.events_by_horizon()})."
+    )
