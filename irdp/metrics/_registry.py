@@ -342,15 +342,17 @@ ALIASES: dict[str, str] = {
 """Every accepted spelling (canonical names and aliases, lower case) -> canonical name."""
 
 _DEFAULTS: dict[str, dict[str, tuple[str, ...]]] = {
-    # internal validation (bootstrap, cross-validation) and comparison of indices
+    # internal validation (bootstrap, cross-validation) and comparison of indices; the C
+    # statistic is c_harrell for every outcome kind (for a binary outcome it is the AUC,
+    # with DeLong's SE), so "c" names the same row whatever the outcome
     "validation": {
-        "binary": ("auc", "calibration_slope", "calibration_in_the_large", "oe_ratio",
+        "binary": ("c_harrell", "calibration_slope", "calibration_in_the_large", "oe_ratio",
                    "brier", "ipa", "ici"),
         "timed": ("c_harrell", "calibration_slope", "oe_ratio", "brier", "ipa", "ici"),
     },
     # what is pooled across centres (Debray 2017): C, O/E and calibration slope
     "pooling": {
-        "binary": ("auc", "oe_ratio", "calibration_slope"),
+        "binary": ("c_harrell", "oe_ratio", "calibration_slope"),
         "timed": ("c_harrell", "oe_ratio", "calibration_slope"),
     },
     # by-group performance (fairness)

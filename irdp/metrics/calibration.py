@@ -72,6 +72,7 @@ __all__ = [
     "citl_value",
     "slope_value",
     "curve_at_rows",
+    "curve_on_grid",
     "e_values",
 ]
 
@@ -580,6 +581,34 @@ def curve_at_rows(y: Outcome, r: np.ndarray, h: float | None, smoother: str | No
     _check_events(y, int(np.count_nonzero(y.event & (y.time <= h))), len(r), h)
     obs = _observed(y, h)[0] if observed is None else observed
     return _timed_pc(y, r, h, obs)[0]
+
+
+def curve_on_grid(y: Outcome, r: np.ndarray, h: float | None, grid: np.ndarray, *,
+                  smoother: str | None = None) -> np.ndarray:
+    """Smoothed observed risk at the predicted risks ``grid`` (NaN outside their range).
+
+    Binary: ``"loess"`` (default) or ``"lowess"`` (``rms::calibrate``); timed outcomes: the
+    Cox / Fine-Gray spline curve of :func:`calibration`, evaluated at the grid itself.
+    """
+    grid = np.asarray(grid, dtype=float)
+    sm = _check_smoother(y, smoother)
+    if isinstance(y, Binary):
+        _check_events(y, int(y.y.sum()), len(r), h)
+        yy = y.y.astype(float)
+        if sm == "lowess":
+            out = lowess(r, yy, grid)
+        else:
+            out = loess(r, yy, grid)[0]
+    else:
+        obs, _, n_ev = _observed(y, h)
+        _check_events(y, n_ev, len(r), h)
+        _, fit, knots, _ = _timed_pc(y, r, h, obs)
+        if fit is None:
+            out = np.full(len(grid), obs)
+        else:
+            gx = _rcs_basis(_cll(np.clip(grid, _EPS, 1 - _EPS)), knots)
+            out = 1 - np.exp(-fit.cumhaz(gx, h)[0])
+    return np.where((grid < r.min()) | (grid > r.max()), np.nan, out)
 
 
 def e_values(r: np.ndarray, pc: np.ndarray) -> dict[str, float]:

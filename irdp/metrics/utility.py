@@ -76,11 +76,11 @@ class IncidenceThresholds:
     Attributes
     ----------
     thresholds : tuple of float
-        The cut-offs (multiples of the incidence, 2 significant digits, in (0, 1)).
+        The cut-offs (risks at multiples of the incidence odds, 2 significant digits).
     incidence : float
         Observed risk by the horizon: prevalence, 1 - Kaplan-Meier or Aalen-Johansen.
     multiples : tuple of float
-        Multiples of the incidence asked for (those giving a cut-off >= 1 are dropped).
+        Multiples of the incidence odds.
     description : str
         How they were derived, in words (for the report and the result tables).
     """
@@ -105,9 +105,11 @@ def incidence_thresholds(y: Any, horizon: float | None = None, *,
     A fixed grid such as 0.1-0.3 is useless for a rare outcome (with a 1 %-a-year outcome
     nearly every worker falls below 0.1). The decision to act is made around the
     incidence ``pi``: flagging at ``pi`` means acting on any worker at above-average risk,
-    ``2 pi`` and ``3 pi`` on those at two or three times the average risk, ``pi / 2``
-    casts a wider net. The default thresholds of :func:`irdp.metrics.performance` and the
-    default level cut-offs of :func:`irdp.validation.compare` (``(1, 3)``) are built here.
+    at ``2 pi`` and ``3 pi`` on those at two or three times the average risk, at ``pi / 2``
+    casting a wider net. Multiples are taken on the odds scale, ``t = k pi / (1 - pi +
+    k pi)``, which equals ``k pi`` for a rare outcome and stays below 1 for a common one.
+    The default thresholds of :func:`irdp.metrics.performance` and the default level
+    cut-offs of :func:`irdp.validation.compare` (``(1, 3)``) are built here.
 
     Parameters
     ----------
@@ -131,7 +133,7 @@ def incidence_thresholds(y: Any, horizon: float | None = None, *,
     >>> from irdp.metrics import incidence_thresholds
     >>> t = incidence_thresholds([0] * 95 + [1] * 5)
     >>> t.thresholds, t.incidence
-    ((0.025, 0.05, 0.1, 0.15), 0.05)
+    ((0.026, 0.05, 0.095, 0.14), 0.05)
     """
     base = y if isinstance(y, Binary | Survival | CompetingRisks) else as_outcome(y)
     out, _, h = prepare(base, np.zeros(len(base)), horizon=horizon)
@@ -144,14 +146,12 @@ def incidence_thresholds(y: Any, horizon: float | None = None, *,
             f"thresholds cannot be derived from the incidence: the observed risk by the "
             f"horizon is {pi:.4g}. Give the thresholds explicitly."
         )
-    pairs = [(m, _round2(m * pi)) for m in mult]
-    kept = [(m, t) for m, t in pairs if 0 < t < 1]
-    thr = tuple(sorted(dict.fromkeys(t for _, t in kept)))
+    thr = tuple(sorted(dict.fromkeys(_round2(m * pi / (1 - pi + m * pi)) for m in mult)))
     when = "" if h is None or isinstance(out, Binary) else f" at the horizon {h:g}"
-    desc = (f"derived from the observed risk{when} ({pi:.3g}): "
-            f"{', '.join(f'{m:g}' for m, _ in kept)} times it, rounded to 2 significant "
+    desc = (f"derived from the observed risk{when} ({pi:.3g}): the risks at "
+            f"{', '.join(f'{m:g}' for m in mult)} times its odds, rounded to 2 significant "
             "digits")
-    return IncidenceThresholds(thr, pi, tuple(m for m, _ in kept), desc)
+    return IncidenceThresholds(thr, pi, mult, desc)
 
 
 def _observed_risk_in(y: Outcome, rows: np.ndarray, horizon: float | None) -> float:

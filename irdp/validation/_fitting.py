@@ -8,7 +8,6 @@ resampled rows and read its predicted risks. Nothing else about the estimator is
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from irdp._validation import check_horizon
-from irdp.exceptions import IrdpError
+from irdp.exceptions import ComputationError, InsufficientDataError
 from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
 
 __all__ = [
@@ -28,13 +27,13 @@ __all__ = [
     "FIT_ERRORS",
 ]
 
-# Errors that make one resample unusable (recorded, not raised): bad resample, separation,
-# no events, singular information matrix.
+# Errors that make one resample unusable (recorded, not raised): valid data that cannot
+# support the fit or the measure (too few events, a constant column in a resample, a
+# singular or diverging fit). irdp's own input errors (ValueError, TypeError) propagate.
 FIT_ERRORS: tuple[type[BaseException], ...] = (
-    IrdpError,
-    ValueError,
-    ArithmeticError,
+    ComputationError,
     np.linalg.LinAlgError,
+    FloatingPointError,
 )
 
 
@@ -54,7 +53,7 @@ def prepare_outcome(
     yy = as_outcome(y)
     if isinstance(yy, Binary):
         if yy.n_events == 0 or yy.n_events == len(yy):
-            raise ValueError(
+            raise InsufficientDataError(
                 f"{name} must contain both events and non-events; got {yy.n_events} events out "
                 f"of {len(yy)} rows. Validation measures are undefined otherwise."
             )
@@ -62,7 +61,7 @@ def prepare_outcome(
     h = check_horizon(horizon, max_time=yy.max_time)
     n_before = int((yy.event & (yy.time <= h)).sum())
     if n_before == 0:
-        raise ValueError(
+        raise InsufficientDataError(
             f"{name} has no event of interest at or before horizon={h:g}; discrimination and "
             "calibration cannot be assessed. Choose a longer horizon."
         )
@@ -128,22 +127,3 @@ def predict_risk(estimator: Any, X: Any, horizon: float | None) -> np.ndarray:
             "pass an irdp risk index, a Pipeline ending with one, or a binary classifier."
         )
     return np.asarray(out, dtype=float).reshape(-1)
-
-
-def record_warnings(func: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
-    """Call ``func`` and return its result with the messages of the warnings it raised.
-
-    Replicates run in worker processes whose warning filters differ from the caller's;
-    collecting the messages and re-issuing one summary warning in the caller keeps the
-    behaviour identical whatever the backend. In a non-main thread (threading backend)
-    nothing is caught: ``warnings.catch_warnings`` swaps process-wide state and is not
-    thread-safe, so warnings then surface directly.
-    """
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return func(*args, **kwargs), []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        out = func(*args, **kwargs)
-    return out, [f"{w.category.__name__}: {w.message}" for w in caught]
