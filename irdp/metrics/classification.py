@@ -137,7 +137,7 @@ def classification(
         raise ValueError("thresholds must be a non-empty list of finite numbers.")
     a, b = status_weights(out, h)
     if a.sum() == 0 or b.sum() == 0:
-        raise ValueError(
+        raise InsufficientDataError(
             "classification needs both cases and non-cases at the horizon; found "
             f"{int((a > 0).sum())} cases and {int((b > 0).sum())} non-cases."
         )
