@@ -346,19 +346,46 @@ def _dask_client(scheduler: Any, n_jobs: int | None) -> Any:
 
 def _run_dask(func: Callable[..., T], seeds: list, kwargs: dict, n_jobs: int | None,
               scheduler: Any, caller: tuple[int, int]) -> list[tuple[T, list[str]]]:
+    import uuid
+
+    import cloudpickle
+
+    # The data are sent once to every worker, as one pickle: Dask's own serialisation of
+    # pandas objects may rebuild them with another memory layout, and BLAS then sums in
+    # another order (last-bit differences). A pickle round trip keeps the layout.
+    blob = cloudpickle.dumps(kwargs)
+    token = uuid.uuid4().hex
     with _dask_client(scheduler, n_jobs) as client:
-        # the data are sent once to every worker, not once per replicate
-        [shared] = client.scatter([kwargs], broadcast=True)
-        futures = [client.submit(_call_shared, func, i, s, shared, caller, pure=False)
+        [shared] = client.scatter([blob], broadcast=True)
+        futures = [client.submit(_call_shared, func, i, s, shared, token, caller, pure=False)
                    for i, s in enumerate(seeds)]
         try:
             return list(client.gather(futures))
         finally:
             client.cancel(futures)
+            client.run(_forget, token)
+            _forget(token)
 
 
-def _call_shared(func: Callable[..., T], i: int, seed: np.random.SeedSequence, kwargs: dict,
-                 caller: tuple[int, int]) -> tuple[T, list[str]]:
+_UNPICKLED: dict[str, dict] = {}
+
+
+def _forget(token: str) -> None:
+    """Drop the shared data of a finished call from this process."""
+    with _WARNINGS_LOCK:
+        _UNPICKLED.pop(token, None)
+
+
+def _call_shared(func: Callable[..., T], i: int, seed: np.random.SeedSequence, blob: bytes,
+                 token: str, caller: tuple[int, int]) -> tuple[T, list[str]]:
+    """A Dask task: the shared data are unpickled once per worker process and call."""
+    import cloudpickle
+
+    with _WARNINGS_LOCK:
+        if token not in _UNPICKLED:
+            _UNPICKLED.clear()  # one call's data at a time
+            _UNPICKLED[token] = cloudpickle.loads(blob)
+        kwargs = _UNPICKLED[token]
     return _call(func, i, seed, kwargs, caller)
 
 
