@@ -11,6 +11,8 @@ No pandas object is created on this path and no standard error is computed.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +22,32 @@ from irdp.exceptions import InsufficientDataError
 from irdp.metrics._inputs import Outcome, prepare
 from irdp.outcomes import Binary
 
-__all__ = ["Context", "make_context"]
+__all__ = ["Context", "make_context", "outcome_cached", "truncated"]
+
+# Pieces that depend on the outcome only (observed risk, censoring weights, the outcome
+# censored at the horizon...), kept while the outcome container lives. A bootstrap scores
+# every replicate's model on the same original outcome: those pieces are computed once.
+# Outcome containers are immutable (read-only arrays), so the cache cannot go stale.
+_OUTCOMES: dict[int, tuple[Any, dict[Any, Any]]] = {}
+_LOCK = threading.Lock()
+
+
+def outcome_cached(y: Any, key: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()`` for the outcome ``y`` and ``key``, computed once while ``y`` lives."""
+    ident = id(y)
+    with _LOCK:
+        hit = _OUTCOMES.get(ident)
+        if hit is None or hit[0]() is not y:
+            ref = weakref.ref(y, lambda _, k=ident: _OUTCOMES.pop(k, None))
+            hit = (ref, {})
+            _OUTCOMES[ident] = hit
+        store = hit[1]
+        if key in store:
+            return store[key]
+    value = compute()
+    with _LOCK:
+        store[key] = value
+    return value
 
 
 class Context:
@@ -52,7 +79,8 @@ class Context:
 
     def events_by_horizon(self) -> int:
         """Events of interest at or before the horizon (all events for a binary outcome)."""
-        return self.cached("n_events", lambda: events_by_horizon(self.y, self.horizon))
+        return outcome_cached(self.y, ("n_events", self.horizon),
+                              lambda: events_by_horizon(self.y, self.horizon))
 
     def require_horizon(self, measure: str) -> float:
         """The horizon, which a timed outcome needs."""
@@ -79,6 +107,11 @@ def events_by_horizon(y: Outcome, horizon: float | None) -> int:
     if isinstance(y, Binary) or horizon is None:
         return int(y.n_events)
     return int(np.count_nonzero(y.event & (y.time <= horizon)))
+
+
+def truncated(y: Any, horizon: float) -> Any:
+    """``y.truncate(horizon)``, computed once per outcome and horizon."""
+    return outcome_cached(y, ("truncate", float(horizon)), lambda: y.truncate(horizon))
 
 
 def make_context(y: Any, risk: Any, horizon: Any = None, *, need_horizon: bool = False

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 
 from irdp.exceptions import ComputationError, UnknownMeasureError
-from irdp.metrics._context import Context, make_context
+from irdp.metrics._context import Context, make_context, outcome_cached
 from irdp.metrics._estimate import Estimate, normal_estimate
 from irdp.metrics._inputs import prepare
 from irdp.metrics.calibration import (
@@ -158,11 +158,13 @@ def _value(info: MetricInfo, ctx: Context) -> float:
 
 # --------------------------------------------------------------------------- shared pieces
 def _observed_of(ctx: Context) -> float:
-    return ctx.cached("observed", lambda: observed_risk(ctx.y, ctx.horizon))
+    return outcome_cached(ctx.y, ("observed", ctx.horizon),
+                          lambda: observed_risk(ctx.y, ctx.horizon))
 
 
 def _ipcw_of(ctx: Context) -> Any:
-    return ctx.cached("ipcw", lambda: _ipcw_status(ctx.y, ctx.horizon))
+    return outcome_cached(ctx.y, ("ipcw", ctx.horizon),
+                          lambda: _ipcw_status(ctx.y, ctx.horizon))
 
 
 def _e_of(ctx: Context) -> dict[str, float]:

@@ -51,6 +51,7 @@ from irdp.metrics._bootstrap import (
     interval_from_values,
     resampling,
 )
+from irdp.metrics._context import truncated
 from irdp.metrics._cox import cox_fit
 from irdp.metrics._estimate import Estimate, normal_estimate, z_value
 from irdp.metrics._inputs import Outcome, prepare
@@ -412,7 +413,7 @@ def _timed_fit(out: Survival | CompetingRisks, design: np.ndarray) -> tuple[Any,
 
 def _timed_slope_fit(out: Survival | CompetingRisks, r: np.ndarray, h: float
                      ) -> tuple[Any, str, int]:
-    t = out.truncate(h)
+    t = truncated(out, h)
     n_ev = int(np.count_nonzero(t.event))
     x = _cll(np.clip(r, _EPS, 1 - _EPS))[:, None]
     if np.ptp(x) == 0:
@@ -498,7 +499,7 @@ def _timed_pc(out: Survival | CompetingRisks, r: np.ndarray, h: float, observed:
         # a 3-knot spline needs distinct risks; with (nearly) constant risks the only
         # estimable "curve" is the overall observed risk
         return np.full(len(r), observed), None, None, ""
-    t = out.truncate(h)
+    t = truncated(out, h)
     if not t.event.any():
         raise InsufficientDataError(
             f"the calibration curve needs at least one event of interest by the horizon "

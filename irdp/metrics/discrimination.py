@@ -27,6 +27,7 @@ from scipy import stats
 
 from irdp.exceptions import InsufficientDataError, NoComparablePairsError
 from irdp.metrics._bootstrap import Bootstrap, apply_bootstrap, resampling
+from irdp.metrics._context import outcome_cached
 from irdp.metrics._estimate import Estimate, normal_estimate
 from irdp.metrics._inputs import Outcome, prepare, rank_dense, require_kind
 from irdp.metrics._ipcw import censoring_if_weighted, censoring_model
@@ -353,7 +354,7 @@ def _pair_weights(time: np.ndarray, event: np.ndarray, method: str, tau: float |
 
 
 def _concordance_sums(time: np.ndarray, event: np.ndarray, risk: np.ndarray, method: str,
-                      tau: float | None, with_se: bool
+                      tau: float | None, with_se: bool, t_rank: np.ndarray | None = None
                       ) -> tuple[float, float, dict[str, float]]:
     """Harrell's or Uno's C, with its infinitesimal-jackknife SE when ``with_se``.
 
@@ -363,7 +364,7 @@ def _concordance_sums(time: np.ndarray, event: np.ndarray, risk: np.ndarray, met
     rank = rank_dense(risk)
     tw = _pair_weights(time, event, method, tau)
     ev = event.astype(np.int64)
-    t_rank = rank_dense(time)
+    t_rank = rank_dense(time) if t_rank is None else t_rank
     conc_a, tie_a, tot_a = _pass_a(time, ev, rank, t_rank)
     c_a, t_a, d_a = tw * conc_a, tw * tie_a, tw * (tot_a - conc_a - tie_a)
     conc, disc, tied = c_a.sum(), d_a.sum(), t_a.sum()
@@ -499,10 +500,15 @@ def concordance_value(y: Outcome, risk: np.ndarray, horizon: float | None,
     if isinstance(y, Binary):
         return _auc_value(y.event, risk)
     sb = _as_survival(y, horizon)
-    return _concordance_sums(sb.time, sb.event, risk, method, tau, False)[0]
+    t_rank = outcome_cached(sb, "time_rank", lambda: rank_dense(sb.time))
+    return _concordance_sums(sb.time, sb.event, risk, method, tau, False, t_rank)[0]
 
 
 def _as_survival(out: Outcome, horizon: float | None) -> Survival:
+    return outcome_cached(out, ("as_survival", horizon), lambda: _to_survival(out, horizon))
+
+
+def _to_survival(out: Outcome, horizon: float | None) -> Survival:
     if isinstance(out, Binary):
         # a binary outcome: events at time 0 before every non-event (C = AUC)
         return Survival(np.where(out.event, 0.0, 1.0), out.event)
