@@ -51,6 +51,7 @@ from irdp.validation._fitting import (
     fit_clone,
     n_rows,
     predict_risk,
+    prepare_data,
     prepare_outcome,
     take_rows,
 )
@@ -319,6 +320,7 @@ def _corrected_curve(
 def _apparent(
     estimator: Any, X: Any, y: Any, horizon: float | None, funcs: Mapping[str, Callable[..., Any]]
 ) -> tuple[Any, np.ndarray, dict[str, float]]:
+    """Fit on all rows (``X`` raw or prepared) and measure the apparent performance."""
     model = fit_clone(estimator, X, y)
     risk = predict_risk(model, X, horizon)
     errors: list[str] = []
@@ -410,7 +412,10 @@ def bootstrap_validate(
     -----
     Replicates whose fit fails (e.g. separation in a small resample) are left out and
     counted in ``n_failed``, as rms does; a warning says how many. Warnings raised inside
-    replicates are collected and summarised once, whatever the backend.
+    replicates are collected and summarised once, whatever the backend. An irdp index
+    that offers ``prepare(X, y)`` learns its design (categorical levels, spline knots) once
+    on all rows, as ``rms::validate`` does, and refits on arrays; a Pipeline refits all its
+    steps in every resample.
 
     References
     ----------
@@ -437,6 +442,7 @@ def bootstrap_validate(
         raise ValueError(f"n_boot must be a positive integer; got {n_boot!r}.")
     root = as_seed_sequence(seed)
     funcs = resolve_measures(scoring, yy)
+    X = prepare_data(estimator, X, yy)
     _, risk, apparent = _apparent(estimator, X, yy, h, funcs)
     grid = app_curve = None
     if calibration_curve:

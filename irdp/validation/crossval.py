@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from irdp._resampling import as_seed_sequence, replicate, spawn_generators
 from irdp.exceptions import InsufficientDataError
-from irdp.validation._fitting import align_outcome, n_rows, prepare_outcome
+from irdp.validation._fitting import align_outcome, n_rows, prepare_data, prepare_outcome
 from irdp.validation._measures import resolve_measures
 from irdp.validation.bootstrap import (
     Scoring,
@@ -118,6 +118,7 @@ def cross_validate(
                               random_state=int(rng.integers(0, 2**31 - 1)))
         folds.extend(skf.split(np.zeros(n_rows(X)), strat))
     funcs = resolve_measures(scoring, yy)
+    X = prepare_data(estimator, X, yy)
     _, _, apparent = _apparent(estimator, X, yy, h, funcs)
     # Fold tasks are deterministic given the folds; the per-task streams go unused.
     run = replicate(

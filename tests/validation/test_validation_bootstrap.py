@@ -459,3 +459,54 @@ def test_survival_corrected_c_closer_to_fresh_data_than_apparent():
                     abs(res.table.loc["c", "corrected"] - fresh)))
     apparent_err, corrected_err = np.mean(err, axis=0)
     assert corrected_err < apparent_err
+
+
+class _Rows:
+    """Prepared data of the models protocol: rows taken without pandas work in the loop."""
+
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+
+    def __len__(self):
+        return len(self.X)
+
+    def take(self, rows):
+        return _Rows(self.X[rows], self.y.take(rows))
+
+
+PREPARED_FITS: list[int] = []
+
+
+class _PreparedLogistic(LogisticIndex):
+    """A LogisticIndex offering prepare(X, y) (the optional protocol method of irdp indices
+    that learn their design once)."""
+
+    def prepare(self, X, y):
+        return _Rows(X.to_numpy(dtype=float), y)
+
+    def fit(self, X, y=None, **kwargs):
+        if isinstance(X, _Rows):
+            PREPARED_FITS.append(len(X))
+            return super().fit(pd.DataFrame(X.X, columns=[f"x{i}" for i in range(X.X.shape[1])]),
+                               X.y)
+        return super().fit(X, y, **kwargs)
+
+    def predict_risk(self, X, horizon=None):
+        if isinstance(X, _Rows):
+            X = pd.DataFrame(X.X, columns=[f"x{i}" for i in range(X.X.shape[1])])
+        return super().predict_risk(X, horizon=horizon)
+
+
+def test_prepared_data_are_used_when_the_index_offers_them():
+    """An index with prepare(X, y) is prepared once; every refit and prediction takes the
+    prepared rows, and the result equals the one on raw data (same seed, same rows)."""
+    X, y = _small_binary()
+    X = X.set_axis([f"x{i}" for i in range(X.shape[1])], axis=1)
+    PREPARED_FITS.clear()
+    prepared = bootstrap_validate(_PreparedLogistic(), X, y, n_boot=5, seed=3, n_jobs=1)
+    assert PREPARED_FITS == [len(X)] * 6  # the apparent fit and one per bootstrap sample
+    raw = bootstrap_validate(LogisticIndex(), X, y, n_boot=5, seed=3, n_jobs=1)
+    pd.testing.assert_frame_equal(prepared.table, raw.table, rtol=1e-10)
+    cv = cross_validate(_PreparedLogistic(), X, y, n_splits=3, seed=1, n_jobs=1,
+                        scoring=["c", "brier"])
+    assert cv.n_failed == 0
