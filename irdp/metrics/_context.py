@@ -38,7 +38,9 @@ def outcome_cached(y: Any, key: Any, compute: Callable[[], Any]) -> Any:
     with _LOCK:
         hit = _OUTCOMES.get(ident)
         if hit is None or hit[0]() is not y:
-            ref = weakref.ref(y, lambda _, k=ident: _OUTCOMES.pop(k, None))
+            # the callback keeps its own reference to the dict: it may run at interpreter
+            # exit, after the module's globals are gone
+            ref = weakref.ref(y, lambda _, k=ident, d=_OUTCOMES: d.pop(k, None))
             hit = (ref, {})
             _OUTCOMES[ident] = hit
         store = hit[1]
