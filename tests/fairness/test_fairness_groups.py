@@ -297,3 +297,15 @@ def test_group_calibration_with_no_reportable_group():
         res = group_calibration(y, risk, groups)
     assert res.curves.empty
     assert res.flagged == []
+
+
+def test_group_calibration_level_and_deprecated_alpha():
+    """One spelling for confidence: level= (alpha= still works, with a deprecation)."""
+    from irdp.exceptions import IrdpDeprecationWarning
+
+    y, risk, g = _binary(n=1500)
+    a = group_calibration(y, risk, g, level=0.9)
+    with pytest.warns(IrdpDeprecationWarning, match="level=1 - alpha"):
+        b = group_calibration(y, risk, g, alpha=0.1)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert a.level == pytest.approx(1 - 0.1 / 4)  # Bonferroni over the 4 reported groups
