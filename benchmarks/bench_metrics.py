@@ -5,7 +5,9 @@ Times Harrell's C, Uno's C, the cumulative/dynamic td-AUC and the IPCW Brier sco
 survival, competing risks), printing wall time, CPU time and peak traced memory. The same
 measures are run with scikit-survival and lifelines on a smaller sample (their C-index
 implementations are O(n^2) or slow in pure Python at 1 M) and the time ratios at equal n
-are printed. Run from the repository root:
+are printed. The value-only path of the registry (what resampling uses: no standard
+error, shared observed risk and censoring weights) is timed against the Estimate path on
+the same data. Run from the repository root:
 
     PYTHONPATH=. /work/venv/bin/python benchmarks/bench_metrics.py [--n 1000000] [--n-peer 50000]
 """
@@ -20,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from irdp.metrics import brier, concordance, performance, td_auc
+from irdp.metrics import brier, concordance, measure_values, performance, td_auc
 from irdp.outcomes import Binary, CompetingRisks, Survival
 
 HORIZON = 2.0
@@ -91,6 +93,17 @@ def main() -> None:
     for label, fn in irdp_measures(y, risk).items():
         wall, cpu, mem, est = timed(fn)
         row(label, wall, cpu, mem, f"value {est.value:.4f}")
+
+    print(f"\n== value-only path (registry, as in resampling) on n = {args.n:,}")
+    names = ["c_harrell", "c_uno", "td_auc", "brier", "ipa", "oe_ratio"]
+    wall, cpu, mem, vals = timed(lambda: measure_values(names, y, risk, horizon=HORIZON))
+    row("measure_values(6 measures, value only)", wall, cpu, mem,
+        f"C {vals['c_harrell']:.4f}, Brier {vals['brier']:.4f}")
+    w1, c1, m1, est = timed(lambda: concordance(y, risk, horizon=HORIZON))
+    w2, c2, m2, v = timed(lambda: measure_values(["c_harrell"], y, risk, horizon=HORIZON))
+    row("Harrell C at the horizon: Estimate (+ IJ SE)", w1, c1, m1, f"value {est.value:.6f}")
+    row("Harrell C at the horizon: value only", w2, c2, m2,
+        f"value {v['c_harrell']:.6f}, CPU ratio {c1 / max(c2, 1e-9):.1f}")
 
     print(f"\n== same measures, n = {args.n_peer:,}: irdp vs scikit-survival and lifelines")
     yp, rp = survival_data(args.n_peer, seed=2)

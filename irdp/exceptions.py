@@ -26,6 +26,8 @@ __all__ = [
     "UndefinedMetricWarning",
     "SeparationWarning",
     "CompleteCaseWarning",
+    "IrdpDeprecationWarning",
+    "UnknownMeasureError",
 ]
 
 
@@ -110,3 +112,15 @@ class ExperimentConfigError(IrdpError, ValueError):
 
 class CompleteCaseWarning(IrdpWarning):
     """Complete-case analysis was used: biased unless data are missing completely at random."""
+
+
+class IrdpDeprecationWarning(IrdpWarning, FutureWarning):
+    """An old spelling of an argument was used; it still works and will be removed.
+
+    A ``FutureWarning`` (shown by default, unlike ``DeprecationWarning``) as well as an
+    :class:`IrdpWarning`.
+    """
+
+
+class UnknownMeasureError(IrdpError, ValueError):
+    """A measure name is not in the registry :data:`irdp.metrics.METRICS` (nor an alias)."""

@@ -16,71 +16,75 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from irdp._summary import Summary
-from irdp._validation import check_risk
-from irdp.exceptions import SmallGroupWarning
+from irdp._validation import check_horizon, check_risk
+from irdp.exceptions import IrdpDeprecationWarning, SmallGroupWarning
 from irdp.fairness._groups import as_group_frame, cells, check_inputs_aligned
-from irdp.fairness.measures import HorizonStatus, _logit, horizon_status, weighted_logistic
+from irdp.fairness.measures import status_counts
 from irdp.fairness.performance import _status_table
+from irdp.metrics import calibration_in_the_large, calibration_slope, oe_ratio
+from irdp.metrics._registry import DATA_ERRORS
+from irdp.metrics.classification import status_weights
 from irdp.outcomes import as_outcome
 from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
 
 __all__ = ["GroupCalibration", "group_calibration", "calibration_estimates"]
 
 
-def calibration_estimates(hs: HorizonStatus, p: np.ndarray, level: float) -> dict[str, float]:
-    """O/E, CITL and slope with analytic CIs for one sample (IPCW at the horizon).
 
-    O/E: observed risk O = sum(w s)/n over expected E = mean(p); the CI is on the log
-    scale with se(log O/E) = sd(w s) / (sqrt(n) O), E held fixed (for a binary outcome this
-    is sqrt((1 - O)/(n O))). CITL and slope: weighted logistic fits (offset and
-    ``logit(p)`` as covariate), model-based SEs for binary outcomes and sandwich SEs with
-    IPCW weights (ignoring the estimation of G, which is conservative).
+def calibration_estimates(y: Any, risk: Any, *, horizon: float | None = None,
+                          level: float = 0.95) -> dict[str, Any]:
+    """O/E, calibration-in-the-large (binary) and calibration slope with CIs on these rows.
+
+    The estimators of :mod:`irdp.metrics` — :func:`~irdp.metrics.oe_ratio` (log-scale
+    interval from the binomial, Greenwood or Aalen-Johansen variance),
+    :func:`~irdp.metrics.calibration_in_the_large` and
+    :func:`~irdp.metrics.calibration_slope` (logistic on logit(risk); Cox on cll(risk) for
+    survival, Fine-Gray for competing risks; Wald intervals) — so a group's numbers are
+    those the ABCD table would give on the group's rows. A measure the rows cannot support
+    is nan and ``undefined`` says why.
     """
-    z = stats.norm.ppf(0.5 + level / 2)
-    ws = hs.weight * hs.status
-    o = float(ws.sum() / hs.n)
-    e = float(p.mean())
-    out = {"observed": o, "expected": e}
-    if o > 0 and e > 0:
-        se = float(np.std(ws, ddof=1) / (np.sqrt(hs.n) * o))
-        oe = o / e
-        out.update(oe=oe, oe_lower=oe * np.exp(-z * se), oe_upper=oe * np.exp(z * se))
-    else:
-        out.update(oe=np.nan, oe_lower=np.nan, oe_upper=np.nan)
-    keep = hs.known
-    s, w, lp = hs.status[keep].astype(float), hs.weight[keep], _logit(p[keep])
-    weight = None if np.allclose(w, 1.0) else w
-    nan = (np.nan, np.nan, np.nan)
-    citl, slope = nan, nan
-    if 0 < s.sum() < len(s):
-        c, cov, ok = weighted_logistic(s, np.ones((len(s), 1)), weight=weight, offset=lp)
-        if ok:
-            se = np.sqrt(cov[0, 0])
-            citl = (c[0], c[0] - z * se, c[0] + z * se)
-        c, cov, ok = weighted_logistic(s, np.column_stack([np.ones_like(lp), lp]), weight=weight)
-        if ok:
-            se = np.sqrt(cov[1, 1])
-            slope = (c[1], c[1] - z * se, c[1] + z * se)
-    out.update(citl=citl[0], citl_lower=citl[1], citl_upper=citl[2])
-    out.update(slope=slope[0], slope_lower=slope[1], slope_upper=slope[2])
+    nan = float("nan")
+    out: dict[str, Any] = {"observed": nan, "expected": nan, "undefined": ""}
+    why: list[str] = []
+    for key, func in (("oe", oe_ratio), ("citl", calibration_in_the_large),
+                      ("slope", calibration_slope)):
+        out.update({key: nan, f"{key}_lower": nan, f"{key}_upper": nan})
+        if key == "citl" and as_outcome(y).kind != "binary":
+            continue
+        if key == "slope" and np.ptp(np.asarray(risk, dtype=float)) == 0:
+            why.append("slope: the predicted risks are constant")
+            continue
+        try:
+            est = func(y, risk, horizon=horizon, level=level)
+        except DATA_ERRORS as err:
+            why.append(f"{key}: {err}")
+            continue
+        out.update({key: est.value, f"{key}_lower": est.lower, f"{key}_upper": est.upper})
+        if key == "oe":
+            out.update(observed=est.details["observed"], expected=est.details["expected"])
+    out["undefined"] = "; ".join(why)
     return out
 
 
-def _curve(hs: HorizonStatus, p: np.ndarray, n_bins: int) -> pd.DataFrame:
+def _curve(y: Any, p: np.ndarray, horizon: float | None, n_bins: int) -> pd.DataFrame:
     """Binned calibration curve: quantile bins of p, IPCW observed risk in each."""
+    cols = ["bin", "n", "events", "non_events", "mean_predicted", "observed"]
+    try:
+        a, b = status_weights(y, horizon)
+    except DATA_ERRORS:
+        return pd.DataFrame(columns=cols)
+    case = a > 0
     edges = np.unique(np.quantile(p, np.linspace(0, 1, n_bins + 1)))
-    b = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(len(edges) - 2, 0))
+    k_of = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(len(edges) - 2, 0))
     rows = []
-    for k in np.unique(b):
-        m = b == k
-        rows.append((int(k) + 1, int(m.sum()), int(np.sum(hs.status[m])),
-                     int(np.sum(hs.known[m] & (hs.status[m] == 0))), float(p[m].mean()),
-                     float(np.sum(hs.weight[m] * hs.status[m]) / m.sum())))
-    return pd.DataFrame(rows, columns=["bin", "n", "events", "non_events", "mean_predicted",
-                                       "observed"])
+    for k in np.unique(k_of):
+        m = k_of == k
+        rows.append((int(k) + 1, int(m.sum()), int(np.sum(case[m])),
+                     int(np.sum((b[m] > 0) & ~case[m])), float(p[m].mean()),
+                     float(np.sum(a[m]) / m.sum())))
+    return pd.DataFrame(rows, columns=cols)
 
 
 @dataclass(frozen=True)
@@ -162,10 +166,11 @@ def group_calibration(
     *,
     horizon: float | None = None,
     n_bins: int = 10,
-    alpha: float = 0.05,
+    level: float = 0.95,
     adjust: Literal["bonferroni", "none"] = "bonferroni",
     min_group_size: int = 50,
     threshold: int = DEFAULT_THRESHOLD,
+    alpha: float | None = None,
 ) -> GroupCalibration:
     """Calibration of a risk index within each group, with miscalibrated groups flagged.
 
@@ -179,15 +184,18 @@ def group_calibration(
         Required for timed outcomes.
     n_bins : int, default=10
         Quantile bins of predicted risk per group for the curves.
-    alpha : float, default=0.05
-        Family-wise error rate of the flags.
+    level : float, default=0.95
+        Family-wise confidence level of the flags (the chance that no well-calibrated group
+        is flagged).
     adjust : {"bonferroni", "none"}, default="bonferroni"
         Multiplicity adjustment across the reported groups: each group's CIs are at level
-        ``1 - alpha / k`` (k groups) with "bonferroni", ``1 - alpha`` with "none".
+        ``1 - (1 - level) / k`` (k groups) with "bonferroni", ``level`` with "none".
     min_group_size : int, default=50
         Smaller groups are reported as suppressed (not flagged, not dropped).
     threshold : int, default=11
         Disclosure threshold (:func:`irdp.privacy.suppress_small_counts`).
+    alpha : float, optional
+        Deprecated: ``level = 1 - alpha``.
 
     Returns
     -------
@@ -195,10 +203,11 @@ def group_calibration(
 
     Notes
     -----
-    Estimators are those of :func:`calibration_estimates`, censoring-aware for timed
-    outcomes (IPCW status at the horizon, G estimated within each group). The O/E is the
-    calibration-in-the-large measure McLernon et al. (2023) and van Geloven et al. (2022)
-    report, the slope the weak-calibration measure of Van Calster et al. (2016).
+    Estimators are those of :mod:`irdp.metrics` (:func:`calibration_estimates`), computed on
+    each group's rows (for timed outcomes the censoring distribution is estimated within the
+    group). The O/E is the calibration-in-the-large measure McLernon et al. (2023) and van
+    Geloven et al. (2022) report, the slope the weak-calibration measure of Van Calster et
+    al. (2016).
 
     References
     ----------
@@ -220,39 +229,31 @@ def group_calibration(
     >>> res.flagged
     ['C']
     """
-    check_inputs_aligned(y, risk, groups)
+    level = _family_level(level, alpha)
     y = as_outcome(y)
+    if hasattr(risk, "__len__") and len(risk) != len(y):
+        raise ValueError(f"risk must have one value per subject; got {len(risk)} for {len(y)}.")
+    check_inputs_aligned(y, risk, groups)
     p = check_risk(risk)
-    if len(p) != len(y):
-        raise ValueError(f"risk must have one value per subject; got {len(p)} for {len(y)}.")
     if adjust not in ("bonferroni", "none"):
         raise ValueError(f"adjust must be 'bonferroni' or 'none'; got {adjust!r}.")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie in (0, 1); got {alpha!r}.")
+    h = None if y.kind == "binary" else check_horizon(horizon, max_time=y.max_time)
     frame = as_group_frame(groups, len(y))
     names = tuple(frame.columns)
     labels, cell_rows = cells(frame)
-    statuses = [horizon_status(y.take(r), horizon) for r in cell_rows]
-    counts = np.array([(len(r), int(hs.status.sum()), int(np.sum(hs.known & (hs.status == 0))))
-                       for r, hs in zip(cell_rows, statuses, strict=True)])
+    counts = np.array([(len(r), *status_counts(y.take(r), h)) for r in cell_rows])
     gtable, reportable = _status_table(labels, names, counts, min_group_size, threshold)
     k = max(int(reportable.sum()), 1)
-    level = 1 - (alpha / k if adjust == "bonferroni" else alpha)
+    level_k = 1 - ((1 - level) / k if adjust == "bonferroni" else (1 - level))
     est_rows, curves = [], []
-    for c, (rows, hs) in enumerate(zip(cell_rows, statuses, strict=True)):
+    for c, rows in enumerate(cell_rows):
         if not reportable[c]:
             est_rows.append({})
             continue
-        est = calibration_estimates(hs, p[rows], level)
-        reasons = []
-        if est["oe_lower"] > 1 or est["oe_upper"] < 1:
-            reasons.append("O/E CI excludes 1")
-        if est["slope_lower"] > 1 or est["slope_upper"] < 1:
-            reasons.append("slope CI excludes 1")
-        est["flagged"] = bool(reasons)
-        est["reason"] = "; ".join(reasons)
+        yc = y.take(rows)
+        est = _flagged(calibration_estimates(yc, p[rows], horizon=h, level=level_k))
         est_rows.append(est)
-        cur = _curve(hs, p[rows], n_bins)
+        cur = _curve(yc, p[rows], h, n_bins)
         for j, name in enumerate(names):
             cur.insert(j, name, labels[c][j])
         curves.append(cur)
@@ -263,11 +264,10 @@ def group_calibration(
     for col in ("observed", "oe", "oe_lower", "oe_upper"):
         if col in table:
             table.loc[masked, col] = np.nan
-    hs_all = horizon_status(y, horizon)
+    ev, non = status_counts(y, h)
     overall = {name: "(overall)" for name in names}
-    overall.update(n=len(y), events=int(hs_all.status.sum()),
-                   non_events=int(np.sum(hs_all.known & (hs_all.status == 0))), status="reported")
-    overall.update(calibration_estimates(hs_all, p, level))
+    overall.update(n=len(y), events=ev, non_events=non, status="reported")
+    overall.update(calibration_estimates(y, p, horizon=h, level=level_k))
     table = pd.concat([table, pd.DataFrame([overall])], ignore_index=True)
     curve = (pd.concat(curves, ignore_index=True) if curves else
              pd.DataFrame({**{g: pd.Series(dtype=object) for g in names},
@@ -279,6 +279,30 @@ def group_calibration(
     curve = suppress_small_counts(curve, threshold=threshold,
                                   count_columns=["n", "events", "non_events"],
                                   rates={"observed": ("events", "n")})
-    return GroupCalibration(table=table, curves=curve, group_names=names, level=level,
-                            horizon=None if horizon is None else float(horizon),
-                            outcome_kind=y.kind)
+    return GroupCalibration(table=table, curves=curve, group_names=names, level=level_k,
+                            horizon=h, outcome_kind=y.kind)
+
+
+def _family_level(level: float, alpha: float | None) -> float:
+    if alpha is not None:
+        warnings.warn("alpha= is deprecated; pass level=1 - alpha (the family-wise "
+                      "confidence level), as every irdp function does.",
+                      IrdpDeprecationWarning, stacklevel=3)
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must lie in (0, 1); got {alpha!r}.")
+        level = 1 - alpha
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1); got {level!r}.")
+    return float(level)
+
+
+def _flagged(est: dict[str, Any]) -> dict[str, Any]:
+    reasons = []
+    if est["oe_lower"] > 1 or est["oe_upper"] < 1:
+        reasons.append("O/E CI excludes 1")
+    if est["slope_lower"] > 1 or est["slope_upper"] < 1:
+        reasons.append("slope CI excludes 1")
+    est["flagged"] = bool(reasons)
+    est["reason"] = "; ".join(reasons) if reasons else (
+        f"not assessable: {est['undefined']}" if est["undefined"] else "")
+    return est

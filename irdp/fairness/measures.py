@@ -1,9 +1,18 @@
-"""Censoring-aware measures at a horizon, one definition for binary, survival and competing risks.
+"""Measures of the fairness checks: the measures of :mod:`irdp.metrics`, grouped.
 
-Every measure here reduces the outcome to an *IPCW status at the horizon* (Uno et al. 2007,
-Blanche et al. 2013): a 0/1 status ``s`` and an inverse-probability-of-censoring weight
-``w`` per subject, from :func:`horizon_status`. Then each measure is the usual binary
-measure computed with those weights:
+Fairness is a group-by over the one registry of measures (:data:`irdp.metrics.METRICS`), as
+fairlearn's ``MetricFrame`` takes any metric: the AUC of a group is ``irdp.metrics.auc`` on
+that group's rows, its O/E ``irdp.metrics.oe_ratio``, its calibration slope
+``irdp.metrics.calibration_slope`` (logistic on logit(risk) for a binary outcome, Cox on
+cll(risk) for a survival outcome, Fine-Gray for competing risks), so the same measure gives
+the same number in the ABCD table and in the fairness table. Every computation happens
+within the group: the censoring distribution of a timed outcome is estimated on the
+group's own rows (censoring may differ between SPSTI).
+
+The functions below keep the names of earlier irdp versions and return floats (``nan`` when
+a group's data cannot support the measure, e.g. no case or no control), computed by the
+registry's value-only path. The classification measures at a threshold (selection rate,
+TPR, FPR, PPV) use the IPCW status at the horizon of :func:`irdp.metrics.classification`:
 
 ========================  ============================  ===============================
 subject                   status ``s``                  weight ``w``
@@ -15,18 +24,8 @@ competing event by h      0 (a known non-event)         1 / G(T_i-)
 censored at or before h   unknown                       0
 ========================  ============================  ===============================
 
-``G`` is the Kaplan-Meier estimate of the censoring distribution computed on the data
-passed in (censorings tied with events counted after them), so when a measure is called on a
-group (``y.take(rows)``) the weights use that group's own censoring pattern — censoring may
-differ between groups (e.g. SPSTI with different follow-up), and a pooled G would bias the
-group estimates. With these weights ``sum(w * s) / n`` equals the Kaplan-Meier risk
-``1 - S(h)`` for survival outcomes and the Aalen-Johansen cumulative incidence for competing
-risks (Satten & Datta 2001), which the tests check.
-
-The measures have the metric signature of :mod:`irdp.metrics` — ``f(y, risk, *,
-horizon=None)`` — and return floats (``nan`` when undefined: no case or no control), so
-that :func:`irdp.fairness.group_performance` can bootstrap them. Confidence intervals come
-from the bootstrap there, or analytically in :func:`irdp.fairness.group_calibration`.
+With these weights ``sum(w * s) / n`` equals the Kaplan-Meier risk ``1 - S(h)`` (survival)
+and the Aalen-Johansen cumulative incidence (competing risks) (Satten & Datta 2001).
 
 References
 ----------
@@ -37,22 +36,24 @@ References
    competing risks. Stat Med 2013;32:5381-5397 (definition 2: competing events are controls).
 .. [3] Satten GA, Datta S. The Kaplan-Meier estimator as an inverse-probability-of-censoring
    weighted average. Am Stat 2001;55:207-210.
-.. [4] Gerds TA, Schumacher M. Consistent estimation of the expected Brier score in general
-   survival models with right-censored event times. Biom J 2006;48:1029-1040.
-.. [5] Cox DR. Two further applications of a model for binary regression. Biometrika
-   1958;45:562-565 (calibration intercept and slope).
+.. [4] Weerts H, Dudik M, Edgar R, et al. Fairlearn: Assessing and improving fairness of AI
+   systems. JMLR 2023;24(257):1-8 (``MetricFrame``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from irdp._validation import check_horizon, check_risk
-from irdp.nonparametric import censoring_survival
+from irdp.metrics import METRICS, MetricInfo, default_measures, get_metric
+from irdp.metrics import observed_risk as _observed_risk
+from irdp.metrics._registry import DATA_ERRORS
+from irdp.metrics.classification import status_weights
 from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
 
 __all__ = [
@@ -71,10 +72,7 @@ __all__ = [
     "positive_predictive_value",
     "at_threshold",
     "DEFAULT_MEASURES",
-    "weighted_logistic",
 ]
-
-_EPS = 1e-10
 
 
 @dataclass(frozen=True)
@@ -106,6 +104,15 @@ class HorizonStatus:
         return float(np.sum(self.weight * self.status))
 
 
+def _outcome_and_horizon(y: Any, horizon: float | None) -> tuple[Any, float | None]:
+    y = as_outcome(y)
+    if not isinstance(y, Binary | Survival | CompetingRisks):
+        raise TypeError(f"y must be Binary, Survival or CompetingRisks; got {type(y).__name__}.")
+    if isinstance(y, Binary):
+        return y, None
+    return y, check_horizon(horizon, max_time=y.max_time)
+
+
 def horizon_status(y: Any, horizon: float | None = None) -> HorizonStatus:
     """Reduce an outcome to its IPCW status at ``horizon``.
 
@@ -114,8 +121,7 @@ def horizon_status(y: Any, horizon: float | None = None) -> HorizonStatus:
     y : Binary, Survival or CompetingRisks
         Outcome container (a 0/1 vector is read as :class:`~irdp.outcomes.Binary`).
     horizon : float, optional
-        Required for timed outcomes; ignored (must be None or equal to ``y.horizon``) for
-        binary ones.
+        Required for timed outcomes and within their follow-up; ignored for binary ones.
 
     Returns
     -------
@@ -123,9 +129,10 @@ def horizon_status(y: Any, horizon: float | None = None) -> HorizonStatus:
 
     Notes
     -----
-    A subject censored exactly at the horizon has an unknown status (weight 0), as in
-    ``riskRegression::Score``; evaluate just below an administrative cut-off (e.g. 4.99
-    for a 5-year cut-off) so that those followed to it count as controls.
+    The weights are those of :func:`irdp.metrics.classification` (one implementation). A
+    subject censored exactly at the horizon has an unknown status (weight 0), as in
+    ``riskRegression::Score``; evaluate just below an administrative cut-off (e.g. 4.99 for a
+    5-year cut-off) so that those followed to it count as controls.
 
     Examples
     --------
@@ -135,263 +142,132 @@ def horizon_status(y: Any, horizon: float | None = None) -> HorizonStatus:
     >>> hs.status.tolist(), hs.weight.round(3).tolist()
     ([1, 0, 1, 0], [1.0, 0.0, 1.5, 1.5])
     """
-    y = as_outcome(y)
-    if not isinstance(y, Binary | Survival | CompetingRisks):
-        raise TypeError(f"y must be Binary, Survival or CompetingRisks; got {type(y).__name__}.")
-    key = None if isinstance(y, Binary) else check_horizon(horizon)
-    # memo on the container: its arrays are read-only, so the status cannot go stale; the
-    # fairness bootstrap evaluates several measures on the same resampled outcome
-    cache = y.__dict__.setdefault("_horizon_status_cache", {})
-    if key not in cache:
-        cache[key] = _compute_status(y, key)
-    return cache[key]
+    y, h = _outcome_and_horizon(y, horizon)
+    a, b = status_weights(y, h)
+    status = (a > 0).astype(np.int8)
+    weight = a + b
+    status.flags.writeable = False
+    weight.flags.writeable = False
+    return HorizonStatus(status, weight, len(y))
 
 
-def _compute_status(y: Any, h: float | None) -> HorizonStatus:
-    n = len(y)
+def status_counts(y: Any, horizon: float | None) -> tuple[int, int]:
+    """Events of interest by the horizon and known non-events (event-free beyond it, or a
+    competing event by it); for a binary outcome events and non-events."""
     if isinstance(y, Binary):
-        return HorizonStatus(_readonly(y.y.astype(np.int8)), _readonly(np.ones(n)), n)
-    t = y.time
-    any_event = y.cause != 0 if isinstance(y, CompetingRisks) else y.event
-    g_before, g_h = _censoring_weights(t, any_event, h)
-    case = y.event & (t <= h)
-    competing = any_event & ~y.event & (t <= h)
-    control = t > h
-    w = np.zeros(n)
-    with np.errstate(divide="ignore"):
-        ok = g_before > 0
-        w[(case | competing) & ok] = 1.0 / g_before[(case | competing) & ok]
-        if g_h > 0:
-            w[control] = 1.0 / g_h
-    return HorizonStatus(_readonly(case.astype(np.int8)), _readonly(w), n)
+        ev = int(y.n_events)
+        return ev, len(y) - ev
+    by_h = y.time <= horizon
+    events = int(np.count_nonzero(y.event & by_h))
+    competing = y.competing & by_h if isinstance(y, CompetingRisks) else False
+    return events, int(np.count_nonzero((y.time > horizon) | competing))
 
 
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False
-    return a
-
-
-def _censoring_weights(
-    time: np.ndarray, any_event: np.ndarray, horizon: float
-) -> tuple[np.ndarray, float]:
-    """G(T_i-) for every subject and G(h), censorings tied with events placed after them.
-
-    The reverse Kaplan-Meier uses, at a time s with d_s events and c_s censorings among n_s
-    at risk, the factor 1 - c_s / (n_s - d_s): subjects with an event at s were not at risk
-    of being censored at s. With this convention G(t-) S(t-) = n(t) / n exactly, which gives
-    the Kaplan-Meier / Aalen-Johansen identities of the module docstring even with ties.
-    (:func:`irdp.nonparametric.censoring_survival` with ``events_leave_first=True``.)
-    """
-    g = censoring_survival(time, any_event, events_leave_first=True)
-    return g.at(time, left=True), float(g.at(horizon))
-
-
-def _prep(y: Any, risk: Any, horizon: float | None) -> tuple[HorizonStatus, np.ndarray]:
-    hs = horizon_status(y, horizon)
-    p = check_risk(risk)
-    if len(p) != hs.n:
-        raise ValueError(
-            f"risk must have one value per subject; got {len(p)} risks for {hs.n} outcomes."
-        )
-    return hs, p
+def _registry_value(name: str, y: Any, risk: Any, horizon: float | None) -> float:
+    """Value of a registry measure; nan when these data cannot support it."""
+    try:
+        return get_metric(name).value(y, risk, horizon=horizon)
+    except DATA_ERRORS:
+        return float("nan")
 
 
 def observed_risk(y: Any, risk: Any = None, *, horizon: float | None = None) -> float:
-    """Observed risk by the horizon: prevalence, 1 - Kaplan-Meier or Aalen-Johansen (IPCW).
+    """Observed risk by the horizon: prevalence, 1 - Kaplan-Meier or Aalen-Johansen.
 
-    ``risk`` is accepted (and ignored) so that the function has the metric signature.
+    ``risk`` is accepted (and ignored) so that the function has the metric signature; the
+    value is :func:`irdp.metrics.observed_risk`.
     """
-    hs = horizon_status(y, horizon)
-    return float(np.sum(hs.weight * hs.status) / hs.n) if hs.n else float("nan")
+    y, h = _outcome_and_horizon(y, horizon)
+    return float(_observed_risk(y, h))
 
 
 def mean_risk(y: Any, risk: Any, *, horizon: float | None = None) -> float:
-    """Mean predicted risk (the expected risk E of O/E)."""
-    _, p = _prep(y, risk, horizon)
-    return float(p.mean()) if len(p) else float("nan")
+    """Mean predicted risk (the expected risk E of O/E; registry measure ``mean_risk``)."""
+    return _registry_value("mean_risk", y, risk, horizon)
 
 
 def oe_ratio(y: Any, risk: Any, *, horizon: float | None = None) -> float:
-    """Observed / expected risk: observed risk (IPCW at the horizon) over mean predicted risk.
-
-    Returns ``nan`` when the mean predicted risk is 0.
-    """
-    hs, p = _prep(y, risk, horizon)
-    e = p.mean() if len(p) else 0.0
-    if e <= 0:
-        return float("nan")
-    return float(np.sum(hs.weight * hs.status) / hs.n / e)
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    q = np.clip(p, _EPS, 1 - _EPS)
-    return np.log(q / (1 - q))
-
-
-def weighted_logistic(
-    y: np.ndarray,
-    design: np.ndarray,
-    *,
-    weight: np.ndarray | None = None,
-    offset: np.ndarray | None = None,
-    max_iter: int = 50,
-    tol: float = 1e-10,
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Weighted logistic regression by Newton-Raphson.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n,)
-        0/1 outcome.
-    design : ndarray of shape (n, k)
-        Design matrix (include a column of ones for an intercept).
-    weight : ndarray of shape (n,), optional
-        Case weights (IPCW weights for timed outcomes).
-    offset : ndarray of shape (n,), optional
-    max_iter, tol : convergence controls (on the change in coefficients).
-
-    Returns
-    -------
-    coef : ndarray of shape (k,)
-    cov : ndarray of shape (k, k)
-        Model-based inverse information when all weights are 1 (as R's ``glm``); otherwise
-        the robust sandwich covariance, the usual choice for IPCW estimating equations
-        (it ignores the estimation of G, which is conservative).
-    converged : bool
-    """
-    n, k = design.shape
-    w = np.ones(n) if weight is None else weight
-    off = np.zeros(n) if offset is None else offset
-    beta = np.zeros(k)
-    converged = False
-    info = np.eye(k)
-    for _ in range(max_iter):
-        eta = np.clip(design @ beta + off, -30, 30)
-        mu = 1.0 / (1.0 + np.exp(-eta))
-        score = design.T @ (w * (y - mu))
-        info = (design * (w * mu * (1 - mu))[:, None]).T @ design
-        try:
-            step = np.linalg.solve(info, score)
-        except np.linalg.LinAlgError:
-            return np.full(k, np.nan), np.full((k, k), np.nan), False
-        beta = beta + step
-        if np.max(np.abs(step)) < tol:
-            converged = True
-            break
-    eta = np.clip(design @ beta + off, -30, 30)
-    mu = 1.0 / (1.0 + np.exp(-eta))
-    info = (design * (w * mu * (1 - mu))[:, None]).T @ design
-    try:
-        inv = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        return beta, np.full((k, k), np.nan), converged
-    if weight is None or np.allclose(w, 1.0):
-        return beta, inv, converged
-    u = design * (w * (y - mu))[:, None]
-    return beta, inv @ (u.T @ u) @ inv, converged
-
-
-def _calibration_fit(
-    y: Any, risk: Any, horizon: float | None, *, slope: bool
-) -> tuple[float, float, bool]:
-    hs, p = _prep(y, risk, horizon)
-    keep = hs.known
-    s, w, lp = hs.status[keep].astype(float), hs.weight[keep], _logit(p[keep])
-    if s.sum() == 0 or s.sum() == len(s):
-        return float("nan"), float("nan"), False
-    weight = None if np.allclose(w, 1.0) else w
-    if slope:
-        design = np.column_stack([np.ones_like(lp), lp])
-        coef, cov, ok = weighted_logistic(s, design, weight=weight)
-        return float(coef[1]), float(np.sqrt(cov[1, 1])), ok
-    coef, cov, ok = weighted_logistic(s, np.ones((len(s), 1)), weight=weight, offset=lp)
-    return float(coef[0]), float(np.sqrt(cov[0, 0])), ok
+    """Observed / expected risk: :func:`irdp.metrics.oe_ratio` (nan if undefined)."""
+    return _registry_value("oe_ratio", y, risk, horizon)
 
 
 def calibration_in_the_large(y: Any, risk: Any, *, horizon: float | None = None) -> float:
-    """Calibration-in-the-large: intercept of ``logit P(s=1) = a + logit(risk)`` (offset fit).
+    """Calibration-in-the-large of a binary outcome: :func:`irdp.metrics.calibration_in_the_large`.
 
-    0 is perfect; > 0 means the index under-predicts. Timed outcomes use the IPCW-weighted
-    fit on subjects with known status (this is *not* the rms ``Intercept`` of a joint fit).
+    Timed outcomes have no calibration-in-the-large here (use :func:`oe_ratio`, as McLernon
+    et al. 2023 do): a ``TypeError`` says so.
     """
-    return _calibration_fit(y, risk, horizon, slope=False)[0]
+    return _registry_value("calibration_in_the_large", y, risk, horizon)
 
 
 def calibration_slope(y: Any, risk: Any, *, horizon: float | None = None) -> float:
-    """Calibration slope: b in ``logit P(s=1) = a + b logit(risk)`` (IPCW-weighted if timed).
-
-    1 is perfect; < 1 means predictions too extreme (overfitting).
-    """
-    return _calibration_fit(y, risk, horizon, slope=True)[0]
+    """Calibration slope: :func:`irdp.metrics.calibration_slope` (logistic on logit(risk);
+    Cox on cll(risk) for survival, Fine-Gray for competing risks; nan if undefined)."""
+    return _registry_value("calibration_slope", y, risk, horizon)
 
 
 def weighted_auc(y: Any, risk: Any, *, horizon: float | None = None) -> float:
-    """AUC (binary) or IPCW cumulative/dynamic AUC at the horizon, ties in risk counted 1/2.
+    """AUC (binary) or IPCW cumulative/dynamic AUC at the horizon: :func:`irdp.metrics.auc`.
 
-    For survival outcomes this is Uno's td-AUC (``timeROC(weighting="marginal")``); for
-    competing risks Blanche's definition 2 (competing events are controls). Computed in
-    O(n log n) by sorting. Returns ``nan`` without cases or controls.
+    For survival outcomes Uno's td-AUC, for competing risks Blanche's definition 2
+    (competing events are controls); nan without cases or controls.
     """
-    hs, p = _prep(y, risk, horizon)
-    keep = hs.known
-    s, w, r = hs.status[keep], hs.weight[keep], p[keep]
-    w_case, w_ctrl = w * (s == 1), w * (s == 0)
-    tot_case, tot_ctrl = w_case.sum(), w_ctrl.sum()
-    if tot_case <= 0 or tot_ctrl <= 0:
-        return float("nan")
-    uniq, inv = np.unique(r, return_inverse=True)
-    case_at = np.bincount(inv, weights=w_case, minlength=len(uniq))
-    ctrl_at = np.bincount(inv, weights=w_ctrl, minlength=len(uniq))
-    ctrl_below = np.cumsum(ctrl_at) - ctrl_at
-    num = np.sum(case_at * (ctrl_below + 0.5 * ctrl_at))
-    return float(num / (tot_case * tot_ctrl))
+    return _registry_value("auc", y, risk, horizon)
 
 
 def brier_ipcw(y: Any, risk: Any, *, horizon: float | None = None) -> float:
-    """Brier score (binary) or IPCW Brier score at the horizon (Graf et al. 1999, G(T-))."""
-    hs, p = _prep(y, risk, horizon)
-    return float(np.sum(hs.weight * (hs.status - p) ** 2) / hs.n) if hs.n else float("nan")
+    """Brier score, IPCW at the horizon for timed outcomes: :func:`irdp.metrics.brier`."""
+    return _registry_value("brier", y, risk, horizon)
 
 
-def selection_rate(
-    y: Any, risk: Any, *, horizon: float | None = None, threshold: float = 0.5
-) -> float:
-    """Share of subjects flagged (``risk >= threshold``); needs no outcome."""
-    _, p = _prep(y, risk, horizon)
-    return float(np.mean(p >= threshold)) if len(p) else float("nan")
+def _status(y: Any, risk: Any, horizon: float | None) -> tuple[np.ndarray, np.ndarray,
+                                                               np.ndarray]:
+    y, h = _outcome_and_horizon(y, horizon)
+    p = check_risk(risk)
+    if len(p) != len(y):
+        raise ValueError(
+            f"risk must have one value per subject; got {len(p)} risks for {len(y)} outcomes."
+        )
+    a, b = status_weights(y, h)
+    return a, b, p
 
 
 def _rate(num: float, den: float) -> float:
     return float(num / den) if den > 0 else float("nan")
 
 
+def selection_rate(
+    y: Any, risk: Any, *, horizon: float | None = None, threshold: float = 0.5
+) -> float:
+    """Share of subjects flagged (``risk >= threshold``); needs no outcome."""
+    _, _, p = _status(y, risk, horizon)
+    return float(np.mean(p >= threshold)) if len(p) else float("nan")
+
+
 def true_positive_rate(
     y: Any, risk: Any, *, horizon: float | None = None, threshold: float = 0.5
 ) -> float:
     """Sensitivity at ``threshold``: IPCW share of cases by the horizon with risk >= threshold."""
-    hs, p = _prep(y, risk, horizon)
-    pos = p >= threshold
-    wc = hs.weight * hs.status
-    return _rate(np.sum(wc * pos), np.sum(wc))
+    a, _, p = _status(y, risk, horizon)
+    return _rate(a[p >= threshold].sum(), a.sum())
 
 
 def false_positive_rate(
     y: Any, risk: Any, *, horizon: float | None = None, threshold: float = 0.5
 ) -> float:
     """1 - specificity at ``threshold``: IPCW share of known non-cases flagged."""
-    hs, p = _prep(y, risk, horizon)
-    pos = p >= threshold
-    wn = hs.weight * (1 - hs.status)
-    return _rate(np.sum(wn * pos), np.sum(wn))
+    _, b, p = _status(y, risk, horizon)
+    return _rate(b[p >= threshold].sum(), b.sum())
 
 
 def positive_predictive_value(
     y: Any, risk: Any, *, horizon: float | None = None, threshold: float = 0.5
 ) -> float:
     """PPV at ``threshold``: IPCW risk of the event by the horizon among those flagged."""
-    hs, p = _prep(y, risk, horizon)
-    pos = p >= threshold
-    return _rate(np.sum(hs.weight * hs.status * pos), np.sum(hs.weight * pos))
+    a, b, p = _status(y, risk, horizon)
+    flag = p >= threshold
+    tp, fp = a[flag].sum(), b[flag].sum()
+    return _rate(tp, tp + fp)
 
 
 def at_threshold(measure: Callable[..., float], threshold: float) -> Callable[..., float]:
@@ -414,13 +290,10 @@ def at_threshold(measure: Callable[..., float], threshold: float) -> Callable[..
     return bound
 
 
-DEFAULT_MEASURES: dict[str, Callable[..., float]] = {
-    "auc": weighted_auc,
-    "observed_risk": observed_risk,
-    "mean_risk": mean_risk,
-    "oe_ratio": oe_ratio,
-    "citl": calibration_in_the_large,
-    "slope": calibration_slope,
-    "brier": brier_ipcw,
-}
-"""Measures reported by :func:`irdp.fairness.group_performance` when none are given."""
+DEFAULT_MEASURES: Mapping[str, MetricInfo] = MappingProxyType(
+    {name: METRICS[name] for name in dict.fromkeys(
+        default_measures("binary", "fairness") + default_measures("survival", "fairness"))}
+)
+"""The registry entries of the default fairness measures (read-only). For a given outcome
+:func:`irdp.fairness.group_performance` uses those defined for its kind
+(:func:`irdp.metrics.default_measures` with ``purpose="fairness"``)."""

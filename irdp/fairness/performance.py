@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from irdp._resampling import check_n_jobs, check_scheduler
 from irdp._summary import Summary
-from irdp._validation import check_risk
+from irdp._validation import check_horizon, check_risk
 from irdp.exceptions import IrdpWarning, SmallGroupWarning
-from irdp.fairness._engine import bootstrap_cells, evaluate, percentile_ci, value_of
+from irdp.fairness._engine import Measure, bootstrap_cells, evaluate, percentile_ci
 from irdp.fairness._groups import as_group_frame, cells, check_inputs_aligned
-from irdp.fairness.measures import DEFAULT_MEASURES, horizon_status
+from irdp.fairness.measures import status_counts
+from irdp.metrics import MetricInfo, default_measures, get_metric
 from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
 from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
 
@@ -150,27 +152,47 @@ def _fmt(v: float, lo: float, hi: float) -> str:
 
 def _counts(y: Any, horizon: float | None, rows: np.ndarray) -> tuple[int, int]:
     """Observed events of interest by the horizon and known non-events in ``rows``."""
-    hs = horizon_status(y.take(rows), horizon)
-    events = int(np.sum(hs.status))
-    return events, int(np.sum(hs.known & (hs.status == 0)))
+    return status_counts(y.take(rows), horizon)
 
 
-def _check_measures(measures: Any) -> dict[str, Callable[..., Any]]:
+def _check_measures(measures: Any, kind: str) -> dict[str, Measure]:
+    """``{label: measure}``: registry defaults for the outcome kind, registry names (or
+    aliases), or a dict of labels to callables or registry names."""
     if measures is None:
-        return dict(DEFAULT_MEASURES)
-    if callable(measures):
+        return {n: get_metric(n) for n in default_measures(kind, "fairness")}
+    if callable(measures) and not isinstance(measures, MetricInfo):
         raise TypeError(
-            "measures must be a dict {name: metric}, not a single callable (a dict keeps the "
-            "result's shape stable); e.g. measures={'auc': weighted_auc}."
+            "measures must be a dict {name: metric} or a list of measure names, not a single "
+            "callable (a dict keeps the result's shape stable); e.g. measures=['auc']."
         )
-    if not isinstance(measures, Mapping) or not measures:
+    if isinstance(measures, str | MetricInfo):
+        measures = [measures]
+    if isinstance(measures, Mapping):
+        items = list(measures.items())
+    elif isinstance(measures, Sequence):
+        items = [(get_metric(m).name if isinstance(m, str) else m.name, m) for m in measures]
+    else:
         raise TypeError(
-            f"measures must be a non-empty dict {{name: metric}}; got {type(measures).__name__}."
+            f"measures must be a dict or a list of names; got {type(measures).__name__}."
         )
-    bad = [k for k, f in measures.items() if not callable(f)]
-    if bad:
-        raise TypeError(f"measures values must be callables f(y, risk, *, horizon); {bad} are not.")
-    return {str(k): f for k, f in measures.items()}
+    if not items:
+        raise TypeError("measures must hold at least one measure; got none.")
+    out: dict[str, Measure] = {}
+    for label, f in items:
+        if isinstance(f, str):
+            f = get_metric(f)
+        if not callable(f):
+            raise TypeError(
+                f"measures values must be callables f(y, risk, *, horizon) or measure names; "
+                f"{label!r} is a {type(f).__name__}."
+            )
+        if isinstance(f, MetricInfo) and not f.supports(kind):
+            raise ValueError(
+                f"measure {label!r} ({f.name}) is defined for {', '.join(f.kinds)} outcomes; "
+                f"this outcome is {kind}."
+            )
+        out[str(label)] = f
+    return out
 
 
 def _status_table(
@@ -256,10 +278,11 @@ def _fairlearn_by_group(
         def rebuild(y_true: np.ndarray, **sp: Any) -> Any:
             return Survival(sp["time"], y_true)
 
-    def wrap(f: Callable[..., Any]) -> Callable[..., float]:
+    def wrap(f: Measure) -> Callable[..., float]:
         def metric(y_true: np.ndarray, y_pred: np.ndarray, **sp: Any) -> float:
-            return value_of(f(rebuild(np.asarray(y_true), **sp), np.asarray(y_pred),
-                              horizon=horizon))
+            yy = rebuild(np.asarray(y_true), **sp)
+            return float(evaluate(yy, np.asarray(y_pred, dtype=float), np.arange(len(yy)),
+                                  {"m": f}, horizon)[0])
         return metric
 
     mf = MetricFrame(
@@ -273,6 +296,19 @@ def _fairlearn_by_group(
     if not isinstance(by.index, pd.MultiIndex):
         by.index = pd.MultiIndex.from_arrays([by.index])
     return by
+
+
+def _undefined_notes(point: np.ndarray, labels: list[tuple[str, ...]], mnames: list[str],
+                     reportable: np.ndarray) -> list[str]:
+    """Say which reported groups have a measure their data cannot support."""
+    notes = []
+    for j, m in enumerate(mnames):
+        bad = [" x ".join(labels[c]) for c in np.flatnonzero(reportable)
+               if not np.isfinite(point[c, j])]
+        if bad:
+            notes.append(f"{m} is undefined (no case or control, constant risks, or a failed "
+                         f"fit) in {len(bad)} group(s): {bad[:5]}.")
+    return notes
 
 
 def _tidy(
@@ -347,23 +383,24 @@ def _contrasts(
 def _check_call(
     y: Any, risk: Any, groups: Any, horizon: Any, measures: Any, n_boot: Any, level: Any,
     engine: Any,
-) -> tuple[Any, np.ndarray, dict[str, Callable[..., Any]]]:
+) -> tuple[Any, np.ndarray, dict[str, Measure], float | None]:
     """Validate the arguments of :func:`group_performance`."""
-    check_inputs_aligned(y, risk, groups)
     y = as_outcome(y)
+    if hasattr(risk, "__len__") and len(risk) != len(y):
+        raise ValueError(f"risk must have one value per subject; got {len(risk)} for {len(y)}.")
+    check_inputs_aligned(y, risk, groups)
     p = check_risk(risk)
-    if len(p) != len(y):
-        raise ValueError(f"risk must have one value per subject; got {len(p)} for {len(y)}.")
     if y.kind != "binary" and horizon is None:
         raise ValueError(f"horizon is required for {y.kind} outcomes; got None.")
-    meas = _check_measures(measures)
+    h = None if y.kind == "binary" else check_horizon(horizon, max_time=y.max_time)
+    meas = _check_measures(measures, y.kind)
     if not isinstance(n_boot, int | np.integer) or n_boot < 0:
         raise ValueError(f"n_boot must be an integer >= 0; got {n_boot!r}.")
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1); got {level!r}.")
     if engine not in ("auto", "irdp", "fairlearn"):
         raise ValueError(f"engine must be 'auto', 'irdp' or 'fairlearn'; got {engine!r}.")
-    return y, p, meas
+    return y, p, meas, h
 
 
 def group_performance(
@@ -372,7 +409,7 @@ def group_performance(
     groups: Any,
     *,
     horizon: float | None = None,
-    measures: Mapping[str, Callable[..., Any]] | None = None,
+    measures: Mapping[str, Callable[..., Any]] | Sequence[str] | None = None,
     n_boot: int = 200,
     seed: Any = None,
     reference: Any = None,
@@ -381,6 +418,7 @@ def group_performance(
     threshold: int = DEFAULT_THRESHOLD,
     engine: Literal["auto", "irdp", "fairlearn"] = "auto",
     n_jobs: int | None = None,
+    scheduler: Any = None,
 ) -> GroupPerformance:
     """Performance of a risk index overall and by group, with differences, ratios and CIs.
 
@@ -396,11 +434,13 @@ def group_performance(
         ``"(missing)"``.
     horizon : float, optional
         Required for timed outcomes.
-    measures : dict {name: callable}, optional
-        Metrics with the signature ``f(y, risk, *, horizon=None)`` returning a float or an
-        ``Estimate`` (``irdp.metrics`` functions, or those of :mod:`irdp.fairness.measures`).
-        Default: :data:`irdp.fairness.measures.DEFAULT_MEASURES` (AUC, observed and mean
-        risk, O/E, calibration-in-the-large, slope, Brier), censoring-aware at the horizon.
+    measures : list of str, or dict {label: callable or name}, optional
+        Names (or aliases) of the registry :data:`irdp.metrics.METRICS` — the same measures
+        as the ABCD table, computed on each group's rows — or callables
+        ``f(y, risk, *, horizon=None)`` returning a float or an ``Estimate``. Default
+        (:func:`irdp.metrics.default_measures` with ``purpose="fairness"``): AUC
+        (td-AUC at the horizon for timed outcomes), observed and mean risk, O/E,
+        calibration-in-the-large (binary), calibration slope and Brier score.
     n_boot : int, default=200
         Bootstrap resamples for the CIs (0 for point estimates only).
     seed : int, SeedSequence or None
@@ -423,6 +463,8 @@ def group_performance(
         outcome type (tested); bootstrap CIs always come from irdp's stratified bootstrap.
     n_jobs : int or None, default=None
         joblib workers for the bootstrap (-1: all cores); results do not depend on it.
+    scheduler : None, "local", str or distributed.Client, default=None
+        Run the bootstrap replicates on Dask (as :func:`irdp.validation.bootstrap_validate`).
 
     Returns
     -------
@@ -433,9 +475,10 @@ def group_performance(
     The bootstrap resamples subjects *within* each group (stratified), so group sizes are
     fixed as in the data; the overall sample of a replicate is the union of the group
     resamples. Differences to the reference and between extremes are recomputed in each
-    replicate (percentile intervals). Censoring-aware estimation for timed outcomes is
-    described in :mod:`irdp.fairness.measures`: IPCW status at the horizon with the
-    censoring distribution estimated within each group.
+    replicate (percentile intervals). For timed outcomes every measure is computed on the
+    group's own rows (censoring distribution estimated within the group). A group whose
+    data cannot support a measure (no case, constant risks...) gets nan for it, with the
+    reason in ``notes``.
 
     References
     ----------
@@ -458,7 +501,9 @@ def group_performance(
     >>> round(float(res.overall["oe_ratio"]), 2)
     0.99
     """
-    y, p, meas = _check_call(y, risk, groups, horizon, measures, n_boot, level, engine)
+    y, p, meas, horizon = _check_call(y, risk, groups, horizon, measures, n_boot, level, engine)
+    check_n_jobs(n_jobs)
+    check_scheduler(scheduler)
     frame = as_group_frame(groups, len(y))
     names = tuple(frame.columns)
     labels, cell_rows = cells(frame)
@@ -485,15 +530,20 @@ def group_performance(
         for c in np.flatnonzero(reportable):
             point[c] = evaluate(y, p, cell_rows[c], meas, horizon)
     point[-1] = evaluate(y, p, np.arange(len(y)), meas, horizon)
-    notes: list[str] = []
+    notes = _undefined_notes(point, labels, mnames, reportable)
     if n_boot > 0:
-        boot, n_bad = bootstrap_cells(
+        boot, n_bad, caught = bootstrap_cells(
             y, p, cell_rows, reportable, meas, horizon, n_boot=int(n_boot), seed=seed,
-            n_jobs=n_jobs,
+            n_jobs=n_jobs, scheduler=scheduler,
         )
+        msgs = []
         if n_bad:
-            msg = (f"{n_bad} bootstrap values were undefined (no case or control, failed fit) "
-                   "and were left out of the percentile intervals.")
+            msgs.append(f"{n_bad} bootstrap values were undefined (no case or control, failed "
+                        "fit) and were left out of the percentile intervals.")
+        if caught:
+            msgs.append(f"{len(caught)} distinct warnings were raised in the bootstrap "
+                        f"replicates, e.g. {caught[0]!r}.")
+        for msg in msgs:
             notes.append(msg)
             warnings.warn(msg, IrdpWarning, stacklevel=2)
     else:

@@ -12,15 +12,13 @@ import pandas as pd
 from irdp.fairness.calibration import group_calibration
 from irdp.fairness.measures import (
     at_threshold,
-    calibration_slope,
     false_positive_rate,
-    oe_ratio,
     positive_predictive_value,
     selection_rate,
     true_positive_rate,
-    weighted_auc,
 )
 from irdp.fairness.performance import OVERALL, GroupPerformance, group_performance
+from irdp.metrics import get_metric
 from irdp.privacy import DEFAULT_THRESHOLD
 
 __all__ = ["group_classification", "FairnessSummary", "fairness_summary"]
@@ -49,6 +47,7 @@ def group_classification(
     level: float = 0.95,
     threshold: int = DEFAULT_THRESHOLD,
     n_jobs: int | None = None,
+    scheduler: Any = None,
 ) -> GroupPerformance:
     """Selection rate, TPR, FPR and PPV per group at one or more risk thresholds.
 
@@ -62,7 +61,9 @@ def group_classification(
 
     Parameters
     ----------
-    y, risk, groups, horizon, n_boot, seed, reference, min_group_size, level, threshold, n_jobs
+    y, risk, groups, horizon, n_boot, seed, reference, min_group_size, level, threshold
+        As in :func:`irdp.fairness.group_performance`.
+    n_jobs, scheduler
         As in :func:`irdp.fairness.group_performance`.
     thresholds : float or sequence of float
         Risk cut-offs (e.g. the boundaries of the index's risk levels); flagged means
@@ -96,7 +97,7 @@ def group_classification(
     return group_performance(
         y, risk, groups, horizon=horizon, measures=_threshold_measures(ts), n_boot=n_boot,
         seed=seed, reference=reference, min_group_size=min_group_size, level=level,
-        threshold=threshold, n_jobs=n_jobs,
+        threshold=threshold, n_jobs=n_jobs, scheduler=scheduler,
     )
 
 
@@ -153,16 +154,18 @@ def fairness_summary(
     min_group_size: int = 50,
     threshold: int = DEFAULT_THRESHOLD,
     n_jobs: int | None = None,
+    scheduler: Any = None,
 ) -> FairnessSummary:
     """Fairness summary over several grouping variables and chosen intersections.
 
     For each column of ``groups`` (and each pair in ``pairs``): AUC, O/E and calibration
-    slope per group with bootstrap CIs, TPR/FPR/PPV at each threshold, and the calibration
+    slope per group with bootstrap CIs (the measures of :mod:`irdp.metrics`, named as in
+    :data:`irdp.metrics.METRICS`), TPR/FPR/PPV at each threshold, and the calibration
     flags of :func:`irdp.fairness.group_calibration`.
 
     Parameters
     ----------
-    y, risk, horizon, n_boot, seed, min_group_size, threshold, n_jobs
+    y, risk, horizon, n_boot, seed, min_group_size, threshold, n_jobs, scheduler
         As in :func:`irdp.fairness.group_performance`.
     groups : DataFrame
         One column per grouping variable (sex, age band, NAF section, size band, contract
@@ -183,8 +186,8 @@ def fairness_summary(
     if bad:
         raise ValueError(f"pairs name columns absent from groups: {bad}; columns are "
                          f"{list(groups.columns)}.")
-    measures: dict[str, Any] = {"auc": weighted_auc, "oe_ratio": oe_ratio,
-                                "slope": calibration_slope}
+    measures: dict[str, Any] = {m: get_metric(m) for m in ("auc", "oe_ratio",
+                                                           "calibration_slope")}
     measures.update(_threshold_measures(list(thresholds)))
     specs = [[c] for c in groups.columns] + [list(p) for p in pairs]
     tables, gtabs, extremes = [], [], []
@@ -194,7 +197,7 @@ def fairness_summary(
         sub = groups[spec]
         perf = group_performance(y, risk, sub, horizon=horizon, measures=measures,
                                  n_boot=n_boot, seed=child, min_group_size=min_group_size,
-                                 threshold=threshold, n_jobs=n_jobs)
+                                 threshold=threshold, n_jobs=n_jobs, scheduler=scheduler)
         cal = group_calibration(y, risk, sub, horizon=horizon, min_group_size=min_group_size,
                                 threshold=threshold)
         t = perf.table.copy()

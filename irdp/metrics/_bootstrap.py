@@ -1,8 +1,11 @@
-"""Percentile bootstrap shared by every measure (private).
+"""Percentile bootstrap intervals of the measures (private), on irdp's one resampling engine.
 
 Each replicate b draws its rows from its own generator, seeded by
-``np.random.SeedSequence(seed).spawn(n_resamples)[b]``, so results do not depend on
-``n_jobs`` or on the order in which replicates run.
+``np.random.SeedSequence(seed).spawn(n_boot)[b]`` (:mod:`irdp._resampling`), so results do
+not depend on ``n_jobs``, on the backend (joblib or Dask) or on the order in which
+replicates run. Every measure takes the resampling settings as ``n_boot=``, ``seed=``,
+``n_jobs=`` and ``scheduler=``; the older ``bootstrap=`` (an int, a dict or a
+:class:`Bootstrap`) still works with an :class:`~irdp.exceptions.IrdpDeprecationWarning`.
 """
 
 from __future__ import annotations
@@ -14,9 +17,32 @@ from typing import Any
 
 import numpy as np
 
-from irdp.exceptions import IrdpWarning
+from irdp._resampling import (
+    bootstrap_se,
+    check_n_jobs,
+    check_scheduler,
+    percentile_interval,
+    replicate,
+)
+from irdp.exceptions import ComputationError, IrdpDeprecationWarning, IrdpWarning
 
-__all__ = ["Bootstrap", "as_bootstrap", "bootstrap_values", "percentile_interval"]
+__all__ = [
+    "Bootstrap",
+    "Resolved",
+    "apply_bootstrap",
+    "as_bootstrap",
+    "bootstrap_values",
+    "interval_from_values",
+    "resampling",
+]
+
+# what makes one replicate unusable (recorded as NaN, counted and reported)
+REPLICATE_ERRORS: tuple[type[BaseException], ...] = (
+    ComputationError,
+    np.linalg.LinAlgError,
+    FloatingPointError,
+    ZeroDivisionError,
+)
 
 
 @dataclass(frozen=True)
@@ -27,22 +53,26 @@ class Bootstrap:
     ----------
     n_resamples : int, default=1000
         Number of bootstrap replicates B.
-    seed : int or None, default=None
+    seed : int, SeedSequence or None, default=None
         Seed of the ``SeedSequence`` spawning one stream per replicate. Give one for
-        reproducible intervals.
+        reproducible intervals (None draws fresh entropy).
     n_jobs : int, default=1
-        Parallel workers (joblib). Results are identical for any value.
+        Parallel workers (joblib threads, or Dask workers with ``scheduler="local"``).
+        Results are identical for any value.
+    scheduler : None, "local", str or distributed.Client, default=None
+        Dask scheduler (see :func:`irdp.validation.bootstrap_validate`); None = joblib.
 
     Examples
     --------
     >>> from irdp.metrics import Bootstrap
     >>> Bootstrap(200, seed=1)
-    Bootstrap(n_resamples=200, seed=1, n_jobs=1)
+    Bootstrap(n_resamples=200, seed=1, n_jobs=1, scheduler=None)
     """
 
     n_resamples: int = 1000
-    seed: int | None = None
+    seed: Any = None
     n_jobs: int = 1
+    scheduler: Any = None
 
     def __post_init__(self) -> None:
         if isinstance(self.n_resamples, bool) or not isinstance(self.n_resamples, int | np.integer):
@@ -51,6 +81,8 @@ class Bootstrap:
             raise ValueError(f"n_resamples must be >= 2; got {self.n_resamples}.")
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int | np.integer):
             raise TypeError(f"n_jobs must be an int; got {self.n_jobs!r}.")
+        check_n_jobs(self.n_jobs)
+        check_scheduler(self.scheduler)
 
 
 def as_bootstrap(bootstrap: Any) -> Bootstrap | None:
@@ -64,10 +96,10 @@ def as_bootstrap(bootstrap: Any) -> Bootstrap | None:
     if isinstance(bootstrap, int | np.integer):
         return Bootstrap(int(bootstrap))
     if isinstance(bootstrap, dict):
-        unknown = set(bootstrap) - {"n_resamples", "n", "seed", "n_jobs"}
+        unknown = set(bootstrap) - {"n_resamples", "n", "seed", "n_jobs", "scheduler"}
         if unknown:
             raise ValueError(
-                "bootstrap settings accept n_resamples (or n), seed, n_jobs; got "
+                "bootstrap settings accept n_resamples (or n), seed, n_jobs, scheduler; got "
                 f"{sorted(unknown)}."
             )
         kw = dict(bootstrap)
@@ -79,68 +111,95 @@ def as_bootstrap(bootstrap: Any) -> Bootstrap | None:
     )
 
 
-def _replicate(stat: Callable[[np.ndarray], Any], n: int, seed_seq: np.random.SeedSequence
-               ) -> np.ndarray:
-    rng = np.random.default_rng(seed_seq)
+@dataclass(frozen=True)
+class Resolved:
+    """Settings already resolved by an irdp caller, passed on as ``bootstrap=`` (private)."""
+
+    settings: Bootstrap | None
+
+
+def resampling(n_boot: Any = None, seed: Any = None, n_jobs: Any = 1, scheduler: Any = None,
+               bootstrap: Any = None, *, stacklevel: int = 3) -> Bootstrap | None:
+    """The bootstrap settings of a measure call (None: no bootstrap).
+
+    ``n_boot=`` (with ``seed=``, ``n_jobs=``, ``scheduler=``) is the spelling used across
+    irdp; ``bootstrap=`` is the older one, accepted with a deprecation warning.
+    """
+    if isinstance(bootstrap, Resolved):
+        return bootstrap.settings
+    if bootstrap is not None and bootstrap is not False:
+        if n_boot is not None:
+            raise ValueError(
+                "give the bootstrap settings once: n_boot= (with seed=, n_jobs=, scheduler=), "
+                "not also bootstrap=."
+            )
+        warnings.warn(
+            "bootstrap= is deprecated; pass n_boot= and seed= (and n_jobs=, scheduler=) "
+            "as every irdp function that resamples does.",
+            IrdpDeprecationWarning,
+            stacklevel=stacklevel,
+        )
+        return as_bootstrap(bootstrap)
+    if n_boot is None:
+        return None
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer):
+        raise TypeError(f"n_boot must be an int (number of bootstrap replicates); got "
+                        f"{type(n_boot).__name__}.")
+    if n_boot < 2:
+        raise ValueError(f"n_boot must be >= 2; got {n_boot}.")
+    return Bootstrap(int(n_boot), seed=seed, n_jobs=int(n_jobs), scheduler=scheduler)
+
+
+def _boot_replicate(i: int, rng: np.random.Generator, *, stat: Callable[[np.ndarray], Any],
+                    n: int) -> tuple[np.ndarray, str]:
     rows = rng.integers(0, n, n)
     try:
-        return np.atleast_1d(np.asarray(stat(rows), dtype=float))
-    except (ValueError, ZeroDivisionError, np.linalg.LinAlgError):
-        return np.array([np.nan])
+        return np.atleast_1d(np.asarray(stat(rows), dtype=float)), ""
+    except REPLICATE_ERRORS as err:
+        return np.array([np.nan]), f"{type(err).__name__}: {err}"
 
 
 def bootstrap_values(stat: Callable[[np.ndarray], Any], n: int, settings: Bootstrap
                      ) -> np.ndarray:
-    """Evaluate ``stat(rows)`` on B resampled row sets; returns shape (B, k)."""
-    children = np.random.SeedSequence(settings.seed).spawn(settings.n_resamples)
-    with warnings.catch_warnings():
-        # replicate-level warnings (e.g. a resample without events) are summarised below
-        warnings.simplefilter("ignore", IrdpWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if settings.n_jobs == 1:
-            out = [_replicate(stat, n, c) for c in children]
-        else:
-            from joblib import Parallel, delayed
+    """Evaluate ``stat(rows)`` on B resampled row sets; returns shape (B, k).
 
-            out = Parallel(n_jobs=settings.n_jobs, prefer="threads")(
-                delayed(_replicate)(stat, n, c) for c in children
-            )
-    width = max(len(o) for o in out)
-    vals = np.full((len(out), width), np.nan)
-    for b, o in enumerate(out):
+    A replicate that cannot be computed (e.g. no event in the resample) is NaN; how many,
+    and the warnings raised inside replicates, are reported in one warning.
+    """
+    seed = np.random.SeedSequence() if settings.seed is None else settings.seed
+    run = replicate(_boot_replicate, settings.n_resamples, seed=seed, n_jobs=settings.n_jobs,
+                    scheduler=settings.scheduler, kwargs={"stat": stat, "n": n},
+                    prefer="threads")
+    width = max(len(o) for o, _ in run.results)
+    vals = np.full((len(run.results), width), np.nan)
+    for b, (o, _) in enumerate(run.results):
         vals[b, : len(o)] = o
+    failed = [msg for _, msg in run.results if msg]
+    if failed or run.warnings:
+        parts = []
+        if failed:
+            parts.append(f"{len(failed)} of {len(vals)} bootstrap replicates could not be "
+                         f"computed and were left out of the interval (first: {failed[0]})")
+        if run.warnings:
+            parts.append(f"{len(run.warnings)} distinct warnings were raised in replicates "
+                         f"(e.g. {run.warnings[0]!r})")
+        warnings.warn("; ".join(parts) + ".", IrdpWarning, stacklevel=3)
     return vals
 
 
-def percentile_interval(
-    values: np.ndarray, level: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Percentile limits and bootstrap SE per column, ignoring failed replicates."""
-    vals = np.atleast_2d(values)
-    failed = np.isnan(vals).all(axis=1).sum()
-    if failed:
-        warnings.warn(
-            f"{int(failed)} of {len(vals)} bootstrap replicates could not be computed (e.g. no "
-            "event in the resample) and were dropped from the interval.",
-            IrdpWarning,
-            stacklevel=3,
-        )
-    a = (1.0 - level) / 2.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lower = np.nanquantile(vals, a, axis=0)
-        upper = np.nanquantile(vals, 1.0 - a, axis=0)
-        se = np.nanstd(vals, axis=0, ddof=1)
-    return lower, upper, se
+def interval_from_values(values: np.ndarray, level: float
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Percentile limits and bootstrap SE per column (failed replicates left out)."""
+    lower, upper = percentile_interval(np.atleast_2d(values), level)
+    return lower, upper, bootstrap_se(np.atleast_2d(values))
 
 
-def apply_bootstrap(estimate: Any, bootstrap: Any, y: Any, risks: tuple[np.ndarray, ...],
-                    fn: Callable[..., float]) -> Any:
+def apply_bootstrap(estimate: Any, settings: Bootstrap | None, y: Any,
+                    risks: tuple[np.ndarray, ...], fn: Callable[..., float]) -> Any:
     """Replace the interval of ``estimate`` by a percentile bootstrap one, if requested.
 
     ``fn(y_b, *risks_b)`` recomputes the point value on a resample of the rows.
     """
-    settings = as_bootstrap(bootstrap)
     if settings is None:
         return estimate
 
@@ -148,7 +207,7 @@ def apply_bootstrap(estimate: Any, bootstrap: Any, y: Any, risks: tuple[np.ndarr
         return float(fn(y.take(rows), *(r[rows] for r in risks)))
 
     vals = bootstrap_values(stat, len(y), settings)
-    lower, upper, se = percentile_interval(vals, estimate.level)
+    lower, upper, se = interval_from_values(vals, estimate.level)
     return estimate.with_interval(
         lower[0], upper[0], f"bootstrap percentile (B={settings.n_resamples})", se=se[0]
     )

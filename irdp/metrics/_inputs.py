@@ -39,6 +39,11 @@ def prepare(
         )
     else:
         out = as_outcome(y)
+    if hasattr(risk, "__len__") and not isinstance(risk, str) and len(risk) != len(out):
+        raise ValueError(
+            f"y and {name} must have the same number of rows; got {len(out)} outcomes and "
+            f"{len(risk)} risks. Check that both come from the same subjects."
+        )
     if isinstance(risk, pd.Series) and out.index is not None and not out.index.equals(risk.index):
         raise IndexMismatchError(
             f"the pandas index of {name} differs from the index of y (first labels "

@@ -43,8 +43,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from irdp.exceptions import UndefinedMetricWarning
-from irdp.metrics._bootstrap import as_bootstrap, bootstrap_values, percentile_interval
+from irdp.exceptions import InsufficientDataError, UndefinedMetricWarning
+from irdp.metrics._bootstrap import (
+    Bootstrap,
+    apply_bootstrap,
+    bootstrap_values,
+    interval_from_values,
+    resampling,
+)
+from irdp.metrics._context import truncated
 from irdp.metrics._cox import cox_fit
 from irdp.metrics._estimate import Estimate, normal_estimate, z_value
 from irdp.metrics._inputs import Outcome, prepare
@@ -62,6 +69,12 @@ __all__ = [
     "ici",
     "rcs_knots",
     "aalen_johansen_variance",
+    "oe_value",
+    "citl_value",
+    "slope_value",
+    "curve_at_rows",
+    "curve_on_grid",
+    "e_values",
 ]
 
 Smoother = Literal["loess", "lowess", "cox_rcs", "fine_gray_rcs"]
@@ -250,48 +263,92 @@ class CalibrationResult:
                 f"Emax={f(self.emax)})")
 
 
-# --------------------------------------------------------------------------- pieces
+# --------------------------------------------------------------------------- mean
+def _observed(out: Outcome, h: float | None) -> tuple[float, float, int]:
+    """Observed risk, its variance (binomial, Greenwood or Aalen-Johansen) and the events."""
+    if isinstance(out, Binary):
+        n_ev = int(out.y.sum())
+        observed = n_ev / len(out)
+        return observed, observed * (1 - observed) / len(out), n_ev
+    n_ev = int(np.count_nonzero(out.event & (out.time <= h)))
+    if isinstance(out, CompetingRisks):
+        observed, var_obs = aalen_johansen_variance(out, h)
+        return observed, var_obs, n_ev
+    km = kaplan_meier(out.time, out.event)
+    return float(km.risk_at(h)), float(km.variance_at(h)), n_ev
+
+
+def _oe_from(observed: float, expected: float) -> float:
+    if expected <= 0:
+        raise InsufficientDataError(
+            "oe_ratio is undefined: every predicted risk is 0 (expected risk 0)."
+        )
+    return observed / expected
+
+
+def oe_value(y: Outcome, r: np.ndarray, h: float | None, observed: float | None = None
+             ) -> float:
+    """Value-only O/E: the same computation as :func:`oe_ratio`."""
+    obs = _observed(y, h)[0] if observed is None else observed
+    return _oe_from(obs, float(r.mean()))
+
+
 def _oe(out: Outcome, r: np.ndarray, h: float | None, level: float,
         interval: str = "greenwood") -> tuple[Estimate, float]:
     if interval not in ("greenwood", "poisson"):
         raise ValueError(f"oe_interval must be 'greenwood' or 'poisson'; got {interval!r}.")
     expected = float(r.mean())
-    if isinstance(out, Binary):
-        n_ev = int(out.y.sum())
-        observed = n_ev / len(r)
-        var_obs = observed * (1 - observed) / len(r)
-    elif isinstance(out, CompetingRisks):
-        observed, var_obs = aalen_johansen_variance(out, h)
-        n_ev = int((out.event & (out.time <= h)).sum())
-    else:
-        km = kaplan_meier(out.time, out.event)
-        observed = float(km.risk_at(h))
-        var_obs = float(km.variance_at(h))
-        n_ev = int((out.event & (out.time <= h)).sum())
+    observed, var_obs, n_ev = _observed(out, h)
+    value = _oe_from(observed, expected)
+    poisson = "log-scale Wald, var(log O/E) = 1/events (McLernon 2023)"
     if interval == "poisson":
         se_log = np.sqrt(1.0 / n_ev) if n_ev > 0 else np.nan
-        method = "log-scale Wald, var(log O/E) = 1/events (McLernon 2023)"
+        method = poisson
+    elif observed >= 1.0 or var_obs <= 0:
+        # the observed risk is 1 (every subject had the event by the horizon, or the
+        # Kaplan-Meier reached 0): its variance is degenerate and would give a zero-width
+        # interval; the count of events still measures the precision
+        se_log = np.sqrt(1.0 / n_ev) if n_ev > 0 else np.nan
+        method = (poisson + "; the variance of the observed risk is 0 (observed risk "
+                  f"{observed:.4g}), so the events-based variance is used")
     else:
         se_log = np.sqrt(var_obs) / observed if observed > 0 else np.nan
         what = {"binary": "binomial", "survival": "Greenwood",
                 "competing": "Aalen-Johansen delta-method"}[out.kind]
         method = f"log-scale Wald, SE(log O/E) = SE(O)/O ({what} variance of O)"
-    if expected <= 0:
-        raise ValueError("oe_ratio is undefined: every predicted risk is 0.")
-    est = normal_estimate("oe_ratio", observed / expected, se_log, level, method=method,
+    est = normal_estimate("oe_ratio", value, se_log, level, method=method,
                           transform="log", n=len(r), n_events=n_ev, horizon=h)
     est.details.update(observed=observed, expected=expected)
     return est, observed
 
 
-def _citl(y: np.ndarray, r: np.ndarray, level: float) -> Estimate:
+# --------------------------------------------------------------------------- weak
+def _binary_rows(y: np.ndarray, r: np.ndarray, measure: str
+                 ) -> tuple[np.ndarray, np.ndarray, int]:
     keep = (r > 0) & (r < 1)  # rms::val.prob drops p in {0, 1}
     yk, lp = y[keep].astype(float), _logit(r[keep])
-    n = int(keep.sum())
-    b0, v0, _ = logistic_fit(np.ones((n, 1)), yk, offset=lp)
-    return normal_estimate("calibration_in_the_large", b0[0], np.sqrt(v0[0, 0]), level,
-                           method="Wald, glm(y ~ 1, offset = logit(p))", n=n,
-                           n_events=int(yk.sum()))
+    n1 = int(yk.sum())
+    if n1 == 0 or n1 == len(yk):
+        kind = "no event" if n1 == 0 else "no non-event"
+        raise InsufficientDataError(
+            f"{measure} needs both events and non-events among subjects with a risk in "
+            f"(0, 1); found {kind} among {len(yk)}."
+        )
+    return yk, lp, n1
+
+
+def citl_value(y: Binary, r: np.ndarray) -> float:
+    """Value-only calibration-in-the-large: the same fit as :func:`calibration_in_the_large`."""
+    yk, lp, _ = _binary_rows(y.y, r, "calibration_in_the_large")
+    return float(logistic_fit(np.ones((len(yk), 1)), yk, offset=lp)[0][0])
+
+
+def _citl(y: np.ndarray, r: np.ndarray, level: float) -> Estimate:
+    yk, lp, n1 = _binary_rows(y, r, "calibration_in_the_large")
+    b0, v0, _ = logistic_fit(np.ones((len(yk), 1)), yk, offset=lp)
+    return normal_estimate("calibration_in_the_large", float(b0[0]), np.sqrt(v0[0, 0]), level,
+                           method="Wald, glm(y ~ 1, offset = logit(p))", n=len(yk),
+                           n_events=n1)
 
 
 def _undefined(name: str, level: float, why: str, n: int, n_events: int) -> Estimate:
@@ -301,25 +358,42 @@ def _undefined(name: str, level: float, why: str, n: int, n_events: int) -> Esti
                     n_events=n_events)
 
 
+_CONSTANT = "the predicted risks are constant"
+
+
+def _binary_slope_fit(y: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """``glm(y ~ logit(p))``: coefficients, covariance, n and events (None if constant)."""
+    yk, lp, n1 = _binary_rows(y, r, "calibration_slope")
+    if np.ptp(lp) == 0:
+        raise _ConstantRisk(len(yk), n1)
+    b, v, _ = logistic_fit(np.column_stack([np.ones(len(yk)), lp]), yk)
+    return b, v, len(yk), n1
+
+
+class _ConstantRisk(InsufficientDataError):
+    """The predicted risks are constant: no slope (nor a spline curve) can be fitted."""
+
+    def __init__(self, n: int, n_events: int) -> None:
+        super().__init__(f"calibration_slope cannot be computed on these data: {_CONSTANT} "
+                         f"(n={n}, events={n_events}).")
+        self.n, self.n_events = n, n_events
+
+
 def _binary_fits(y: np.ndarray, r: np.ndarray, level: float
                  ) -> tuple[Estimate, Estimate, Estimate, Estimate]:
-    keep = (r > 0) & (r < 1)  # rms::val.prob drops p in {0, 1}
-    yk, lp = y[keep].astype(float), _logit(r[keep])
-    n = int(keep.sum())
     citl = _citl(y, r, level)
-    if n == 0 or np.ptp(lp) == 0:
-        why = "the predicted risks are constant"
-        slope = _undefined("calibration_slope", level, why, n, int(yk.sum()))
+    try:
+        b, v, n, n1 = _binary_slope_fit(y, r)
+    except _ConstantRisk as err:
+        slope = _undefined("calibration_slope", level, _CONSTANT, err.n, err.n_events)
         inter = Estimate("intercept_joint_fit", float("nan"), level=level,
-                         method=f"undefined ({why})", n=n, n_events=int(yk.sum()))
+                         method=f"undefined ({_CONSTANT})", n=err.n, n_events=err.n_events)
         return citl, slope, inter, _spiegelhalter(y, r, level)
-    b, v, _ = logistic_fit(np.column_stack([np.ones(n), lp]), yk)
-    slope = normal_estimate("calibration_slope", b[1], np.sqrt(v[1, 1]), level,
-                            method="Wald, glm(y ~ logit(p))", n=n, n_events=int(yk.sum()))
-    inter = normal_estimate("intercept_joint_fit", b[0], np.sqrt(v[0, 0]), level,
+    slope = normal_estimate("calibration_slope", float(b[1]), np.sqrt(v[1, 1]), level,
+                            method="Wald, glm(y ~ logit(p))", n=n, n_events=n1)
+    inter = normal_estimate("intercept_joint_fit", float(b[0]), np.sqrt(v[0, 0]), level,
                             method="Wald, intercept of glm(y ~ logit(p)) (rms val.prob "
-                            "'Intercept'; not calibration-in-the-large)", n=n,
-                            n_events=int(yk.sum()))
+                            "'Intercept'; not calibration-in-the-large)", n=n, n_events=n1)
     return citl, slope, inter, _spiegelhalter(y, r, level)
 
 
@@ -333,23 +407,51 @@ def _spiegelhalter(y: np.ndarray, r: np.ndarray, level: float) -> Estimate:
     return sp
 
 
-def _timed_slope(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float
-                 ) -> Estimate:
-    t = out.truncate(h)
+def _timed_fit(out: Survival | CompetingRisks, design: np.ndarray) -> tuple[Any, str]:
+    """Cox (survival) or Fine-Gray (competing risks) fit of ``design`` on ``out``."""
+    if isinstance(out, CompetingRisks):
+        fit = cox_fit(out.time, out.event, design, competing=out.competing,
+                      any_event=out.cause != 0)
+        return fit, "Fine-Gray"
+    return cox_fit(out.time, out.event, design), "coxph"
+
+
+def _timed_slope_fit(out: Survival | CompetingRisks, r: np.ndarray, h: float
+                     ) -> tuple[Any, str, int]:
+    t = truncated(out, h)
+    n_ev = int(np.count_nonzero(t.event))
     x = _cll(np.clip(r, _EPS, 1 - _EPS))[:, None]
     if np.ptp(x) == 0:
-        return _undefined("calibration_slope", level, "the predicted risks are constant",
-                          len(r), int(t.event.sum()))
-    if isinstance(t, CompetingRisks):
-        fit = cox_fit(t.time, t.event, x, competing=t.competing, any_event=t.cause != 0)
-        method = "Wald, Fine-Gray on cll(risk) (van Geloven 2022)"
-    else:
-        fit = cox_fit(t.time, t.event, x)
-        method = "Wald, coxph on cll(risk), Efron ties (McLernon 2023)"
-    return normal_estimate("calibration_slope", fit.coef[0], np.sqrt(fit.cov[0, 0]), level,
-                           method=method, n=len(r), n_events=int(t.event.sum()), horizon=h)
+        raise _ConstantRisk(len(r), n_ev)
+    if n_ev == 0:
+        raise InsufficientDataError(
+            f"calibration_slope needs at least one event of interest by the horizon {h:g}; "
+            f"found none among {len(r)} subjects."
+        )
+    fit, how = _timed_fit(t, x)
+    return fit, how, n_ev
 
 
+def slope_value(y: Outcome, r: np.ndarray, h: float | None) -> float:
+    """Value-only calibration slope: the same fit as :func:`calibration_slope`."""
+    if isinstance(y, Binary):
+        return float(_binary_slope_fit(y.y, r)[0][1])
+    return float(_timed_slope_fit(y, r, h)[0].coef[0])
+
+
+def _timed_slope(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float
+                 ) -> Estimate:
+    try:
+        fit, how, n_ev = _timed_slope_fit(out, r, h)
+    except _ConstantRisk as err:
+        return _undefined("calibration_slope", level, _CONSTANT, err.n, err.n_events)
+    method = ("Wald, Fine-Gray on cll(risk) (van Geloven 2022)" if how == "Fine-Gray" else
+              "Wald, coxph on cll(risk), Efron ties (McLernon 2023)")
+    return normal_estimate("calibration_slope", float(fit.coef[0]), np.sqrt(fit.cov[0, 0]),
+                           level, method=method, n=len(r), n_events=n_ev, horizon=h)
+
+
+# --------------------------------------------------------------------------- moderate
 def _curve_grid(r: np.ndarray, n_grid: int = 100) -> np.ndarray:
     lo, hi = np.quantile(r, [0.01, 0.99])
     if hi <= lo:
@@ -357,61 +459,80 @@ def _curve_grid(r: np.ndarray, n_grid: int = 100) -> np.ndarray:
     return np.unique(np.linspace(lo, hi, n_grid))
 
 
+def _loess_points(r: np.ndarray, max_eval: int) -> np.ndarray:
+    ur = np.unique(r)
+    return ur if len(ur) <= max_eval else np.unique(np.quantile(r, np.linspace(0, 1, max_eval)))
+
+
+def _binary_pc(y: np.ndarray, r: np.ndarray, smoother: str, span: float, max_eval: int
+               ) -> np.ndarray:
+    """Smoothed observed risk at every row (the curve the E-statistics are taken from)."""
+    if smoother == "lowess":
+        return lowess(r, y, r)
+    pts = _loess_points(r, max_eval)
+    fit_pts, _ = loess(r, y, pts, span=span)
+    return np.interp(r, pts, fit_pts)
+
+
 def _binary_curve(y: np.ndarray, r: np.ndarray, smoother: str, span: float, level: float,
                   max_eval: int) -> tuple[np.ndarray, pd.DataFrame, str]:
     grid = _curve_grid(r)
     z = z_value(level)
+    pc = _binary_pc(y, r, smoother, span, max_eval)
     if smoother == "lowess":
-        pc = lowess(r, y, r)
         fit_grid = lowess(r, y, grid)
         frame = pd.DataFrame({"predicted": grid, "observed": fit_grid,
                               "lower": np.nan, "upper": np.nan})
         return pc, frame, "lowess(p, y, iter=0), f=2/3, delta=0.01*range (rms val.prob)"
-    ur = np.unique(r)
-    if len(ur) <= max_eval:
-        pts = ur
-    else:
-        pts = np.unique(np.quantile(r, np.linspace(0, 1, max_eval)))
-    fit_pts, _ = loess(r, y, pts, span=span)
-    pc = np.interp(r, pts, fit_pts)
     var = np.clip(pc, 0, 1) * (1 - np.clip(pc, 0, 1))
     fit_grid, se = loess(r, y, grid, span=span, variance=var)
     frame = pd.DataFrame({"predicted": grid, "observed": fit_grid,
                           "lower": np.clip(fit_grid - z * se, 0, 1),
                           "upper": np.clip(fit_grid + z * se, 0, 1)})
-    how = "evaluated at every distinct risk" if len(ur) <= max_eval else (
-        f"evaluated at {len(pts)} quantiles of risk, linear interpolation in between")
+    n_pts = len(_loess_points(r, max_eval))
+    how = "evaluated at every distinct risk" if n_pts == len(np.unique(r)) else (
+        f"evaluated at {n_pts} quantiles of risk, linear interpolation in between")
     desc = (f"loess(y ~ p, degree=2, span={span:g}, surface='direct'), {how}; pointwise "
             "CI from binomial variance of the smoothed curve (CalibrationCurves style)")
     return pc, frame, desc
 
 
-def _timed_curve(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float,
-                 observed: float) -> tuple[np.ndarray, pd.DataFrame, str]:
+def _timed_pc(out: Survival | CompetingRisks, r: np.ndarray, h: float, observed: float
+              ) -> tuple[np.ndarray, Any, np.ndarray | None, str]:
+    """Smoothed observed risk at every row, with the fit and knots (None: no spline)."""
     if len(np.unique(r)) < 5:
         # a 3-knot spline needs distinct risks; with (nearly) constant risks the only
         # estimable "curve" is the overall observed risk
+        return np.full(len(r), observed), None, None, ""
+    t = truncated(out, h)
+    if not t.event.any():
+        raise InsufficientDataError(
+            f"the calibration curve needs at least one event of interest by the horizon "
+            f"{h:g}; found none among {len(r)} subjects."
+        )
+    x = _cll(np.clip(r, _EPS, 1 - _EPS))
+    knots = rcs_knots(x)
+    design = _rcs_basis(x, knots)
+    fit, how = _timed_fit(t, design)
+    hz, _ = fit.cumhaz(design, h)
+    return 1 - np.exp(-hz), fit, knots, how
+
+
+def _timed_curve(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float,
+                 observed: float) -> tuple[np.ndarray, pd.DataFrame, str]:
+    pc, fit, knots, how = _timed_pc(out, r, h, observed)
+    if fit is None:
         u = np.unique(r)
         frame = pd.DataFrame({"predicted": u, "observed": observed, "lower": np.nan,
                               "upper": np.nan})
-        return (np.full(len(r), observed), frame,
-                f"fewer than 5 distinct risks ({len(u)}): no spline; observed risk = overall "
-                "Kaplan-Meier/Aalen-Johansen risk")
-    t = out.truncate(h)
-    rc = np.clip(r, _EPS, 1 - _EPS)
-    x = _cll(rc)
-    knots = rcs_knots(x)
-    design = _rcs_basis(x, knots)
-    if isinstance(t, CompetingRisks):
-        fit = cox_fit(t.time, t.event, design, competing=t.competing, any_event=t.cause != 0)
+        return (pc, frame, f"fewer than 5 distinct risks ({len(u)}): no spline; observed "
+                "risk = overall Kaplan-Meier/Aalen-Johansen risk")
+    if how == "Fine-Gray":
         desc = ("Fine-Gray (weighted subdistribution Cox) on rcs(cll(risk), 3 knots at "
                 f"{np.round(knots, 4).tolist()}) (van Geloven 2022)")
     else:
-        fit = cox_fit(t.time, t.event, design)
         desc = ("coxph on rcs(cll(risk), 3 knots at "
                 f"{np.round(knots, 4).tolist()}), Efron ties (McLernon 2023)")
-    hz, _ = fit.cumhaz(design, h)
-    pc = 1 - np.exp(-hz)
     grid = _curve_grid(r)
     gx = _rcs_basis(_cll(np.clip(grid, _EPS, 1 - _EPS)), knots)
     hg, seg = fit.cumhaz(gx, h)
@@ -425,18 +546,93 @@ def _timed_curve(out: Survival | CompetingRisks, r: np.ndarray, h: float, level:
     return pc, frame, desc + "; pointwise CI: survfit log-scale (Tsiatis variance)"
 
 
-def _e_stats(r: np.ndarray, pc: np.ndarray, level: float, h: float | None, n_ev: int
-             ) -> list[Estimate]:
+def _check_smoother(out: Outcome, smoother: str | None) -> str:
+    if isinstance(out, Binary):
+        sm = smoother or "loess"
+        if sm not in ("loess", "lowess"):
+            raise ValueError(
+                f"smoother for binary outcomes must be 'loess' or 'lowess'; got {sm!r}."
+            )
+        return sm
+    expected_sm = "fine_gray_rcs" if isinstance(out, CompetingRisks) else "cox_rcs"
+    if smoother not in (None, expected_sm):
+        raise ValueError(
+            f"smoother for {out.kind} outcomes must be {expected_sm!r}; got {smoother!r}."
+        )
+    return expected_sm
+
+
+def _check_events(out: Outcome, n_ev: int, n: int, h: float | None) -> None:
+    if isinstance(out, Binary):
+        if n_ev == 0 or n_ev == n:
+            raise InsufficientDataError(
+                "calibration needs both events and non-events; found "
+                f"{n_ev} events among {n} subjects."
+            )
+    elif n_ev == 0:
+        raise InsufficientDataError(
+            f"calibration needs at least one event of interest by the horizon {h:g}; "
+            "found none. Choose a later horizon."
+        )
+
+
+def curve_at_rows(y: Outcome, r: np.ndarray, h: float | None, smoother: str | None = None,
+                  span: float = 0.75, max_eval: int = 1000, observed: float | None = None
+                  ) -> np.ndarray:
+    """Value-only flexible calibration curve at every row: that of :func:`calibration`."""
+    sm = _check_smoother(y, smoother)
+    if isinstance(y, Binary):
+        _check_events(y, int(y.y.sum()), len(r), h)
+        return _binary_pc(y.y.astype(float), r, sm, span, max_eval)
+    _check_events(y, int(np.count_nonzero(y.event & (y.time <= h))), len(r), h)
+    obs = _observed(y, h)[0] if observed is None else observed
+    return _timed_pc(y, r, h, obs)[0]
+
+
+def curve_on_grid(y: Outcome, r: np.ndarray, h: float | None, grid: np.ndarray, *,
+                  smoother: str | None = None) -> np.ndarray:
+    """Smoothed observed risk at the predicted risks ``grid`` (NaN outside their range).
+
+    Binary: ``"loess"`` (default) or ``"lowess"`` (``rms::calibrate``); timed outcomes: the
+    Cox / Fine-Gray spline curve of :func:`calibration`, evaluated at the grid itself.
+    """
+    grid = np.asarray(grid, dtype=float)
+    sm = _check_smoother(y, smoother)
+    if isinstance(y, Binary):
+        _check_events(y, int(y.y.sum()), len(r), h)
+        yy = y.y.astype(float)
+        if sm == "lowess":
+            out = lowess(r, yy, grid)
+        else:
+            out = loess(r, yy, grid)[0]
+    else:
+        obs, _, n_ev = _observed(y, h)
+        _check_events(y, n_ev, len(r), h)
+        _, fit, knots, _ = _timed_pc(y, r, h, obs)
+        if fit is None:
+            out = np.full(len(grid), obs)
+        else:
+            gx = _rcs_basis(_cll(np.clip(grid, _EPS, 1 - _EPS)), knots)
+            out = 1 - np.exp(-fit.cumhaz(gx, h)[0])
+    return np.where((grid < r.min()) | (grid > r.max()), np.nan, out)
+
+
+def e_values(r: np.ndarray, pc: np.ndarray) -> dict[str, float]:
+    """ICI (= Eavg), E50, E90, Emax and ECI of ``|p - p_c(p)|`` (Austin & Steyerberg 2019)."""
     d = np.abs(r - pc)
-    vals = {
+    return {
         "ici": float(d.mean()),
         "e50": float(np.median(d)),
         "e90": float(np.quantile(d, 0.9)),
         "emax": float(d.max()),
         "eci": float(np.mean(d**2)),
     }
-    return [Estimate(k, v, level=level, method="no analytic SE (use bootstrap=)", n=len(r),
-                     n_events=n_ev, horizon=h) for k, v in vals.items()]
+
+
+def _e_stats(r: np.ndarray, pc: np.ndarray, level: float, h: float | None, n_ev: int
+             ) -> list[Estimate]:
+    return [Estimate(k, v, level=level, method="no analytic SE (use n_boot=)", n=len(r),
+                     n_events=n_ev, horizon=h) for k, v in e_values(r, pc).items()]
 
 
 def _calibration_core(out: Outcome, r: np.ndarray, h: float | None, level: float,
@@ -444,30 +640,12 @@ def _calibration_core(out: Outcome, r: np.ndarray, h: float | None, level: float
                       oe_interval: str = "greenwood") -> CalibrationResult:
     oe, observed = _oe(out, r, h, level, oe_interval)
     n_ev = oe.n_events
+    sm = _check_smoother(out, smoother)
+    _check_events(out, n_ev, len(r), h)
     if isinstance(out, Binary):
-        if n_ev == 0 or n_ev == len(r):
-            raise ValueError(
-                "calibration needs both events and non-events; found "
-                f"{n_ev} events among {len(r)} subjects."
-            )
-        sm = smoother or "loess"
-        if sm not in ("loess", "lowess"):
-            raise ValueError(
-                f"smoother for binary outcomes must be 'loess' or 'lowess'; got {sm!r}."
-            )
         citl, slope, inter, sp = _binary_fits(out.y, r, level)
         pc, frame, desc = _binary_curve(out.y.astype(float), r, sm, span, level, max_eval)
     else:
-        if n_ev == 0:
-            raise ValueError(
-                f"calibration needs at least one event of interest by the horizon {h:g}; "
-                "found none. Choose a later horizon."
-            )
-        expected_sm = "fine_gray_rcs" if isinstance(out, CompetingRisks) else "cox_rcs"
-        if smoother not in (None, expected_sm):
-            raise ValueError(
-                f"smoother for {out.kind} outcomes must be {expected_sm!r}; got {smoother!r}."
-            )
         citl, inter, sp = None, None, None
         slope = _timed_slope(out, r, h, level)
         pc, frame, desc = _timed_curve(out, r, h, level, observed)
@@ -483,10 +661,13 @@ def _calibration_core(out: Outcome, r: np.ndarray, h: float | None, level: float
     )
 
 
+_ATTR = {"oe_ratio": "oe", "calibration_slope": "slope", "intercept_joint_fit": "intercept_joint",
+         "spiegelhalter_z": "spiegelhalter"}
+
+
 def _boot_calibration(res: CalibrationResult, out: Outcome, r: np.ndarray, h: float | None,
                       level: float, smoother: str | None, span: float, max_eval: int,
-                      bootstrap: Any, oe_interval: str) -> CalibrationResult:
-    settings = as_bootstrap(bootstrap)
+                      settings: Bootstrap | None, oe_interval: str) -> CalibrationResult:
     if settings is None:
         return res
     names = [e.name for e in res.estimates()]
@@ -497,17 +678,28 @@ def _boot_calibration(res: CalibrationResult, out: Outcome, r: np.ndarray, h: fl
         return np.array([e.value for e in rb.estimates()])
 
     vals = bootstrap_values(stat, len(r), settings)
-    lower, upper, se = percentile_interval(vals, level)
+    lower, upper, se = interval_from_values(vals, level)
     method = f"bootstrap percentile (B={settings.n_resamples})"
     new = {}
     for i, name in enumerate(names):
-        attr = {"oe_ratio": "oe", "calibration_slope": "slope",
-                "intercept_joint_fit": "intercept_joint",
-                "spiegelhalter_z": "spiegelhalter"}.get(name, name)
+        attr = _ATTR.get(name, name)
         new[attr] = getattr(res, attr).with_interval(lower[i], upper[i], method, se=se[i])
     from dataclasses import replace
 
     return replace(res, **new)
+
+
+_RS_DOC = """n_boot : int, optional
+        Number of bootstrap replicates: percentile intervals (and bootstrap SEs) instead of
+        the analytic ones.
+    seed : int or numpy.random.SeedSequence, optional
+        Seed of the bootstrap; the same seed gives the same intervals.
+    n_jobs : int, default=1
+        Workers for the bootstrap; the result does not depend on it.
+    scheduler : None, "local", str or distributed.Client, optional
+        Run the replicates on Dask (see :func:`irdp.validation.bootstrap_validate`).
+    bootstrap : int, dict or Bootstrap, optional
+        Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``."""
 
 
 def calibration(
@@ -520,6 +712,10 @@ def calibration(
     span: float = 0.75,
     max_eval: int = 1000,
     oe_interval: Literal["greenwood", "poisson"] = "greenwood",
+    n_boot: int | None = None,
+    seed: Any = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
     bootstrap: Any = None,
 ) -> CalibrationResult:
     """Assess calibration at every level of the hierarchy (mean, weak, moderate).
@@ -547,9 +743,9 @@ def calibration(
         Interval of O/E, ``O/E·exp(±z·SE(log O/E))``: ``"greenwood"`` uses the variance
         of the observed risk (binomial, Greenwood or Aalen-Johansen), with close to
         nominal coverage; ``"poisson"`` uses ``1/events`` as in the McLernon et al. code,
-        which over-covers when the risk is not small.
-    bootstrap : int, dict or Bootstrap, optional
-        Percentile intervals for every scalar (E-statistics have no analytic SE).
+        which over-covers when the risk is not small. When the observed risk is 1 (the
+        Kaplan-Meier reaches 0 by the horizon) its variance is 0 and ``"poisson"`` is used.
+    """ + _RS_DOC + """
 
     Returns
     -------
@@ -559,6 +755,8 @@ def calibration(
     -----
     Timed outcomes have no calibration-in-the-large intercept here (O/E plays that role,
     as in McLernon et al.). The pseudo-value curve for competing risks is not offered.
+    Data without events (or, binary, without non-events) by the horizon raise
+    :class:`~irdp.exceptions.InsufficientDataError`.
 
     References
     ----------
@@ -576,16 +774,18 @@ def calibration(
     >>> bool(0.7 < cal.slope.value < 1.4), bool(abs(cal.oe.value - 1) < 0.2)
     (True, True)
     """
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, r, h = prepare(y, risk, horizon=horizon)
     res = _calibration_core(out, r, h, level, smoother, span, max_eval, oe_interval)
-    return _boot_calibration(res, out, r, h, level, smoother, span, max_eval, bootstrap,
+    return _boot_calibration(res, out, r, h, level, smoother, span, max_eval, settings,
                              oe_interval)
 
 
 # --------------------------------------------------------------------------- thin wrappers
 def oe_ratio(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,
              oe_interval: Literal["greenwood", "poisson"] = "greenwood",
-             bootstrap: Any = None) -> Estimate:
+             n_boot: int | None = None, seed: Any = None, n_jobs: int = 1,
+             scheduler: Any = None, bootstrap: Any = None) -> Estimate:
     """Observed/expected ratio (mean calibration) with a log-scale interval.
 
     Observed risk: prevalence (binary), 1 - Kaplan-Meier at the horizon (survival) or the
@@ -594,6 +794,12 @@ def oe_ratio(y: Any, risk: Any, *, horizon: float | None = None, level: float = 
     SE(log O/E) = SE(O)/O from the binomial (= sqrt((1 - O/n)/O), Debray 2017), Greenwood
     or Aalen-Johansen variance; with ``"poisson"``, sqrt(1/events) as in the McLernon et
     al. (2023) code (van Geloven's competing-risk code uses a linear interval instead).
+    When the observed risk is 1 its variance is 0: the events-based SE is used, never a
+    zero-width interval. Resampling arguments as in :func:`calibration`.
+
+    References
+    ----------
+    Debray et al. (2017), BMJ 356:i6460; McLernon et al. (2023), Ann Intern Med 176:105.
 
     Examples
     --------
@@ -601,17 +807,22 @@ def oe_ratio(y: Any, risk: Any, *, horizon: float | None = None, level: float = 
     >>> round(float(oe_ratio([0, 1, 1, 0], [0.2, 0.6, 0.4, 0.3])), 4)
     1.3333
     """
-    from irdp.metrics._bootstrap import apply_bootstrap
-
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, r, h = prepare(y, risk, horizon=horizon)
     est, _ = _oe(out, r, h, level, oe_interval)
-    return apply_bootstrap(est, bootstrap, out, (r,),
-                           lambda yb, rb: _oe(yb, rb, h, level, oe_interval)[0].value)
+    return apply_bootstrap(est, settings, out, (r,), lambda yb, rb: oe_value(yb, rb, h))
 
 
 def calibration_slope(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,
-                      bootstrap: Any = None) -> Estimate:
+                      n_boot: int | None = None, seed: Any = None, n_jobs: int = 1,
+                      scheduler: Any = None, bootstrap: Any = None) -> Estimate:
     """Calibration slope (logistic on logit(p); Cox or Fine-Gray on cll(p) for timed outcomes).
+
+    Resampling arguments as in :func:`calibration`.
+
+    References
+    ----------
+    Cox (1958), Biometrika 45:562; McLernon et al. (2023); van Geloven et al. (2022).
 
     Examples
     --------
@@ -623,23 +834,26 @@ def calibration_slope(y: Any, risk: Any, *, horizon: float | None = None, level:
     >>> bool(0.6 < calibration_slope(y, p).value < 1.4)
     True
     """
-    from irdp.metrics._bootstrap import apply_bootstrap
-
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, r, h = prepare(y, risk, horizon=horizon)
-
-    def compute(yb: Outcome, rb: np.ndarray) -> Estimate:
-        if isinstance(yb, Binary):
-            return _binary_fits(yb.y, rb, level)[1]
-        return _timed_slope(yb, rb, h, level)
-
-    return apply_bootstrap(
-        compute(out, r), bootstrap, out, (r,), lambda yb, rb: compute(yb, rb).value
-    )
+    if isinstance(out, Binary):
+        est = _binary_fits(out.y, r, level)[1]
+    else:
+        est = _timed_slope(out, r, h, level)
+    return apply_bootstrap(est, settings, out, (r,), lambda yb, rb: slope_value(yb, rb, h))
 
 
 def calibration_in_the_large(y: Any, risk: Any, *, horizon: float | None = None,
-                             level: float = 0.95, bootstrap: Any = None) -> Estimate:
+                             level: float = 0.95, n_boot: int | None = None, seed: Any = None,
+                             n_jobs: int = 1, scheduler: Any = None, bootstrap: Any = None
+                             ) -> Estimate:
     """Calibration-in-the-large: intercept of ``glm(y ~ 1, offset = logit(p))`` (binary only).
+
+    Resampling arguments as in :func:`calibration`.
+
+    References
+    ----------
+    Van Calster et al. (2016), J Clin Epidemiol 74:167.
 
     Examples
     --------
@@ -647,21 +861,26 @@ def calibration_in_the_large(y: Any, risk: Any, *, horizon: float | None = None,
     >>> round(float(calibration_in_the_large([0, 1, 1, 0], [0.5, 0.5, 0.5, 0.5])), 6)
     0.0
     """
-    from irdp.metrics._bootstrap import apply_bootstrap
     from irdp.metrics._inputs import require_kind
 
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, r, _ = prepare(y, risk, horizon=horizon)
     require_kind(out, ("binary",), "calibration_in_the_large")
     est = _citl(out.y, r, level)
-    return apply_bootstrap(est, bootstrap, out, (r,),
-                           lambda yb, rb: _citl(yb.y, rb, level).value)
+    return apply_bootstrap(est, settings, out, (r,), lambda yb, rb: citl_value(yb, rb))
 
 
 def ici(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,
-        smoother: Smoother | None = None, bootstrap: Any = None) -> Estimate:
+        smoother: Smoother | None = None, n_boot: int | None = None, seed: Any = None,
+        n_jobs: int = 1, scheduler: Any = None, bootstrap: Any = None) -> Estimate:
     """Integrated calibration index (mean |p - p_c(p)|) from the flexible calibration curve.
 
-    See :func:`calibration` for the smoothers. Without ``bootstrap`` there is no interval.
+    See :func:`calibration` for the smoothers and the resampling arguments. Without
+    ``n_boot`` there is no interval.
+
+    References
+    ----------
+    Austin & Steyerberg (2019), Stat Med 38:4051; Austin, Harrell & van Klaveren (2020).
 
     Examples
     --------
@@ -673,6 +892,8 @@ def ici(y: Any, risk: Any, *, horizon: float | None = None, level: float = 0.95,
     >>> bool(ici(y, p).value < 0.06)
     True
     """
-    res = calibration(y, risk, horizon=horizon, level=level, smoother=smoother,
-                      bootstrap=bootstrap)
-    return res.ici
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
+    out, r, h = prepare(y, risk, horizon=horizon)
+    res = _calibration_core(out, r, h, level, smoother, 0.75, 1000, "greenwood")
+    return _boot_calibration(res, out, r, h, level, smoother, 0.75, 1000, settings,
+                             "greenwood").ici

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from irdp.metrics._bootstrap import as_bootstrap, bootstrap_values, percentile_interval
+from irdp.exceptions import InsufficientDataError
+from irdp.metrics._bootstrap import bootstrap_values, interval_from_values, resampling
 from irdp.metrics._estimate import z_value
 from irdp.metrics._inputs import Outcome, prepare
 from irdp.metrics._ipcw import censoring_model
@@ -44,7 +45,7 @@ def status_weights(y: Outcome, horizon: float | None) -> tuple[np.ndarray, np.nd
     cens = censoring_model(y.time, any_event)
     g_t = float(cens.at(horizon))
     if g_t <= 0:
-        raise ValueError(
+        raise InsufficientDataError(
             f"the censoring survival G is 0 at the horizon {horizon:g}; IPCW weights are "
             "undefined. Choose an earlier horizon."
         )
@@ -85,6 +86,10 @@ def classification(
     *,
     horizon: float | None = None,
     level: float = 0.95,
+    n_boot: int | None = None,
+    seed: Any = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
     bootstrap: Any = None,
 ) -> pd.DataFrame:
     """Sensitivity, specificity, PPV, NPV and share flagged at each threshold.
@@ -102,8 +107,16 @@ def classification(
     horizon : float, optional
         Required for timed outcomes.
     level : float, default=0.95
+    n_boot : int, optional
+        Number of bootstrap replicates for percentile intervals.
+    seed : int or numpy.random.SeedSequence, optional
+        Seed of the bootstrap; the same seed gives the same intervals.
+    n_jobs : int, default=1
+        Workers for the bootstrap; the result does not depend on it.
+    scheduler : None, "local", str or distributed.Client, optional
+        Run the replicates on Dask.
     bootstrap : int, dict or Bootstrap, optional
-        Percentile intervals (the only intervals for timed outcomes).
+        Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``.
 
     Returns
     -------
@@ -124,14 +137,14 @@ def classification(
         raise ValueError("thresholds must be a non-empty list of finite numbers.")
     a, b = status_weights(out, h)
     if a.sum() == 0 or b.sum() == 0:
-        raise ValueError(
+        raise InsufficientDataError(
             "classification needs both cases and non-cases at the horizon; found "
             f"{int((a > 0).sum())} cases and {int((b > 0).sum())} non-cases."
         )
     vals = _table(a, b, r, thr)
     lower = np.full_like(vals, np.nan)
     upper = np.full_like(vals, np.nan)
-    settings = as_bootstrap(bootstrap)
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     if settings is not None:
 
         def stat(rows: np.ndarray) -> np.ndarray:
@@ -139,7 +152,7 @@ def classification(
             return _table(ab, bb, r[rows], thr).ravel()
 
         bv = bootstrap_values(stat, len(r), settings)
-        lo, up, _ = percentile_interval(bv, level)
+        lo, up, _ = interval_from_values(bv, level)
         lower, upper = lo.reshape(vals.shape), up.reshape(vals.shape)
     elif isinstance(out, Binary):
         z = z_value(level)

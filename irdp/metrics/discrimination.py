@@ -25,23 +25,26 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from irdp.exceptions import NoComparablePairsError
-from irdp.metrics._bootstrap import apply_bootstrap
+from irdp.exceptions import InsufficientDataError, NoComparablePairsError
+from irdp.metrics._bootstrap import Bootstrap, apply_bootstrap, resampling
+from irdp.metrics._context import outcome_cached
 from irdp.metrics._estimate import Estimate, normal_estimate
 from irdp.metrics._inputs import Outcome, prepare, rank_dense, require_kind
 from irdp.metrics._ipcw import censoring_if_weighted, censoring_model
 from irdp.metrics._ranking import prefix_smaller
 from irdp.outcomes import Binary, CompetingRisks, Survival
 
-__all__ = ["auc", "delong_test", "concordance", "td_auc", "roc_curve"]
+__all__ = ["auc", "delong_test", "concordance", "td_auc", "roc_curve",
+           "concordance_value", "td_auc_value", "auc_value"]
 
 
 # --------------------------------------------------------------------------- binary AUC
-def _placements(event: np.ndarray, risk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _placements(event: np.ndarray, risk: np.ndarray, r_all: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """DeLong structural components V10 (cases) and V01 (controls), via mid-ranks."""
     cases, controls = risk[event], risk[~event]
     n1, n0 = len(cases), len(controls)
-    r_all = stats.rankdata(risk)
+    r_all = stats.rankdata(risk) if r_all is None else r_all
     r_case = stats.rankdata(cases)
     r_ctrl = stats.rankdata(controls)
     v10 = (r_all[event] - r_case) / n0
@@ -53,16 +56,26 @@ def _check_both_classes(event: np.ndarray, what: str) -> None:
     n1 = int(event.sum())
     if n1 == 0 or n1 == len(event):
         kind = "no event" if n1 == 0 else "no non-event"
-        raise ValueError(
+        raise InsufficientDataError(
             f"{what} needs both events and non-events; found {kind} among {len(event)} "
             "subjects. Check the outcome coding or the subgroup."
         )
 
 
-def _auc_binary(event: np.ndarray, risk: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
+def _auc_value(event: np.ndarray, risk: np.ndarray, r_all: np.ndarray | None = None
+               ) -> float:
+    """Mann-Whitney AUC from mid-ranks (ties count 1/2); the one formula of the binary AUC."""
     _check_both_classes(event, "auc")
-    v10, v01 = _placements(event, risk)
-    value = float(v10.mean())
+    r_all = stats.rankdata(risk) if r_all is None else r_all
+    n1 = float(np.count_nonzero(event))
+    n0 = float(len(event)) - n1
+    return float((r_all[event].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def _auc_binary(event: np.ndarray, risk: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
+    r_all = stats.rankdata(risk)
+    value = _auc_value(event, risk, r_all)
+    v10, v01 = _placements(event, risk, r_all)
     var = v10.var(ddof=1) / len(v10) if len(v10) > 1 else np.nan
     var = var + (v01.var(ddof=1) / len(v01) if len(v01) > 1 else np.nan)
     return value, float(np.sqrt(var)), v10, v01
@@ -74,6 +87,10 @@ def auc(
     *,
     horizon: float | None = None,
     level: float = 0.95,
+    n_boot: int | None = None,
+    seed: Any = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
     bootstrap: Any = None,
 ) -> Estimate:
     """Area under the ROC curve with DeLong standard error and Wald interval.
@@ -89,8 +106,17 @@ def auc(
         Required for timed outcomes.
     level : float, default=0.95
         Confidence level.
+    n_boot : int, optional
+        Number of bootstrap replicates: replaces the analytic interval by a percentile
+        bootstrap interval (and the SE by the bootstrap SE).
+    seed : int or numpy.random.SeedSequence, optional
+        Seed of the bootstrap; the same seed gives the same interval.
+    n_jobs : int, default=1
+        Workers for the bootstrap replicates; the result does not depend on it.
+    scheduler : None, "local", str or distributed.Client, optional
+        Run the replicates on Dask (see :func:`irdp.validation.bootstrap_validate`).
     bootstrap : int, dict or Bootstrap, optional
-        Replace the DeLong interval by a percentile bootstrap interval.
+        Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``.
 
     Returns
     -------
@@ -113,15 +139,28 @@ def auc(
     >>> round(float(auc([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.7])), 4)
     0.8889
     """
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, r, h = prepare(y, risk, horizon=horizon, probability=False)
     if not isinstance(out, Binary):
-        return td_auc(out, r, horizon=h, level=level, bootstrap=bootstrap)
+        return _td_auc(out, r, h, 2, level, settings)
+    return _auc_estimate(out, r, h, level, settings)
+
+
+def _auc_estimate(out: Binary, r: np.ndarray, h: float | None, level: float,
+                  settings: Bootstrap | None, name: str = "auc") -> Estimate:
     value, se, _, _ = _auc_binary(out.event, r)
     est = normal_estimate(
-        "auc", value, se, level, method="DeLong", clip=(0.0, 1.0), n=len(r),
+        name, value, se, level, method="DeLong", clip=(0.0, 1.0), n=len(r),
         n_events=out.n_events, horizon=h,
     )
-    return apply_bootstrap(est, bootstrap, out, (r,), lambda yb, rb: _auc_binary(yb.event, rb)[0])
+    return apply_bootstrap(est, settings, out, (r,), lambda yb, rb: _auc_value(yb.event, rb))
+
+
+def auc_value(y: Outcome, risk: np.ndarray, horizon: float | None) -> float:
+    """Value-only AUC (no variance): the same computation as :func:`auc`."""
+    if isinstance(y, Binary):
+        return _auc_value(y.event, risk)
+    return td_auc_value(y, risk, horizon, 2)
 
 
 def delong_test(
@@ -130,6 +169,10 @@ def delong_test(
     risk_b: Any,
     *,
     level: float = 0.95,
+    n_boot: int | None = None,
+    seed: Any = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
     bootstrap: Any = None,
 ) -> Estimate:
     """DeLong test of two correlated AUCs (same subjects, two risk scores).
@@ -140,8 +183,17 @@ def delong_test(
     risk_a, risk_b : array-like of shape (n_samples,)
         The two scores (higher = riskier).
     level : float, default=0.95
+    n_boot : int, optional
+        Number of bootstrap replicates: a paired percentile interval for the difference (the z
+        test stays DeLong's).
+    seed : int or numpy.random.SeedSequence, optional
+        Seed of the bootstrap; the same seed gives the same interval.
+    n_jobs : int, default=1
+        Workers for the bootstrap replicates; the result does not depend on it.
+    scheduler : None, "local", str or distributed.Client, optional
+        Run the replicates on Dask (see :func:`irdp.validation.bootstrap_validate`).
     bootstrap : int, dict or Bootstrap, optional
-        Paired percentile interval for the difference (the z test stays DeLong's).
+        Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``.
 
     Returns
     -------
@@ -161,35 +213,41 @@ def delong_test(
     >>> round(res.value, 4), round(res.details["p_value"], 4)
     (-0.1111, 0.4795)
     """
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, ra, _ = prepare(y, risk_a, probability=False, need_horizon=False, name="risk_a")
     require_kind(out, ("binary",), "delong_test")
     _, rb, _ = prepare(out, risk_b, probability=False, name="risk_b")
     _check_both_classes(out.event, "delong_test")
-    v10a, v01a = _placements(out.event, ra)
-    v10b, v01b = _placements(out.event, rb)
+    auc_a, _, v10a, v01a = _auc_binary(out.event, ra)
+    auc_b, _, v10b, v01b = _auc_binary(out.event, rb)
     n1, n0 = len(v10a), len(v01a)
     s10 = np.cov(np.vstack([v10a, v10b]))
     s01 = np.cov(np.vstack([v01a, v01b]))
     s = s10 / n1 + s01 / n0
-    diff = float(v10a.mean() - v10b.mean())
+    diff = float(auc_a - auc_b)
     var = float(s[0, 0] + s[1, 1] - 2 * s[0, 1])
     se = float(np.sqrt(max(var, 0.0)))
-    z = diff / se if se > 0 else np.nan
-    p = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
+    if se > 0:
+        z = diff / se
+    elif diff == 0:  # identical placements (e.g. identical scores): pROC reports Z = 0
+        z = 0.0
+    else:
+        z = float("nan")
+    p = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else float("nan")
     est = normal_estimate(
         "auc_difference", diff, se, level, method="DeLong paired", n=len(ra),
         n_events=out.n_events,
     )
     est.details.update(
-        auc_a=float(v10a.mean()), auc_b=float(v10b.mean()), z=z, p_value=p,
+        auc_a=auc_a, auc_b=auc_b, z=z, p_value=p,
         correlation=(float(s[0, 1] / np.sqrt(s[0, 0] * s[1, 1]))
                      if s[0, 0] * s[1, 1] > 0 else float("nan")),
     )
 
     def diff_fn(yb: Outcome, a: np.ndarray, b: np.ndarray) -> float:
-        return _auc_binary(yb.event, a)[0] - _auc_binary(yb.event, b)[0]
+        return _auc_value(yb.event, a) - _auc_value(yb.event, b)
 
-    return apply_bootstrap(est, bootstrap, out, (ra, rb), diff_fn)
+    return apply_bootstrap(est, settings, out, (ra, rb), diff_fn)
 
 
 # --------------------------------------------------------------------------- concordance
@@ -220,21 +278,14 @@ def _tied_before(order: np.ndarray, rank: np.ndarray, w: np.ndarray) -> np.ndarr
     return tied
 
 
-def _concordance_counts(
-    time: np.ndarray, event: np.ndarray, rank: np.ndarray, tw: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Per-subject concordant/discordant/tied-risk weights, both as the earlier (event)
-    member and as the later member of comparable pairs. ``tw`` is the weight of each
-    pair given its earlier member's event (0 for non-events and for events beyond tau).
-    Conventions as ``survival::concordance``: two events at the same time are not
-    comparable; an event and a censoring at the same time are (the censored one is longer).
-    """
+def _pass_a(time: np.ndarray, ev: np.ndarray, rank: np.ndarray, t_rank: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each subject as the earlier (event) member of comparable pairs: the number of later
+    subjects with a lower risk, with a tied risk, and comparable at all (unweighted)."""
     n = len(time)
-    ev = event.astype(np.int64)
-    t_rank = rank_dense(time)
     k_t, m_r = int(t_rank.max()) + 1, int(rank.max()) + 1
-    # ---- pass A: events as earlier member; order time desc, censored first, rank desc
-    # (one argsort of a packed integer key instead of a 3-key lexsort)
+    # order time desc, censored first, rank desc (one argsort of a packed integer key
+    # instead of a 3-key lexsort)
     order_a = np.argsort(((k_t - 1 - t_rank) * 2 + ev) * m_r + (m_r - 1 - rank))
     t_a, e_a, r_a = time[order_a], ev[order_a], rank[order_a]
     lt_a = prefix_smaller(r_a, np.ones(n))
@@ -250,7 +301,15 @@ def _concordance_counts(
     conc_a[order_a] = lt_a
     tie_a[order_a] = tied_a
     tot_a[order_a] = comparable_a
-    # ---- pass B: everyone as later member; order time asc, events first (rank asc), censored
+    return conc_a, tie_a, tot_a
+
+
+def _pass_b(time: np.ndarray, ev: np.ndarray, rank: np.ndarray, t_rank: np.ndarray,
+            tw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each subject as the later member: weighted earlier events with a higher risk, with a
+    tied risk, and comparable at all (only needed for the variance)."""
+    n = len(time)
+    m_r = int(rank.max()) + 1
     order_b = np.argsort((t_rank * 2 + (1 - ev)) * m_r + rank)
     t_b, e_b, r_b = time[order_b], ev[order_b], rank[order_b]
     w_b = tw[order_b]
@@ -272,21 +331,12 @@ def _concordance_counts(
     conc_b[order_b] = gt_b
     tie_b[order_b] = tied_b
     tot_b[order_b] = total_b
-    w_ev = tw
-    return {
-        "conc_a": w_ev * conc_a,
-        "tied_a": w_ev * tie_a,
-        "disc_a": w_ev * (tot_a - conc_a - tie_a),
-        "conc_b": conc_b,
-        "tied_b": tie_b,
-        "disc_b": tot_b - conc_b - tie_b,
-    }
+    return conc_b, tie_b, tot_b
 
 
-def _concordance_core(
-    time: np.ndarray, event: np.ndarray, risk: np.ndarray, method: str, tau: float | None
-) -> tuple[float, float, dict[str, float]]:
-    rank = rank_dense(risk)
+def _pair_weights(time: np.ndarray, event: np.ndarray, method: str, tau: float | None
+                  ) -> np.ndarray:
+    """Weight of the pairs whose earlier member is each subject (0 for non-events)."""
     tw = event.astype(float)
     if tau is not None:
         tw = tw * (time <= tau)
@@ -296,27 +346,50 @@ def _concordance_core(
         with np.errstate(divide="ignore"):
             tw = np.where(tw > 0, tw / np.where(g > 0, g, np.nan) ** 2, 0.0)
         if np.isnan(tw).any():
-            raise ValueError(
+            raise InsufficientDataError(
                 "Uno's weights are undefined: the censoring survival G reaches 0 before some "
                 "event times. Give tau below the last follow-up time."
             )
-    c = _concordance_counts(time, event, rank, tw)
-    conc = c["conc_a"].sum()
-    disc = c["disc_a"].sum()
-    tied = c["tied_a"].sum()
+    return tw
+
+
+def _concordance_sums(time: np.ndarray, event: np.ndarray, risk: np.ndarray, method: str,
+                      tau: float | None, with_se: bool, t_rank: np.ndarray | None = None
+                      ) -> tuple[float, float, dict[str, float]]:
+    """Harrell's or Uno's C, with its infinitesimal-jackknife SE when ``with_se``.
+
+    Conventions as ``survival::concordance``: two events at the same time are not
+    comparable; an event and a censoring at the same time are (the censored one is longer).
+    """
+    rank = rank_dense(risk)
+    tw = _pair_weights(time, event, method, tau)
+    ev = event.astype(np.int64)
+    t_rank = rank_dense(time) if t_rank is None else t_rank
+    conc_a, tie_a, tot_a = _pass_a(time, ev, rank, t_rank)
+    c_a, t_a, d_a = tw * conc_a, tw * tie_a, tw * (tot_a - conc_a - tie_a)
+    conc, disc, tied = c_a.sum(), d_a.sum(), t_a.sum()
     denom = conc + disc + tied
     if denom <= 0:
         raise NoComparablePairsError(
             "concordance has no comparable pair: no event is followed by a longer follow-up "
             f"time (events={int(event.sum())}, n={len(time)}). It is undefined for these data."
         )
-    value = (conc + 0.5 * tied) / denom
-    d_num = c["conc_a"] + c["conc_b"] + 0.5 * (c["tied_a"] + c["tied_b"])
-    d_den = d_num + 0.5 * (c["tied_a"] + c["tied_b"]) + c["disc_a"] + c["disc_b"]
-    dfbeta = (d_num - value * d_den) / denom
-    se = float(np.sqrt(np.sum(dfbeta**2)))
+    value = float((conc + 0.5 * tied) / denom)
     counts = {"concordant": float(conc), "discordant": float(disc), "tied_risk": float(tied)}
-    return float(value), se, counts
+    if not with_se:
+        return value, float("nan"), counts
+    conc_b, tie_b, tot_b = _pass_b(time, ev, rank, t_rank, tw)
+    d_b = tot_b - conc_b - tie_b
+    d_num = c_a + conc_b + 0.5 * (t_a + tie_b)
+    d_den = d_num + 0.5 * (t_a + tie_b) + d_a + d_b
+    dfbeta = (d_num - value * d_den) / denom
+    return value, float(np.sqrt(np.sum(dfbeta**2))), counts
+
+
+def _concordance_core(
+    time: np.ndarray, event: np.ndarray, risk: np.ndarray, method: str, tau: float | None
+) -> tuple[float, float, dict[str, float]]:
+    return _concordance_sums(time, event, risk, method, tau, True)
 
 
 def concordance(
@@ -327,6 +400,10 @@ def concordance(
     method: Literal["harrell", "uno"] = "harrell",
     tau: float | None = None,
     level: float = 0.95,
+    n_boot: int | None = None,
+    seed: Any = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
     bootstrap: Any = None,
 ) -> Estimate:
     """Concordance index (Harrell or Uno) with the infinitesimal-jackknife SE.
@@ -347,13 +424,24 @@ def concordance(
     tau : float, optional
         Only pairs whose earlier time is ``<= tau`` are compared (``ymax`` of survival).
     level : float, default=0.95
+    n_boot : int, optional
+        Number of bootstrap replicates: replaces the analytic interval by a percentile
+        bootstrap interval (and the SE by the bootstrap SE).
+    seed : int or numpy.random.SeedSequence, optional
+        Seed of the bootstrap; the same seed gives the same interval.
+    n_jobs : int, default=1
+        Workers for the bootstrap replicates; the result does not depend on it.
+    scheduler : None, "local", str or distributed.Client, optional
+        Run the replicates on Dask (see :func:`irdp.validation.bootstrap_validate`).
     bootstrap : int, dict or Bootstrap, optional
+        Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``.
 
     Returns
     -------
     Estimate
         Wald interval ``C ± z·SE`` clipped to [0, 1]; ``details`` holds the weighted counts
-        of concordant, discordant and tied-risk pairs.
+        of concordant, discordant and tied-risk pairs. For a binary outcome C is the AUC,
+        computed as :func:`auc` (DeLong SE, as ``pROC``).
 
     Notes
     -----
@@ -377,28 +465,50 @@ def concordance(
     """
     if method not in ("harrell", "uno"):
         raise ValueError(f"method must be 'harrell' or 'uno'; got {method!r}.")
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, r, h = prepare(y, risk, horizon=horizon, probability=False, need_horizon=False)
-    surv = _as_survival(out, h)
-    if tau is not None:
-        tau = float(tau)
-        if not np.isfinite(tau) or tau <= 0:
-            raise ValueError(f"tau must be a positive finite number; got {tau!r}.")
+    tau = _check_tau(tau)
+    if isinstance(out, Binary):
+        return _auc_estimate(out, r, h, level, settings, name=f"c_{method}")
 
-    def compute(yb: Outcome, rb: np.ndarray) -> tuple[float, float, dict[str, float]]:
+    def compute(yb: Outcome, rb: np.ndarray, with_se: bool = False
+                ) -> tuple[float, float, dict[str, float]]:
         sb = _as_survival(yb, h)
-        return _concordance_core(sb.time, sb.event, rb, method, tau)
+        return _concordance_sums(sb.time, sb.event, rb, method, tau, with_se)
 
-    value, se, counts = compute(out, r)
+    value, se, counts = compute(out, r, True)
     est = normal_estimate(
         f"c_{method}", value, se, level, method="infinitesimal jackknife", clip=(0.0, 1.0),
-        n=len(r),
-        n_events=int(surv.event.sum()), horizon=h,
+        n=len(r), n_events=int(_as_survival(out, h).event.sum()), horizon=h,
     )
     est.details.update(counts)
-    return apply_bootstrap(est, bootstrap, out, (r,), lambda yb, rb: compute(yb, rb)[0])
+    return apply_bootstrap(est, settings, out, (r,), lambda yb, rb: compute(yb, rb)[0])
+
+
+def _check_tau(tau: Any) -> float | None:
+    if tau is None:
+        return None
+    tau = float(tau)
+    if not np.isfinite(tau) or tau <= 0:
+        raise ValueError(f"tau must be a positive finite number; got {tau!r}.")
+    return tau
+
+
+def concordance_value(y: Outcome, risk: np.ndarray, horizon: float | None,
+                      method: str = "harrell", tau: float | None = None) -> float:
+    """Value-only C (no variance): the same computation as :func:`concordance`."""
+    if isinstance(y, Binary):
+        return _auc_value(y.event, risk)
+    sb = _as_survival(y, horizon)
+    t_rank = outcome_cached(sb, "time_rank", lambda: rank_dense(sb.time))
+    return _concordance_sums(sb.time, sb.event, risk, method, tau, False, t_rank)[0]
 
 
 def _as_survival(out: Outcome, horizon: float | None) -> Survival:
+    return outcome_cached(out, ("as_survival", horizon), lambda: _to_survival(out, horizon))
+
+
+def _to_survival(out: Outcome, horizon: float | None) -> Survival:
     if isinstance(out, Binary):
         # a binary outcome: events at time 0 before every non-event (C = AUC)
         return Survival(np.where(out.event, 0.0, 1.0), out.event)
@@ -423,17 +533,17 @@ def _td_auc_core(
     is_ctrl1 = time > horizon
     is_ctrl2 = competing & (time <= horizon) if definition == 2 else np.zeros(n, bool)
     if not is_case.any():
-        raise ValueError(
+        raise InsufficientDataError(
             f"td_auc needs at least one event of interest by the horizon {horizon:g}; found none "
             f"among {n} subjects. Choose a later horizon."
         )
     if not (is_ctrl1.any() or is_ctrl2.any()):
-        raise ValueError(
+        raise InsufficientDataError(
             f"td_auc needs at least one control (event-free beyond the horizon {horizon:g}); "
             "found none. Choose an earlier horizon."
         )
     if g_t <= 0:
-        raise ValueError(
+        raise InsufficientDataError(
             f"the censoring survival G is 0 at the horizon {horizon:g}; IPCW weights are "
             "undefined. Choose an earlier horizon."
         )
@@ -486,6 +596,10 @@ def td_auc(
     *,
     definition: Literal[1, 2] = 2,
     level: float = 0.95,
+    n_boot: int | None = None,
+    seed: Any = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
     bootstrap: Any = None,
 ) -> Estimate:
     """Cumulative/dynamic time-dependent AUC at ``horizon`` with IPCW.
@@ -508,7 +622,17 @@ def td_auc(
     definition : {1, 2}, default=2
         Control definition for competing risks (ignored for survival).
     level : float, default=0.95
+    n_boot : int, optional
+        Number of bootstrap replicates: replaces the analytic interval by a percentile
+        bootstrap interval (and the SE by the bootstrap SE).
+    seed : int or numpy.random.SeedSequence, optional
+        Seed of the bootstrap; the same seed gives the same interval.
+    n_jobs : int, default=1
+        Workers for the bootstrap replicates; the result does not depend on it.
+    scheduler : None, "local", str or distributed.Client, optional
+        Run the replicates on Dask (see :func:`irdp.validation.bootstrap_validate`).
     bootstrap : int, dict or Bootstrap, optional
+        Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``.
 
     Returns
     -------
@@ -539,10 +663,16 @@ def td_auc(
     >>> 0.6 < est.value < 0.9
     True
     """
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, r, h = prepare(y, risk, horizon=horizon, probability=False)
     require_kind(out, ("survival", "competing"), "td_auc")
     if definition not in (1, 2):
         raise ValueError(f"definition must be 1 or 2; got {definition!r}.")
+    return _td_auc(out, r, h, definition, level, settings)
+
+
+def _td_auc(out: Survival | CompetingRisks, r: np.ndarray, h: float, definition: int,
+            level: float, settings: Bootstrap | None) -> Estimate:
     value, se, details = _td_auc_core(out, r, h, definition)
     name = "td_auc" if out.kind == "survival" else f"td_auc_def{definition}"
     est = normal_estimate(
@@ -551,8 +681,14 @@ def td_auc(
     )
     est.details.update(details)
     return apply_bootstrap(
-        est, bootstrap, out, (r,), lambda yb, rb: _td_auc_core(yb, rb, h, definition, False)[0]
+        est, settings, out, (r,), lambda yb, rb: _td_auc_core(yb, rb, h, definition, False)[0]
     )
+
+
+def td_auc_value(y: Survival | CompetingRisks, risk: np.ndarray, horizon: float,
+                 definition: int = 2) -> float:
+    """Value-only td-AUC (no influence function): the same computation as :func:`td_auc`."""
+    return _td_auc_core(y, risk, horizon, definition, False)[0]
 
 
 def roc_curve(y: Any, risk: Any, *, horizon: float | None = None, definition: int = 2

@@ -18,14 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from irdp.metrics._bootstrap import apply_bootstrap
+from irdp.exceptions import InsufficientDataError
+from irdp.metrics._bootstrap import apply_bootstrap, resampling
+from irdp.metrics._context import events_by_horizon
 from irdp.metrics._estimate import Estimate, normal_estimate
 from irdp.metrics._inputs import Outcome, prepare
 from irdp.metrics._ipcw import censoring_if_weighted, censoring_model
 from irdp.nonparametric import aalen_johansen, kaplan_meier
 from irdp.outcomes import Binary, CompetingRisks
 
-__all__ = ["brier", "ipa", "observed_risk"]
+__all__ = ["brier", "ipa", "observed_risk", "brier_value", "ipa_value"]
 
 
 def observed_risk(y: Outcome, horizon: float | None) -> float:
@@ -38,20 +40,19 @@ def observed_risk(y: Outcome, horizon: float | None) -> float:
     return float(kaplan_meier(y.time, y.event).risk_at(horizon))
 
 
-def _brier_parts(y: Outcome, risk: np.ndarray, horizon: float | None
-                 ) -> tuple[float, np.ndarray]:
-    """Brier score and its influence function (IPCW with censoring term when timed)."""
+def _ipcw_status(y: Outcome, horizon: float | None) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Status at the horizon and its IPCW weights (Graf 1999), with the censoring model.
+
+    Binary: the 0/1 outcome with unit weights (no censoring model).
+    """
     if isinstance(y, Binary):
-        r = (risk - y.y) ** 2
-        value = float(r.mean())
-        return value, r - value
+        return y.y.astype(float), np.ones(len(y)), None
     time = y.time
-    event = y.event
     any_event = (y.cause != 0) if isinstance(y, CompetingRisks) else y.event
     cens = censoring_model(time, any_event)
     g_t = float(cens.at(horizon))
     if g_t <= 0:
-        raise ValueError(
+        raise InsufficientDataError(
             f"the censoring survival G is 0 at the horizon {horizon:g}; IPCW weights are "
             "undefined. Choose an earlier horizon."
         )
@@ -59,14 +60,54 @@ def _brier_parts(y: Outcome, risk: np.ndarray, horizon: float | None
     after = time > horizon
     g_left = cens.at_rows(left=True)
     w = np.where(before, 1.0 / np.where(before, g_left, 1.0), 0.0) + np.where(after, 1.0 / g_t, 0.0)
-    outcome = (event & (time <= horizon)).astype(float)
-    r = (outcome - risk) ** 2 * w
-    n = len(time)
+    outcome = (y.event & (time <= horizon)).astype(float)
+    return outcome, w, cens
+
+
+def _brier_terms(status: np.ndarray, weight: np.ndarray, risk: np.ndarray) -> np.ndarray:
+    return (status - risk) ** 2 * weight
+
+
+def _brier_parts(y: Outcome, risk: np.ndarray, horizon: float | None
+                 ) -> tuple[float, np.ndarray]:
+    """Brier score and its influence function (IPCW with censoring term when timed)."""
+    status, weight, cens = _ipcw_status(y, horizon)
+    r = _brier_terms(status, weight, risk)
     value = float(r.mean())
+    if cens is None:
+        return value, r - value
+    n = len(r)
     h_idx = np.searchsorted(cens.jump_times, horizon, side="right")
-    s_index = np.where(after, h_idx, cens.idx_left)
+    s_index = np.where(y.time > horizon, h_idx, cens.idx_left)
     corr = -censoring_if_weighted(cens, s_index, r) / n
     return value, r - value + corr
+
+
+def brier_value(y: Outcome, risk: np.ndarray, horizon: float | None,
+                status: tuple[np.ndarray, np.ndarray, Any] | None = None) -> float:
+    """Value-only Brier score: the same computation as :func:`brier`, without the IF."""
+    st, w, _ = _ipcw_status(y, horizon) if status is None else status
+    return float(_brier_terms(st, w, risk).mean())
+
+
+def ipa_value(y: Outcome, risk: np.ndarray, horizon: float | None,
+              status: tuple[np.ndarray, np.ndarray, Any] | None = None,
+              observed: float | None = None) -> float:
+    """Value-only IPA: the same computation as :func:`ipa`, without the IF."""
+    status = _ipcw_status(y, horizon) if status is None else status
+    bs = brier_value(y, risk, horizon, status)
+    obs = observed_risk(y, horizon) if observed is None else observed
+    bs0 = brier_value(y, np.full(len(y), obs), horizon, status)
+    return _ipa_from(bs, bs0)
+
+
+def _ipa_from(bs: float, bs0: float) -> float:
+    if bs0 <= 0:
+        raise InsufficientDataError(
+            "ipa is undefined: the Brier score of the null model is 0 (every subject has the "
+            "same observed status). Check the outcome or the horizon."
+        )
+    return 1.0 - bs / bs0
 
 
 def _null_risk(y: Outcome, horizon: float | None) -> np.ndarray:
@@ -79,6 +120,10 @@ def brier(
     *,
     horizon: float | None = None,
     level: float = 0.95,
+    n_boot: int | None = None,
+    seed: Any = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
     bootstrap: Any = None,
 ) -> Estimate:
     """Brier score: mean squared difference between the observed status and the risk.
@@ -97,7 +142,16 @@ def brier(
     horizon : float, optional
         Required for timed outcomes.
     level : float, default=0.95
+    n_boot : int, optional
+        Number of bootstrap replicates for a percentile interval (and bootstrap SE).
+    seed : int or numpy.random.SeedSequence, optional
+        Seed of the bootstrap.
+    n_jobs : int, default=1
+        Workers for the bootstrap; the result does not depend on it.
+    scheduler : None, "local", str or distributed.Client, optional
+        Run the replicates on Dask.
     bootstrap : int, dict or Bootstrap, optional
+        Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``.
 
     Returns
     -------
@@ -119,24 +173,20 @@ def brier(
     >>> round(float(brier([0, 1, 1, 0], [0.1, 0.8, 0.6, 0.3])), 4)
     0.075
     """
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, r, h = prepare(y, risk, horizon=horizon)
     value, infl = _brier_parts(out, r, h)
     se = float(np.std(infl, ddof=1) / np.sqrt(len(r))) if len(r) > 1 else float("nan")
     est = normal_estimate("brier", value, se, level, method="influence function",
-                          n=len(r), n_events=out.n_events, horizon=h)
-    return apply_bootstrap(est, bootstrap, out, (r,), lambda yb, rb: _brier_parts(yb, rb, h)[0])
+                          n=len(r), n_events=events_by_horizon(out, h), horizon=h)
+    return apply_bootstrap(est, settings, out, (r,), lambda yb, rb: brier_value(yb, rb, h))
 
 
 def _ipa_parts(y: Outcome, risk: np.ndarray, horizon: float | None
                ) -> tuple[float, np.ndarray, float, float]:
     bs, if_bs = _brier_parts(y, risk, horizon)
     bs0, if_bs0 = _brier_parts(y, _null_risk(y, horizon), horizon)
-    if bs0 <= 0:
-        raise ValueError(
-            "ipa is undefined: the Brier score of the null model is 0 (every subject has the "
-            "same observed status). Check the outcome or the horizon."
-        )
-    value = 1.0 - bs / bs0
+    value = _ipa_from(bs, bs0)
     infl = -(if_bs / bs0 - bs * if_bs0 / bs0**2)
     return value, infl, bs, bs0
 
@@ -147,6 +197,10 @@ def ipa(
     *,
     horizon: float | None = None,
     level: float = 0.95,
+    n_boot: int | None = None,
+    seed: Any = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
     bootstrap: Any = None,
 ) -> Estimate:
     """Index of prediction accuracy, 1 - Brier(model)/Brier(null model).
@@ -164,7 +218,16 @@ def ipa(
     horizon : float, optional
         Required for timed outcomes.
     level : float, default=0.95
+    n_boot : int, optional
+        Number of bootstrap replicates for a percentile interval (and bootstrap SE).
+    seed : int or numpy.random.SeedSequence, optional
+        Seed of the bootstrap.
+    n_jobs : int, default=1
+        Workers for the bootstrap; the result does not depend on it.
+    scheduler : None, "local", str or distributed.Client, optional
+        Run the replicates on Dask.
     bootstrap : int, dict or Bootstrap, optional
+        Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``.
 
     Returns
     -------
@@ -182,10 +245,11 @@ def ipa(
     >>> round(float(ipa([0, 1, 1, 0], [0.1, 0.8, 0.6, 0.3])), 4)
     0.7
     """
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, r, h = prepare(y, risk, horizon=horizon)
     value, infl, bs, bs0 = _ipa_parts(out, r, h)
     se = float(np.std(infl, ddof=1) / np.sqrt(len(r))) if len(r) > 1 else float("nan")
     est = normal_estimate("ipa", value, se, level, method="delta method (influence function)",
-                          n=len(r), n_events=out.n_events, horizon=h)
+                          n=len(r), n_events=events_by_horizon(out, h), horizon=h)
     est.details.update(brier=bs, brier_null=bs0)
-    return apply_bootstrap(est, bootstrap, out, (r,), lambda yb, rb: _ipa_parts(yb, rb, h)[0])
+    return apply_bootstrap(est, settings, out, (r,), lambda yb, rb: ipa_value(yb, rb, h))

@@ -14,117 +14,22 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from irdp.metrics._bootstrap import Resolved, resampling
 from irdp.metrics._estimate import Estimate
 from irdp.metrics._inputs import prepare
-from irdp.metrics.calibration import (
-    calibration,
-    calibration_in_the_large,
-    calibration_slope,
-    ici,
-    oe_ratio,
-)
+from irdp.metrics._registry import METRICS, MetricInfo, get_metric
+from irdp.metrics.calibration import calibration
 from irdp.metrics.discrimination import auc, concordance, td_auc
 from irdp.metrics.overall import brier, ipa
-from irdp.metrics.utility import net_benefit
+from irdp.metrics.utility import incidence_thresholds, net_benefit
 from irdp.outcomes import Binary, CompetingRisks
 
-__all__ = ["MetricInfo", "METRICS", "get_metric", "performance"]
-
-_ALL = ("binary", "survival", "competing")
-_TIMED = ("survival", "competing")
-
-
-@dataclass(frozen=True)
-class MetricInfo:
-    """Metadata of a scalar measure in :data:`METRICS`.
-
-    Attributes
-    ----------
-    name : str
-    func : callable
-        ``func(y, risk, *, horizon=None, level=0.95, bootstrap=None, **options) -> Estimate``.
-    kinds : tuple of str
-        Outcome kinds supported.
-    needs_horizon : bool
-        Whether timed outcomes need ``horizon`` (binary outcomes never do).
-    needs_probability : bool
-        Whether ``risk`` must be a probability in [0, 1] (else any score).
-    group : str
-        ABCD group: "A", "B", "C", "D", "calibration (moderate)", "overall".
-    higher_is_better : bool or None
-        Direction (None when the ideal is a target value, e.g. slope 1).
-    ideal : float or None
-    """
-
-    name: str
-    func: Callable[..., Estimate]
-    kinds: tuple[str, ...]
-    needs_horizon: bool
-    needs_probability: bool
-    group: str
-    higher_is_better: bool | None
-    ideal: float | None = None
-
-    def __call__(self, y: Any, risk: Any, **kwargs: Any) -> Estimate:
-        return self.func(y, risk, **kwargs)
-
-
-def _c_uno(y: Any, risk: Any, **kw: Any) -> Estimate:
-    return concordance(y, risk, method="uno", **kw)
-
-
-def _td_auc_def1(y: Any, risk: Any, **kw: Any) -> Estimate:
-    return td_auc(y, risk, definition=1, **kw)
-
-
-def _e(name: str) -> Callable[..., Estimate]:
-    def f(y: Any, risk: Any, **kw: Any) -> Estimate:
-        return getattr(calibration(y, risk, **kw), name)
-
-    f.__name__ = name
-    f.__doc__ = f"{name.upper()} of the flexible calibration curve (see calibration())."
-    return f
-
-
-METRICS: dict[str, MetricInfo] = {
-    m.name: m
-    for m in [
-        MetricInfo("oe_ratio", oe_ratio, _ALL, True, True, "A", None, 1.0),
-        MetricInfo("calibration_in_the_large", calibration_in_the_large, ("binary",), False,
-                   True, "A", None, 0.0),
-        MetricInfo("calibration_slope", calibration_slope, _ALL, True, True, "B", None, 1.0),
-        MetricInfo("auc", auc, _ALL, True, False, "C", True),
-        MetricInfo("c_harrell", concordance, _ALL, False, False, "C", True),
-        MetricInfo("c_uno", _c_uno, _ALL, False, False, "C", True),
-        MetricInfo("td_auc", td_auc, _TIMED, True, False, "C", True),
-        MetricInfo("td_auc_def1", _td_auc_def1, ("competing",), True, False, "C", True),
-        MetricInfo("brier", brier, _ALL, True, True, "overall", False, 0.0),
-        MetricInfo("ipa", ipa, _ALL, True, True, "overall", True),
-        MetricInfo("ici", ici, _ALL, True, True, "calibration (moderate)", False, 0.0),
-        MetricInfo("e50", _e("e50"), _ALL, True, True, "calibration (moderate)", False, 0.0),
-        MetricInfo("e90", _e("e90"), _ALL, True, True, "calibration (moderate)", False, 0.0),
-        MetricInfo("emax", _e("emax"), _ALL, True, True, "calibration (moderate)", False, 0.0),
-    ]
-}
-"""Registry of the scalar measures: name -> :class:`MetricInfo` (every one returns an
-:class:`~irdp.metrics.Estimate` and accepts ``horizon``, ``level`` and ``bootstrap``)."""
-
-
-def get_metric(name: str) -> MetricInfo:
-    """Look a measure up in :data:`METRICS` (clear error for an unknown name)."""
-    try:
-        return METRICS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown measure {name!r}; choose one of {sorted(METRICS)}."
-        ) from None
+__all__ = ["MetricInfo", "METRICS", "get_metric", "performance"]  # registry re-exported
 
 
 def performance(
@@ -132,10 +37,14 @@ def performance(
     risk: Any,
     horizon: float | None = None,
     *,
-    thresholds: Any = (0.1, 0.2, 0.3),
+    thresholds: Any = None,
     level: float = 0.95,
-    bootstrap: Any = None,
     smoother: str | None = None,
+    n_boot: int | None = None,
+    seed: Any = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
+    bootstrap: Any = None,
 ) -> pd.DataFrame:
     """The whole ABCD validation table as one tidy DataFrame.
 
@@ -147,20 +56,34 @@ def performance(
     horizon : float, optional
         Required for timed outcomes. Concordance is computed after administrative
         censoring at the horizon (McLernon et al.), Uno's C with ``tau=horizon``.
-    thresholds : sequence of float, default=(0.1, 0.2, 0.3)
-        Risk thresholds for the net-benefit rows (D).
+    thresholds : sequence of float, optional
+        Risk thresholds for the net-benefit rows (D). Default: derived from the outcome's
+        incidence at the horizon (observed risk ``pi``: ``0.5 pi, pi, 2 pi, 3 pi``,
+        rounded to 2 significant digits; see :func:`incidence_thresholds`), so that a rare
+        outcome gets thresholds where the decision is made; how they were derived is in
+        the ``method`` column of those rows and in ``frame.attrs["thresholds"]``. An empty
+        sequence leaves the D rows out.
     level : float, default=0.95
-    bootstrap : int, dict or Bootstrap, optional
-        Percentile intervals for every row (otherwise analytic where available).
     smoother : str, optional
         Calibration smoother (see :func:`irdp.metrics.calibration`).
+    n_boot : int, optional
+        Percentile bootstrap intervals for every row (otherwise analytic where available).
+    seed : int or numpy.random.SeedSequence, optional
+        Seed of the bootstrap.
+    n_jobs : int, default=1
+        Workers for the bootstrap; the result does not depend on it.
+    scheduler : None, "local", str or distributed.Client, optional
+        Run the bootstrap replicates on Dask.
+    bootstrap : int, dict or Bootstrap, optional
+        Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``group, measure, value, se, lower, upper, level, method, n, n_events,
-        horizon``; one row per measure (net benefit: one row per threshold, with the
-        treat-all value in ``method``).
+        horizon``; one row per measure, named as in :data:`METRICS` (net benefit: one row
+        per threshold, with the treat-all value in ``method``). ``n_events`` counts the
+        events of interest by the horizon in every row.
 
     Examples
     --------
@@ -173,11 +96,26 @@ def performance(
     >>> tab["measure"].tolist()[:4]
     ['oe_ratio', 'calibration_in_the_large', 'calibration_slope', 'intercept_joint_fit']
     """
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, r, h = prepare(y, risk, horizon=horizon)
-    kw: dict[str, Any] = {"level": level, "bootstrap": bootstrap}
+    kw: dict[str, Any] = {"level": level, "bootstrap": Resolved(settings)}
+    rows = _abcd_rows(out, r, h, smoother, kw)
+    frame = pd.DataFrame([{"group": g, **e.to_dict()} for g, e in rows])
+    how = "given"
+    if thresholds is None:
+        derived = incidence_thresholds(out, h)
+        thresholds, how = derived.thresholds, derived.description
+    if len(np.atleast_1d(thresholds)):
+        frame = pd.concat([frame, _nb_rows(out, r, h, thresholds, level, settings, how)],
+                          ignore_index=True)
+    frame.attrs["thresholds"] = how
+    return frame
+
+
+def _abcd_rows(out: Any, r: np.ndarray, h: float | None, smoother: str | None,
+               kw: dict[str, Any]) -> list[tuple[str, Estimate]]:
     cal = calibration(out, r, horizon=h, smoother=smoother, **kw)
-    rows: list[tuple[str, Estimate]] = []
-    rows.append(("A", cal.oe))
+    rows: list[tuple[str, Estimate]] = [("A", cal.oe)]
     if cal.calibration_in_the_large is not None:
         rows.append(("A", cal.calibration_in_the_large))
     rows.append(("B", cal.slope))
@@ -199,22 +137,23 @@ def performance(
         rows.append(("calibration (moderate)", e))
     if cal.spiegelhalter is not None:
         rows.append(("calibration (moderate)", cal.spiegelhalter))
-    frame = pd.DataFrame([{"group": g, **e.to_dict()} for g, e in rows])
-    if thresholds is not None and len(np.atleast_1d(thresholds)):
-        dc = net_benefit(out, r, thresholds, horizon=h, level=level, bootstrap=bootstrap)
-        nb = dc.frame
-        extra = pd.DataFrame({
-            "group": "D",
-            "measure": [f"net_benefit@{t:g}" for t in nb["threshold"]],
-            "value": nb["net_benefit"].to_numpy(),
-            "se": np.nan,
-            "lower": nb["lower"].to_numpy() if "lower" in nb else np.nan,
-            "upper": nb["upper"].to_numpy() if "upper" in nb else np.nan,
-            "level": level,
-            "method": [f"treat all: {v:.4g}" for v in nb["treat_all"]],
-            "n": dc.n,
-            "n_events": dc.n_events,
-            "horizon": h,
-        })
-        frame = pd.concat([frame, extra], ignore_index=True)
-    return frame
+    return rows
+
+
+def _nb_rows(out: Any, r: np.ndarray, h: float | None, thresholds: Any, level: float,
+             settings: Any, how: str) -> pd.DataFrame:
+    dc = net_benefit(out, r, thresholds, horizon=h, level=level, bootstrap=Resolved(settings))
+    nb = dc.frame
+    return pd.DataFrame({
+        "group": "D",
+        "measure": [f"net_benefit@{t:g}" for t in nb["threshold"]],
+        "value": nb["net_benefit"].to_numpy(),
+        "se": np.nan,
+        "lower": nb["lower"].to_numpy() if "lower" in nb else np.nan,
+        "upper": nb["upper"].to_numpy() if "upper" in nb else np.nan,
+        "level": level,
+        "method": [f"treat all: {v:.4g}; thresholds {how}" for v in nb["treat_all"]],
+        "n": dc.n,
+        "n_events": dc.n_events,
+        "horizon": h,
+    })

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from irdp.metrics._bootstrap import apply_bootstrap
+from irdp.exceptions import InsufficientDataError
+from irdp.metrics._bootstrap import apply_bootstrap, resampling
 from irdp.metrics._estimate import Estimate, normal_estimate
 from irdp.metrics._inputs import prepare
 from irdp.metrics.classification import status_weights
@@ -56,6 +57,10 @@ def nri(
     thresholds: Any = None,
     horizon: float | None = None,
     level: float = 0.95,
+    n_boot: int | None = None,
+    seed: Any = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
     bootstrap: Any = None,
 ) -> Estimate:
     """Net reclassification improvement of ``risk_new`` over ``risk_old`` (secondary).
@@ -83,7 +88,7 @@ def nri(
     def compute(yb: Any, o: np.ndarray, nw: np.ndarray) -> tuple[float, float, float, float]:
         a, b = status_weights(yb, h)
         if a.sum() == 0 or b.sum() == 0:
-            raise ValueError("nri needs both events and non-events.")
+            raise InsufficientDataError("nri needs both events and non-events.")
         return _nri_parts(a, b, o, nw, cuts)
 
     pu_e, pd_e, pu_n, pd_n = compute(out, ro, rn)
@@ -95,7 +100,7 @@ def nri(
         se = float(np.sqrt(var))
         method = "Pencina (2008) asymptotic"
     else:
-        se, method = float("nan"), "no analytic SE for timed outcomes (use bootstrap=)"
+        se, method = float("nan"), "no analytic SE for timed outcomes (use n_boot=)"
     est = normal_estimate("nri" if cuts is not None else "nri_continuous", value, se, level,
                           method=method, n=len(ro), n_events=out.n_events, horizon=h)
     est.details.update(nri_events=pu_e - pd_e, nri_nonevents=pd_n - pu_n)
@@ -104,7 +109,8 @@ def nri(
         u_e, d_e, u_n, d_n = compute(yb, o, nw)
         return (u_e - d_e) + (d_n - u_n)
 
-    return apply_bootstrap(est, bootstrap, out, (ro, rn), fn)
+    return apply_bootstrap(est, resampling(n_boot, seed, n_jobs, scheduler, bootstrap), out,
+                           (ro, rn), fn)
 
 
 def _idi_parts(a: np.ndarray, b: np.ndarray, old: np.ndarray, new: np.ndarray) -> float:
@@ -119,6 +125,10 @@ def idi(
     *,
     horizon: float | None = None,
     level: float = 0.95,
+    n_boot: int | None = None,
+    seed: Any = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
     bootstrap: Any = None,
 ) -> Estimate:
     """Integrated discrimination improvement (secondary measure).
@@ -144,7 +154,7 @@ def idi(
     def fn(yb: Any, o: np.ndarray, nw: np.ndarray) -> float:
         a, b = status_weights(yb, h)
         if a.sum() == 0 or b.sum() == 0:
-            raise ValueError("idi needs both events and non-events.")
+            raise InsufficientDataError("idi needs both events and non-events.")
         return _idi_parts(a, b, o, nw)
 
     value = fn(out, ro, rn)
@@ -154,7 +164,8 @@ def idi(
         se = float(np.sqrt(de.var(ddof=1) / len(de) + dn.var(ddof=1) / len(dn)))
         method = "Pencina (2008) asymptotic"
     else:
-        se, method = float("nan"), "no analytic SE for timed outcomes (use bootstrap=)"
+        se, method = float("nan"), "no analytic SE for timed outcomes (use n_boot=)"
     est = normal_estimate("idi", value, se, level, method=method, n=len(ro),
                           n_events=out.n_events, horizon=h)
-    return apply_bootstrap(est, bootstrap, out, (ro, rn), fn)
+    return apply_bootstrap(est, resampling(n_boot, seed, n_jobs, scheduler, bootstrap), out,
+                           (ro, rn), fn)

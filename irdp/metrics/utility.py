@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from irdp.metrics._bootstrap import as_bootstrap, bootstrap_values, percentile_interval
+from irdp.exceptions import InsufficientDataError
+from irdp.metrics._bootstrap import bootstrap_values, interval_from_values, resampling
 from irdp.metrics._inputs import Outcome, prepare
+from irdp.metrics.overall import observed_risk
 from irdp.nonparametric import aalen_johansen, kaplan_meier
-from irdp.outcomes import Binary, CompetingRisks
+from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
 
-__all__ = ["DecisionCurve", "net_benefit"]
+__all__ = ["DecisionCurve", "IncidenceThresholds", "incidence_thresholds", "net_benefit"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,91 @@ class DecisionCurve:
                 f"from {self.frame.threshold.min():g} to {self.frame.threshold.max():g})")
 
 
+@dataclass(frozen=True)
+class IncidenceThresholds:
+    """Risk cut-offs derived from the outcome's incidence at the horizon.
+
+    Attributes
+    ----------
+    thresholds : tuple of float
+        The cut-offs (risks at multiples of the incidence odds, 2 significant digits).
+    incidence : float
+        Observed risk by the horizon: prevalence, 1 - Kaplan-Meier or Aalen-Johansen.
+    multiples : tuple of float
+        Multiples of the incidence odds.
+    description : str
+        How they were derived, in words (for the report and the result tables).
+    """
+
+    thresholds: tuple[float, ...]
+    incidence: float
+    multiples: tuple[float, ...]
+    description: str
+
+
+def _round2(x: float) -> float:
+    """Round to 2 significant digits (0.0123 -> 0.012)."""
+    if x <= 0 or not np.isfinite(x):
+        return float(x)
+    return float(round(x, 1 - int(np.floor(np.log10(x)))))
+
+
+def incidence_thresholds(y: Any, horizon: float | None = None, *,
+                         multiples: Any = (0.5, 1.0, 2.0, 3.0)) -> IncidenceThresholds:
+    """Risk thresholds at multiples of the outcome's incidence at the horizon.
+
+    A fixed grid such as 0.1-0.3 is useless for a rare outcome (with a 1 %-a-year outcome
+    nearly every worker falls below 0.1). The decision to act is made around the
+    incidence ``pi``: flagging at ``pi`` means acting on any worker at above-average risk,
+    at ``2 pi`` and ``3 pi`` on those at two or three times the average risk, at ``pi / 2``
+    casting a wider net. Multiples are taken on the odds scale, ``t = k pi / (1 - pi +
+    k pi)``, which equals ``k pi`` for a rare outcome and stays below 1 for a common one.
+    The default thresholds of :func:`irdp.metrics.performance` and the default level
+    cut-offs of :func:`irdp.validation.compare` (``(1, 3)``) are built here.
+
+    Parameters
+    ----------
+    y : Binary, Survival, CompetingRisks or array-like of 0/1
+    horizon : float, optional
+        Required for timed outcomes.
+    multiples : sequence of float, default=(0.5, 1, 2, 3)
+
+    Returns
+    -------
+    IncidenceThresholds
+
+    References
+    ----------
+    Vickers AJ, Van Calster B, Steyerberg EW. A simple, step-by-step guide to interpreting
+    decision curve analysis. Diagn Progn Res 2019;3:18 (thresholds reflect the range of
+    reasonable decisions, which for a rare outcome lies near its incidence).
+
+    Examples
+    --------
+    >>> from irdp.metrics import incidence_thresholds
+    >>> t = incidence_thresholds([0] * 95 + [1] * 5)
+    >>> t.thresholds, t.incidence
+    ((0.026, 0.05, 0.095, 0.14), 0.05)
+    """
+    base = y if isinstance(y, Binary | Survival | CompetingRisks) else as_outcome(y)
+    out, _, h = prepare(base, np.zeros(len(base)), horizon=horizon)
+    pi = float(observed_risk(out, h))
+    mult = tuple(float(m) for m in np.atleast_1d(np.asarray(multiples, dtype=float)))
+    if not mult or any(not np.isfinite(m) or m <= 0 for m in mult):
+        raise ValueError(f"multiples must be positive numbers; got {multiples!r}.")
+    if not 0 < pi < 1:
+        raise InsufficientDataError(
+            f"thresholds cannot be derived from the incidence: the observed risk by the "
+            f"horizon is {pi:.4g}. Give the thresholds explicitly."
+        )
+    thr = tuple(sorted(dict.fromkeys(_round2(m * pi / (1 - pi + m * pi)) for m in mult)))
+    when = "" if h is None or isinstance(out, Binary) else f" at the horizon {h:g}"
+    desc = (f"derived from the observed risk{when} ({pi:.3g}): the risks at "
+            f"{', '.join(f'{m:g}' for m in mult)} times its odds, rounded to 2 significant "
+            "digits")
+    return IncidenceThresholds(thr, pi, mult, desc)
+
+
 def _observed_risk_in(y: Outcome, rows: np.ndarray, horizon: float | None) -> float:
     if not rows.any():
         return float("nan")
@@ -107,6 +194,10 @@ def net_benefit(
     *,
     horizon: float | None = None,
     level: float = 0.95,
+    n_boot: int | None = None,
+    seed: Any = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
     bootstrap: Any = None,
     name: str = "model",
 ) -> DecisionCurve:
@@ -127,8 +218,16 @@ def net_benefit(
     horizon : float, optional
         Required for timed outcomes.
     level : float, default=0.95
+    n_boot : int, optional
+        Number of bootstrap replicates for percentile intervals.
+    seed : int or numpy.random.SeedSequence, optional
+        Seed of the bootstrap; the same seed gives the same intervals.
+    n_jobs : int, default=1
+        Workers for the bootstrap; the result does not depend on it.
+    scheduler : None, "local", str or distributed.Client, optional
+        Run the replicates on Dask.
     bootstrap : int, dict or Bootstrap, optional
-        Adds percentile ``lower``/``upper`` columns for the net benefit.
+        Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``.
     name : str, default="model"
 
     Returns
@@ -162,12 +261,12 @@ def net_benefit(
                 f"{thr[bad][:5].tolist() if thr.size else 'an empty list'}."
             )
     frame = _nb_table(out, r, thr, h)
-    settings = as_bootstrap(bootstrap)
+    settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     if settings is not None:
         vals = bootstrap_values(
             lambda rows: _nb_table(out.take(rows), r[rows], thr, h)["net_benefit"].to_numpy(),
             len(r), settings)
-        lower, upper, _ = percentile_interval(vals, level)
+        lower, upper, _ = interval_from_values(vals, level)
         frame["lower"], frame["upper"] = lower, upper
     n_ev = out.n_events if h is None or isinstance(out, Binary) else int(
         (out.event & (out.time <= h)).sum())

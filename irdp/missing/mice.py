@@ -38,13 +38,16 @@ References
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from irdp._resampling import replicate
 from irdp._validation import check_aligned
+from irdp.exceptions import IrdpWarning
 from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
 
 __all__ = ["MultipleImputation", "multiple_impute", "outcome_covariates", "nelson_aalen_at"]
@@ -200,6 +203,13 @@ def _chain(
     return Z, means
 
 
+def _chain_task(i: int, rng: np.random.Generator, *, Z0: np.ndarray, aux: np.ndarray,
+                miss: np.ndarray, visit: list[int], max_iter: int, k: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Chain ``i`` of the imputation, on its own stream (a replicate of the engine)."""
+    return _chain(Z0, aux, miss, visit, max_iter, k, rng)
+
+
 def multiple_impute(
     X: pd.DataFrame,
     y: Any = None,
@@ -208,6 +218,8 @@ def multiple_impute(
     max_iter: int = 10,
     n_neighbors: int = 5,
     seed: Any = None,
+    n_jobs: int | None = 1,
+    scheduler: Any = None,
 ) -> MultipleImputation:
     """Multiply impute the missing values of ``X`` by chained equations (PMM), outcome included.
 
@@ -225,7 +237,12 @@ def multiple_impute(
     n_neighbors : int, default=5
         Donors among which PMM draws (mice's ``donors=5``).
     seed : int, SeedSequence or None
-        The same seed gives the same imputations; each chain has its own spawned stream.
+        The same seed gives the same imputations; each chain has its own spawned stream
+        (None draws fresh entropy).
+    n_jobs : int or None, default=1
+        Chains run in parallel on joblib workers (the result does not depend on it).
+    scheduler : None, "local", str or distributed.Client, default=None
+        Run the chains on Dask (as :func:`irdp.validation.bootstrap_validate`).
 
     Returns
     -------
@@ -265,10 +282,15 @@ def multiple_impute(
     else:
         aux = np.empty((len(X), 0))
     visit = [int(j) for j in np.argsort(miss.sum(axis=0), kind="stable") if miss[:, j].any()]
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    root = np.random.SeedSequence() if seed is None else seed
+    run = replicate(_chain_task, m, seed=root, n_jobs=n_jobs, scheduler=scheduler,
+                    kwargs={"Z0": Z0, "aux": aux, "miss": miss, "visit": visit,
+                            "max_iter": max_iter, "k": n_neighbors})
+    if run.warnings:
+        warnings.warn(f"multiple_impute: {len(run.warnings)} distinct warnings in the chains, "
+                      f"e.g. {run.warnings[0]!r}.", IrdpWarning, stacklevel=2)
     datasets, traces = [], []
-    for i, ss in enumerate(root.spawn(m)):
-        Z, means = _chain(Z0, aux, miss, visit, max_iter, n_neighbors, np.random.default_rng(ss))
+    for i, (Z, means) in enumerate(run.results):
         datasets.append(_decode(Z, X, cats))
         for it in range(max_iter):
             for v, j in enumerate(visit):

@@ -29,27 +29,37 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
 
+from irdp.metrics._registry import ALIASES, METRICS
+
 __all__ = ["PooledEstimate", "rubin_pool", "SCALES"]
 
 Scale = Literal["identity", "logit", "log"]
-SCALES: dict[str, Scale] = {
-    "auc": "logit",
-    "concordance": "logit",
-    "c_index": "logit",
-    "td_auc": "logit",
-    "oe_ratio": "log",
-    "oe": "log",
-    "citl": "identity",
-    "slope": "identity",
-    "brier": "identity",
-}
-"""Default pooling scale by measure name (anything else: identity)."""
+class _ScaleView(Mapping[str, str]):
+    """Read-only view of the pooling scales of the registry :data:`irdp.metrics.METRICS`."""
+
+    def __getitem__(self, name: str) -> str:
+        key = str(name).strip().lower()
+        if key not in ALIASES:
+            raise KeyError(name)
+        return METRICS[ALIASES[key]].scale
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ALIASES)
+
+    def __len__(self) -> int:
+        return len(ALIASES)
+
+
+SCALES: Mapping[str, str] = _ScaleView()
+"""Pooling scale by measure name or alias: a read-only view of the registry
+:data:`irdp.metrics.METRICS` (``SCALES.get(name, "identity")`` for other names)."""
 
 
 def _forward(x: np.ndarray, se: np.ndarray, scale: Scale) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ from scipy import stats
 
 from irdp._summary import Summary
 from irdp.fairness._groups import as_group_frame
-from irdp.fairness.measures import observed_risk
+from irdp.metrics import observed_risk
 from irdp.outcomes import Binary, CompetingRisks, as_outcome
 from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
 
@@ -65,6 +65,13 @@ def _suppress_block(block: pd.DataFrame, threshold: int) -> pd.DataFrame:
         block, threshold=threshold, count_columns=["n", "n_missing"],
         rates={"pct_missing": ("n_missing", "n")}, known_totals=True,
     )
+
+
+def _risk_in(y: Any, rows: np.ndarray, horizon: float | None) -> float:
+    """Observed risk among ``rows`` (:func:`irdp.metrics.observed_risk`); nan if none."""
+    if not rows.any():
+        return float("nan")
+    return float(observed_risk(y.take(np.flatnonzero(rows)), horizon))
 
 
 def _association(miss: np.ndarray, y: Any, horizon: float | None) -> tuple[str, float, float]:
@@ -222,8 +229,8 @@ def missingness_report(
             rows.append({
                 "feature": feats[j], "n_missing": int(m.sum()), "events_missing": int(ev[m].sum()),
                 "n_observed": int((~m).sum()), "events_observed": int(ev[~m].sum()),
-                "risk_missing": observed_risk(yy.take(np.flatnonzero(m)), horizon=horizon),
-                "risk_observed": observed_risk(yy.take(np.flatnonzero(~m)), horizon=horizon),
+                "risk_missing": _risk_in(yy, m, horizon),
+                "risk_observed": _risk_in(yy, ~m, horizon),
                 "test": test, "statistic": stat, "p_value": p,
             })
         assoc = pd.DataFrame(rows)

@@ -1,8 +1,11 @@
 """Handling strategies side by side, and the completeness stress test of an index.
 
 Both functions split the data once (seeded) into a development part, where the estimator is
-fitted, and a test part, where it is evaluated with censoring-aware measures at the horizon
-(:mod:`irdp.fairness.measures`): AUC (td-AUC), O/E, calibration-in-the-large and slope.
+fitted, and a test part, where it is evaluated with the measures of :mod:`irdp.metrics` at
+the horizon (registry defaults for missing data, :func:`irdp.metrics.default_measures`):
+AUC (td-AUC for timed outcomes) with DeLong's (or the influence-function) SE, O/E,
+calibration-in-the-large (binary) and calibration slope, each named as in
+:data:`irdp.metrics.METRICS`.
 
 Strategies (fitted on the development part, applied to the test part):
 
@@ -27,8 +30,9 @@ Groenwold RHH, White IR, Donders ART, et al. Missing covariate data in clinical 
 when and when not to use the missing-indicator method for analysis. CMAJ 2012;184:1265-1269.
 Hoogland J, van Barreveld M, Debray TPA, et al. Handling missing predictor values when
 validating and applying a prediction model to new patients. Stat Med 2020;39:3591-3607.
-Hanley JA, McNeil BJ. The meaning and use of the area under a ROC curve. Radiology
-1982;143:29-36 (AUC standard error used for pooling).
+DeLong ER, DeLong DM, Clarke-Pearson DL. Comparing the areas under two or more correlated
+receiver operating characteristic curves: a nonparametric approach. Biometrics
+1988;44:837-845 (AUC standard error used for pooling).
 """
 
 from __future__ import annotations
@@ -44,10 +48,10 @@ from scipy import optimize, stats
 from sklearn.base import clone
 
 from irdp.exceptions import CompleteCaseWarning
-from irdp.fairness.calibration import calibration_estimates
-from irdp.fairness.measures import horizon_status, weighted_auc
+from irdp.metrics import METRICS, default_measures
+from irdp.metrics._registry import DATA_ERRORS
 from irdp.missing.mice import multiple_impute
-from irdp.missing.pooling import SCALES, rubin_pool
+from irdp.missing.pooling import rubin_pool
 from irdp.outcomes import as_outcome
 
 __all__ = [
@@ -61,29 +65,26 @@ __all__ = [
 
 Strategy = Literal["complete_case", "indicator", "mean", "absent", "single", "multiple"]
 STRATEGIES: tuple[str, ...] = ("complete_case", "indicator", "mean", "single", "multiple")
-MEASURES = ("auc", "oe_ratio", "citl", "slope")
 
 
 def evaluate_with_se(y: Any, risk: np.ndarray, horizon: float | None) -> dict[str, tuple]:
-    """AUC, O/E, CITL and slope with standard errors (for Rubin pooling).
+    """The default measures for missing data with their standard errors (Rubin pooling).
 
-    AUC: Hanley-McNeil SE with the numbers of cases and known controls; O/E, CITL, slope:
-    :func:`irdp.fairness.calibration.calibration_estimates` (O/E SE by the delta method from
-    its log-scale SE).
+    The measures and their SEs are those of :mod:`irdp.metrics`: the AUC with DeLong's SE
+    (binary) or the influence-function SE of the td-AUC (timed), the O/E with the
+    delta-method SE of its log-scale interval, calibration-in-the-large (binary) and the
+    calibration slope with their Wald SEs. Returns ``{name: (value, se)}``; a measure these
+    data cannot support gives ``(nan, nan)``.
     """
-    hs = horizon_status(y, horizon)
-    a = weighted_auc(y, risk, horizon=horizon)
-    n1 = float(np.sum(hs.status))
-    n0 = float(np.sum(hs.known & (hs.status == 0)))
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    var = (a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / max(n1 * n0, 1)
-    cal = calibration_estimates(hs, np.asarray(risk, dtype=float), 0.95)
-    z = stats.norm.ppf(0.975)
-    out = {"auc": (a, float(np.sqrt(max(var, 0.0))))}
-    oe = cal["oe"]
-    out["oe_ratio"] = (oe, float(oe * np.log(cal["oe_upper"] / oe) / z) if oe > 0 else np.nan)
-    for k in ("citl", "slope"):
-        out[k] = (cal[k], float((cal[f"{k}_upper"] - cal[f"{k}_lower"]) / (2 * z)))
+    y = as_outcome(y)
+    out: dict[str, tuple] = {}
+    for name in default_measures(y.kind, "missing"):
+        try:
+            est = METRICS[name](y, risk, horizon=horizon)
+        except DATA_ERRORS:
+            out[name] = (float("nan"), float("nan"))
+            continue
+        out[name] = (float(est.value), float(est.se))
     return out
 
 
@@ -187,22 +188,26 @@ def _fit_evaluate(
         per.append(evaluate_with_se(yte, risk, horizon))
     z = stats.norm.ppf(0.975)
     out = {}
-    for k in MEASURES:
+    for k in per[0]:
         vals = np.array([p[k][0] for p in per])
         ses = np.array([p[k][1] for p in per])
+        scale = METRICS[k].scale
         if len(per) > 1 and np.all(np.isfinite(vals)) and np.all(np.isfinite(ses)):
-            pooled = rubin_pool(vals, ses, scale=SCALES.get(k, "identity"))
+            pooled = rubin_pool(vals, ses, scale=scale)
             out[k] = (pooled.value, pooled.lower, pooled.upper)
         else:
-            v, s = float(vals[0]), float(ses[0])
-            if k == "oe_ratio" and v > 0:
-                out[k] = (v, v * np.exp(-z * s / v), v * np.exp(z * s / v))
-            elif k == "auc" and 0 < v < 1:
-                lg, sl = np.log(v / (1 - v)), s / (v * (1 - v))
-                out[k] = (v, 1 / (1 + np.exp(-(lg - z * sl))), 1 / (1 + np.exp(-(lg + z * sl))))
-            else:
-                out[k] = (v, v - z * s, v + z * s)
+            out[k] = _single_interval(float(vals[0]), float(ses[0]), scale, z)
     return out
+
+
+def _single_interval(v: float, s: float, scale: str, z: float) -> tuple[float, float, float]:
+    """Wald interval of one data set on the pooling scale of the measure, back-transformed."""
+    if scale == "log" and v > 0:
+        return v, v * np.exp(-z * s / v), v * np.exp(z * s / v)
+    if scale == "logit" and 0 < v < 1:
+        lg, sl = np.log(v / (1 - v)), s / (v * (1 - v))
+        return v, 1 / (1 + np.exp(-(lg - z * sl))), 1 / (1 + np.exp(-(lg + z * sl)))
+    return v, v - z * s, v + z * s
 
 
 def _split(n: int, test_size: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

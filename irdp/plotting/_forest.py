@@ -96,9 +96,7 @@ class MetaForestDisplay(Display):
 
     @classmethod
     def _for_iecv(cls, result: IECVResult, measure: str, **kwargs: Any) -> MetaForestDisplay:
-        if measure not in result.pooled:
-            raise ValueError(f"measure {measure!r} was not pooled; pooled: "
-                             f"{list(result.pooled)}.")
+        measure = result._key(measure)
         unit = "period" if result.scheme == "forward" else "held-out centre"
         kwargs.setdefault("unit", unit)
         kwargs.setdefault("title", f"{measure_label(measure).capitalize()} in each {unit}")
@@ -128,17 +126,15 @@ class MetaForestDisplay(Display):
                        "x_upper": b} for lab, e, y, a, b in zip(labels, est, ypos, lo, hi,
                                                                strict=True)]
         ticks, names = list(ypos), list(labels)
-        pooled = np.isfinite([r.lower, r.upper]).all()
-        if pooled:
+        if r.pooled:
             ax.fill([r.lower, r.estimate, r.upper, r.estimate],
                     [y_pool, y_pool + 0.3, y_pool, y_pool - 0.3], color="tab:blue", zorder=3)
             names.append(f"pooled estimate (I² = {r.i2:.0f} %)")
-        else:
-            ax.plot([r.estimate], [y_pool], "D", color="tab:blue")
-            names.append("pooled estimate (no CI: too few centres)")
-        ticks.append(y_pool)
-        self._rows.append({"element": "diamond", "series": "pooled", "x": r.estimate,
-                           "y": y_pool, "x_lower": r.lower, "x_upper": r.upper})
+            ticks.append(y_pool)
+            self._rows.append({"element": "diamond", "series": "pooled", "x": r.estimate,
+                               "y": y_pool, "x_lower": r.lower, "x_upper": r.upper})
+        elif self.title is None:
+            self.title = f"Per-{self.unit} results (too few to pool: k = {r.k})"
         values = np.r_[est, lo, hi, r.estimate, r.lower, r.upper]
         if np.isfinite([r.pi_lower, r.pi_upper]).all():
             ax.errorbar([r.estimate], [y_pi], xerr=[[r.estimate - r.pi_lower],
@@ -154,8 +150,8 @@ class MetaForestDisplay(Display):
                     fontsize="small", transform=ax.get_yaxis_transform(), ha="left",
                     va="center")
         self._axes(ax, ticks, names, values, ypos)
-        self._numbers(ax, [*zip(est, lo, hi, ypos, strict=True),
-                           (r.estimate, r.lower, r.upper, y_pool)])
+        pooled_row = [(r.estimate, r.lower, r.upper, y_pool)] if r.pooled else []
+        self._numbers(ax, [*zip(est, lo, hi, ypos, strict=True), *pooled_row])
         return self
 
     def _numbers(self, ax: Any, rows: list[tuple[float, float, float, float]]) -> None:

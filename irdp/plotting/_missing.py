@@ -59,7 +59,7 @@ class CompletenessDisplay(Display):
     (missing-data mechanisms).
     """
 
-    panels = (("auc",), ("oe_ratio", "slope"))
+    panels = (("auc",), ("oe_ratio", "calibration_slope"))
 
     def __init__(self, result: CompletenessSensitivity) -> None:
         if not isinstance(result, CompletenessSensitivity):

@@ -13,7 +13,10 @@
   :func:`validation_sample_size_survival`, :func:`cstatistic_to_rsquared`.
 
 Every resampling design draws one independent random stream per replicate from its seed
-and runs replicates through joblib, so results depend on the seed only.
+and runs replicates through irdp's one resampling engine (joblib by default, Dask with
+``scheduler="local"`` or a scheduler address), so results depend on the seed only.
+Measures are those of the registry :data:`irdp.metrics.METRICS`; :data:`MEASURES` is a
+read-only view of it.
 """
 
 from irdp.validation._measures import MEASURES
@@ -31,7 +34,7 @@ from irdp.validation.centre_calibration import (
 )
 from irdp.validation.compare import LEVEL_LABELS, ComparisonResult, compare
 from irdp.validation.crossval import cross_validate
-from irdp.validation.iecv import IECVResult, iecv
+from irdp.validation.iecv import IECVResult, calendar_periods, iecv
 from irdp.validation.meta import (
     MetaAnalysisResult,
     centre_summary,
@@ -67,6 +70,7 @@ __all__ = [
     "closed_test",
     "update_model",
     "IECVResult",
+    "calendar_periods",
     "iecv",
     "CalibrationCurveResult",
     "ValidationResult",

@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from irdp._validation import check_horizon
-from irdp.exceptions import IrdpError
+from irdp.exceptions import ComputationError, InsufficientDataError
 from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
 
 __all__ = [
@@ -26,15 +26,18 @@ __all__ = [
     "predict_risk",
     "n_rows",
     "FIT_ERRORS",
+    "Prepared",
+    "prepare_data",
+    "record_warnings",
 ]
 
-# Errors that make one resample unusable (recorded, not raised): bad resample, separation,
-# no events, singular information matrix.
+# Errors that make one resample unusable (recorded, not raised): valid data that cannot
+# support the fit or the measure (too few events, a constant column in a resample, a
+# singular or diverging fit). irdp's own input errors (ValueError, TypeError) propagate.
 FIT_ERRORS: tuple[type[BaseException], ...] = (
-    IrdpError,
-    ValueError,
-    ArithmeticError,
+    ComputationError,
     np.linalg.LinAlgError,
+    FloatingPointError,
 )
 
 
@@ -54,7 +57,7 @@ def prepare_outcome(
     yy = as_outcome(y)
     if isinstance(yy, Binary):
         if yy.n_events == 0 or yy.n_events == len(yy):
-            raise ValueError(
+            raise InsufficientDataError(
                 f"{name} must contain both events and non-events; got {yy.n_events} events out "
                 f"of {len(yy)} rows. Validation measures are undefined otherwise."
             )
@@ -62,7 +65,7 @@ def prepare_outcome(
     h = check_horizon(horizon, max_time=yy.max_time)
     n_before = int((yy.event & (yy.time <= h)).sum())
     if n_before == 0:
-        raise ValueError(
+        raise InsufficientDataError(
             f"{name} has no event of interest at or before horizon={h:g}; discrimination and "
             "calibration cannot be assessed. Choose a longer horizon."
         )
@@ -88,21 +91,59 @@ def align_outcome(X: Any, y: Any) -> Any:
     return out
 
 
+class Prepared:
+    """Data an irdp index prepared once for repeated fits (the models protocol's optional
+    ``prepare(X, y)``: arrays and a design learned on all rows, no pandas work in a refit).
+
+    Wraps the estimator's object so that the designs can tell it from a feature matrix.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def prepare_data(estimator: Any, X: Any, y: Binary | Survival | CompetingRisks) -> Any:
+    """``Prepared(estimator.prepare(X, y))`` when the estimator offers it, else ``X``.
+
+    An irdp risk index that implements ``prepare`` learns its design (categorical levels,
+    spline knots) once on all rows, as ``rms::validate`` does; its fits and predictions on
+    the rows of a resample then take arrays only. A scikit-learn Pipeline, or an estimator
+    without ``prepare``, gets the raw ``X`` and refits its whole pre-processing per resample.
+    """
+    prepare = getattr(estimator, "prepare", None)
+    if prepare is None or getattr(estimator, "steps", None):
+        return X
+    return Prepared(prepare(X, y))
+
+
 def n_rows(X: Any) -> int:
     """Number of rows of a feature matrix."""
+    if isinstance(X, Prepared):
+        return len(X)
     return int(X.shape[0]) if hasattr(X, "shape") else len(X)
 
 
 def take_rows(X: Any, rows: np.ndarray) -> Any:
-    """Rows of ``X`` by position (DataFrame, ndarray or sparse matrix)."""
+    """Rows of ``X`` by position (DataFrame, ndarray, sparse matrix or prepared data)."""
+    if isinstance(X, Prepared):
+        return Prepared(X.data.take(rows))
     if isinstance(X, pd.DataFrame | pd.Series):
         return X.iloc[rows]
     return X[rows]
 
 
 def fit_clone(estimator: Any, X: Any, y: Binary | Survival | CompetingRisks) -> Any:
-    """Fit an unfitted clone of ``estimator`` on ``(X, y)`` and return it."""
+    """Fit an unfitted clone of ``estimator`` on ``(X, y)`` and return it.
+
+    With prepared data the outcome is the one they hold (the rows of ``y``)."""
     est = clone(estimator)
+    if isinstance(X, Prepared):
+        return est.fit(X.data)
     if _uses_outcome(est):
         return est.fit(X, y)
     if not isinstance(y, Binary):
@@ -116,6 +157,9 @@ def fit_clone(estimator: Any, X: Any, y: Binary | Survival | CompetingRisks) -> 
 def predict_risk(estimator: Any, X: Any, horizon: float | None) -> np.ndarray:
     """Absolute risks by ``horizon`` from a fitted estimator, as a float array."""
     final = _final_step(estimator)
+    if isinstance(X, Prepared):
+        return np.asarray(estimator.predict_risk(X.data, horizon=horizon),
+                          dtype=float).reshape(-1)
     if hasattr(final, "predict_risk"):
         if final is not estimator:  # Pipeline: transform with the fitted pre-processing steps
             X = estimator[:-1].transform(X)
@@ -132,6 +176,10 @@ def predict_risk(estimator: Any, X: Any, horizon: float | None) -> np.ndarray:
 
 def record_warnings(func: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
     """Call ``func`` and return its result with the messages of the warnings it raised.
+
+    Kept for designs that record warnings themselves; the resampling engine
+    (:func:`irdp._resampling.replicate`) records the warnings of every replicate, whatever
+    the backend, and is what the validation designs use.
 
     Replicates run in worker processes whose warning filters differ from the caller's;
     collecting the messages and re-issuing one summary warning in the caller keeps the

@@ -1,171 +1,101 @@
 """Which performance measures a validation design computes (private module).
 
-A measure is a callable ``f(y, risk, horizon=None)`` returning a float, an irdp
-``Estimate`` (``.value``, ``.se``) or a mapping ``{name: value}`` (several measures from one
-computation, e.g. the calibration hierarchy). Designs accept ``scoring=`` as a dict
-``{name: callable}`` or a list of names from :data:`MEASURES`; the defaults are the ABCD
-measures of irdp.metrics for the outcome type.
+Measures are looked up in the one registry :data:`irdp.metrics.METRICS` (canonical names
+and aliases such as ``"c"``, ``"oe"``, ``"citl"``); tables are labelled with the canonical
+names, so a measure has the same name and the same value in the ABCD table, the bootstrap,
+IECV, the comparison of indices, the fairness and the missing-data tables. Designs accept
+``scoring=`` as a list of names, or a dict ``{label: callable}`` for measures irdp does not
+have (a callable ``f(y, risk, horizon=None)`` returning a float, an ``Estimate`` or a
+mapping ``{name: value}``). Inside resampling, registry measures are evaluated by their
+value-only path, sharing what they have in common (:func:`irdp.metrics.measure_values`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MEASURES", "default_measures", "resolve_measures", "evaluate"]
+from irdp.metrics import METRICS, MetricInfo, default_measures, get_metric
+from irdp.metrics._context import Context
+from irdp.metrics._registry import ALIASES, DATA_ERRORS, values_in_context
+
+__all__ = ["MEASURES", "default_measures", "resolve_measures", "evaluate", "estimate_of"]
+
+Measure = MetricInfo | Callable[..., Any]
 
 
-def metric(name: str) -> Any:
-    """The public irdp.metrics function ``name`` (also found in its submodules), or None."""
-    import importlib
+class _RegistryView(Mapping[str, MetricInfo]):
+    """Read-only view of :data:`irdp.metrics.METRICS` by canonical name or alias."""
 
-    import irdp.metrics as metrics
+    def __getitem__(self, name: str) -> MetricInfo:
+        if not isinstance(name, str) or name.strip().lower() not in ALIASES:
+            raise KeyError(name)
+        return METRICS[ALIASES[name.strip().lower()]]
 
-    found = getattr(metrics, name, None)
-    if callable(found):
-        return found
-    for sub in ("calibration", "utility", "reclassification", "discrimination", "overall"):
-        try:
-            mod = importlib.import_module(f"irdp.metrics.{sub}")
-        except ImportError:
-            continue
-        found = getattr(mod, name, None)
-        if callable(found):
-            return found
-    return None
+    def __iter__(self) -> Iterator[str]:
+        return iter(ALIASES)
+
+    def __len__(self) -> int:
+        return len(ALIASES)
+
+    def __repr__(self) -> str:
+        return f"MEASURES(view of irdp.metrics.METRICS: {sorted(METRICS)})"
 
 
-class _Metrics:
-    """Attribute access to irdp.metrics functions wherever they are defined."""
-
-    def __getattr__(self, name: str) -> Any:
-        f = metric(name)
-        if f is None:
-            raise AttributeError(f"irdp.metrics has no function {name!r}.")
-        return f
+#: Measures known by name (canonical names and aliases): a read-only view of the registry
+#: :data:`irdp.metrics.METRICS`; each value is callable ``f(y, risk, horizon=None)``.
+MEASURES: Mapping[str, MetricInfo] = _RegistryView()
 
 
-def _metrics() -> Any:
-    return _Metrics()
-
-
-def _c(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
-    m = _metrics()
-    if y.kind == "binary":
-        return m.auc(y, risk)
-    return m.concordance(y, risk, horizon=horizon)
-
-
-def _auc(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
-    m = _metrics()
-    if y.kind == "binary":
-        return m.auc(y, risk)
-    return m.td_auc(y, risk, horizon=horizon)
-
-
-def _calibration_report(y: Any, risk: np.ndarray, horizon: float | None) -> Any:
-    return _metrics().calibration(y, risk, horizon=horizon)
-
-
-def _slope(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
-    return _metrics().calibration_slope(y, risk, horizon=horizon)
-
-
-def _oe(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
-    return _metrics().oe_ratio(y, risk, horizon=horizon)
-
-
-def _citl(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
-    return _metrics().calibration_in_the_large(y, risk, horizon=horizon)
-
-
-def _brier(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
-    return _metrics().brier(y, risk, horizon=horizon)
-
-
-def _ipa(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
-    return _metrics().ipa(y, risk, horizon=horizon)
-
-
-def _ici(y: Any, risk: np.ndarray, horizon: float | None = None) -> Any:
-    # Binary: the rms smoother (lowess, f=2/3, iter=0), as rms::calibrate; it is ~70x faster
-    # than loess on 100k rows, which matters when ICI is recomputed in every resample.
-    if y.kind == "binary":
-        return _metrics().ici(y, risk, smoother="lowess")
-    return _metrics().ici(y, risk, horizon=horizon)
-
-
-#: Measures known by name: ``name -> f(y, risk, horizon=None)``.
-MEASURES: dict[str, Callable[..., Any]] = {
-    "c": _c,
-    "auc": _auc,
-    "calibration_slope": _slope,
-    "citl": _citl,
-    "oe": _oe,
-    "brier": _brier,
-    "ipa": _ipa,
-    "ici": _ici,
-}
-
-_DEFAULTS = {
-    "binary": ("c", "calibration_slope", "citl", "oe", "brier", "ipa", "ici"),
-    "survival": ("c", "calibration_slope", "oe", "brier", "ipa", "ici"),
-    "competing": ("c", "calibration_slope", "oe", "brier", "ipa", "ici"),
-}
-
-_SE_CAPABLE = ("c", "auc", "calibration_slope", "oe", "citl")
-
-# Metric function each named measure needs (defaults skip what irdp.metrics lacks).
-_NEEDS = {
-    "c": "concordance",
-    "auc": "auc",
-    "calibration_slope": "calibration_slope",
-    "citl": "calibration_in_the_large",
-    "oe": "oe_ratio",
-    "brier": "brier",
-    "ipa": "ipa",
-    "ici": "ici",
-}
-
-
-def _available(name: str) -> bool:
-    return metric(_NEEDS[name]) is not None
-
-
-def default_measures(kind: str) -> tuple[str, ...]:
-    """Names of the default measures for an outcome kind."""
-    return _DEFAULTS[kind]
+def _registered(names: Sequence[str], kind: str) -> dict[str, MetricInfo]:
+    out: dict[str, MetricInfo] = {}
+    for name in names:
+        info = get_metric(name)
+        if not info.supports(kind):
+            raise ValueError(
+                f"measure {name!r} ({info.name}) is defined for {', '.join(info.kinds)} "
+                f"outcomes; this outcome is {kind}. Leave it out of scoring."
+            )
+        out.setdefault(info.name, info)
+    return out
 
 
 def resolve_measures(
     measures: Mapping[str, Callable[..., Any]] | Sequence[str] | None,
     y: Any,
     *,
-    default: Sequence[str] | None = None,
+    purpose: str = "validation",
     with_se: bool = False,
-) -> dict[str, Callable[..., Any]]:
-    """Turn ``measures`` (None, names, or dict) into ``{name: callable}``."""
+) -> dict[str, Measure]:
+    """Turn ``measures`` (None, names, or a dict of callables) into ``{label: measure}``.
+
+    None gives the registry defaults of ``purpose`` for the outcome kind (only those with
+    an analytic SE when ``with_se``). Names may be aliases; labels are canonical names.
+    """
     if measures is None:
-        names = tuple(default) if default is not None else default_measures(y.kind)
+        names = default_measures(y.kind, purpose)
+        chosen = _registered(names, y.kind)
         if with_se:
-            names = tuple(n for n in names if n in _SE_CAPABLE)
-        return {n: MEASURES[n] for n in names if _available(n)}
+            chosen = {k: v for k, v in chosen.items() if v.has_se}
+        return dict(chosen)
     if isinstance(measures, Mapping):
         bad = [k for k, f in measures.items() if not callable(f)]
         if bad:
             raise TypeError(f"scoring values must be callables f(y, risk, horizon); not {bad}.")
-        return dict(measures)
+        return {str(k): f for k, f in measures.items()}
     if isinstance(measures, str):
         measures = [measures]
-    unknown = [m for m in measures if m not in MEASURES]
-    if unknown:
-        raise ValueError(
-            f"unknown measure names {unknown}; known: {sorted(MEASURES)}. Pass a dict "
-            "{name: callable} for other measures."
-        )
-    return {m: MEASURES[m] for m in measures}
+    chosen = _registered(list(measures), y.kind)
+    if with_se:
+        no_se = [k for k, v in chosen.items() if not v.has_se]
+        if no_se:
+            raise ValueError(
+                f"measures {no_se} have no analytic standard error and cannot be pooled; "
+                "choose measures with one (e.g. c_harrell, auc, oe_ratio, calibration_slope)."
+            )
+    return dict(chosen)
 
 
 def _as_float(value: Any) -> float:
@@ -175,26 +105,39 @@ def _as_float(value: Any) -> float:
 
 
 def evaluate(
-    funcs: Mapping[str, Callable[..., Any]],
+    funcs: Mapping[str, Measure],
     y: Any,
     risk: np.ndarray,
     horizon: float | None,
     errors: list[str] | None = None,
 ) -> dict[str, float]:
-    """Compute every measure; a measure that cannot be computed on this sample gives nan.
+    """Compute every measure; a measure these data cannot support gives nan.
 
-    The reasons are appended to ``errors`` when a list is given.
+    Registry measures share one validated context (value-only paths); the reasons for nan
+    are appended to ``errors`` when a list is given.
     """
-    from irdp.validation._fitting import FIT_ERRORS
-
+    reasons: list[str] = [] if errors is None else errors
+    registered = [(k, f) for k, f in funcs.items() if isinstance(f, MetricInfo)]
+    values: dict[str, float] = {}
+    if registered:
+        r = np.asarray(risk, dtype=float)
+        if np.isfinite(r).all():
+            # y and the horizon were validated once on the whole data; a resample is not
+            # validated again (its last follow-up time may fall before the horizon)
+            values = values_in_context(registered, Context(y, r, horizon), reasons)
+        else:
+            values = {k: float("nan") for k, _ in registered}
+            reasons.append(f"{int((~np.isfinite(r)).sum())} predicted risks are not finite")
     out: dict[str, float] = {}
     for name, f in funcs.items():
+        if isinstance(f, MetricInfo):
+            out[name] = values[name]
+            continue
         try:
             val = f(y, risk, horizon=horizon)
-        except FIT_ERRORS as err:
+        except DATA_ERRORS as err:
             out[name] = float("nan")
-            if errors is not None:
-                errors.append(f"{name}: {type(err).__name__}: {err}")
+            reasons.append(f"{name}: {type(err).__name__}: {err}")
             continue
         if isinstance(val, Mapping):
             for k, v in val.items():
@@ -202,3 +145,8 @@ def evaluate(
         else:
             out[name] = _as_float(val)
     return out
+
+
+def estimate_of(f: Measure, y: Any, risk: np.ndarray, horizon: float | None) -> Any:
+    """The Estimate (value and SE) of one measure, as pooled by IECV and centre summaries."""
+    return f(y, risk, horizon=horizon)

@@ -34,20 +34,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irdp._resampling import (
+    as_seed_sequence,
+    bootstrap_indices,
+    check_n_jobs,
+    check_scheduler,
+    replicate,
+)
 from irdp._summary import Summary
-from irdp.exceptions import IrdpWarning, UndefinedMetricWarning
+from irdp.exceptions import InsufficientDataError, IrdpWarning, UndefinedMetricWarning
+from irdp.metrics._registry import ALIASES
+from irdp.metrics.calibration import curve_on_grid
 from irdp.validation._fitting import (
     FIT_ERRORS,
     align_outcome,
     fit_clone,
     n_rows,
     predict_risk,
+    prepare_data,
     prepare_outcome,
-    record_warnings,
     take_rows,
 )
 from irdp.validation._measures import evaluate, resolve_measures
-from irdp.validation._resampling import as_seed_sequence, bootstrap_indices, run_replicates
 
 __all__ = [
     "ValidationResult",
@@ -127,13 +135,24 @@ class ValidationResult:
         """Return the tidy table (one row per measure)."""
         return self.table.copy()
 
+    def _row(self, measure: str) -> str:
+        """The table label of ``measure`` (canonical name or alias)."""
+        if measure in self.table.index:
+            return measure
+        key = ALIASES.get(str(measure).strip().lower())
+        if key is not None and key in self.table.index:
+            return key
+        raise KeyError(
+            f"measure {measure!r} is not in this result; measures: {list(self.table.index)}."
+        )
+
     def corrected(self, measure: str) -> float:
-        """Optimism-corrected value of one measure."""
-        return float(self.table.loc[measure, "corrected"])
+        """Optimism-corrected value of one measure (name or alias, e.g. ``"c"``)."""
+        return float(self.table.loc[self._row(measure), "corrected"])
 
     def monte_carlo_se(self, measure: str) -> float:
         """Monte-Carlo standard error of the optimism of ``measure`` (bootstrap only)."""
-        reps = self.replicates[self.replicates["measure"] == measure]
+        reps = self.replicates[self.replicates["measure"] == self._row(measure)]
         d = (reps["training"] - reps["test"]).dropna()
         return float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
 
@@ -160,28 +179,17 @@ class ValidationResult:
 
 
 def _observed_curve(y: Any, risk: np.ndarray, horizon: float | None, grid: np.ndarray) -> Any:
-    """Smoothed observed risk at ``grid``.
+    """Smoothed observed risk at ``grid`` (NaN outside the range of ``risk``).
 
     Binary: lowess with iter=0 and f=2/3, as ``rms::calibrate``; timed outcomes: the
     flexible curve of :func:`irdp.metrics.calibration` (Cox or Fine-Gray on a restricted
-    cubic spline of cll(risk), McLernon et al. 2023), interpolated on the grid.
+    cubic spline of cll(risk), McLernon et al. 2023), evaluated at the grid.
     """
-    if y.kind != "binary":
-        # survival: Cox on rcs(cll(risk)); competing risks: Fine-Gray (irdp.metrics)
-        from irdp.validation._measures import metric
-
-        curve = metric("calibration")(y, risk, horizon=horizon).curve
-        xs, ys = curve["predicted"].to_numpy(float), curve["observed"].to_numpy(float)
-        order = np.argsort(xs)
-        return np.interp(grid, xs[order], ys[order], left=np.nan, right=np.nan)
-    from statsmodels.nonparametric.smoothers_lowess import lowess
-
-    # R's lowess default delta = 1 % of the range (linear interpolation between close points)
-    fit = lowess(y.y.astype(float), risk, frac=2 / 3, it=0, delta=0.01 * float(np.ptp(risk)),
-                 return_sorted=True)
-    xs, ys = fit[:, 0], fit[:, 1]
-    xs, keep = np.unique(xs, return_index=True)
-    return np.interp(grid, xs, ys[keep], left=np.nan, right=np.nan)
+    try:
+        return curve_on_grid(y, risk, horizon, grid,
+                             smoother="lowess" if y.kind == "binary" else None)
+    except FIT_ERRORS:
+        return np.full(len(grid), np.nan)
 
 
 def _one_replicate(
@@ -198,32 +206,27 @@ def _one_replicate(
     train_rows: np.ndarray | None = None,
     test_rows: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """One replicate: fit on training rows, score on training and test rows."""
+    """One replicate: fit on training rows, score on training and test rows (no pandas
+    beyond what the estimator itself needs; value-only measures)."""
     if train_rows is None:
         train_rows = bootstrap_indices(rng, n_rows(X), strata=strata)
     Xtr, ytr = take_rows(X, train_rows), y.take(train_rows)
     Xte, yte = (X, y) if test_rows is None else (take_rows(X, test_rows), y.take(test_rows))
-
-    def work() -> dict[str, Any]:
-        try:
-            model = fit_clone(estimator, Xtr, ytr)
-            r_tr = predict_risk(model, Xtr, horizon)
-            r_te = predict_risk(model, Xte, horizon)
-        except FIT_ERRORS as err:
-            return {"failed": f"{type(err).__name__}: {err}"}
-        out: dict[str, Any] = {
-            "training": evaluate(funcs, ytr, r_tr, horizon),
-            "test": evaluate(funcs, yte, r_te, horizon),
-        }
-        if grid is not None:
-            with np.errstate(all="ignore"):
-                out["curve_train"] = _observed_curve(ytr, r_tr, horizon, grid)
-                out["curve_test"] = _observed_curve(yte, r_te, horizon, grid)
-        return out
-
-    result, caught = record_warnings(work)
-    result["warnings"] = caught
-    return result
+    try:
+        model = fit_clone(estimator, Xtr, ytr)
+        r_tr = predict_risk(model, Xtr, horizon)
+        r_te = predict_risk(model, Xte, horizon)
+    except FIT_ERRORS as err:
+        return {"failed": f"{type(err).__name__}: {err}"}
+    out: dict[str, Any] = {
+        "training": evaluate(funcs, ytr, r_tr, horizon),
+        "test": evaluate(funcs, yte, r_te, horizon),
+    }
+    if grid is not None:
+        with np.errstate(all="ignore"):
+            out["curve_train"] = _observed_curve(ytr, r_tr, horizon, grid)
+            out["curve_test"] = _observed_curve(yte, r_te, horizon, grid)
+    return out
 
 
 def _summarise(
@@ -231,6 +234,7 @@ def _summarise(
     reps: list[dict[str, Any]],
     method: str,
     *,
+    replicate_warnings: Sequence[str] = (),
     horizon: float | None,
     seed: Any,
     grid: np.ndarray | None = None,
@@ -240,13 +244,13 @@ def _summarise(
 ) -> ValidationResult:
     ok = [r for r in reps if "failed" not in r]
     n_failed = len(reps) - len(ok)
-    msgs = sorted({m for r in reps for m in r["warnings"]})
+    msgs = sorted(set(replicate_warnings))
     if n_failed:
         first = next(r["failed"] for r in reps if "failed" in r)
         msgs.insert(0, f"{n_failed} of {len(reps)} replicates failed and were left out "
                        f"(first: {first}).")
     if not ok:
-        raise ValueError(
+        raise InsufficientDataError(
             f"every one of the {len(reps)} {method} replicates failed (first error: "
             f"{reps[0]['failed']}). Check the estimator on the full data first."
         )
@@ -306,6 +310,7 @@ def _corrected_curve(
 def _apparent(
     estimator: Any, X: Any, y: Any, horizon: float | None, funcs: Mapping[str, Callable[..., Any]]
 ) -> tuple[Any, np.ndarray, dict[str, float]]:
+    """Fit on all rows (``X`` raw or prepared) and measure the apparent performance."""
     model = fit_clone(estimator, X, y)
     risk = predict_risk(model, X, horizon)
     errors: list[str] = []
@@ -320,13 +325,13 @@ def _apparent(
     return model, risk, values
 
 
-def _check_common(X: Any, y: Any, n_jobs: Any) -> None:
+def _check_common(X: Any, y: Any, n_jobs: Any, scheduler: Any = None) -> None:
     if n_rows(X) != len(y):
         raise ValueError(
             f"X and y must have the same number of rows; got {n_rows(X)} and {len(y)}."
         )
-    if n_jobs is not None and (isinstance(n_jobs, bool) or int(n_jobs) != n_jobs or n_jobs == 0):
-        raise ValueError(f"n_jobs must be a non-zero integer or None; got {n_jobs!r}.")
+    check_n_jobs(n_jobs)
+    check_scheduler(scheduler)
 
 
 def bootstrap_validate(
@@ -342,6 +347,7 @@ def bootstrap_validate(
     calibration_curve: bool = False,
     n_grid: int = 50,
     stratify: bool = False,
+    scheduler: Any = None,
 ) -> ValidationResult:
     """Optimism-corrected performance by Harrell's bootstrap (``rms::validate``).
 
@@ -362,10 +368,13 @@ def bootstrap_validate(
     seed : int or numpy.random.SeedSequence
         Root seed; bootstrap sample b uses the b-th spawned stream.
     n_jobs : int or None, default=-1
-        joblib workers (-1: all cores). Results do not depend on it or on the backend.
+        joblib workers (-1: all cores), or the number of Dask workers of
+        ``scheduler="local"``. Results do not depend on it or on the backend.
     scoring : dict or list of str, optional
-        Measures (see :data:`irdp.validation.MEASURES`); default: C/AUC, calibration slope,
-        calibration-in-the-large (binary), O/E, Brier, IPA and ICI from irdp.metrics.
+        Measures: names (or aliases) of the registry :data:`irdp.metrics.METRICS`, or a
+        dict ``{label: callable}``; default (:func:`irdp.metrics.default_measures`): AUC
+        (binary) or Harrell's C at the horizon, calibration slope, calibration-in-the-large
+        (binary), O/E, Brier, IPA and ICI. Rows are labelled with the registry's names.
     calibration_curve : bool, default=False
         Also compute the optimism-corrected calibration curve (``rms::calibrate``): the
         smoothed observed risk on a grid of ``n_grid`` predicted risks, corrected by the
@@ -376,6 +385,12 @@ def bootstrap_validate(
     stratify : bool, default=False
         Resample events and non-events separately (keeps the number of events; rms does
         not, so the default is plain resampling).
+    scheduler : None, "local", str or distributed.Client, default=None
+        Where the replicates run: None = joblib on this machine; ``"local"`` = a Dask
+        ``LocalCluster`` started for this call (``n_jobs`` worker processes) and shut down
+        after; an address such as ``"tcp://host:8786"`` = a running Dask scheduler; or a
+        ``distributed.Client``. The result is byte-identical to the joblib run for the
+        same seed.
 
     Returns
     -------
@@ -387,7 +402,10 @@ def bootstrap_validate(
     -----
     Replicates whose fit fails (e.g. separation in a small resample) are left out and
     counted in ``n_failed``, as rms does; a warning says how many. Warnings raised inside
-    replicates are collected and summarised once, whatever the backend.
+    replicates are collected and summarised once, whatever the backend. An irdp index
+    that offers ``prepare(X, y)`` learns its design (categorical levels, spline knots) once
+    on all rows, as ``rms::validate`` does, and refits on arrays; a Pipeline refits all its
+    steps in every resample.
 
     References
     ----------
@@ -408,12 +426,13 @@ def bootstrap_validate(
     True
     """
     yy, h = prepare_outcome(y, horizon)
-    _check_common(X, yy, n_jobs)
+    _check_common(X, yy, n_jobs, scheduler)
     yy = align_outcome(X, yy)
     if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer; got {n_boot!r}.")
     root = as_seed_sequence(seed)
     funcs = resolve_measures(scoring, yy)
+    X = prepare_data(estimator, X, yy)
     _, risk, apparent = _apparent(estimator, X, yy, h, funcs)
     grid = app_curve = None
     if calibration_curve:
@@ -425,13 +444,14 @@ def bootstrap_validate(
         grid = np.linspace(lo, hi, int(n_grid))
         app_curve = _observed_curve(yy, risk, h, grid)
     strata = yy.event.astype(int) if stratify else None
-    reps = run_replicates(
-        _one_replicate, int(n_boot), seed=root, n_jobs=n_jobs,
+    run = replicate(
+        _one_replicate, int(n_boot), seed=root, n_jobs=n_jobs, scheduler=scheduler,
         kwargs={"estimator": estimator, "X": X, "y": yy, "horizon": h, "funcs": funcs,
                 "grid": grid, "strata": strata},
     )
-    return _summarise(apparent, reps, "bootstrap", horizon=h, seed=seed, grid=grid,
-                      apparent_curve=app_curve, apparent_risk=risk)
+    return _summarise(apparent, run.results, "bootstrap", replicate_warnings=run.warnings,
+                      horizon=h, seed=seed, grid=grid, apparent_curve=app_curve,
+                      apparent_risk=risk)
 
 
 def shrinkage_factor(result: ValidationResult) -> float:

@@ -23,6 +23,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -31,12 +32,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irdp._resampling import (
+    as_seed_sequence,
+    bootstrap_p_value,
+    check_n_jobs,
+    check_scheduler,
+    percentile_interval,
+    replicate,
+)
 from irdp._summary import Summary
 from irdp._validation import as_1d_array
-from irdp.exceptions import IndexMismatchError
+from irdp.exceptions import IndexMismatchError, IrdpWarning
+from irdp.metrics import delong_test, idi, incidence_thresholds, net_benefit, nri
 from irdp.validation._fitting import prepare_outcome
-from irdp.validation._measures import evaluate, metric, resolve_measures
-from irdp.validation._resampling import as_seed_sequence, run_replicates
+from irdp.validation._measures import evaluate, resolve_measures
 
 __all__ = ["ComparisonResult", "compare", "LEVEL_LABELS"]
 
@@ -67,6 +76,11 @@ class ComparisonResult:
     n_common : int
         Number of workers with every risk known (used by the decision curves).
     level : float
+    cutoffs : tuple of float
+        Cut-offs of the risk levels used (empty when levels were not asked for).
+    cutoffs_method : str
+        How they were chosen: given, a fitted RiskLevels, or derived from the outcome's
+        incidence at the horizon (the default).
     """
 
     indices: pd.DataFrame
@@ -76,6 +90,8 @@ class ComparisonResult:
     decision_curves: dict[str, Any]
     n_common: int
     level: float
+    cutoffs: tuple[float, ...] = ()
+    cutoffs_method: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """The table of pairwise differences."""
@@ -85,9 +101,12 @@ class ComparisonResult:
         """Pairwise differences as a :class:`Summary`."""
         cols = ["value_a", "value_b", "difference", "lower", "upper", "p_value", "n"]
         table = self.differences.set_index(["index_a", "index_b", "measure"])[cols]
-        return Summary("Comparison of risk indices (difference = a - b)", table,
-                       (f"Decision curves on the {self.n_common} workers with every risk "
-                        "known; each pair uses its complete pairs (column n).",))
+        notes = [f"Decision curves on the {self.n_common} workers with every risk known; "
+                 "each pair uses its complete pairs (column n)."]
+        if self.cutoffs:
+            notes.append(f"Risk levels faible / intermédiaire / forte at "
+                         f"{', '.join(f'{c:g}' for c in self.cutoffs)}: {self.cutoffs_method}.")
+        return Summary("Comparison of risk indices (difference = a - b)", table, tuple(notes))
 
     def plot_decision_curves(self, ax: Any = None) -> Any:
         """Decision curves of all indices, treat-all and treat-none on one plot.
@@ -109,6 +128,8 @@ def _check_risks(risks: Any, n: int, index: pd.Index | None = None) -> dict[str,
         raise ValueError(f"compare needs at least 2 indices; got {len(risks)}.")
     out = {}
     for name, r in risks.items():
+        if hasattr(r, "__len__") and len(r) != n:
+            raise ValueError(f"risks[{name!r}] has {len(r)} values for {n} workers.")
         if index is not None and isinstance(r, pd.Series) and not r.index.equals(index):
             raise IndexMismatchError(
                 f"risks[{name!r}] has a pandas index different from y's (first labels "
@@ -141,8 +162,8 @@ def _pair_boot(i: int, rng: np.random.Generator, *, y: Any, ra: np.ndarray, rb: 
                funcs: Mapping[str, Any], horizon: float | None) -> dict[str, float]:
     rows = rng.integers(0, len(ra), size=len(ra))
     yb = y.take(rows)
-    a = evaluate(funcs, yb, ra[rows], horizon)
-    b = evaluate(funcs, yb, rb[rows], horizon)
+    a = evaluate(funcs, yb, ra[rows], horizon, [])
+    b = evaluate(funcs, yb, rb[rows], horizon, [])
     return {k: a[k] - b.get(k, np.nan) for k in a}
 
 
@@ -150,34 +171,59 @@ def _event_rows(y: Any, h: float | None) -> np.ndarray:
     return y.event.astype(bool) if h is None else (y.event & (y.time <= h))
 
 
+_C_NAMES = ("auc", "c_harrell", "c_uno")
+
+
 def _pair_differences(y: Any, ra: np.ndarray, rb: np.ndarray, funcs: Mapping[str, Any],
-                      h: float | None, n_boot: int, seed: Any, n_jobs: Any,
-                      level: float) -> list[dict[str, Any]]:
+                      h: float | None, n_boot: int, seed: Any, n_jobs: Any, scheduler: Any,
+                      level: float) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
     va, vb = evaluate(funcs, y, ra, h), evaluate(funcs, y, rb, h)
-    boot = run_replicates(_pair_boot, n_boot, seed=seed, n_jobs=n_jobs,
-                          kwargs={"y": y, "ra": ra, "rb": rb, "funcs": funcs, "horizon": h})
-    alpha = 1 - level
+    run = replicate(_pair_boot, n_boot, seed=seed, n_jobs=n_jobs, scheduler=scheduler,
+                    kwargs={"y": y, "ra": ra, "rb": rb, "funcs": funcs, "horizon": h})
     rows = []
     for name in va:
-        d = np.array([b.get(name, np.nan) for b in boot])
-        d = d[np.isfinite(d)]
+        d = np.array([b.get(name, np.nan) for b in run.results])
         diff = va[name] - vb.get(name, np.nan)
-        if len(d) >= 2:
-            lo, hi = np.quantile(d, [alpha / 2, 1 - alpha / 2])
-            # two-sided bootstrap p-value for "no difference" (percentile inversion)
-            p = float(min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0))))
-        else:
-            lo = hi = p = float("nan")
+        lo, hi = percentile_interval(d, level)
+        # two-sided bootstrap p-value for "no difference", never below 1/(B+1)
+        p = bootstrap_p_value(d) if np.isfinite(d).sum() >= 2 else float("nan")
         rows.append({"measure": name, "value_a": va[name], "value_b": vb.get(name, np.nan),
                      "difference": diff, "lower": float(lo), "upper": float(hi),
                      "p_value": p, "method": f"paired bootstrap percentile (B={n_boot})"})
-    if y.kind == "binary" and "c" in va:
-        est = metric("delong_test")(y, ra, rb, level=level)
+    if y.kind == "binary":
+        est = None
         for row in rows:
-            if row["measure"] == "c":
+            if row["measure"] in _C_NAMES:
+                est = est or delong_test(y, ra, rb, level=level)
                 row.update(difference=est.value, lower=est.lower, upper=est.upper,
                            p_value=est.details["p_value"], method="DeLong paired")
-    return rows
+    return rows, run.warnings
+
+
+def _cutoffs(levels: Any, y: Any, h: float | None) -> tuple[np.ndarray | None, str]:
+    """Level cut-offs and how they were chosen (None: no levels)."""
+    if isinstance(levels, str):
+        if levels != "incidence":
+            raise ValueError(
+                f"levels must be 'incidence', 2 cut-offs, a fitted RiskLevels or None; got "
+                f"{levels!r}."
+            )
+        derived = incidence_thresholds(y, h, multiples=(1.0, 3.0))
+        cuts = np.asarray(derived.thresholds, dtype=float)
+        return cuts, ("derived from the outcome's incidence: faible below it, forte from "
+                      f"3 times its odds ({derived.description})")
+    how = "given"
+    if hasattr(levels, "cutoffs_"):  # a fitted irdp.models.RiskLevels
+        levels, how = levels.cutoffs_, "from the fitted RiskLevels"
+    if levels is None:
+        return None, ""
+    cuts = np.sort(np.asarray(levels, dtype=float))
+    if cuts.ndim != 1 or len(cuts) != 2 or (cuts <= 0).any() or (cuts >= 1).any():
+        raise ValueError(
+            f"levels must be 2 cut-offs in (0, 1) separating faible / intermédiaire / "
+            f"forte; got {levels!r}."
+        )
+    return cuts, how
 
 
 def compare(
@@ -185,13 +231,14 @@ def compare(
     risks: Mapping[str, Any],
     *,
     horizon: float | None = None,
-    levels: Sequence[float] | Any | None = (0.1, 0.3),
+    levels: Sequence[float] | Any | None = "incidence",
     thresholds: Sequence[float] | None = None,
     scoring: Mapping[str, Any] | Sequence[str] | None = None,
     n_boot: int = 200,
     seed: int | np.random.SeedSequence = 0,
     n_jobs: int | None = 1,
     level: float = 0.95,
+    scheduler: Any = None,
 ) -> ComparisonResult:
     """Compare several risk indices on the same workers, pair by pair.
 
@@ -204,15 +251,20 @@ def compare(
         the index could not score.
     horizon : float, optional
         Required for timed outcomes.
-    levels : sequence of 2 floats, fitted RiskLevels, or None, default=(0.1, 0.3)
+    levels : "incidence", sequence of 2 floats, fitted RiskLevels, or None, default="incidence"
         Cut-offs of the risk levels faible / intermédiaire / forte (risk >= cut-off moves up,
         as :class:`irdp.models.RiskLevels`, whose fitted ``cutoffs_`` are used when one is
-        passed), used by the cross-tabulation and the categorical NRI. None skips both.
+        passed), used by the cross-tabulation and the categorical NRI. The default derives
+        them from the outcome's incidence at the horizon ``pi``: ``pi`` and about ``3 pi``
+        (3 times its odds; :func:`irdp.metrics.incidence_thresholds`; fixed cut-offs such
+        as 0.1/0.3 put nearly every worker in "faible" for a 1 %-a-year outcome). The
+        result says how they were chosen (``cutoffs_method``). None skips both.
     thresholds : sequence of float, optional
         Thresholds of the decision curves (default: those of :func:`irdp.metrics.net_benefit`).
     scoring : dict or list of str, optional
-        Measures compared; default C (AUC), calibration slope, CITL (binary), O/E, Brier,
-        IPA and ICI.
+        Measures compared (registry names or aliases, or callables); default
+        (:func:`irdp.metrics.default_measures`): AUC (binary) or Harrell's C, calibration
+        slope, CITL (binary), O/E, Brier, IPA and ICI.
     n_boot : int, default=200
         Paired bootstrap replicates per pair.
     seed : int or numpy.random.SeedSequence, default=0
@@ -220,6 +272,8 @@ def compare(
     n_jobs : int or None, default=1
         joblib workers for the bootstrap (results do not depend on it).
     level : float, default=0.95
+    scheduler : None, "local", str or distributed.Client, default=None
+        Run the bootstrap replicates on Dask (as :func:`bootstrap_validate`).
 
     Returns
     -------
@@ -234,24 +288,17 @@ def compare(
     >>> local = 1 / (1 + np.exp(-(0.5 * x - 1)))
     >>> local[:20] = np.nan  # 20 workers without the local score
     >>> res = compare(y, {"model": 1 / (1 + np.exp(-(x - 1))), "local": local},
-    ...               scoring=["c", "brier"], n_boot=50)
+    ...               scoring=["auc", "brier"], n_boot=50)
     >>> res.differences[["measure", "n"]].to_dict("list")
-    {'measure': ['c', 'brier'], 'n': [380, 380]}
+    {'measure': ['auc', 'brier'], 'n': [380, 380]}
     """
     yy, h = prepare_outcome(y, horizon)
     rs = _check_risks(risks, len(yy), yy.index)
     if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 2:
         raise ValueError(f"n_boot must be an integer >= 2; got {n_boot!r}.")
-    cuts = None
-    if hasattr(levels, "cutoffs_"):  # a fitted irdp.models.RiskLevels
-        levels = levels.cutoffs_
-    if levels is not None:
-        cuts = np.sort(np.asarray(levels, dtype=float))
-        if cuts.ndim != 1 or len(cuts) != 2 or (cuts <= 0).any() or (cuts >= 1).any():
-            raise ValueError(
-                f"levels must be 2 cut-offs in (0, 1) separating faible / intermédiaire / "
-                f"forte; got {levels!r}."
-            )
+    check_n_jobs(n_jobs)
+    check_scheduler(scheduler)
+    cuts, cuts_how = _cutoffs(levels, yy, h)
     funcs = resolve_measures(scoring, yy)
     names = list(rs)
     pairs = list(combinations(names, 2))
@@ -265,12 +312,15 @@ def compare(
         vals = evaluate(funcs, ys, r[ok], h)
         index_rows.append({"index": name, "n": len(ok), "n_missing": len(r) - len(ok),
                            "n_events": int(events_all[ok].sum()), **vals})
-    diffs, recl, tabs = [], [], {}
+    diffs, recl, tabs, msgs = [], [], {}, set()
     for (a, b), ss in zip(pairs, seeds, strict=True):
         ok = np.flatnonzero(np.isfinite(rs[a]) & np.isfinite(rs[b]))
         ys, ra, rb = yy.take(ok), rs[a][ok], rs[b][ok]
         n_ev = int(events_all[ok].sum())
-        for row in _pair_differences(ys, ra, rb, funcs, h, int(n_boot), ss, n_jobs, level):
+        rows, caught = _pair_differences(ys, ra, rb, funcs, h, int(n_boot), ss, n_jobs,
+                                         scheduler, level)
+        msgs.update(caught)
+        for row in rows:
             diffs.append({"index_a": a, "index_b": b, **row, "n": len(ok), "n_events": n_ev})
         recl.extend(_reclassification(a, b, ys, ra, rb, h, cuts, level, len(ok), int(n_boot),
                                       ss))
@@ -280,14 +330,20 @@ def compare(
             tab_all = pd.crosstab(la, lb, rownames=[a], colnames=[b], dropna=False)
             tab_ev = pd.crosstab(la[ev], lb[ev], rownames=[a], colnames=[b], dropna=False)
             tabs[(a, b)] = pd.concat({"all": tab_all, "events": tab_ev})
+    if msgs:
+        warnings.warn(
+            f"compare: {len(msgs)} distinct warnings in the paired bootstrap replicates, "
+            f"e.g. {sorted(msgs)[0]!r}.",
+            IrdpWarning,
+            stacklevel=2,
+        )
     common = np.flatnonzero(np.all([np.isfinite(r) for r in rs.values()], axis=0))
     curves = {}
     if len(common):
         yc = yy.take(common)
-        nb = metric("net_benefit")
         for name, r in rs.items():
             kw = {} if thresholds is None else {"thresholds": thresholds}
-            curves[name] = nb(yc, r[common], horizon=h, name=name, **kw)
+            curves[name] = net_benefit(yc, r[common], horizon=h, name=name, **kw)
     return ComparisonResult(
         indices=pd.DataFrame(index_rows).set_index("index"),
         differences=pd.DataFrame(diffs),
@@ -296,6 +352,8 @@ def compare(
         decision_curves=curves,
         n_common=len(common),
         level=level,
+        cutoffs=() if cuts is None else tuple(float(c) for c in cuts),
+        cutoffs_method=cuts_how,
     )
 
 
@@ -307,15 +365,15 @@ def _reclassification(a: str, b: str, y: Any, ra: np.ndarray, rb: np.ndarray,
     Binary outcomes use Pencina's asymptotic SEs; timed outcomes a bootstrap (no analytic SE).
     """
     out = []
-    boot = None
+    boot: dict[str, Any] = {}
     if y.kind != "binary":
-        boot = {"n_resamples": n_boot, "seed": int(seed.generate_state(1)[0])}
-    calls = [("nri_continuous", metric("nri"), {"thresholds": None}),
-             ("idi", metric("idi"), {})]
+        boot = {"n_boot": n_boot, "seed": int(seed.generate_state(1)[0])}
+    calls: list[tuple[str, Any, dict[str, Any]]] = [
+        ("nri_continuous", nri, {"thresholds": None}), ("idi", idi, {})]
     if cuts is not None:
-        calls.insert(0, ("nri_categorical", metric("nri"), {"thresholds": cuts}))
+        calls.insert(0, ("nri_categorical", nri, {"thresholds": cuts}))
     for label, f, kw in calls:
-        est = f(y, ra, rb, horizon=h, level=level, bootstrap=boot, **kw)
+        est = f(y, ra, rb, horizon=h, level=level, **boot, **kw)
         out.append({"index_a": a, "index_b": b, "measure": label, "value": est.value,
                     "lower": est.lower, "upper": est.upper, "method": est.method, "n": n})
     return out

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from irdp.validation._fitting import align_outcome, n_rows, prepare_outcome
+from irdp._resampling import as_seed_sequence, replicate, spawn_generators
+from irdp.exceptions import InsufficientDataError
+from irdp.validation._fitting import align_outcome, n_rows, prepare_data, prepare_outcome
 from irdp.validation._measures import resolve_measures
-from irdp.validation._resampling import as_seed_sequence, run_replicates, spawn_generators
 from irdp.validation.bootstrap import (
     Scoring,
     ValidationResult,
@@ -52,6 +53,7 @@ def cross_validate(
     seed: int | np.random.SeedSequence,
     n_jobs: int | None = -1,
     scoring: Scoring = None,
+    scheduler: Any = None,
 ) -> ValidationResult:
     """Repeated stratified k-fold cross-validation of a risk index.
 
@@ -72,6 +74,8 @@ def cross_validate(
     n_jobs : int or None, default=-1
     scoring : dict or list of str, optional
         As in :func:`bootstrap_validate`.
+    scheduler : None, "local", str or distributed.Client, default=None
+        Where the fold fits run (as in :func:`bootstrap_validate`).
 
     Returns
     -------
@@ -93,7 +97,7 @@ def cross_validate(
     (5, True)
     """
     yy, h = prepare_outcome(y, horizon)
-    _check_common(X, yy, n_jobs)
+    _check_common(X, yy, n_jobs, scheduler)
     yy = align_outcome(X, yy)
     if isinstance(n_splits, bool) or int(n_splits) != n_splits or n_splits < 2:
         raise ValueError(f"n_splits must be an integer >= 2; got {n_splits!r}.")
@@ -103,7 +107,7 @@ def cross_validate(
     strat = yy.event.astype(int) if h is None else (yy.event & (yy.time <= h)).astype(int)
     n_min = int(min(strat.sum(), len(strat) - strat.sum()))
     if n_min < n_splits:
-        raise ValueError(
+        raise InsufficientDataError(
             f"n_splits={n_splits} is larger than the number of events or non-events ({n_min}); "
             "every fold needs both. Use fewer folds or the bootstrap."
         )
@@ -114,11 +118,13 @@ def cross_validate(
                               random_state=int(rng.integers(0, 2**31 - 1)))
         folds.extend(skf.split(np.zeros(n_rows(X)), strat))
     funcs = resolve_measures(scoring, yy)
+    X = prepare_data(estimator, X, yy)
     _, _, apparent = _apparent(estimator, X, yy, h, funcs)
     # Fold tasks are deterministic given the folds; the per-task streams go unused.
-    reps = run_replicates(
-        _fold_task, len(folds), seed=root, n_jobs=n_jobs,
+    run = replicate(
+        _fold_task, len(folds), seed=root, n_jobs=n_jobs, scheduler=scheduler,
         kwargs={"folds": folds, "estimator": estimator, "X": X, "y": yy, "horizon": h,
                 "funcs": funcs},
     )
-    return _summarise(apparent, reps, "crossvalidation", horizon=h, seed=seed)
+    return _summarise(apparent, run.results, "crossvalidation", replicate_warnings=run.warnings,
+                      horizon=h, seed=seed)

@@ -30,8 +30,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from irdp._resampling import check_n_jobs, check_scheduler, replicate
 from irdp._summary import Summary
-from irdp.exceptions import SmallGroupWarning
+from irdp.exceptions import InsufficientDataError, IrdpWarning, SmallGroupWarning
+from irdp.metrics._context import events_by_horizon
+from irdp.metrics._registry import ALIASES
 from irdp.validation._fitting import (
     align_outcome,
     fit_clone,
@@ -40,14 +43,15 @@ from irdp.validation._fitting import (
     prepare_outcome,
     take_rows,
 )
-from irdp.validation._measures import resolve_measures
-from irdp.validation._resampling import run_replicates
-from irdp.validation.meta import MetaAnalysisResult, _estimate_parts, meta_analysis
+from irdp.validation._measures import estimate_of, resolve_measures
+from irdp.validation.meta import (
+    MetaAnalysisResult,
+    _estimate_parts,
+    meta_analysis,
+    scale_for_measure,
+)
 
-__all__ = ["IECVResult", "iecv"]
-
-_SCALES = {"c": "logit", "auc": "logit", "oe": "log", "calibration_slope": "identity",
-           "citl": "identity", "brier": "identity", "ipa": "identity"}
+__all__ = ["IECVResult", "iecv", "calendar_periods"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,8 @@ class IECVResult:
         (``n_train`` too).
     pooled : dict of str -> MetaAnalysisResult
         Random-effects pooling of each measure that has a standard error (REML, HKSJ,
-        prediction interval).
+        prediction interval); with fewer than 3 validated groups, the per-group results
+        without a pooled interval (``note`` says why).
     scheme : {"leave-one-out", "forward"}
     horizon : float or None
     """
@@ -82,17 +87,24 @@ class IECVResult:
     def summary(self) -> Summary:
         """Pooled estimates with CIs and prediction intervals."""
         cols = ["estimate", "lower", "upper", "pi_lower", "pi_upper", "i2", "k"]
+        notes = ["CI: REML + Hartung-Knapp-Sidik-Jonkman; PI on t(k-2)."]
+        notes += sorted({m.note for m in self.pooled.values() if m.note})
         return Summary(f"Internal-external cross-validation ({self.scheme})",
-                       self.to_frame()[cols],
-                       ("CI: REML + Hartung-Knapp-Sidik-Jonkman; PI on t(k-2).",))
+                       self.to_frame()[cols], tuple(notes))
+
+    def _key(self, measure: str) -> str:
+        if measure in self.pooled:
+            return measure
+        key = ALIASES.get(str(measure).strip().lower())
+        if key in self.pooled:
+            return key
+        raise ValueError(f"measure {measure!r} was not pooled; pooled: {list(self.pooled)}.")
 
     def plot(self, measure: str, ax: Any = None) -> Any:
-        """Forest plot of one pooled measure."""
-        if measure not in self.pooled:
-            raise ValueError(f"measure {measure!r} was not pooled; pooled: {list(self.pooled)}.")
+        """Forest plot of one pooled measure (name or alias)."""
         from irdp._display_registry import draw
 
-        return draw(self, measure=measure, ax=ax)
+        return draw(self, measure=self._key(measure), ax=ax)
 
 
 def _splits(labels: np.ndarray, scheme: str, order: Sequence[Any] | None) -> list[tuple]:
@@ -113,7 +125,7 @@ def _splits(labels: np.ndarray, scheme: str, order: Sequence[Any] | None) -> lis
 def _check_groups(y: Any, labels: np.ndarray, h: float | None, splits: list[tuple]) -> None:
     n_groups = len(pd.unique(labels))
     if n_groups < 2:
-        raise ValueError(
+        raise InsufficientDataError(
             f"groups must contain at least 2 distinct centres or periods; got {n_groups}. "
             "Use bootstrap_validate for a single centre."
         )
@@ -121,19 +133,66 @@ def _check_groups(y: Any, labels: np.ndarray, h: float | None, splits: list[tupl
         yg = y.take(np.flatnonzero(test))
         ev = yg.event if h is None else (yg.event & (yg.time <= h))
         if ev.sum() == 0:
-            raise ValueError(
+            raise InsufficientDataError(
                 f"group {g!r} has no event{'' if h is None else f' by horizon {h:g}'} among "
                 f"its {len(yg)} rows; its C statistic and calibration are undefined. Merge it "
                 "with a neighbouring centre or period, or leave it out."
             )
         if h is None and ev.sum() == len(yg):
-            raise ValueError(f"group {g!r} has only events; its C statistic is undefined.")
+            raise InsufficientDataError(
+                f"group {g!r} has only events; its C statistic is undefined.")
         if h is not None and yg.max_time < h:
             raise ValueError(
                 f"horizon={h:g} is beyond the follow-up of group {g!r} (last time "
                 f"{yg.max_time:g}); its risk at the horizon cannot be assessed. Use a shorter "
                 "horizon or leave the group out."
             )
+
+
+def _scale(name: str) -> str:
+    try:
+        return scale_for_measure(name)
+    except ValueError:  # a user's own measure: pooled as it is
+        return "identity"
+
+
+def calendar_periods(dates: Any, n_periods: int) -> np.ndarray:
+    """Calendar periods of equal size named by their dates, for ``iecv(scheme="forward")``.
+
+    Parameters
+    ----------
+    dates : array-like of datetime-like, shape (n_samples,)
+        Index date of each row.
+    n_periods : int
+        Number of periods (consecutive, about the same number of rows each).
+
+    Returns
+    -------
+    ndarray of str
+        The period of each row, labelled ``"2019-01-07 to 2019-12-30"`` (first and last
+        date of the period), so that the labels sort in calendar order and a reader sees
+        which years each period covers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from irdp.validation import calendar_periods
+    >>> d = pd.to_datetime(["2019-03-01", "2020-06-01", "2019-01-15", "2021-02-01"])
+    >>> sorted(set(calendar_periods(d, 2)))
+    ['2019-01-15 to 2019-03-01', '2020-06-01 to 2021-02-01']
+    """
+    d = pd.to_datetime(pd.Series(np.asarray(dates)), errors="raise")
+    if d.isna().any():
+        raise ValueError(f"dates must not be missing; found {int(d.isna().sum())}.")
+    if isinstance(n_periods, bool) or int(n_periods) != n_periods or n_periods < 2:
+        raise ValueError(f"n_periods must be an integer >= 2; got {n_periods!r}.")
+    codes = pd.qcut(d.rank(method="first"), int(n_periods), labels=False).to_numpy()
+    out = np.empty(len(d), dtype=object)
+    for k in np.unique(codes):
+        sel = codes == k
+        first, last = d[sel].min(), d[sel].max()
+        out[sel] = f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    return out
 
 
 def _event_mask(y: Any, h: float | None) -> np.ndarray:
@@ -150,8 +209,8 @@ def _iecv_task(i: int, rng: np.random.Generator, *, splits: list, estimator: Any
     risk = predict_risk(model, take_rows(X, te), horizon)
     rows = []
     for name, f in funcs.items():
-        v, se = _estimate_parts(f(yte, risk, horizon=horizon))
-        rows.append({"centre": g, "n": len(te), "n_events": int(_event_mask(yte, horizon).sum()),
+        v, se = _estimate_parts(estimate_of(f, yte, risk, horizon))
+        rows.append({"centre": g, "n": len(te), "n_events": events_by_horizon(yte, horizon),
                      "n_train": len(tr), "measure": name, "value": v, "se": se})
     return rows
 
@@ -169,6 +228,7 @@ def iecv(
     level: float = 0.95,
     min_events: int = 10,
     n_jobs: int | None = 1,
+    scheduler: Any = None,
 ) -> IECVResult:
     """Internal-external cross-validation: leave one SPSTI (or period) out in turn.
 
@@ -180,7 +240,8 @@ def iecv(
     X : DataFrame or array-like of shape (n_samples, n_features)
     y : Binary, Survival or CompetingRisks
     groups : array-like of shape (n_samples,)
-        SPSTI (or calendar period) of each row.
+        SPSTI (or calendar period) of each row. For periods, name them by their dates
+        with :func:`calendar_periods` (labels sort in calendar order).
     horizon : float, optional
         Required for timed outcomes; must lie within the follow-up of every group.
     scheme : {"leave-one-out", "forward"}, default="leave-one-out"
@@ -189,14 +250,17 @@ def iecv(
     order : sequence, optional
         Order of the groups for ``scheme="forward"``.
     scoring : dict or list of str, optional
-        Measures returning an Estimate with a standard error; default C, O/E and calibration
-        slope (Debray 2017), pooled on the logit, log and identity scales.
+        Registry names (or aliases) of measures with a standard error, or callables
+        returning an Estimate; default C (AUC or Harrell's C), O/E and calibration slope
+        (Debray 2017), pooled on the scale the registry gives (logit, log, identity).
     level : float, default=0.95
     min_events : int, default=10
         A :class:`~irdp.exceptions.SmallGroupWarning` names the validation groups with fewer
         events (their estimates are imprecise and their SEs unreliable).
     n_jobs : int or None, default=1
         joblib workers over the left-out groups (the result does not depend on it).
+    scheduler : None, "local", str or distributed.Client, default=None
+        Run the folds on Dask (as :func:`irdp.validation.bootstrap_validate`).
 
     Returns
     -------
@@ -212,7 +276,7 @@ def iecv(
     >>> g = np.repeat(["A", "B", "C", "D"], 150)
     >>> y = Binary(rng.random(600) < 1 / (1 + np.exp(-(X["x"] - 1))))
     >>> res = iecv(LogisticIndex(), X, y, g, scoring=["c"])
-    >>> res.pooled["c"].k, bool(0.5 < res.pooled["c"].estimate < 1)
+    >>> res.pooled["c_harrell"].k, bool(0.5 < res.pooled["c_harrell"].estimate < 1)
     (4, True)
     """
     yy, h = prepare_outcome(y, horizon)
@@ -224,12 +288,14 @@ def iecv(
             f"X, y and groups must have the same number of rows; got {n_rows(X)}, {len(yy)} "
             f"and {len(labels)}."
         )
+    check_n_jobs(n_jobs)
+    check_scheduler(scheduler)
     yy = align_outcome(X, yy)
     if pd.isna(labels).any():
         raise ValueError(f"groups must not be missing; found {int(pd.isna(labels).sum())} rows.")
     splits = _splits(labels, scheme, order)
     _check_groups(yy, labels, h, splits)
-    funcs = resolve_measures(scoring, yy, default=("c", "oe", "calibration_slope"), with_se=True)
+    funcs = resolve_measures(scoring, yy, purpose="pooling", with_se=True)
     small = [g for g, _, test in splits
              if int(_event_mask(yy.take(np.flatnonzero(test)), h).sum()) < min_events]
     if small:
@@ -239,18 +305,24 @@ def iecv(
             SmallGroupWarning,
             stacklevel=2,
         )
-    results = run_replicates(
-        _iecv_task, len(splits), seed=0, n_jobs=n_jobs,
+    run = replicate(
+        _iecv_task, len(splits), seed=0, n_jobs=n_jobs, scheduler=scheduler,
         kwargs={"splits": splits, "estimator": estimator, "X": X, "y": yy, "horizon": h,
                 "funcs": funcs},
     )
-    rows = [row for part in results for row in part]
+    if run.warnings:
+        warnings.warn(
+            f"iecv: {len(run.warnings)} distinct warnings in the fits or measures of the "
+            f"held-out groups, e.g. {run.warnings[0]!r}.",
+            IrdpWarning,
+            stacklevel=2,
+        )
+    rows = [row for part in run.results for row in part]
     per = pd.DataFrame(rows)
     pooled: dict[str, MetaAnalysisResult] = {}
     for name in funcs:
         sub = per[(per["measure"] == name) & np.isfinite(per["se"]) & (per["se"] > 0)]
         if len(sub) >= 2:
-            pooled[name] = meta_analysis(sub["value"], sub["se"],
-                                         scale=_SCALES.get(name, "identity"),
+            pooled[name] = meta_analysis(sub["value"], sub["se"], scale=_scale(name),
                                          labels=list(sub["centre"]), level=level)
     return IECVResult(per_centre=per, pooled=pooled, scheme=scheme, horizon=h)

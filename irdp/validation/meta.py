@@ -38,6 +38,10 @@ from scipy import stats
 
 from irdp._summary import Summary
 from irdp._validation import as_1d_array
+from irdp.exceptions import InsufficientDataError, UnknownMeasureError
+from irdp.metrics import get_metric
+from irdp.metrics._context import events_by_horizon
+from irdp.privacy import DEFAULT_THRESHOLD
 
 __all__ = [
     "MetaAnalysisResult",
@@ -50,38 +54,28 @@ __all__ = [
 
 Scale = Literal["identity", "logit", "log"]
 
-# Measure name -> pooling scale (Debray 2017, Table 2).
-_MEASURE_SCALES: dict[str, Scale] = {
-    "c": "logit",
-    "auc": "logit",
-    "concordance": "logit",
-    "td_auc": "logit",
-    "oe": "log",
-    "o/e": "log",
-    "slope": "identity",
-    "calibration_slope": "identity",
-    "citl": "identity",
-    "brier": "identity",
-    "ipa": "identity",
-    "net_benefit": "identity",
-}
-
-
 def scale_for_measure(measure: str) -> Scale:
-    """Return the pooling scale recommended for a measure name.
+    """Return the pooling scale of a measure, from the registry :data:`irdp.metrics.METRICS`.
+
+    C statistics and AUCs are pooled on the logit scale, O/E on the log scale, the other
+    measures as they are (Debray et al. 2017, Table 2). Aliases are accepted
+    (``"c"``, ``"oe"``, ``"slope"``...); net-benefit columns are pooled as they are.
 
     Examples
     --------
-    >>> scale_for_measure("auc"), scale_for_measure("oe"), scale_for_measure("slope")
+    >>> scale_for_measure("auc"), scale_for_measure("oe_ratio"), scale_for_measure("slope")
     ('logit', 'log', 'identity')
     """
-    key = str(measure).lower()
-    if key not in _MEASURE_SCALES:
-        raise ValueError(
-            f"measure {measure!r} has no default pooling scale; known measures: "
-            f"{sorted(_MEASURE_SCALES)}. Pass scale='identity', 'logit' or 'log' explicitly."
-        )
-    return _MEASURE_SCALES[key]
+    key = str(measure).strip().lower()
+    if key.startswith("net_benefit"):
+        return "identity"
+    try:
+        return get_metric(key).scale
+    except UnknownMeasureError as err:
+        raise UnknownMeasureError(
+            f"measure {measure!r} has no default pooling scale: {err} Pass scale='identity', "
+            "'logit' or 'log' explicitly."
+        ) from None
 
 
 def _forward(scale: str, est: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -168,9 +162,11 @@ class MetaAnalysisResult:
     scale : {"identity", "logit", "log"}
     level : float
     method : str
-        ``"REML+HKSJ"`` or ``"REML+Wald"``.
+        ``"REML+HKSJ"`` or ``"REML+Wald"``, or ``"not pooled (k < 3)"``.
     centres : pandas.DataFrame
         Per-centre ``label, estimate, se, lower, upper, weight`` (weight in percent).
+    note : str
+        Why no pooled estimate or interval is given (empty when pooled).
     """
 
     estimate: float
@@ -189,6 +185,12 @@ class MetaAnalysisResult:
     level: float
     method: str
     centres: pd.DataFrame
+    note: str = ""
+
+    @property
+    def pooled(self) -> bool:
+        """Whether a pooled estimate and interval are given (at least ``min_clusters``)."""
+        return not self.note
 
     @property
     def tau(self) -> float:
@@ -198,7 +200,7 @@ class MetaAnalysisResult:
     def to_frame(self) -> pd.DataFrame:
         """Return the pooled result as a one-row DataFrame."""
         keys = ["estimate", "lower", "upper", "pi_lower", "pi_upper", "tau2", "i2", "q",
-                "q_pvalue", "k"]
+                "q_pvalue", "k", "note"]
         return pd.DataFrame([{k: getattr(self, k) for k in keys}])
 
     def summary(self) -> Summary:
@@ -209,6 +211,9 @@ class MetaAnalysisResult:
              "weight": [100.0]},
             index=pd.Index([f"Pooled ({self.method})"], name="label"),
         )
+        if not self.pooled:
+            return Summary(f"Per-centre results ({self.scale} scale), not pooled", table,
+                           (self.note,))
         table = pd.concat([table, pooled])
         notes = (
             f"k = {self.k}; tau^2 = {self.tau2:.4g} ({self.scale} scale); I^2 = {self.i2:.1f} %;"
@@ -244,7 +249,7 @@ def _check_inputs(estimates: Any, standard_errors: Any) -> tuple[np.ndarray, np.
             f"(positions {np.flatnonzero(se <= 0)[:5].tolist()})."
         )
     if len(est) < 2:
-        raise ValueError(
+        raise InsufficientDataError(
             f"a meta-analysis needs at least 2 centres; got {len(est)}. With one centre, report "
             "its own estimate and confidence interval."
         )
@@ -260,6 +265,7 @@ def meta_analysis(
     level: float = 0.95,
     hksj: bool = True,
     pi_df: Literal["k-2", "k-1"] = "k-2",
+    min_clusters: int = 3,
 ) -> MetaAnalysisResult:
     """Pool per-centre estimates with a random-effects model (REML, HKSJ, prediction interval).
 
@@ -284,6 +290,11 @@ def meta_analysis(
     pi_df : {"k-2", "k-1"}, default="k-2"
         Degrees of freedom of the t quantile of the prediction interval: k-2 as Higgins 2009
         and valmeta; k-1 as metafor's ``predict()`` after ``test="knha"``.
+    min_clusters : int, default=3
+        Fewest centres for which a pooled estimate and interval are reported. With fewer,
+        the between-centre variance cannot be estimated (with 2 centres a HKSJ interval
+        rests on 1 degree of freedom and is meaningless): the result holds the per-centre
+        results only, and ``note`` says why.
 
     Returns
     -------
@@ -317,10 +328,16 @@ def meta_analysis(
         raise ValueError(f"level must be in (0, 1); got {level!r}.")
     if pi_df not in ("k-2", "k-1"):
         raise ValueError(f"pi_df must be 'k-2' or 'k-1'; got {pi_df!r}.")
+    if isinstance(min_clusters, bool) or int(min_clusters) != min_clusters or min_clusters < 2:
+        raise ValueError(f"min_clusters must be an integer >= 2; got {min_clusters!r}.")
     est, se = _check_inputs(estimates, standard_errors)
     y, s = _forward(sc, est, se)
     v = s**2
     k = len(y)
+    if labels is not None and len(labels) != k:
+        raise ValueError(f"labels must have {k} entries (one per centre); got {len(labels)}.")
+    if k < min_clusters:
+        return _not_pooled(est, se, y, s, v, sc, labels, level, min_clusters)
     tau2 = _reml_tau2(y, v)
     w = 1.0 / (v + tau2)
     mu = float((w * y).sum() / w.sum())
@@ -345,19 +362,7 @@ def meta_analysis(
     q = float((w0 * (y - mu_fe) ** 2).sum())
     s2 = (k - 1) * w0.sum() / (w0.sum() ** 2 - (w0**2).sum())
     i2 = float(100 * tau2 / (tau2 + s2))
-    zc = stats.norm.ppf(1 - alpha / 2)
-    if labels is not None and len(labels) != k:
-        raise ValueError(f"labels must have {k} entries (one per centre); got {len(labels)}.")
-    centres = pd.DataFrame(
-        {
-            "label": list(range(k)) if labels is None else list(labels),
-            "estimate": est,
-            "se": se,
-            "lower": _backward(sc, y - zc * s),
-            "upper": _backward(sc, y + zc * s),
-            "weight": 100 * w / w.sum(),
-        }
-    )
+    centres = _centres(est, se, y, s, sc, labels, level, 100 * w / w.sum())
     return MetaAnalysisResult(
         estimate=float(_backward(sc, mu)),
         lower=float(_backward(sc, lo)),
@@ -375,6 +380,42 @@ def meta_analysis(
         level=level,
         method="REML+HKSJ" if hksj else "REML+Wald",
         centres=centres,
+    )
+
+
+def _centres(est: np.ndarray, se: np.ndarray, y: np.ndarray, s: np.ndarray, sc: str,
+             labels: Sequence[Any] | None, level: float, weight: np.ndarray) -> pd.DataFrame:
+    zc = stats.norm.ppf(0.5 + level / 2)
+    return pd.DataFrame(
+        {
+            "label": list(range(len(est))) if labels is None else list(labels),
+            "estimate": est,
+            "se": se,
+            "lower": _backward(sc, y - zc * s),
+            "upper": _backward(sc, y + zc * s),
+            "weight": weight,
+        }
+    )
+
+
+def _not_pooled(est: np.ndarray, se: np.ndarray, y: np.ndarray, s: np.ndarray,
+                v: np.ndarray, sc: str, labels: Sequence[Any] | None, level: float,
+                min_clusters: int) -> MetaAnalysisResult:
+    """Per-centre results only: too few centres for a random-effects meta-analysis."""
+    k = len(y)
+    w0 = 1.0 / v
+    mu_fe = (w0 * y).sum() / w0.sum()
+    q = float((w0 * (y - mu_fe) ** 2).sum())
+    note = (f"{k} centres: a random-effects meta-analysis needs at least {min_clusters} (the "
+            "between-centre variance cannot be estimated from fewer, and a pooled interval "
+            f"would rest on {k - 1} degree(s) of freedom); the per-centre results are given "
+            "instead, without a pooled estimate or interval.")
+    nan = float("nan")
+    return MetaAnalysisResult(
+        estimate=nan, lower=nan, upper=nan, pi_lower=nan, pi_upper=nan, mu=nan, se=nan,
+        tau2=nan, i2=nan, q=q, q_pvalue=float(stats.chi2.sf(q, k - 1)), k=k, scale=sc,
+        level=level, method=f"not pooled (k < {min_clusters})",
+        centres=_centres(est, se, y, s, sc, labels, level, np.full(k, nan)), note=note,
     )
 
 
@@ -429,7 +470,7 @@ def centre_summary(
     horizon: float | None = None,
     centre: Any = None,
     groups: Any = None,
-    min_count: int = 10,
+    min_count: int = DEFAULT_THRESHOLD,
 ) -> pd.DataFrame:
     """Per-centre, disclosure-controlled performance figures that a centre can share.
 
@@ -440,9 +481,10 @@ def centre_summary(
     risk : array-like of shape (n_samples,)
         Predicted risks of the index being validated.
     measures : dict of name -> callable, or sequence of names, optional
-        Each callable is ``f(y, risk, horizon=...)`` returning an Estimate (``.value``,
-        ``.se``). Names are looked up in :data:`irdp.validation.MEASURES`. Default: C (AUC
-        or Harrell C), O/E and calibration slope, the three measures Debray 2017 pools.
+        Names (or aliases) of the registry :data:`irdp.metrics.METRICS` with an analytic
+        SE, or callables ``f(y, risk, horizon=...)`` returning an Estimate. Default: C (AUC
+        or Harrell's C), O/E and calibration slope, the three measures Debray 2017 pools.
+        Columns are named with the registry's names (``c_harrell``, ``oe_ratio``...).
     horizon : float, optional
         Prediction horizon (timed outcomes).
     centre : hashable, optional
@@ -450,26 +492,28 @@ def centre_summary(
     groups : array-like of shape (n_samples,), optional
         Centre of each row, to summarise several centres at once (each row is computed on
         that centre's rows only, exactly as the centre would locally).
-    min_count : int, default=10
-        Disclosure threshold: a centre with fewer than ``min_count`` workers, events or
-        non-events has its counts and estimates suppressed (``suppressed=True``).
+    min_count : int, default=11
+        Disclosure threshold (:data:`irdp.privacy.DEFAULT_THRESHOLD`): a centre with fewer
+        than ``min_count`` workers, events or non-events by the horizon has its counts and
+        estimates suppressed (``suppressed=True``).
 
     Returns
     -------
     pandas.DataFrame
         One row per centre: ``centre, n, n_events, suppressed`` and ``<measure>``,
-        ``<measure>_se`` for each measure. No individual-level value.
+        ``<measure>_se`` for each measure. ``n_events`` counts the events of interest by the
+        horizon. No individual-level value.
     """
     from irdp.outcomes import as_outcome
-    from irdp.validation._measures import resolve_measures
+    from irdp.validation._measures import estimate_of, resolve_measures
 
-    if int(min_count) != min_count or min_count < 1:
+    if isinstance(min_count, bool) or int(min_count) != min_count or min_count < 1:
         raise ValueError(f"min_count must be a positive integer; got {min_count!r}.")
     yy = as_outcome(y)
     r = as_1d_array(risk, "risk")
     if len(r) != len(yy):
         raise ValueError(f"y and risk must have the same length; got {len(yy)} and {len(r)}.")
-    funcs = resolve_measures(measures, yy, default=("c", "oe", "calibration_slope"), with_se=True)
+    funcs = resolve_measures(measures, yy, purpose="pooling", with_se=True)
     if groups is None:
         labels = np.array([centre] * len(r), dtype=object)
     else:
@@ -482,7 +526,7 @@ def centre_summary(
     for lab in pd.unique(labels):
         idx = np.flatnonzero(labels == lab)
         ys = yy.take(idx)
-        n, e = len(idx), int(ys.n_events)
+        n, e = len(idx), events_by_horizon(ys, horizon)
         row: dict[str, Any] = {"centre": lab, "n": n, "n_events": e}
         small = n < min_count or e < min_count or (n - e) < min_count
         row["suppressed"] = bool(small)
@@ -490,7 +534,8 @@ def centre_summary(
             if small:
                 row[name], row[f"{name}_se"] = np.nan, np.nan
             else:
-                row[name], row[f"{name}_se"] = _estimate_parts(f(ys, r[idx], horizon=horizon))
+                row[name], row[f"{name}_se"] = _estimate_parts(
+                    estimate_of(f, ys, r[idx], horizon))
         if small:
             row["n"], row["n_events"] = pd.NA, pd.NA
         rows.append(row)
@@ -498,6 +543,21 @@ def centre_summary(
     out["n"] = out["n"].astype("Int64")
     out["n_events"] = out["n_events"].astype("Int64")
     return out
+
+
+def _summary_column(table: pd.DataFrame, measure: str) -> str:
+    """The column of ``measure`` in a centre summary (its name, or its registry name)."""
+    if measure in table.columns:
+        return measure
+    try:
+        name = get_metric(measure).name
+    except UnknownMeasureError:
+        name = measure
+    if name in table.columns:
+        return name
+    raise ValueError(
+        f"summaries have no column {measure!r}; available: {list(table.columns)}."
+    )
 
 
 def pool_centre_summaries(
@@ -514,26 +574,29 @@ def pool_centre_summaries(
     summaries : DataFrame or sequence of DataFrames
         Tables produced by :func:`centre_summary` (e.g. one per SPSTI, concatenated here).
     measure : str
-        Column to pool (its ``<measure>_se`` column gives the standard errors).
+        Measure to pool: a column name, or a registry name or alias (``"c"``, ``"oe"``);
+        its ``<measure>_se`` column gives the standard errors.
     scale : {"identity", "logit", "log"}, optional
-        Default: Debray's recommended scale for the measure name.
+        Default: Debray's recommended scale for the measure (:func:`scale_for_measure`).
     **kwargs
-        Passed to :func:`meta_analysis`.
+        Passed to :func:`meta_analysis` (e.g. ``min_clusters``).
 
     Returns
     -------
     MetaAnalysisResult
-        Suppressed centres are left out (their count is in ``centres``' absence).
+        Suppressed centres are left out (their count is in ``centres``' absence); with
+        fewer than 3 centres, the per-centre results without a pooled interval.
     """
     table = summaries if isinstance(summaries, pd.DataFrame) else pd.concat(list(summaries))
-    for col in (measure, f"{measure}_se", "centre"):
-        if col not in table.columns:
+    col = _summary_column(table, measure)
+    for c in (f"{col}_se", "centre"):
+        if c not in table.columns:
             raise ValueError(
-                f"summaries have no column {col!r}; available: {list(table.columns)}."
+                f"summaries have no column {c!r}; available: {list(table.columns)}."
             )
     keep = table[~table["suppressed"].astype(bool)] if "suppressed" in table else table
-    sc = scale if scale is not None else scale_for_measure(measure)
+    sc = scale if scale is not None else scale_for_measure(col)
     return meta_analysis(
-        keep[measure].to_numpy(float), keep[f"{measure}_se"].to_numpy(float), scale=sc,
+        keep[col].to_numpy(float), keep[f"{col}_se"].to_numpy(float), scale=sc,
         labels=list(keep["centre"]), **kwargs,
     )

@@ -80,7 +80,7 @@ def test_miscalibrated_group_is_flagged_survival():
     res = group_calibration(y, risk, g, horizon=3.0)
     assert res.flagged == ["S3"]
     perf = group_performance(y, risk, g, horizon=3.0, n_boot=30, seed=1,
-                             measures={"oe_ratio": DEFAULT_MEASURES["oe_ratio"]})
+                             measures=["oe_ratio"])
     d = perf.differences.set_index("group").loc["S3"]
     assert d["lower"] > 0  # S3's O/E exceeds the reference's, CI excludes 0
 
@@ -177,7 +177,7 @@ def test_fairness_summary_and_plots_return_figures():
     res = fairness_summary(y, risk, groups, horizon=3.0, pairs=[("spsti", "sex")],
                            thresholds=[0.2], n_boot=10, seed=3)
     wide = res.to_frame()
-    assert {"auc", "oe_ratio", "slope", "tpr@0.2", "flagged"} <= set(wide.columns)
+    assert {"auc", "oe_ratio", "calibration_slope", "tpr@0.2", "flagged"} <= set(wide.columns)
     assert set(res.groups.loc[res.groups["flagged"].fillna(False).astype(bool), "group"]) >= {"S3"}
     fig = res.plot("oe_ratio")
     assert fig.axes
@@ -196,6 +196,8 @@ def test_fairness_summary_and_plots_return_figures():
     [
         ({"measures": weighted_auc}, TypeError, "must be a dict"),
         ({"measures": {"a": 3}}, TypeError, "callables"),
+        ({"measures": ["o/e ratio"]}, ValueError, "Did you mean"),
+        ({"measures": ["td_auc"]}, ValueError, "defined for survival, competing"),
         ({"engine": "metricframe"}, ValueError, "engine must be"),
         ({"reference": "nope"}, ValueError, "reference must be a group label"),
         ({"level": 1.5}, ValueError, "level must lie"),
@@ -222,14 +224,18 @@ def test_no_warning_for_adequate_groups():
 
 
 def test_irdp_metrics_plug_in_as_measures():
-    """Metrics returning an Estimate work as group measures and give the same values."""
+    """Metrics returning an Estimate, registry names and the fairness names all work as
+    group measures and give the same values (one implementation)."""
     from irdp import metrics
 
     y, risk, g = _survival(n=2000)
     res = group_performance(y, risk, g, horizon=3.0, n_boot=5, seed=0,
-                            measures={"td_auc": metrics.td_auc, "own": weighted_auc})
+                            measures={"td_auc": metrics.td_auc, "own": weighted_auc,
+                                      "name": "td_auc"})
     by = res.by_group
-    np.testing.assert_allclose(by["td_auc"], by["own"], atol=1e-10)
+    np.testing.assert_array_equal(by["td_auc"], by["own"])
+    np.testing.assert_array_equal(by["td_auc"], by["name"])
+    assert set(DEFAULT_MEASURES) >= {"auc", "oe_ratio", "calibration_slope", "brier"}
 
 
 def test_bootstrap_does_not_depend_on_n_jobs():
@@ -291,3 +297,15 @@ def test_group_calibration_with_no_reportable_group():
         res = group_calibration(y, risk, groups)
     assert res.curves.empty
     assert res.flagged == []
+
+
+def test_group_calibration_level_and_deprecated_alpha():
+    """One spelling for confidence: level= (alpha= still works, with a deprecation)."""
+    from irdp.exceptions import IrdpDeprecationWarning
+
+    y, risk, g = _binary(n=1500)
+    a = group_calibration(y, risk, g, level=0.9)
+    with pytest.warns(IrdpDeprecationWarning, match="level=1 - alpha"):
+        b = group_calibration(y, risk, g, alpha=0.1)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert a.level == pytest.approx(1 - 0.1 / 4)  # Bonferroni over the 4 reported groups

@@ -61,8 +61,14 @@ def test_uncensored_survival_reduces_to_binary(rng):
     yb = Binary(time <= 2.0)
     hs = horizon_status(y, 2.0)
     assert np.all(hs.weight == 1.0)
-    for f in (weighted_auc, oe_ratio, brier_ipcw, calibration_slope, calibration_in_the_large):
+    for f in (weighted_auc, oe_ratio, brier_ipcw):
         assert f(y, risk, horizon=2.0) == pytest.approx(f(yb, risk), abs=1e-10)
+    # the calibration slope of a survival outcome is a Cox slope on cll(risk) (McLernon
+    # 2023), not a logistic one: close to, but not equal to, the binary slope
+    assert calibration_slope(y, risk, horizon=2.0) == pytest.approx(calibration_slope(yb, risk),
+                                                                    abs=0.3)
+    with pytest.raises(TypeError, match="binary"):
+        calibration_in_the_large(y, risk, horizon=2.0)
 
 
 def test_censored_before_horizon_has_zero_weight():
@@ -100,8 +106,8 @@ def test_undefined_auc_is_nan():
 @pytest.mark.parametrize(
     ("y", "risk", "horizon", "err", "match"),
     [
-        (Binary([0, 1]), [0.1, 0.2, 0.3], None, ValueError, "one value per subject"),
-        (Binary([0, 1]), [0.1, 1.2], None, ValueError, "probability in"),
+        (Binary([0, 1]), [0.1, 0.2, 0.3], None, ValueError, "same number of rows"),
+        (Binary([0, 1]), [0.1, np.nan], None, ValueError, "finite"),
         (Survival([1.0, 2.0], [1, 0]), [0.1, 0.2], None, ValueError, "horizon is required"),
     ],
 )
@@ -111,15 +117,56 @@ def test_measure_errors(y, risk, horizon, err, match):
 
 
 def test_agree_with_irdp_metrics(rng):
-    """The fairness measures equal irdp.metrics' td_auc, brier and observed_risk (ties, CR)."""
+    """The fairness measures are irdp.metrics' measures: identical values (ties, CR)."""
     from irdp import metrics
 
     time, cause = _cr(rng)
     risk = rng.random(len(time))
     for y in (Survival(time, cause > 0), CompetingRisks(time, cause)):
-        assert weighted_auc(y, risk, horizon=3.0) == pytest.approx(
-            metrics.td_auc(y, risk, horizon=3.0).value, abs=1e-10)
-        assert brier_ipcw(y, risk, horizon=3.0) == pytest.approx(
-            metrics.brier(y, risk, horizon=3.0).value, abs=1e-10)
-        assert observed_risk(y, horizon=3.0) == pytest.approx(
-            metrics.observed_risk(y, 3.0), abs=1e-12)
+        assert weighted_auc(y, risk, horizon=3.0) == metrics.td_auc(y, risk, horizon=3.0).value
+        assert brier_ipcw(y, risk, horizon=3.0) == metrics.brier(y, risk, horizon=3.0).value
+        assert oe_ratio(y, risk, horizon=3.0) == metrics.oe_ratio(y, risk, horizon=3.0).value
+        assert calibration_slope(y, risk, horizon=3.0) == metrics.calibration_slope(
+            y, risk, horizon=3.0).value
+        assert observed_risk(y, horizon=3.0) == metrics.observed_risk(y, 3.0)
+
+
+def test_horizon_beyond_follow_up_is_refused_as_metrics_does(rng):
+    """Issue 13: brier_ipcw(y, r, horizon=50) returned a number where metrics.brier refuses."""
+    from irdp import metrics
+
+    time, cause = _cr(rng)
+    y = Survival(time, cause > 0)
+    risk = rng.random(len(time))
+    with pytest.raises(ValueError, match="horizon") as from_metrics:
+        metrics.brier(y, risk, horizon=50)
+    for f in (brier_ipcw, weighted_auc, oe_ratio, calibration_slope, true_positive_rate):
+        with pytest.raises(ValueError, match="horizon") as err:
+            f(y, risk, horizon=50)
+        assert str(err.value) == str(from_metrics.value) or "follow-up" in str(err.value)
+    with pytest.raises(ValueError, match="horizon"):
+        horizon_status(y, 50)
+
+
+def test_brier_needs_probabilities():
+    with pytest.raises(ValueError, match="probabilit"):
+        brier_ipcw(Binary([0, 1]), [0.1, 1.2])
+
+
+def test_short_risk_series_is_a_length_error_not_an_index_mismatch():
+    """Issue 13: a risk Series shorter than the outcome raised IndexMismatchError quoting
+    identical labels."""
+    import pandas as pd
+
+    from irdp import metrics
+    from irdp.exceptions import IndexMismatchError
+    from irdp.fairness import group_performance
+
+    idx = pd.RangeIndex(6)
+    y = Binary(pd.Series([0, 1, 0, 1, 1, 0], index=idx))
+    short = pd.Series([0.1, 0.6, 0.2, 0.7, 0.8], index=idx[:5])
+    for call in (lambda: metrics.auc(y, short), lambda: weighted_auc(y, short),
+                 lambda: group_performance(y, short, ["a"] * 6, n_boot=0)):
+        with pytest.raises(ValueError, match="5") as err:
+            call()
+        assert not isinstance(err.value, IndexMismatchError)

@@ -99,20 +99,34 @@ def test_monotone_transform_leaves_ranking_measures_unchanged(kind):
 
 def test_bootstrap_independent_of_n_jobs_and_reproducible():
     y, risk = _data("survival", n=150)
-    a = concordance(y, risk, bootstrap=Bootstrap(40, seed=3, n_jobs=1))
-    b = concordance(y, risk, bootstrap=Bootstrap(40, seed=3, n_jobs=2))
-    c = concordance(y, risk, bootstrap={"n": 40, "seed": 3})
-    assert (a.lower, a.upper, a.se) == (b.lower, b.upper, b.se) == (c.lower, c.upper, c.se)
+    a = concordance(y, risk, n_boot=40, seed=3, n_jobs=1)
+    b = concordance(y, risk, n_boot=40, seed=3, n_jobs=2)
+    assert (a.lower, a.upper, a.se) == (b.lower, b.upper, b.se)
     assert a.method == "bootstrap percentile (B=40)"
     assert a.lower < a.value < a.upper
 
 
+def test_old_bootstrap_spelling_still_works_with_a_deprecation_warning():
+    """bootstrap=Bootstrap(...), an int or a dict give the same interval as n_boot=, seed=."""
+    from irdp.exceptions import IrdpDeprecationWarning, IrdpWarning
+
+    y, risk = _data("survival", n=150)
+    new = concordance(y, risk, n_boot=40, seed=3)
+    for old in (Bootstrap(40, seed=3, n_jobs=2), {"n": 40, "seed": 3}):
+        with pytest.warns(IrdpDeprecationWarning, match="n_boot= and seed="):
+            est = concordance(y, risk, bootstrap=old)
+        assert (est.lower, est.upper, est.se) == (new.lower, new.upper, new.se)
+    assert issubclass(IrdpDeprecationWarning, IrdpWarning)
+    with pytest.raises(ValueError, match="once"):
+        concordance(y, risk, n_boot=40, bootstrap=40)
+
+
 def test_bootstrap_on_calibration_and_decision_curve():
     y, risk = _data("binary", n=200)
-    cal = calibration(y, risk, bootstrap=Bootstrap(25, seed=1))
+    cal = calibration(y, risk, n_boot=25, seed=1)
     assert cal.ici.lower <= cal.ici.value <= cal.ici.upper
     assert cal.slope.method.startswith("bootstrap")
-    dc = net_benefit(y, risk, [0.2, 0.4], bootstrap=Bootstrap(25, seed=1))
+    dc = net_benefit(y, risk, [0.2, 0.4], n_boot=25, seed=1)
     assert {"lower", "upper"} <= set(dc.frame.columns)
     assert (dc.frame.lower <= dc.frame.upper).all()
 

@@ -232,7 +232,7 @@ ERRORS = [
     (TypeError, "outcome container", lambda: auc("0101", [0.1, 0.2, 0.3, 0.4])),
     (TypeError, "supports outcomes of kind binary",
      lambda: delong_test(SURV, [1, 2, 3, 4], [4, 3, 2, 1])),
-    (TypeError, "bootstrap must be", lambda: auc([0, 1], [0.1, 0.9], bootstrap="yes")),
+    (TypeError, "n_boot must be an int", lambda: auc([0, 1], [0.1, 0.9], n_boot="yes")),
     (IndexMismatchError, "never aligns silently",
      lambda: auc(pd.Series([0, 1, 0], index=[1, 2, 3]),
                  pd.Series([0.1, 0.5, 0.2], index=[3, 2, 1]))),
@@ -295,7 +295,7 @@ def test_delong_bootstrap_interval():
     y = (rng.random(150) < 0.4).astype(int)
     a = y + rng.normal(0, 1, 150)
     b = y + rng.normal(0, 1.5, 150)
-    res = delong_test(y, a, b, bootstrap={"n": 60, "seed": 2})
+    res = delong_test(y, a, b, n_boot=60, seed=2)
     assert res.lower < res.value < res.upper
     assert res.method == "bootstrap percentile (B=60)"
     assert 0 <= res.details["p_value"] <= 1

@@ -72,5 +72,5 @@ def test_bootstrap_validate_refits_imputation_in_each_resample():
     assert len(calls) == 5  # the apparent fit and one per bootstrap sample
     assert all(c > 0 for c in calls)  # each fit saw (and imputed) missing values itself
     table = res.to_frame()
-    assert table.loc["c", "n"] == 4
-    assert 0.6 < table.loc["c", "corrected"] < 0.9
+    assert table.loc["c_harrell", "n"] == 4
+    assert 0.6 < res.corrected("c") < 0.9

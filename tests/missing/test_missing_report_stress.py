@@ -99,7 +99,8 @@ def test_stress_by_spsti_and_mar():
     mar = completeness_sensitivity(LogisticIndex(), X, y, ["sick"], [0.0, 0.5], "MAR",
                                    driver="age", strategy="multiple", m=2, max_iter=3,
                                    n_repeats=1, seed=3)
-    assert set(mar.results["measure"]) == {"auc", "oe_ratio", "citl", "slope"}
+    assert set(mar.results["measure"]) == {"auc", "oe_ratio", "calibration_in_the_large",
+                                           "calibration_slope"}
 
 
 def test_compare_strategies_warns_for_complete_cases():

@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from irdp.exceptions import InsufficientDataError
 from irdp.metrics import auc, brier, concordance
 from irdp.models import CoxIndex, LogisticIndex
 from irdp.outcomes import Binary, Survival
@@ -246,16 +247,43 @@ def test_no_events_and_length_mismatch():
                            scoring=SIMPLE)
 
 
+class _TypedLogistic(LogisticIndex):
+    """A LogisticIndex that raises the typed error of data that cannot support a fit."""
+
+    def fit(self, X, y, **kwargs):
+        if y.n_events in (0, len(y)):
+            raise InsufficientDataError(f"no event or no non-event among {len(y)} rows")
+        return super().fit(X, y, **kwargs)
+
+
 def test_failed_replicates_are_counted_and_warned():
-    """Tiny data with rare events: some resamples have no event and cannot be fitted."""
+    """Tiny data with rare events: some resamples have no event and cannot be fitted; a
+    ComputationError is recorded as the failure of that replicate."""
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"x": rng.normal(size=30)})
     y = Binary(np.r_[np.ones(2), np.zeros(28)].astype(int))
     with pytest.warns(Warning, match="replicates"):
-        res = bootstrap_validate(LogisticIndex(), X, y, n_boot=30, seed=2, n_jobs=1,
+        res = bootstrap_validate(_TypedLogistic(), X, y, n_boot=30, seed=2, n_jobs=1,
                                  scoring=SIMPLE)
     assert res.n_failed > 0
     assert res.table.loc["c", "n"] <= 30 - res.n_failed
+    assert "InsufficientDataError" in res.warnings[0]
+
+
+def test_input_errors_inside_replicates_are_not_swallowed():
+    """FIT_ERRORS holds only ComputationError, LinAlgError and FloatingPointError: an
+    irdp input error (a ValueError) raised in a replicate stops the run."""
+    from irdp.validation._fitting import FIT_ERRORS
+
+    assert ValueError not in FIT_ERRORS
+    X, y = _small_binary()
+
+    def bad_measure(y, r, horizon=None):
+        raise ValueError("a bug or a bad input, not a data limit")
+
+    with pytest.raises(ValueError, match="not a data limit"):
+        bootstrap_validate(LogisticIndex(), X, y, n_boot=3, seed=1, n_jobs=1,
+                           scoring={"bad": bad_measure})
 
 
 @pytest.mark.slow
@@ -295,7 +323,8 @@ def test_competing_risks_default_measures():
     y = CompetingRisks(t, np.select([t == t1, t == t2], [1, 2], 0))
     res = bootstrap_validate(CauseSpecificCoxIndex(), X, y, horizon=3.0, n_boot=4, seed=1,
                              n_jobs=1)
-    assert list(res.table.index) == ["c", "calibration_slope", "oe", "brier", "ipa", "ici"]
+    assert list(res.table.index) == ["c_harrell", "calibration_slope", "oe_ratio", "brier",
+                                     "ipa", "ici"]
     assert res.n_failed == 0
 
 
@@ -346,7 +375,8 @@ def test_survival_calibration_curve_and_cross_validation():
     cv = cross_validate(CoxIndex(), X, y, horizon=5.0, n_splits=3, seed=1, n_jobs=1,
                         scoring=["c", "oe"])
     assert cv.n_replicates == 3
-    assert set(cv.table.index) == {"c", "oe"}
+    assert set(cv.table.index) == {"c_harrell", "oe_ratio"}  # the registry's names
+    assert cv.corrected("c") == cv.corrected("c_harrell")  # aliases are accepted
     with pytest.raises(ValueError, match="n_splits"):
         cross_validate(CoxIndex(), X, y, horizon=5.0, n_splits=1, seed=1)
 
@@ -355,7 +385,7 @@ def test_measure_failing_on_full_data_warns():
     from irdp.exceptions import UndefinedMetricWarning
 
     def broken(y, r, horizon=None):
-        raise ValueError("needs something this sample lacks")
+        raise InsufficientDataError("needs something this sample lacks")
 
     X, y = _small_binary()
     with pytest.warns(UndefinedMetricWarning, match="could not be computed"):
@@ -429,3 +459,54 @@ def test_survival_corrected_c_closer_to_fresh_data_than_apparent():
                     abs(res.table.loc["c", "corrected"] - fresh)))
     apparent_err, corrected_err = np.mean(err, axis=0)
     assert corrected_err < apparent_err
+
+
+class _Rows:
+    """Prepared data of the models protocol: rows taken without pandas work in the loop."""
+
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+
+    def __len__(self):
+        return len(self.X)
+
+    def take(self, rows):
+        return _Rows(self.X[rows], self.y.take(rows))
+
+
+PREPARED_FITS: list[int] = []
+
+
+class _PreparedLogistic(LogisticIndex):
+    """A LogisticIndex offering prepare(X, y) (the optional protocol method of irdp indices
+    that learn their design once)."""
+
+    def prepare(self, X, y):
+        return _Rows(X.to_numpy(dtype=float), y)
+
+    def fit(self, X, y=None, **kwargs):
+        if isinstance(X, _Rows):
+            PREPARED_FITS.append(len(X))
+            return super().fit(pd.DataFrame(X.X, columns=[f"x{i}" for i in range(X.X.shape[1])]),
+                               X.y)
+        return super().fit(X, y, **kwargs)
+
+    def predict_risk(self, X, horizon=None):
+        if isinstance(X, _Rows):
+            X = pd.DataFrame(X.X, columns=[f"x{i}" for i in range(X.X.shape[1])])
+        return super().predict_risk(X, horizon=horizon)
+
+
+def test_prepared_data_are_used_when_the_index_offers_them():
+    """An index with prepare(X, y) is prepared once; every refit and prediction takes the
+    prepared rows, and the result equals the one on raw data (same seed, same rows)."""
+    X, y = _small_binary()
+    X = X.set_axis([f"x{i}" for i in range(X.shape[1])], axis=1)
+    PREPARED_FITS.clear()
+    prepared = bootstrap_validate(_PreparedLogistic(), X, y, n_boot=5, seed=3, n_jobs=1)
+    assert PREPARED_FITS == [len(X)] * 6  # the apparent fit and one per bootstrap sample
+    raw = bootstrap_validate(LogisticIndex(), X, y, n_boot=5, seed=3, n_jobs=1)
+    pd.testing.assert_frame_equal(prepared.table, raw.table, rtol=1e-10)
+    cv = cross_validate(_PreparedLogistic(), X, y, n_splits=3, seed=1, n_jobs=1,
+                        scoring=["c", "brier"])
+    assert cv.n_failed == 0

@@ -28,7 +28,8 @@ def _data():
 @functools.cache
 def _result(n_jobs=1):
     y, risks = _data()
-    return compare(y, risks, scoring=["c", "brier"], n_boot=60, seed=3, n_jobs=n_jobs)
+    return compare(y, risks, scoring=["c", "brier"], n_boot=60, seed=3, n_jobs=n_jobs,
+                   levels=(0.1, 0.3))
 
 
 def test_complete_pairs_and_counts():
@@ -46,7 +47,7 @@ def test_auc_difference_is_delong_on_complete_pairs():
     y, risks = _data()
     ok = np.flatnonzero(np.isfinite(risks["local"]))
     ref = delong_test(y.take(ok), risks["model"][ok], risks["local"][ok])
-    row = _result().differences.set_index("measure").loc["c"]
+    row = _result().differences.set_index("measure").loc["c_harrell"]  # "c" is an alias
     assert row["difference"] == pytest.approx(ref.value, rel=1e-12)
     assert row["lower"] == pytest.approx(ref.lower, rel=1e-12)
     assert row["method"] == "DeLong paired"
@@ -100,8 +101,10 @@ def test_survival_comparison():
     r1, r2 = 1 - np.exp(-0.4 * np.exp(x)), 1 - np.exp(-0.4 * np.exp(0.5 * x))
     res = compare(y, {"a": r1, "b": r2}, horizon=2.0, scoring=["c", "oe"], n_boot=30)
     d = res.differences.set_index("measure")
-    assert d.loc["c", "difference"] == pytest.approx(0.0, abs=1e-12)  # same ranking
-    assert d.loc["oe", "lower"] < d.loc["oe", "difference"] < d.loc["oe", "upper"]
+    assert d.loc["c_harrell", "difference"] == pytest.approx(0.0, abs=1e-12)  # same ranking
+    assert d.loc["c_harrell", "p_value"] == 1.0
+    assert d.loc["oe_ratio", "lower"] < d.loc["oe_ratio", "difference"] < d.loc["oe_ratio",
+                                                                              "upper"]
     assert np.isfinite(res.reclassification["lower"]).all()  # bootstrap CIs for NRI/IDI
 
 
@@ -145,3 +148,43 @@ def test_levels_from_a_fitted_risk_levels_object():
     expected = pd.Series(lv.transform(risks["model"][ok])).value_counts()
     got = a.crosstabs[("model", "local")].loc["all"].sum(axis=1)
     assert got["forte"] == expected.get("forte", 0)
+
+
+def test_bootstrap_p_value_never_below_one_over_b_plus_one():
+    """Issue 12: a paired bootstrap with B = 50 reported p_value 0.0. Two very different
+    indices: every replicate difference has the same sign, p = 2/(B+1)."""
+    rng = np.random.default_rng(4)
+    n = 400
+    x = rng.normal(size=n)
+    y = Binary(rng.random(n) < 1 / (1 + np.exp(-(2 * x - 1))))
+    good = 1 / (1 + np.exp(-(2 * x - 1)))
+    noise = np.full(n, 0.3)
+    res = compare(y, {"good": good, "flat": noise}, scoring=["brier"], n_boot=50, seed=1,
+                  levels=None)
+    p = res.differences.set_index("measure").loc["brier", "p_value"]
+    assert p == pytest.approx(2 / 51)
+    assert p >= 1 / 51
+
+
+def test_default_levels_derived_from_incidence_for_a_rare_outcome():
+    """Issue 12: fixed levels 0.1/0.3 put nearly every worker in "faible" for a 1 %
+    outcome; the default cut-offs are the incidence and 3 times it, and the result says so."""
+    rng = np.random.default_rng(2)
+    n = 6000
+    x = rng.normal(size=n)
+    p1 = 1 / (1 + np.exp(-(-4.8 + 0.9 * x)))
+    y = Binary(rng.random(n) < p1)
+    p2 = 1 / (1 + np.exp(-(-4.8 + 0.5 * x)))
+    res = compare(y, {"a": p1, "b": p2}, scoring=["brier"], n_boot=5, seed=1)
+    pi = float(y.y.mean())
+    assert 0.005 < pi < 0.03
+    assert res.cutoffs == pytest.approx((pi, 3 * pi), rel=0.06)  # 2 significant digits
+    assert "incidence" in res.cutoffs_method
+    assert "incidence" in res.summary().as_text()
+    tab = res.crosstabs[("a", "b")].loc["all"]
+    share_faible = tab.loc["faible"].sum() / n
+    assert share_faible < 0.9  # with 0.1/0.3 it would be > 0.99
+    fixed = compare(y, {"a": p1, "b": p2}, scoring=["brier"], n_boot=5, seed=1,
+                    levels=(0.1, 0.3))
+    assert fixed.crosstabs[("a", "b")].loc["all"].loc["faible"].sum() / n > 0.98
+    assert fixed.cutoffs_method == "given"

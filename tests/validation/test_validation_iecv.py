@@ -41,28 +41,29 @@ def test_iecv_detects_heterogeneity():
     it: I² > 0 and the prediction interval is wider than the confidence interval for O/E and
     slope."""
     res = _hetero_result()
-    for m in ("oe", "calibration_slope"):
+    for m in ("oe_ratio", "calibration_slope"):
         pooled = res.pooled[m]
         assert pooled.i2 > 0, m
         assert pooled.pi_upper - pooled.pi_lower > pooled.upper - pooled.lower, m
-    assert res.pooled["c"].k == 8
-    assert set(res.per_centre["measure"]) == {"c", "oe", "calibration_slope"}
+    assert res.pooled["c_harrell"].k == 8
+    assert set(res.per_centre["measure"]) == {"c_harrell", "oe_ratio", "calibration_slope"}
     assert (res.per_centre["n_train"] == 7 * 400).all()
 
 
 def test_iecv_homogeneous_centres_show_less_heterogeneity():
     d = _centres(hetero=False)
     res = iecv(LogisticIndex(), d[["x1", "x2"]], Binary(d["y"]), d["centre"])
-    assert res.pooled["oe"].tau2 < _hetero_result().pooled["oe"].tau2
+    assert res.pooled["oe_ratio"].tau2 < _hetero_result().pooled["oe_ratio"].tau2
 
 
 def test_iecv_summary_frame_and_plot():
     from matplotlib.figure import Figure
 
     res = _hetero_result()
-    assert list(res.to_frame().index) == ["c", "oe", "calibration_slope"]
+    assert list(res.to_frame().index) == ["c_harrell", "oe_ratio", "calibration_slope"]
     assert "leave-one-out" in res.summary().as_text()
-    assert isinstance(res.plot("oe"), Figure)
+    assert isinstance(res.plot("oe"), Figure)  # aliases are accepted
+    assert res.plot("oe_ratio").axes[0].get_title() == "Observed / expected ratio in each held-out centre"
     with pytest.raises(ValueError, match="was not pooled"):
         res.plot("brier")
 
@@ -86,8 +87,8 @@ def test_iecv_survival():
     y = Survival(np.minimum(t, c), t <= c)
     g = np.repeat(["A", "B", "C"], 300)
     res = iecv(CoxIndex(), X, y, g, horizon=2.0)
-    assert set(res.pooled) == {"c", "oe", "calibration_slope"}
-    assert 0.6 < res.pooled["c"].estimate < 0.8
+    assert set(res.pooled) == {"c_harrell", "oe_ratio", "calibration_slope"}
+    assert 0.6 < res.pooled["c_harrell"].estimate < 0.8
 
 
 def test_iecv_errors():
@@ -129,7 +130,7 @@ def test_pooling_from_shared_summaries_equals_pooling_per_centre_results():
         yb, r = Binary(part["y"].to_numpy()), part["risk"].to_numpy()
         per.append((name, auc(yb, r), oe_ratio(yb, r), calibration_slope(yb, r)))
     for j, measure in enumerate(["c", "oe", "calibration_slope"], start=1):
-        from_summaries = pool_centre_summaries(shared, measure)
+        from_summaries = pool_centre_summaries(shared, measure)  # aliases of the columns
         direct = meta_analysis([p[j].value for p in per], [p[j].se for p in per],
                                scale={"c": "logit", "oe": "log"}.get(measure, "identity"))
         assert from_summaries.estimate == pytest.approx(direct.estimate, rel=1e-12)
@@ -150,7 +151,7 @@ def test_centre_summary_disclosure_control():
     assert bool(out.loc[0, "suppressed"])
     assert pd.isna(out.loc[0, "n"])
     assert pd.isna(out.loc[0, "n_events"])
-    assert np.isnan(out.loc[0, "c"])
+    assert np.isnan(out.loc[0, "c_harrell"])
     assert not {"risk", "y", "event"} & set(out.columns)
     with pytest.raises(ValueError, match="min_count"):
         centre_summary(y, risk, min_count=0)
@@ -177,9 +178,14 @@ def test_centre_summary_survival_with_horizon():
     risk = 1 - np.exp(-0.4 * np.exp(x))
     out = centre_summary(y, risk, horizon=2.0, groups=np.repeat(["A", "B"], 300))
     assert list(out["centre"]) == ["A", "B"]
-    assert {"c", "c_se", "oe", "oe_se", "calibration_slope", "calibration_slope_se"} <= set(
-        out.columns)
-    assert (out["oe_se"] > 0).all()
+    assert {"c_harrell", "c_harrell_se", "oe_ratio", "oe_ratio_se", "calibration_slope",
+            "calibration_slope_se"} <= set(out.columns)
+    assert (out["oe_ratio_se"] > 0).all()
+    # events are counted by the horizon, as every measure counts them
+    for lab in ("A", "B"):
+        rows = np.repeat(["A", "B"], 300) == lab
+        assert out.set_index("centre").loc[lab, "n_events"] == int(
+            (y.event[rows] & (y.time[rows] <= 2.0)).sum())
 
 
 def test_iecv_on_the_synthetic_dmst_generator():
@@ -199,10 +205,48 @@ def test_iecv_on_the_synthetic_dmst_generator():
     cols = ["msk", "mental", "chronic2", "was", "low_work_ability", "manual_job",
             "biomech_exposure"]
     res = iecv(CoxIndex(), w[cols].astype(float), y, w["spsti_id"].to_numpy(), horizon=3.0)
-    oe = res.pooled["oe"]
+    oe = res.pooled["oe_ratio"]
     assert oe.i2 > 0
     assert oe.tau2 > 0
     assert oe.pi_upper - oe.pi_lower > oe.upper - oe.lower
-    per = res.per_centre[res.per_centre["measure"] == "oe"].set_index("centre")["value"]
+    per = res.per_centre[res.per_centre["measure"] == "oe_ratio"].set_index("centre")["value"]
     effect = sim.truth.spsti.set_index("spsti_id")["centre_effect"].reindex(per.index)
     assert spearmanr(np.log(per), effect).statistic > 0.4
+
+
+def test_centre_summary_default_threshold_is_the_disclosure_threshold():
+    """Issue 12: centre_summary defaulted to 10; the policy threshold is 11."""
+    import inspect
+
+    from irdp.privacy import DEFAULT_THRESHOLD
+
+    assert inspect.signature(centre_summary).parameters["min_count"].default == DEFAULT_THRESHOLD
+    rng = np.random.default_rng(5)
+    risk = rng.uniform(0.05, 0.5, 200)
+    y = Binary(np.r_[np.ones(10), np.zeros(190)].astype(int))  # 10 events: under 11
+    assert bool(centre_summary(y, risk, centre="S")["suppressed"].iloc[0])
+
+
+def test_two_periods_are_not_pooled_and_periods_are_named_by_dates():
+    """Issue 12: IECV by period pooled k = 2 with HKSJ (a Brier CI of -0.0089 to 0.0234) and
+    never dated its periods. Three dated periods, forward scheme: two validated periods, no
+    pooled interval, the per-period results and the reason instead."""
+    from irdp.validation import calendar_periods
+
+    d = _centres(n_centres=3, n=400, seed=21)
+    dates = pd.Timestamp("2019-01-01") + pd.to_timedelta(np.arange(len(d)) * 2, unit="D")
+    periods = calendar_periods(dates, 3)
+    assert sorted(set(periods))[0] == "2019-01-01 to 2021-03-09"
+    res = iecv(LogisticIndex(), d[["x1", "x2"]], Binary(d["y"]), periods, scheme="forward",
+               scoring=["c", "brier"])
+    assert list(pd.unique(res.per_centre["centre"])) == sorted(set(periods))[1:]
+    for m in res.pooled.values():
+        assert m.k == 2
+        assert not m.pooled
+        assert np.isnan(m.lower)
+        assert np.isnan(m.upper)
+        assert np.isnan(m.estimate)
+        assert "at least 3" in m.note
+        assert len(m.centres) == 2
+        assert np.isfinite(m.centres["lower"]).all()
+    assert "at least 3" in res.summary().as_text()

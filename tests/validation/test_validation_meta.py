@@ -92,14 +92,14 @@ def test_fixed_weights_hand_checked_when_tau2_zero():
     # With tau2 = 0 the pooled value is the inverse-variance mean: (1/0.01*1 + 1/0.04*1.1)/125.
     est = np.array([1.0, 1.1])
     se = np.array([0.1, 0.2])
-    res = meta_analysis(est, se, hksj=False)
+    res = meta_analysis(est, se, hksj=False, min_clusters=2)
     if res.tau2 == 0:
         assert res.mu == pytest.approx((100 * 1.0 + 25 * 1.1) / 125)
     assert np.isnan(res.pi_lower)  # k = 2: no k-2 df
 
 
 def test_oe_on_log_scale_back_transformed():
-    res = meta_analysis([0.8, 1.25], [0.08, 0.125], scale="oe")
+    res = meta_analysis([0.8, 1.25], [0.08, 0.125], scale="oe", min_clusters=2)
     # symmetric on the log scale with equal log-SE: pooled O/E is exactly 1.
     assert res.estimate == pytest.approx(1.0)
     assert res.scale == "log"
@@ -148,6 +148,29 @@ def test_meta_analysis_errors(kwargs, exc, match):
 def test_scale_for_measure():
     assert scale_for_measure("C") == "logit"
     assert scale_for_measure("slope") == "identity"
+    # issue 13: the name irdp.metrics uses must work
+    assert scale_for_measure("oe_ratio") == scale_for_measure("oe") == "log"
+    assert scale_for_measure("td_auc") == "logit"
+    with pytest.raises(ValueError, match="Did you mean 'oe_ratio'"):
+        scale_for_measure("oe_ration")
+
+
+def test_fewer_than_three_centres_give_no_pooled_interval():
+    """Issue 12: with 2 centres, HKSJ rests on 1 df; per-centre results, and why."""
+    res = meta_analysis([0.70, 0.78], [0.02, 0.03], scale="auc", labels=["S1", "S2"])
+    assert not res.pooled
+    assert np.isnan(res.estimate)
+    assert np.isnan(res.lower)
+    assert np.isnan(res.pi_upper)
+    assert list(res.centres["label"]) == ["S1", "S2"]
+    assert np.isfinite(res.centres[["lower", "upper"]].to_numpy()).all()
+    assert "needs at least 3" in res.note
+    assert "needs at least 3" in res.summary().as_text()
+    assert res.to_frame().loc[0, "note"] == res.note
+    assert res.method == "not pooled (k < 3)"
+    three = meta_analysis([0.70, 0.78, 0.74], [0.02, 0.03, 0.02], scale="auc")
+    assert three.pooled
+    assert three.note == ""
 
 
 def test_labels_length_checked():

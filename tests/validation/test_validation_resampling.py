@@ -87,3 +87,137 @@ def test_seed_sequence_reused_gives_same_replicates():
     ss.spawn(2)  # the caller's own use of the sequence does not change the streams
     b = run_replicates(_replicate, 3, seed=ss, n_jobs=1, kwargs={"data": DATA})
     assert a == b
+
+
+# --------------------------------------------------------------------------- one engine
+def test_percentile_and_p_value_helpers():
+    from irdp._resampling import bootstrap_p_value, percentile_interval
+
+    vals = np.array([[1.0, np.nan], [2.0, np.nan], [3.0, 5.0], [4.0, np.nan]])
+    lo, hi = percentile_interval(vals, 0.5)
+    assert lo[0] == pytest.approx(1.75)  # type 7, as R's quantile()
+    assert hi[0] == pytest.approx(3.25)
+    assert np.isnan(lo[1])  # fewer than 2 finite replicates
+    assert bootstrap_p_value(np.ones(99)) == pytest.approx(2 / 100)
+    assert bootstrap_p_value([-1.0, 1.0]) == 1.0
+    assert np.isnan(bootstrap_p_value([np.nan]))
+
+
+def _warning_replicate(i, rng):
+    import warnings as w
+
+    from irdp.exceptions import IrdpWarning
+
+    if i % 2:
+        w.warn(f"odd replicate {i % 4}", IrdpWarning, stacklevel=1)
+    return float(rng.random())
+
+
+@pytest.mark.parametrize(("n_jobs", "backend"), [(1, None), (2, "loky"), (2, "threading")])
+def test_replicate_records_warnings_whatever_the_backend(n_jobs, backend):
+    """Warnings raised inside replicates come back as one set of messages, the same set
+    whatever the backend, and never escape as warnings of the caller."""
+    from irdp._resampling import replicate
+
+    ref = replicate(_warning_replicate, 6, seed=3)
+    ctx = parallel_config(backend=backend) if backend else parallel_config()
+    with ctx:
+        got = replicate(_warning_replicate, 6, seed=3, n_jobs=n_jobs)
+    assert got.results == ref.results
+    assert got.warnings == ref.warnings == ("IrdpWarning: odd replicate 1",
+                                            "IrdpWarning: odd replicate 3")
+
+
+def test_scheduler_argument_is_checked():
+    from irdp._resampling import check_scheduler
+
+    check_scheduler(None)
+    check_scheduler("local")
+    check_scheduler("tcp://127.0.0.1:8786")
+    with pytest.raises(ValueError, match="'local'"):
+        check_scheduler("dask")
+    with pytest.raises(TypeError, match="distributed.Client"):
+        check_scheduler(3)
+
+
+@pytest.fixture(scope="module")
+def thread_client():
+    """An in-process Dask cluster (1 worker, 2 threads), shut down after the module."""
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    client = distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                                dashboard_address=None, silence_logs=logging.ERROR)
+    yield client
+    client.close()
+
+
+def _survival_data(n=300, seed=4):
+    import pandas as pd
+
+    from irdp.outcomes import Survival
+
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    t = rng.exponential(1 / (0.2 * np.exp(0.7 * X["a"] - 0.4 * X["b"])))
+    c = rng.uniform(1, 8, n)
+    return X, Survival(np.round(np.minimum(t, c), 1), t <= c)
+
+
+def _bytes(res):
+    reps = res.replicates[["training", "test"]].to_numpy(dtype=float)
+    return (res.table.to_numpy().tobytes(), reps.tobytes(), list(res.replicates["measure"]),
+            res.warnings)
+
+
+def test_local_cluster_bootstrap_equals_joblib_byte_for_byte():
+    """Issue 15: a Dask LocalCluster (one worker process, started and shut down by the
+    call) gives the bytes of the joblib run for the same seed (the loky backend is
+    compared with the sequential one above and in the validation tests)."""
+    pytest.importorskip("distributed")
+    from irdp.models import CoxIndex
+    from irdp.validation import bootstrap_validate
+
+    X, y = _survival_data()
+    kw = {"horizon": 3.0, "n_boot": 6, "seed": 12}
+    seq = bootstrap_validate(CoxIndex(), X, y, n_jobs=1, **kw)
+    dask = bootstrap_validate(CoxIndex(), X, y, n_jobs=1, scheduler="local", **kw)
+    assert _bytes(dask) == _bytes(seq)
+    assert list(dask.table.index) == ["c_harrell", "calibration_slope", "oe_ratio", "brier",
+                                      "ipa", "ici"]
+
+
+def test_dask_client_runs_every_resampling_design_identically(thread_client):
+    """A distributed.Client (in-process threads) gives the joblib results for the metrics
+    bootstrap, cross-validation, the fairness bootstrap and multiple imputation."""
+    import pandas as pd
+
+    from irdp import metrics
+    from irdp.fairness import group_performance
+    from irdp.missing import multiple_impute
+    from irdp.models import CoxIndex
+    from irdp.validation import cross_validate
+
+    X, y = _survival_data()
+    risk = CoxIndex().fit(X, y).predict_risk(X, horizon=3.0)
+    a = metrics.brier(y, risk, horizon=3.0, n_boot=20, seed=1)
+    b = metrics.brier(y, risk, horizon=3.0, n_boot=20, seed=1, n_jobs=2,
+                      scheduler=thread_client)
+    assert (a.lower, a.upper, a.se) == (b.lower, b.upper, b.se)
+    cv1 = cross_validate(CoxIndex(), X, y, horizon=3.0, n_splits=3, seed=2, n_jobs=1,
+                         scoring=["c", "oe"])
+    cv2 = cross_validate(CoxIndex(), X, y, horizon=3.0, n_splits=3, seed=2,
+                         scoring=["c", "oe"], scheduler=thread_client)
+    assert _bytes(cv1) == _bytes(cv2)
+    g = np.where(np.arange(len(risk)) % 2, "F", "M")
+    f1 = group_performance(y, risk, g, horizon=3.0, n_boot=8, seed=3, measures=["auc"])
+    f2 = group_performance(y, risk, g, horizon=3.0, n_boot=8, seed=3, measures=["auc"],
+                           scheduler=thread_client)
+    cols = ["value", "lower", "upper"]
+    assert f1.table[cols].to_numpy().tobytes() == f2.table[cols].to_numpy().tobytes()
+    Xm = X.copy()
+    Xm.loc[Xm.index[::7], "b"] = np.nan
+    m1 = multiple_impute(Xm, y, m=3, max_iter=2, seed=4)
+    m2 = multiple_impute(Xm, y, m=3, max_iter=2, seed=4, scheduler=thread_client)
+    for d1, d2 in zip(m1, m2, strict=True):
+        pd.testing.assert_frame_equal(d1, d2, check_exact=True)
