@@ -26,6 +26,7 @@ __all__ = [
     "UndefinedMetricWarning",
     "SeparationWarning",
     "CompleteCaseWarning",
+    "CohortDefinitionError",
 ]
 
 
@@ -110,3 +111,19 @@ class ExperimentConfigError(IrdpError, ValueError):
 
 class CompleteCaseWarning(IrdpWarning):
     """Complete-case analysis was used: biased unless data are missing completely at random."""
+
+
+class CohortDefinitionError(ExperimentConfigError):
+    """A cohort definition (``experiments/cohorts/*.yaml`` or the ``cohort`` block) is invalid.
+
+    Like :class:`ExperimentConfigError`, the message lists every problem at once, each with
+    its key path; ``problems`` keeps them as a list of strings.
+    """
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super(ExperimentConfigError, self).__init__(
+            f"{source}: {len(self.problems)} problem(s) in the cohort definition:\n{lines}"
+        )
