@@ -722,6 +722,8 @@ def _check_indices(cfg: ExperimentConfig, ctx: _Context) -> None:  # noqa: C901
                          "index_date and the risk) and 'column' (the risk column).")
             elif not idx.file.is_file():
                 ctx.fail(f"{key}.file", f"file not found: {idx.file}.")
+            else:
+                _check_risk_file(idx, key, ctx)
         elif idx.file is not None or idx.column is not None:
             ctx.fail(key, f"'file' and 'column' are only allowed for kind 'column'; "
                      f"this index has kind {idx.kind!r}.")
@@ -736,6 +738,30 @@ def _check_indices(cfg: ExperimentConfig, ctx: _Context) -> None:  # noqa: C901
                          f"found {idx.base!r}.")
         elif idx.base is not None:
             ctx.fail(f"{key}.base", "only allowed for kind 'points'.")
+
+
+def _check_risk_file(idx: IndexConfig, key: str, ctx: _Context) -> None:
+    """The columns of a file of risks computed outside irdp (its header only is read)."""
+    import csv
+
+    import pyarrow.parquet as pq
+
+    try:
+        if idx.file.suffix == ".parquet":
+            columns = pq.read_schema(idx.file).names
+        else:
+            with idx.file.open(encoding="utf-8", newline="") as fh:
+                columns = next(csv.reader(fh), [])
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        kind = "Parquet" if idx.file.suffix == ".parquet" else "CSV"
+        ctx.fail(f"{key}.file", f"cannot be read as {kind}: {type(err).__name__}.")
+        return
+    need = ["worker_id", "index_date", idx.column]
+    absent = [c for c in need if c not in columns]
+    if absent:
+        shown = ", ".join(map(str, columns[:10]))
+        ctx.fail(f"{key}.file", f"must have the columns {', '.join(need)}; {', '.join(absent)} "
+                 f"absent (found: {shown}).{_did_you_mean(absent[-1], columns)}")
 
 
 # ----------------------------------------------------------------------------------- helpers
