@@ -297,23 +297,35 @@ def _missing_section(st: _State) -> None:
 
 
 def _missingness_shifts(st: _State, predictors: list[str]) -> list[str]:
-    """Predictors whose missingness differs by 30 points or more between the data sets."""
-    if st.dev.all():
-        return []
-    out = []
+    """Predictors never recorded in some SPSTI, or much more often missing in validation.
+
+    Such a predictor's missing-indicator term stands for the SPSTI's recording practice, not
+    only for non-response: when every validated worker gets it, the validation data are
+    miscalibrated by construction.
+    """
     frame = st.frame
+    val = ~st.dev
+    out = []
     for v in predictors:
         na = frame[v].isna().to_numpy()
-        dev, val = 100 * na[st.dev].mean(), 100 * na[~st.dev].mean()
-        if abs(dev - val) < 30:
+        by = pd.Series(na).groupby(frame["spsti_id"].astype(str).to_numpy(), sort=True).mean()
+        never = [g for g, m in by.items() if m >= 0.999]
+        share_dev = 100 * na[st.dev].mean()
+        share_val = 100 * na[val].mean() if val.any() else float("nan")
+        shift = val.any() and abs(share_dev - share_val) >= 30
+        if not (shift or (never and len(never) < len(by))):
             continue
-        by = frame.assign(_na=na).groupby("spsti_id", sort=True)["_na"].mean()
-        never = [str(g) for g, m in by.items() if m >= 0.999]
-        where = f" (never recorded in SPSTI {', '.join(never)})" if never else ""
-        out.append(f"{v} is missing for {dev:.0f}% of development and {val:.0f}% of "
-                   f"validation index events{where}: its missing-indicator term applies to "
-                   f"{'most' if val > dev else 'few'} validated workers, a likely cause of "
-                   "miscalibration in the validation data (see the updating section).")
+        text = f"{v}: missing for {share_dev:.0f}% of development"
+        text += f" and {share_val:.0f}% of validation index events" if val.any() else \
+            " index events"
+        if never and len(never) < len(by):
+            text += (f"; never recorded in SPSTI {', '.join(never)} (recorded in "
+                     f"{', '.join(g for g in by.index if g not in never)}), so its "
+                     "missing-indicator term also stands for the SPSTI's recording practice")
+        if val.any() and na[val].all():
+            text += (". Every validated worker has it missing (indicator = 1): a likely cause "
+                     "of miscalibration in the validation data (see the updating section)")
+        out.append(text + ".")
     return out
 
 
