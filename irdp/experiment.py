@@ -772,7 +772,9 @@ def _join(key: str, name: Any) -> str:
 
 
 def _did_you_mean(name: Any, allowed: Any) -> str:
-    close = difflib.get_close_matches(str(name), [str(a) for a in allowed], n=1)
+    names = [str(a) for a in allowed]
+    close = difflib.get_close_matches(str(name), names, n=1) or sorted(
+        n for n in names if n.startswith(str(name)))[:1]
     return f" Did you mean '{close[0]}'?" if close else ""
 
 

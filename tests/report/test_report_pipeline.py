@@ -183,8 +183,8 @@ def test_report_tells_the_truth(runs):
     miss = pd.read_csv(tables / "missing_by_spsti.csv", dtype=str, keep_default_na=False)
     assert miss["variable"].tolist() == PREDICTORS
     assert (miss["indices"] == "logistic, cox").all()
-    assert re.search(r"The development data hold [\d,]+ participants, (above this minimum"
-                     r"|\d+% of this minimum)", html)
+    assert re.search(r"The development data hold (only )?[\d,]+ participants, (above this "
+                     r"minimum|\d+% of this minimum)", html)
     assert re.search(r"The validation data hold (only )?[\d,]+ participants", html)
     assert (runs[0].run_dir / "quality_report.txt").read_text().startswith("irdp data")
 
