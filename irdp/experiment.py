@@ -618,8 +618,9 @@ def _check_validation(cfg: ExperimentConfig, ctx: _Context) -> None:
                          f"(indices: {sorted(names)}).{_did_you_mean(name, names)}")
     if val.bootstrap.n_boot < 0:
         ctx.fail("validation.bootstrap.n_boot", f"must be >= 0; found {val.bootstrap.n_boot}.")
-    if val.compare_n_boot < 0:
-        ctx.fail("validation.compare_n_boot", f"must be >= 0; found {val.compare_n_boot}.")
+    if val.compare_n_boot < 2:
+        ctx.fail("validation.compare_n_boot", f"must be >= 2 (paired bootstrap resamples of "
+                 f"the comparison of indices); found {val.compare_n_boot}.")
     if val.iecv.n_periods < 2:
         ctx.fail("validation.iecv.n_periods", f"must be >= 2; found {val.iecv.n_periods}.")
     ho = val.holdout

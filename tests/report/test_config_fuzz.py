@@ -159,7 +159,7 @@ CASES: list[tuple[str, Edit, list[str]]] = [
     ("thresholds", _set("validation.thresholds", [0.5, 1.5]),
      [r"validation\.thresholds\[1\]: must be in \(0, 1\); found 1\.5"]),
     ("compare-n_boot", _set("validation.compare_n_boot", -3),
-     [r"validation\.compare_n_boot: must be >= 0; found -3"]),
+     [r"validation\.compare_n_boot: must be >= 2 \(paired bootstrap resamples.*found -3"]),
     ("risk-levels", _set("risk_levels.cutoffs", [0.02, 0.005]),
      [r"risk_levels\.cutoffs: must be two increasing values"]),
     # ---- indices
