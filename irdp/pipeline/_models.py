@@ -115,7 +115,7 @@ def _step_models(st: _State) -> None:
             _record_failure(st, ("model",), f"index {idx.name}", str(err))
         except COMPUTATION_FAILURES as err:
             _failed(st, "model", f"index {idx.name} ({idx.kind})", err)
-            for store in (st.fitted, st.risks, st.designs, st.preprocessing):
+            for store in (st.fitted, st.risks, st.designs, st.preprocessing, st.scorable):
                 store.pop(idx.name, None)
     if not st.risks:
         raise _Skipped("no candidate index could be computed")
@@ -150,12 +150,50 @@ def _fit_index(st: _State, idx: Any) -> None:
     rows = st.dev & known if kind == "binary" else st.dev
     with st.timer(f"fit {idx.name}"):
         est.fit(Xm.loc[rows].reset_index(drop=True), _outcome(st, kind, rows))
-    risk = np.asarray(est.predict_risk(Xm, horizon=st.horizon), float)
+    scorable = _scorable(st, idx, Xm, rows, prep)
     st.fitted[idx.name] = est
     st.preprocessing[idx.name] = prep
     st.designs[idx.name] = Xm
-    st.risks[idx.name] = risk
+    st.scorable[idx.name] = scorable
+    st.risks[idx.name] = _score(est, Xm, scorable, st.horizon)
     _describe_model(st, idx, est, names)
+
+
+def _score(est: Any, X: pd.DataFrame, scorable: np.ndarray, horizon: float | None
+           ) -> np.ndarray:
+    """Risks of the scorable rows; the others (a category unseen at fit) stay missing."""
+    risk = np.full(len(X), np.nan)
+    if scorable.any():
+        part = X.loc[scorable].reset_index(drop=True)
+        risk[scorable] = np.asarray(est.predict_risk(part, horizon=horizon), float)
+    return risk
+
+
+def _scorable(st: _State, idx: Any, X: pd.DataFrame, fit_rows: np.ndarray,
+              prep: _Preprocessing) -> np.ndarray:
+    """Rows whose categories were all seen in the fitting data (a model refuses the others).
+
+    An index is never asked to extrapolate to a category it has not seen: such rows get no
+    risk, and the model section says how many and which categories.
+    """
+    ok = np.ones(len(X), dtype=bool)
+    unseen = []
+    for c in prep.categorical:
+        seen = set(X.loc[fit_rows, c])
+        new = ~X[c].isin(seen).to_numpy()
+        if new.any():
+            ok &= ~new
+            unseen.append(f"{c} {sorted(set(X.loc[new, c]))[:5]}")
+    if unseen:
+        n = int((~ok).sum())
+        k = st.cfg.report.min_count
+        count = f"{n:,}" if n >= k else f"fewer than {k}"
+        text = (f"index {idx.label or idx.name}: {count} index events have a category unseen "
+                f"in the development data ({'; '.join(unseen)}) and get no risk (the model "
+                "never extrapolates to a new category); they are left out of its validation.")
+        st.report.add_note("model", text)
+        warnings.warn(text, IrdpWarning, stacklevel=2)
+    return ok
 
 
 def _describe_model(st: _State, idx: Any, est: Any, names: list[str]) -> None:
@@ -293,8 +331,9 @@ def _points(st: _State, idx: Any) -> None:
     est.fit(X.loc[rows].reset_index(drop=True), _outcome(st, kind, rows))
     st.fitted[idx.name] = est
     st.designs[idx.name] = X
-    st.risks[idx.name] = np.asarray(est.predict_risk(X, horizon=None if kind == "binary"
-                                                     else st.horizon), float)
+    st.scorable[idx.name] = st.scorable[idx.base]
+    st.risks[idx.name] = _score(est, X, st.scorable[idx.name],
+                                None if kind == "binary" else st.horizon)
     label = idx.label or idx.name
     table = est.points_table_.copy()
     _warn_collapsed(label, table)

@@ -159,6 +159,7 @@ class _State:
     cutoffs: dict[str, tuple[float, float]] = field(default_factory=dict)
     preprocessing: dict[str, Any] = field(default_factory=dict)
     designs: dict[str, pd.DataFrame] = field(default_factory=dict)
+    scorable: dict[str, np.ndarray] = field(default_factory=dict)  # rows an index can score
     predictors: dict[str, list[str]] = field(default_factory=dict)
     identifiers: set[str] = field(default_factory=set)
     texts_done: bool = False

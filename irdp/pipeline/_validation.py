@@ -107,7 +107,7 @@ def _step_bootstrap(st: _State) -> None:
         est = st.fitted[idx.name]
         kind = _KIND_OUTCOME[idx.kind]
         known = st.frame["known_at_horizon"].astype(bool).to_numpy()
-        rows = st.dev & known if kind == "binary" else st.dev
+        rows = (st.dev & known if kind == "binary" else st.dev) & st.scorable[idx.name]
         X = st.designs[idx.name].loc[rows].reset_index(drop=True)
         try:
             res = bootstrap_validate(clone(est), X, _outcome(st, kind, rows),
@@ -207,6 +207,12 @@ def _step_iecv(st: _State) -> None:
         for by in st.cfg.validation.iecv.by:
             groups = _iecv_groups(st, rows, by)
             scheme = "leave-one-out" if by == "spsti" else "forward"
+            unseen = _unseen_categories(st, idx.name, rows, groups, scheme)
+            if unseen:
+                _record_failure(st, ("iecv",), f"IECV of {idx.name} by {by}",
+                                f"not run: {unseen}; the index refitted without that group "
+                                "cannot score it (it never extrapolates to a new category)")
+                continue
             empty = _groups_without_event(st, rows, groups)
             if empty:
                 _record_failure(st, ("iecv",), f"IECV of {idx.name} by {by}",
@@ -257,6 +263,26 @@ def _iecv_groups(st: _State, rows: np.ndarray, by: str) -> np.ndarray:
     return np.array([names[c] for c in codes], dtype=object)
 
 
+def _unseen_categories(st: _State, name: str, rows: np.ndarray, groups: np.ndarray,
+                       scheme: str) -> str:
+    """A category of a held-out group that its training part lacks ('' when none)."""
+    design = st.designs[name].loc[rows]
+    labels = pd.unique(groups)
+    order = sorted(labels)
+    for c in st.preprocessing[name].categorical:
+        values = design[c].to_numpy()
+        for g in labels:
+            train = groups != g if scheme == "leave-one-out" else np.isin(
+                groups, order[:order.index(g)])
+            if scheme != "leave-one-out" and not train.any():
+                continue  # the first period is never validated in the forward scheme
+            new = set(values[groups == g]) - set(values[train])
+            if new:
+                return (f"{c} {sorted(new)[:3]} of group {g} is absent from the data the "
+                        "index is refitted on without it")
+    return ""
+
+
 def _groups_without_event(st: _State, rows: np.ndarray, groups: np.ndarray) -> list[str]:
     """Groups with no event of interest by the horizon (IECV cannot validate there)."""
     sub = st.frame.loc[rows]
@@ -274,7 +300,7 @@ def _step_updating(st: _State) -> None:
             continue
         kind = _KIND_OUTCOME[idx.kind]
         known = st.frame["known_at_horizon"].astype(bool).to_numpy()
-        rows = ~st.dev & known if kind == "binary" else ~st.dev
+        rows = (~st.dev & known if kind == "binary" else ~st.dev) & st.scorable[idx.name]
         X = st.designs[idx.name].loc[rows].reset_index(drop=True)
         y = _outcome(st, kind, rows)
         constant = _constant_columns(st, idx.name, rows)
@@ -573,12 +599,14 @@ def _step_service(st: _State) -> None:
         rows = []
         for value in sorted(lab.unique()):
             m = (lab == value).to_numpy()
+            scored = risk[m][np.isfinite(risk[m])]  # a group may have no risk (see models)
             row = {"group": str(value), "n": int(m.sum()),
                    "events_by_horizon": int(((t["cause"] == 1) & (t["time"] <= h))[m].sum()),
                    "observed_risk": _observed(st, m) if m.sum() else float("nan"),
-                   "mean_predicted": float(np.nanmean(risk[m])) if m.sum() else float("nan")}
+                   "mean_predicted": float(scored.mean()) if len(scored) else float("nan")}
             for q in (10, 50, 90):
-                row[f"p{q}_predicted"] = float(np.nanpercentile(risk[m], q))
+                row[f"p{q}_predicted"] = float(np.percentile(scored, q)) if len(scored) \
+                    else float("nan")
             if levels is not None:
                 for k, ll in enumerate(LEVEL_LABELS):
                     row[f"n_{ll}"] = int((levels[m] == k).sum())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -54,12 +56,26 @@ def test_synth_bad_dates(tmp_path):
 
 
 def test_demo(tmp_path):
-    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo"), "--workers", "1500"])
-    assert res.exit_code == 0, res.output
-    assert (tmp_path / "demo" / "quality_report.txt").exists()
-    # the full demo (irdp.cli.demo, report branch) caches its synthetic extract per experiment
-    assert list((tmp_path / "demo" / "demo" / "_cache").glob("extract-*/visit.parquet"))
+    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--workers", "3000"])
+    # a report, with the steps that cannot be computed on so few workers listed after it
+    assert res.exit_code in (0, 1), res.output
+    assert "Traceback" not in res.output
+    report = Path(res.stdout.strip().splitlines()[-1])
+    assert report.parent.parent == tmp_path / "demo"  # OUT/demo/<run-id>/
+    assert (report.parent / "quality_report.txt").exists()
+    # the demo caches its synthetic extract per experiment, outside the run folder
+    assert list((tmp_path / "demo" / "_cache").glob("extract-*/visit.parquet"))
     assert "data-quality summary" in res.output
+
+
+def test_demo_with_too_few_spsti_for_its_holdout(tmp_path):
+    """The demo holds out S007 and S008: with --spsti 4 that is a configuration error."""
+    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--workers", "300",
+                                    "--spsti", "4", "--quiet"])
+    assert res.exit_code == 2, res.output
+    assert "validation.holdout.spsti[0]: SPSTI 'S007' is not in the extract" in res.output
+    assert "Traceback" not in res.output
+    assert not [p for p in (tmp_path / "demo").iterdir() if p.name != "_cache"]
 
 
 def test_quality_report_is_disclosure_controlled(small_dmst):
