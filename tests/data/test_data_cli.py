@@ -105,3 +105,19 @@ def test_quality_report_small_services_suppressed():
     assert body.isna().sum() >= 2                     # primary + complementary suppression
     assert ((body.dropna() >= 11) | (body.dropna() == 0)).all()
     assert "<11" in rep.as_text()
+
+
+def test_exit_codes_are_documented_in_help_and_docs():
+    """`irdp --help`, `irdp run --help` and docs/reports.md list the same exit codes."""
+    import re
+
+    from irdp.cli._errors import EXIT_CODES
+
+    for args in (["--help"], ["run", "--help"], ["demo", "--help"]):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 0
+        listed = re.findall(r"^\s+(\d+)  \S", res.output.split("Exit codes:")[1], re.M)
+        assert [int(c) for c in listed] == list(EXIT_CODES), args
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text()
+    table = docs.split("### Exit codes")[1].split("\n\n", 2)[1]
+    assert [int(c) for c in re.findall(r"^\| (\d+) \|", table, re.M)] == list(EXIT_CODES)
