@@ -332,8 +332,14 @@ def _raise_if(problems: list[Problem]) -> None:
         raise ValueError(f"{key}: {message}")
 
 
-#: A field whose value could not be converted (already reported): rules skip it.
-_BAD: Any = type("_Unusable", (), {"__repr__": lambda self: "<unusable>"})()
+class _Unusable:
+    """A field whose value could not be converted (already reported): rules skip it."""
+
+    def __repr__(self) -> str:
+        return "<unusable>"
+
+
+_BAD: Any = _Unusable()
 
 
 def _ok(*values: Any) -> bool:
