@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from irdp.exceptions import DisclosureError, ExperimentConfigError, ExtractError
+from irdp.exceptions import (
+    ComputationError,
+    DisclosureError,
+    ExperimentConfigError,
+    ExtractError,
+)
 
 if TYPE_CHECKING:
     from irdp.pipeline import RunResult
@@ -32,13 +37,13 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
     EXIT_FAILED_STEPS: "the report was written but some steps failed (listed after its path)",
-    EXIT_USAGE: "usage or configuration error (bad option, experiment or cohort file, "
-                "missing file)",
+    EXIT_USAGE: "usage, configuration or input error (bad option, experiment or cohort "
+                "file, missing file, a value irdp refuses)",
     EXIT_EXTRACT: "invalid extract (it breaks the contract of data_schemas/)",
     EXIT_WITHHELD: "outputs withheld: the identifier scan or the disclosure audit moved "
                    "files to withheld/",
-    EXIT_STOPPED: "run stopped and marked incomplete (failure.json), or another internal "
-                  "error",
+    EXIT_STOPPED: "run stopped and marked incomplete (failure.json), a result that cannot be "
+                  "computed, or an internal error",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
 
@@ -54,9 +59,10 @@ def describe(err: BaseException) -> tuple[int, str]:
     from irdp.pipeline import RunStoppedError  # the pipeline is heavy: imported when needed
 
     if isinstance(err, RunStoppedError):
+        # a stopped run is exit code 5 unless its cause is the configuration or the extract
         code, text = describe(err.cause)
-        if code == EXIT_STOPPED:
-            text = f"{type(err.cause).__name__}: {err.cause}"
+        if not isinstance(err.cause, ExperimentConfigError | ExtractError):
+            code, text = EXIT_STOPPED, f"{type(err.cause).__name__}: {err.cause}"
         return (code, f"the run stopped in step '{err.step}': {text}\n"
                 f"INCOMPLETE run kept in {err.run_dir} (see failure.json).")
     if isinstance(err, ExperimentConfigError):
@@ -68,6 +74,10 @@ def describe(err: BaseException) -> tuple[int, str]:
     if isinstance(err, OSError):
         where = f" {err.filename}" if err.filename else ""
         return EXIT_USAGE, f"cannot access{where}: {err.strerror or err}"
+    if isinstance(err, ValueError):  # irdp's input checks: a bad value given by the user
+        return EXIT_USAGE, str(err)
+    if isinstance(err, ComputationError):
+        return EXIT_STOPPED, f"cannot be computed on these data: {type(err).__name__}: {err}"
     return EXIT_STOPPED, (f"internal error ({type(err).__name__}: {err}). This is a bug in "
                           "irdp: run the command again as 'irdp --traceback ...' and report "
                           "the traceback.")

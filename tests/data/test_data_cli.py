@@ -9,6 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from irdp.cli import main
+from irdp.exceptions import (
+    CohortDefinitionError,
+    ConvergenceError,
+    DisclosureError,
+    ExperimentConfigError,
+    ExtractError,
+)
 from irdp.io.quality import ALL, quality_report
 from irdp.privacy import check_disclosure
 
@@ -121,3 +128,33 @@ def test_exit_codes_are_documented_in_help_and_docs():
     docs = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text()
     table = docs.split("### Exit codes")[1].split("\n\n", 2)[1]
     assert [int(c) for c in re.findall(r"^\| (\d+) \|", table, re.M)] == list(EXIT_CODES)
+
+
+def _stopped(cause):
+    from irdp.pipeline import RunStoppedError
+
+    return RunStoppedError(Path("reports/x/run"), "updating", cause)
+
+
+@pytest.mark.parametrize(("err", "code"), [
+    (ExperimentConfigError("x.yaml", ["a"]), 2),
+    (CohortDefinitionError("c.yaml", ["a"]), 2),
+    (ExtractError("visit.csv: bad"), 3),
+    (DisclosureError("n = 3"), 4),
+    (FileNotFoundError(2, "No such file or directory", "x.yaml"), 2),
+    (ValueError("risk must be in [0, 1]"), 2),
+    (ConvergenceError("diverged"), 5),
+    (TypeError("unsupported operand"), 5),
+    (_stopped(ValueError("spline needs 3 distinct risks")), 5),
+    (_stopped(ExtractError("bad")), 3),
+    (_stopped(ExperimentConfigError("x.yaml", ["validation.holdout.cutoff: empty set"])), 2),
+], ids=["config", "cohort", "extract", "disclosure", "missing-file", "input-value",
+        "convergence", "bug", "stopped-value", "stopped-extract", "stopped-config"])
+def test_errors_become_exit_codes(err, code):
+    from irdp.cli._errors import EXIT_CODES, describe
+
+    got, message = describe(err)
+    assert got == code
+    assert code in EXIT_CODES
+    assert "Traceback" not in message
+    assert ("INCOMPLETE run kept in" in message) == message.startswith("the run stopped")
