@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/irdp demo --out reports/demo
+	$(BIN)/irdp demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

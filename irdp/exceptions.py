@@ -28,6 +28,7 @@ __all__ = [
     "CompleteCaseWarning",
     "IrdpDeprecationWarning",
     "UnknownMeasureError",
+    "CohortDefinitionError",
 ]
 
 
@@ -124,3 +125,19 @@ class IrdpDeprecationWarning(IrdpWarning, FutureWarning):
 
 class UnknownMeasureError(IrdpError, ValueError):
     """A measure name is not in the registry :data:`irdp.metrics.METRICS` (nor an alias)."""
+
+
+class CohortDefinitionError(ExperimentConfigError):
+    """A cohort definition (``experiments/cohorts/*.yaml`` or the ``cohort`` block) is invalid.
+
+    Like :class:`ExperimentConfigError`, the message lists every problem at once, each with
+    its key path; ``problems`` keeps them as a list of strings.
+    """
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super(ExperimentConfigError, self).__init__(
+            f"{source}: {len(self.problems)} problem(s) in the cohort definition:\n{lines}"
+        )

@@ -17,7 +17,8 @@ Examples
 >>> cfg = experiment_from_dict({
 ...     "name": "tiny",
 ...     "extract": {"synthetic": {"n_workers": 2000, "n_spsti": 3}},
-...     "indices": [{"name": "logit", "kind": "logistic"}],
+...     "cohort": {"index": {"kind": "first_visit"}, "horizon": {"months": 12}},
+...     "indices": [{"name": "logit", "kind": "logistic", "features": ["age", "sex"]}],
 ... })
 >>> cfg.indices[0].kind, cfg.validation.bootstrap.n_boot
 ('logistic', 200)
@@ -28,6 +29,20 @@ Traceback (most recent call last):
 irdp.exceptions.ExperimentConfigError: <dict>: 2 problem(s) in the experiment configuration:
   - indice: unknown key. Did you mean 'indices'? Allowed keys: ...
   - indices: required key is missing; add it (see docs/reports.md for an example).
+>>> experiment_from_dict({
+...     "name": "x", "extract": {"synthetic": {}},
+...     "cohort": {"index": {"kind": "visit", "visit_types": ["REPRISES"]},
+...                "horizon": {"month": 6}},
+...     "indices": [{"name": "m", "kind": "logistic", "features": ["agee"]}],
+...     "fairness": {"n_boot": -5}})  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+irdp.exceptions.ExperimentConfigError: <dict>: 5 problem(s) in the experiment configuration:
+  - cohort.index.visit_types[0]: unknown code 'REPRISES'. Did you mean 'REPRISE'? ...
+  - cohort.horizon.month: unknown key. Did you mean 'months'? Allowed keys: ...
+  - cohort.horizon: needs exactly one of 'months' and 'days'; found neither. ...
+  - indices[0].features[0]: no feature named 'agee' in the registry. Did you mean 'age'? ...
+  - fairness.n_boot: must be >= 0 (0: no bootstrap CIs); found -5.
 """
 
 from __future__ import annotations
@@ -44,6 +59,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from irdp.exceptions import ExperimentConfigError
+from irdp.features import REGISTRY
 
 __all__ = [
     "ExperimentConfig",
@@ -61,6 +77,8 @@ __all__ = [
     "SampleSizeConfig",
     "ReportConfig",
     "INDEX_KINDS",
+    "FITTED_KINDS",
+    "INSTRUMENT_SCORES",
     "load_experiment",
     "experiment_from_dict",
     "config_hash",
@@ -76,6 +94,16 @@ INDEX_KINDS = (
     "questionnaire",
     "column",
 )
+
+#: Kinds of index fitted by irdp (the others are derived, scored or read from a file).
+FITTED_KINDS = ("logistic", "cox", "fine_gray", "cause_specific_cox")
+
+#: Questionnaire instruments: the feature holding the score, and whether a higher score
+#: means a higher risk.
+INSTRUMENT_SCORES: dict[str, tuple[str, bool]] = {
+    "WAI": ("wai_total", False), "WAS": ("was_score", False),
+    "OMPSQ_SF": ("ompsq_total", True), "Q4": ("q4_total", True),
+}
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
@@ -167,18 +195,18 @@ class HoldoutConfig:
 class ValidationConfig:
     """The validation design.
 
-    ``measures``: measures of the bootstrap and IECV (names of
-    :data:`irdp.validation.MEASURES`; default: all those defined for the outcome). Leaving out
-    ``ici`` (a smoothed calibration curve per resample) makes large runs much faster.
+    ``measures``: measures of the bootstrap and IECV (names of the measure registry,
+    :func:`irdp.metrics.get_metric`, that the validation designs accept, e.g. ``c``,
+    ``calibration_slope``, ``citl``, ``oe``, ``brier``, ``ipa``, ``ici``; default: all those
+    defined for the outcome). Leaving out ``ici`` (a smoothed calibration curve per resample)
+    makes large runs much faster.
     """
 
     holdout: HoldoutConfig = field(default_factory=HoldoutConfig)
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     iecv: IecvConfig = field(default_factory=IecvConfig)
     thresholds: list[float] = field(default_factory=lambda: [0.01, 0.02, 0.05, 0.1, 0.2])
-    measures: list[
-        Literal["c", "auc", "calibration_slope", "citl", "oe", "brier", "ipa", "ici"]
-    ] | None = None
+    measures: list[str] | None = None
     compare_n_boot: int = 200
 
 
@@ -453,11 +481,24 @@ class _Context:
         raise TypeError(f"unsupported annotation {tp!r} at {key}")  # programming error
 
 
-def _check_semantics(cfg: ExperimentConfig, ctx: _Context) -> None:  # noqa: C901
-    """Cross-field rules: names, files that must exist, ranges, references."""
+def _check_semantics(cfg: ExperimentConfig, ctx: _Context) -> None:
+    """Cross-field rules: names, files, ranges, references, registries, the cohort block."""
     if not _NAME_RE.match(cfg.name):
         ctx.fail("name", f"must match {_NAME_RE.pattern} (lower-case, digits, '_'); "
                  f"found {cfg.name!r}.")
+    if cfg.n_jobs == 0 or cfg.n_jobs < -1:
+        ctx.fail("n_jobs", f"must be a positive integer or -1 (all cores); found {cfg.n_jobs}.")
+    _check_extract(cfg, ctx)
+    _check_cohort(cfg, ctx)
+    _check_indices(cfg, ctx)
+    _check_features(cfg, ctx)
+    _check_validation(cfg, ctx)
+    _check_measures(cfg, ctx)
+    _check_groups(cfg, ctx)
+    _check_ranges(cfg, ctx)
+
+
+def _check_extract(cfg: ExperimentConfig, ctx: _Context) -> None:
     ex = cfg.extract
     if (ex.path is None) == (ex.synthetic is None):
         ctx.fail("extract", "give exactly one of 'path' (a folder of DMST files) or "
@@ -474,12 +515,99 @@ def _check_semantics(cfg: ExperimentConfig, ctx: _Context) -> None:  # noqa: C90
         if ex.synthetic.end <= ex.synthetic.start:
             ctx.fail("extract.synthetic.end", f"must be after start ({ex.synthetic.start}); "
                      f"found {ex.synthetic.end}.")
-    if isinstance(cfg.cohort, Path) and not cfg.cohort.is_file():
-        ctx.fail("cohort", f"file not found: {cfg.cohort}; give a cohort YAML file or an "
-                 "inline mapping.")
-    if cfg.n_jobs == 0 or cfg.n_jobs < -1:
-        ctx.fail("n_jobs", f"must be a positive integer or -1 (all cores); found {cfg.n_jobs}.")
-    _check_indices(cfg, ctx)
+
+
+def _check_cohort(cfg: ExperimentConfig, ctx: _Context) -> None:
+    """The cohort block (inline or a file), checked completely as a cohort definition."""
+    from irdp.cohort.definition import definition_problems, read_definition_file
+    from irdp.exceptions import CohortDefinitionError
+
+    if isinstance(cfg.cohort, Path):
+        if not cfg.cohort.is_file():
+            ctx.fail("cohort", f"file not found: {cfg.cohort}; give a cohort YAML file or an "
+                     "inline mapping.")
+            return
+        try:
+            data = read_definition_file(cfg.cohort)
+        except CohortDefinitionError as err:
+            ctx.problems.extend(f"cohort ({cfg.cohort.name}) {p}" for p in err.problems)
+            return
+        prefix, require_end = f"cohort ({cfg.cohort.name}) ", True
+    elif not cfg.cohort:
+        ctx.fail("cohort", "required key is missing; give the cohort definition inline (index, "
+                 "horizon, ...) or the path of a cohort YAML file (see experiments/cohorts/).")
+        return
+    else:
+        data = {"name": cfg.name, **cfg.cohort}
+        prefix, require_end = "cohort.", False
+    ctx.problems.extend(definition_problems(data, prefix=prefix,
+                                            require_extract_end=require_end))
+
+
+def _check_features(cfg: ExperimentConfig, ctx: _Context) -> None:
+    """Feature names and families against the registry; each index's features are built."""
+    chosen = _included_features(cfg, ctx)
+    for i, idx in enumerate(cfg.indices):
+        for k, name in enumerate(idx.features or []):
+            key = f"indices[{i}].features[{k}]"
+            if name not in REGISTRY:
+                ctx.fail(key, f"no feature named {name!r} in the registry."
+                         f"{_did_you_mean(name, REGISTRY)} See docs/feature_dictionary.md.")
+            elif name not in chosen:
+                ctx.fail(key, f"feature {name!r} is left out by features.include/exclude; "
+                         "add it there or remove it from the index.")
+        if idx.kind == "questionnaire" and idx.instrument is not None:
+            score = INSTRUMENT_SCORES[idx.instrument][0]
+            if score not in chosen:
+                ctx.fail(f"indices[{i}].instrument", f"the score feature {score!r} of "
+                         f"{idx.instrument} is left out by features.include/exclude.")
+    fields = cfg.completeness.fields
+    stressed = next((i for i in cfg.indices if i.kind in FITTED_KINDS), None)
+    predictors = set(stressed.features or chosen) if stressed is not None else set()
+    for k, name in enumerate(fields):
+        key = f"completeness.fields[{k}]"
+        if name not in REGISTRY:
+            ctx.fail(key, f"no feature named {name!r} in the registry."
+                     f"{_did_you_mean(name, REGISTRY)}")
+        elif stressed is None:
+            ctx.fail(key, "the completeness stress test needs a fitted index (logistic, cox, "
+                     "fine_gray or cause_specific_cox) among indices.")
+        elif name not in predictors:
+            ctx.fail(key, f"{name!r} is not a predictor of {stressed.name!r}, the index the "
+                     f"stress test refits (the first fitted index); choose among its "
+                     f"predictors, e.g. {sorted(predictors)[:5]}.")
+
+
+def _included_features(cfg: ExperimentConfig, ctx: _Context) -> set[str]:
+    """Names kept by ``features.include`` and ``features.exclude`` (problems reported)."""
+    families = {f.family for f in REGISTRY.values()}
+    inc = cfg.features.include
+    if isinstance(inc, str):
+        if inc != "all":
+            ctx.fail("features.include", f"must be 'all' or a list of feature names or "
+                     f"families ({', '.join(sorted(families))}); found {inc!r}.")
+        chosen = set(REGISTRY)
+    else:
+        chosen = set()
+        for k, name in enumerate(inc):
+            chosen |= _names_or_family(name, families, f"features.include[{k}]", ctx)
+    for k, name in enumerate(cfg.features.exclude):
+        chosen -= _names_or_family(name, families, f"features.exclude[{k}]", ctx)
+    return chosen
+
+
+def _names_or_family(name: str, families: set[str], key: str, ctx: _Context) -> set[str]:
+    if name in REGISTRY:
+        return {name}
+    if name in families:
+        return {n for n, f in REGISTRY.items() if f.family == name}
+    ctx.fail(key, f"{name!r} is neither a feature nor a family of the registry."
+             f"{_did_you_mean(name, [*REGISTRY, *families])} Families: "
+             f"{', '.join(sorted(families))}.")
+    return set()
+
+
+def _check_validation(cfg: ExperimentConfig, ctx: _Context) -> None:
     val = cfg.validation
     names = {i.name for i in cfg.indices}
     for key, chosen in (("validation.bootstrap.indices", val.bootstrap.indices),
@@ -487,17 +615,67 @@ def _check_semantics(cfg: ExperimentConfig, ctx: _Context) -> None:  # noqa: C90
         for k, name in enumerate(chosen or []):
             if name not in names:
                 ctx.fail(f"{key}[{k}]", f"names no index of 'indices'; found {name!r} "
-                         f"(indices: {sorted(names)}).")
+                         f"(indices: {sorted(names)}).{_did_you_mean(name, names)}")
     if val.bootstrap.n_boot < 0:
         ctx.fail("validation.bootstrap.n_boot", f"must be >= 0; found {val.bootstrap.n_boot}.")
+    if val.compare_n_boot < 2:
+        ctx.fail("validation.compare_n_boot", f"must be >= 2 (paired bootstrap resamples of "
+                 f"the comparison of indices); found {val.compare_n_boot}.")
     if val.iecv.n_periods < 2:
         ctx.fail("validation.iecv.n_periods", f"must be >= 2; found {val.iecv.n_periods}.")
-    if val.holdout.by == "spsti" and not val.holdout.spsti:
+    ho = val.holdout
+    if ho.by == "spsti" and not ho.spsti:
         ctx.fail("validation.holdout.spsti", "list the SPSTI held out for validation when "
                  "holdout.by is 'spsti'.")
+    if ho.by != "spsti" and ho.spsti:
+        ctx.fail("validation.holdout.spsti", f"only used when holdout.by is 'spsti'; found "
+                 f"by {ho.by!r}.")
+    if ho.by != "period" and ho.cutoff is not None:
+        ctx.fail("validation.holdout.cutoff", f"only used when holdout.by is 'period'; found "
+                 f"by {ho.by!r}.")
     for i, t in enumerate(val.thresholds):
         if not 0 < t < 1:
             ctx.fail(f"validation.thresholds[{i}]", f"must be in (0, 1); found {t}.")
+
+
+def _check_measures(cfg: ExperimentConfig, ctx: _Context) -> None:
+    """Measure names against the measure registry (and the validation designs' names)."""
+    from irdp.metrics import METRICS, get_metric
+    from irdp.validation import MEASURES
+
+    for k, name in enumerate(cfg.validation.measures or []):
+        if name in MEASURES:
+            continue
+        try:
+            get_metric(name)
+        except ValueError:
+            known = sorted({*MEASURES, *METRICS})
+            ctx.fail(f"validation.measures[{k}]", f"unknown measure {name!r}."
+                     f"{_did_you_mean(name, known)} Known: {', '.join(known)}.")
+            continue
+        ctx.fail(f"validation.measures[{k}]", f"{name!r} is a measure of irdp.metrics but "
+                 f"not one the bootstrap and IECV compute; choose among "
+                 f"{', '.join(sorted(MEASURES))}.")
+
+
+#: Columns of the cohort table that may define groups (the features may too).
+_COHORT_GROUPS = ("spsti_id", "index_visit_type", "followup_type")
+
+
+def _check_groups(cfg: ExperimentConfig, ctx: _Context) -> None:
+    allowed = [*_COHORT_GROUPS, *REGISTRY]
+    for key, groups in (("fairness.groups", cfg.fairness.groups),
+                        ("report.service_groups", cfg.report.service_groups)):
+        for k, g in enumerate(groups):
+            if g not in allowed:
+                ctx.fail(f"{key}[{k}]", f"{g!r} is neither a cohort column "
+                         f"({', '.join(_COHORT_GROUPS)}) nor a feature.{_did_you_mean(g, allowed)}")
+
+
+def _check_ranges(cfg: ExperimentConfig, ctx: _Context) -> None:
+    if cfg.fairness.n_boot < 0:
+        ctx.fail("fairness.n_boot", f"must be >= 0 (0: no bootstrap CIs); found "
+                 f"{cfg.fairness.n_boot}.")
     cut = cfg.risk_levels.cutoffs
     decreasing = cfg.risk_levels.method == "sensitivity"
     if len(cut) != 2 or not all(0 < c < 1 for c in cut) or (
@@ -510,6 +688,8 @@ def _check_semantics(cfg: ExperimentConfig, ctx: _Context) -> None:  # noqa: C90
     for i, r in enumerate(cfg.completeness.rates):
         if not 0 <= r < 1:
             ctx.fail(f"completeness.rates[{i}]", f"must be in [0, 1); found {r}.")
+    if cfg.completeness.n_repeats < 1:
+        ctx.fail("completeness.n_repeats", f"must be >= 1; found {cfg.completeness.n_repeats}.")
     if cfg.report.min_count < 1:
         ctx.fail("report.min_count", f"must be >= 1; found {cfg.report.min_count}.")
     if not 0.5 < cfg.sample_size.anticipated_c < 1:
@@ -543,6 +723,8 @@ def _check_indices(cfg: ExperimentConfig, ctx: _Context) -> None:  # noqa: C901
                          "index_date and the risk) and 'column' (the risk column).")
             elif not idx.file.is_file():
                 ctx.fail(f"{key}.file", f"file not found: {idx.file}.")
+            else:
+                _check_risk_file(idx, key, ctx)
         elif idx.file is not None or idx.column is not None:
             ctx.fail(key, f"'file' and 'column' are only allowed for kind 'column'; "
                      f"this index has kind {idx.kind!r}.")
@@ -559,11 +741,42 @@ def _check_indices(cfg: ExperimentConfig, ctx: _Context) -> None:  # noqa: C901
             ctx.fail(f"{key}.base", "only allowed for kind 'points'.")
 
 
+def _check_risk_file(idx: IndexConfig, key: str, ctx: _Context) -> None:
+    """The columns of a file of risks computed outside irdp (its header only is read)."""
+    import csv
+
+    import pyarrow.parquet as pq
+
+    try:
+        if idx.file.suffix == ".parquet":
+            columns = pq.read_schema(idx.file).names
+        else:
+            with idx.file.open(encoding="utf-8", newline="") as fh:
+                columns = next(csv.reader(fh), [])
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        kind = "Parquet" if idx.file.suffix == ".parquet" else "CSV"
+        ctx.fail(f"{key}.file", f"cannot be read as {kind}: {type(err).__name__}.")
+        return
+    need = ["worker_id", "index_date", idx.column]
+    absent = [c for c in need if c not in columns]
+    if absent:
+        shown = ", ".join(map(str, columns[:10]))
+        ctx.fail(f"{key}.file", f"must have the columns {', '.join(need)}; {', '.join(absent)} "
+                 f"absent (found: {shown}).{_did_you_mean(absent[-1], columns)}")
+
+
 # ----------------------------------------------------------------------------------- helpers
 
 
 def _join(key: str, name: Any) -> str:
     return f"{key}.{name}" if key else str(name)
+
+
+def _did_you_mean(name: Any, allowed: Any) -> str:
+    names = [str(a) for a in allowed]
+    close = difflib.get_close_matches(str(name), names, n=1) or sorted(
+        n for n in names if n.startswith(str(name)))[:1]
+    return f" Did you mean '{close[0]}'?" if close else ""
 
 
 def _describe(value: Any) -> str:

@@ -1,7 +1,8 @@
 """The ``irdp`` command line.
 
 Each sub-command lives in its own module of this package and is registered below with
-``main.add_command``; every command has ``--help``.
+``main.add_command``; every command has ``--help``. Errors become a message and a documented
+exit code (:data:`irdp.cli._errors.EXIT_CODES`), never a Python traceback for a user error.
 """
 
 from __future__ import annotations
@@ -9,12 +10,18 @@ from __future__ import annotations
 import click
 
 from irdp import __version__
+from irdp.cli._errors import IrdpGroup, exit_codes_help
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=IrdpGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=exit_codes_help())
 @click.version_option(__version__, prog_name="irdp")
-def main() -> None:
+@click.option("--traceback", "show_traceback", is_flag=True,
+              help="Show the Python traceback of an internal error (to report a bug).")
+@click.pass_context
+def main(ctx: click.Context, show_traceback: bool) -> None:
     """irdp: validate occupational-health risk indices (IRDP) on DMST extracts."""
+    ctx.meta["irdp.traceback"] = show_traceback
 
 
 __all__ = ["main"]

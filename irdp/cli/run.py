@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from irdp.cli._errors import exit_codes_help, run_outcome
 
-@click.command("run")
+
+@click.command("run", epilog=exit_codes_help())
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="reports",
               show_default=True, help="Root folder of the reports (<out>/<name>/<run-id>/).")
@@ -15,18 +17,15 @@ import click
               help="Parallel jobs (default: the configuration's n_jobs; results do not "
               "depend on it).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(config: Path, out: Path, n_jobs: int | None, quiet: bool) -> None:
-    """Run the experiment CONFIG (YAML) and print the path of its report.html."""
-    from irdp.exceptions import ExperimentConfigError
+@click.pass_context
+def run(ctx: click.Context, config: Path, out: Path, n_jobs: int | None, quiet: bool) -> None:
+    """Run the experiment CONFIG (YAML) and print the path of its report.html.
+
+    The configuration is checked completely before anything runs, and against the extract as
+    soon as it is read. The path of report.html is printed on stdout; warnings and the list
+    of failed steps go to stderr.
+    """
     from irdp.pipeline import run_experiment
 
-    try:
-        result = run_experiment(config, out=out, n_jobs=n_jobs, progress=not quiet)
-    except ExperimentConfigError as err:
-        raise click.ClickException(str(err)) from err
-    for step, why in result.unavailable.items():
-        click.echo(f"note: {step}: not available in this version ({why})", err=True)
-    for step, texts in result.warnings.items():
-        for text in texts:
-            click.echo(f"warning: {step}: {text}", err=True)
-    click.echo(str(result.report_path))
+    result = run_experiment(config, out=out, n_jobs=n_jobs, progress=not quiet)
+    ctx.exit(run_outcome(result))

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from irdp.exceptions import CohortDefinitionError
+
 __all__ = [
     "CohortDefinition",
     "IndexEvent",
@@ -35,6 +37,8 @@ __all__ = [
     "CAUSES",
     "COMPETING_CAUSE",
     "months_to_days",
+    "definition_problems",
+    "read_definition_file",
 ]
 
 VISIT_TYPES: tuple[str, ...] = (
@@ -95,29 +99,7 @@ class IndexEvent:
     date: dt.date | None = None
 
     def __post_init__(self) -> None:
-        _check_choice("index.kind", self.kind, ("visit", "landmark", "first_visit"))
-        _check_codes("index.visit_types", self.visit_types, VISIT_TYPES)
-        if self.kind == "visit" and not self.visit_types:
-            raise ValueError(
-                "index.visit_types must name at least one visit type when index.kind is "
-                "'visit'; got an empty list. E.g. visit_types: [MI_CARRIERE]."
-            )
-        if self.kind == "landmark" and self.date is None:
-            raise ValueError("index.date is required when index.kind is 'landmark'; got none.")
-        if self.kind == "landmark" and (self.visit_types or self.start or self.end):
-            raise ValueError(
-                "index.visit_types, index.start and index.end are not used when index.kind is "
-                "'landmark' (every worker is indexed on index.date); remove them."
-            )
-        if self.kind != "landmark" and self.date is not None:
-            raise ValueError(
-                f"index.date is only used when index.kind is 'landmark'; got date={self.date} "
-                f"with kind={self.kind!r}. Use start/end to restrict the period."
-            )
-        if self.start and self.end and self.start > self.end:
-            raise ValueError(
-                f"index.start ({self.start}) must not be after index.end ({self.end})."
-            )
+        _raise_if(_index_rules(self))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,13 +131,7 @@ class Eligibility:
     exclude_prior_outcome: bool = True
 
     def __post_init__(self) -> None:
-        if self.followup_types is not None:
-            _check_codes("eligibility.followup_types", self.followup_types, FOLLOWUP_TYPES)
-        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
-            raise ValueError(
-                f"eligibility.age_min ({self.age_min}) must not exceed eligibility.age_max "
-                f"({self.age_max})."
-            )
+        _raise_if(_eligibility_rules(self))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,10 +161,7 @@ class OutcomeEvent:
     on_index_date: Literal["exclude", "event"] = "exclude"
 
     def __post_init__(self) -> None:
-        _check_codes("outcome.conclusions", self.conclusions, CONCLUSIONS)
-        if not self.conclusions:
-            raise ValueError("outcome.conclusions must name at least one conclusion.")
-        _check_choice("outcome.on_index_date", self.on_index_date, ("exclude", "event"))
+        _raise_if(_outcome_rules(self))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,15 +186,7 @@ class Horizon:
     binary_censored: Literal["exclude", "nonevent"] = "exclude"
 
     def __post_init__(self) -> None:
-        if (self.months is None) == (self.days is None):
-            raise ValueError(
-                f"horizon needs exactly one of 'months' and 'days'; got months={self.months}, "
-                f"days={self.days}."
-            )
-        value = self.months if self.months is not None else self.days
-        if not value or value <= 0:
-            raise ValueError(f"horizon must be positive; got {value}.")
-        _check_choice("horizon.binary_censored", self.binary_censored, ("exclude", "nonevent"))
+        _raise_if(_horizon_rules(self))
 
     @property
     def in_days(self) -> int:
@@ -274,12 +239,7 @@ class CohortDefinition:
     description: str = ""
 
     def __post_init__(self) -> None:
-        _check_codes("competing", self.competing, tuple(COMPETING_CAUSE))
-        if self.index.end is not None and self.index.end > self.extract_end:
-            raise ValueError(
-                f"index.end ({self.index.end}) is after extract_end ({self.extract_end}); index "
-                "events after the end of the extract have no follow-up."
-            )
+        _raise_if(_definition_rules(self))
 
     @property
     def horizon_days(self) -> int:
@@ -287,24 +247,32 @@ class CohortDefinition:
         return self.horizon.in_days
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CohortDefinition:
-        """Build from a (YAML-like) mapping; unknown keys and wrong types are refused."""
-        return _from_mapping(cls, data, "")
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<cohort>") -> CohortDefinition:
+        """Build from a (YAML-like) mapping, after checking all of it.
+
+        Raises
+        ------
+        CohortDefinitionError
+            Every problem at once (unknown key with "did you mean", wrong type, unknown code,
+            inconsistent dates, ages or horizon), each with its key path; see
+            :func:`definition_problems`.
+        """
+        problems = definition_problems(data)
+        if problems:
+            raise CohortDefinitionError(source, problems)
+        return _build(cls, data)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> CohortDefinition:
-        """Read a definition from a YAML file (structure as in :meth:`to_dict`)."""
-        import yaml
+        """Read a definition from a YAML file (structure as in :meth:`to_dict`).
 
+        Raises
+        ------
+        CohortDefinitionError
+            Missing file, invalid YAML, or any problem of :meth:`from_dict`.
+        """
         path = Path(path)
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-        if not isinstance(data, Mapping):
-            raise TypeError(
-                f"the cohort file {path} must hold a YAML mapping at top level; got "
-                f"{type(data).__name__}."
-            )
-        return cls.from_dict(data)
+        return cls.from_dict(read_definition_file(path), source=str(path))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain mapping (dates as ISO strings, tuples as lists) that round-trips."""
@@ -320,21 +288,352 @@ class CohortDefinition:
         return text
 
 
+# ------------------------------------------------------------------------- reading a file
+
+
+def read_definition_file(path: str | Path) -> dict[str, Any]:
+    """The mapping held by a cohort-definition YAML file (not yet checked).
+
+    Raises
+    ------
+    CohortDefinitionError
+        The file is missing or unreadable, is not valid YAML, or does not hold a mapping.
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise CohortDefinitionError(str(path), [
+            f"<file>: cannot be read ({type(err).__name__}: {err.strerror or err}); check "
+            "the path of the cohort definition."]) from err
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise CohortDefinitionError(str(path), [f"<file>: invalid YAML: {err}"]) from err
+    if not isinstance(data, Mapping):
+        raise CohortDefinitionError(str(path), [
+            f"<top>: the file must hold a mapping of keys (name, index, extract_end, ...); "
+            f"found {_describe(data)}."])
+    return dict(data)
+
+
+# --------------------------------------------------------------------------- the rules
+# One set of rules serves the dataclasses (``__post_init__``, first problem raised) and
+# :func:`definition_problems` (every problem listed). Each rule returns (key, message) pairs.
+
+Problem = tuple[str, str]
+
+
+def _raise_if(problems: list[Problem]) -> None:
+    if problems:
+        key, message = problems[0]
+        raise ValueError(f"{key}: {message}")
+
+
+class _Unusable:
+    """A field whose value could not be converted (already reported): rules skip it."""
+
+    def __repr__(self) -> str:
+        return "<unusable>"
+
+
+_BAD: Any = _Unusable()
+
+
+def _ok(*values: Any) -> bool:
+    return all(v is not _BAD for v in values)
+
+
+def _index_rules(ix: Any) -> list[Problem]:
+    out: list[Problem] = []
+    out += _choice_rule("index.kind", ix.kind, ("visit", "landmark", "first_visit"))
+    if _ok(ix.visit_types):
+        out += _codes_rule("index.visit_types", ix.visit_types, VISIT_TYPES)
+        if ix.kind == "visit" and not ix.visit_types:
+            out.append(("index.visit_types", "must name at least one visit type when "
+                        "index.kind is 'visit'; found an empty list. E.g. visit_types: "
+                        "[MI_CARRIERE]."))
+    if ix.kind == "landmark" and ix.date is None:
+        out.append(("index.date", "is required when index.kind is 'landmark'; found none."))
+    if ix.kind == "landmark" and (ix.visit_types or ix.start or ix.end):
+        out.append(("index", "visit_types, start and end are not used when index.kind is "
+                    "'landmark' (every worker is indexed on index.date); remove them."))
+    if ix.kind != "landmark" and ix.date is not None and _ok(ix.date):
+        out.append(("index.date", f"is only used when index.kind is 'landmark'; found "
+                    f"date {ix.date} with kind {ix.kind!r}. Use start/end to restrict the "
+                    "period."))
+    if _ok(ix.start, ix.end) and ix.start and ix.end and ix.start > ix.end:
+        out.append(("index.start", f"({ix.start}) must not be after index.end ({ix.end}); "
+                    "swap them."))
+    return out
+
+
+def _eligibility_rules(el: Any) -> list[Problem]:
+    out: list[Problem] = []
+    if el.followup_types is not None and _ok(el.followup_types):
+        out += _codes_rule("eligibility.followup_types", el.followup_types, FOLLOWUP_TYPES)
+    ages = [a if _ok(a) else None for a in (el.age_min, el.age_max)]
+    for key, value in zip(("age_min", "age_max"), ages, strict=True):
+        if value is not None and not 0 <= value <= 120:
+            out.append((f"eligibility.{key}", f"must be an age in years between 0 and 120; "
+                        f"found {value}."))
+    if ages[0] is not None and ages[1] is not None and ages[0] > ages[1]:
+        out.append(("eligibility.age_min", f"({ages[0]}) must not exceed "
+                    f"eligibility.age_max ({ages[1]})."))
+    return out
+
+
+def _outcome_rules(oc: Any) -> list[Problem]:
+    out: list[Problem] = []
+    if _ok(oc.conclusions):
+        out += _codes_rule("outcome.conclusions", oc.conclusions, CONCLUSIONS)
+        if not oc.conclusions:
+            out.append(("outcome.conclusions", "must name at least one conclusion, e.g. "
+                        "[INAPTE, INAPTE_DISPENSE]."))
+    return out + _choice_rule("outcome.on_index_date", oc.on_index_date, ("exclude", "event"))
+
+
+def _horizon_rules(h: Any) -> list[Problem]:
+    out: list[Problem] = []
+    if (h.months is None) == (h.days is None):
+        found = "neither" if h.months is None else "both"
+        out.append(("horizon", f"needs exactly one of 'months' and 'days'; found {found}. "
+                    "E.g. horizon: {months: 12}."))
+    for key in ("months", "days"):
+        value = getattr(h, key)
+        if value is not None and _ok(value) and not value > 0:
+            out.append((f"horizon.{key}", f"must be positive; found {value}."))
+    return out + _choice_rule("horizon.binary_censored", h.binary_censored,
+                              ("exclude", "nonevent"))
+
+
+def _definition_rules(d: Any) -> list[Problem]:
+    out: list[Problem] = []
+    if _ok(d.competing):
+        out += _codes_rule("competing", d.competing, tuple(COMPETING_CAUSE))
+    ix, end = d.index, d.extract_end
+    if ix is None or end is None or not _ok(ix, end):
+        return out
+    if ix.end is not None and _ok(ix.end) and ix.end > end:
+        out.append(("index.end", f"({ix.end}) is after extract_end ({end}); index events "
+                    "after the end of the extract have no follow-up."))
+    if ix.start is not None and _ok(ix.start) and ix.start >= end:
+        out.append(("extract_end", f"({end}) is not after index.start ({ix.start}): the "
+                    "index window lies after the end of the extract, so no index event has "
+                    "follow-up. Check both dates."))
+    if ix.date is not None and _ok(ix.date) and ix.date >= end:
+        out.append(("extract_end", f"({end}) is not after the landmark index.date "
+                    f"({ix.date}); nobody would be followed."))
+    return out
+
+
+def _choice_rule(key: str, value: Any, allowed: tuple[str, ...]) -> list[Problem]:
+    if value in allowed:
+        return []
+    hint = _did_you_mean(value, allowed)
+    return [(key, f"must be one of {list(allowed)}; found {value!r}.{hint}")]
+
+
+#: English names users type for the French codes (for "did you mean").
+_ENGLISH = {"RETIREMENT": "RETRAITE", "DEATH": "DECES", "OTHER_JOB_LOSS": "AUTRE_PERTE_EMPLOI",
+            "DISMISSAL": "LICENCIEMENT_INAPTITUDE", "INAPTITUDE": "INAPTE", "UNFIT": "INAPTE",
+            "FIT": "APTE", "RETURN_TO_WORK": "REPRISE", "PRE_RETURN": "PREREPRISE"}
+
+
+def _codes_rule(key: str, values: Any, allowed: tuple[str, ...]) -> list[Problem]:
+    out: list[Problem] = []
+    for i, v in enumerate(values):
+        if v not in allowed:
+            out.append((f"{key}[{i}]", f"unknown code {v!r}.{_did_you_mean(v, allowed)} "
+                        f"Allowed (docs/contract.md): {', '.join(allowed)}."))
+    return out
+
+
+def _did_you_mean(value: Any, allowed: Any) -> str:
+    import difflib
+
+    allowed = [str(a) for a in allowed]
+    guess = _ENGLISH.get(str(value).upper())
+    if guess not in allowed:
+        close = difflib.get_close_matches(str(value), allowed, n=1)
+        guess = close[0] if close else None
+    return f" Did you mean '{guess}'?" if guess else ""
+
+
+# ------------------------------------------------------------------- checking a mapping
+
+
+def definition_problems(
+    data: Any, *, prefix: str = "", require_extract_end: bool = True
+) -> list[str]:
+    """Every problem of a cohort-definition mapping, each as ``"<key path>: <message>"``.
+
+    Parameters
+    ----------
+    data : mapping
+        The definition (as read from YAML).
+    prefix : str, default=""
+        Prepended to every key path (``"cohort."`` inside an experiment file).
+    require_extract_end : bool, default=True
+        Whether ``extract_end`` must be given (an experiment may take it from the extract).
+
+    Returns
+    -------
+    list of str
+        Empty when the mapping builds a valid :class:`CohortDefinition`.
+
+    Examples
+    --------
+    >>> definition_problems({"name": "x", "index": {"visit_types": ["REPRISES"]},
+    ...                      "extract_end": "2024-12-31", "horizn": {"months": 6}})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ["horizn: unknown key. Did you mean 'horizon'? Allowed keys: competing, description,
+      eligibility, extract_end, horizon, index, name, outcome.",
+     "index.visit_types[0]: unknown code 'REPRISES'. Did you mean 'REPRISE'? Allowed
+      (docs/contract.md): VIP_INIT, VIP_PER, SIR_EMB, SIR_PER, SIR_INTER, PREREPRISE, REPRISE,
+      MI_CARRIERE, FIN_CARRIERE, DEMANDE_SAL, DEMANDE_EMP, DEMANDE_MT."]
+    """
+    walker = _Walker()
+    if not isinstance(data, Mapping):
+        walker.fail("", f"must be a mapping of keys; found {_describe(data)}.")
+    else:
+        skip = () if require_extract_end or "extract_end" in data else ("extract_end",)
+        walker.block(CohortDefinition, data, "", skip=skip)
+    return [f"{prefix}{k}: {m}" if k else f"{prefix.rstrip('.') or '<top>'}: {m}"
+            for k, m in walker.problems]
+
+
+class _Walker:
+    """Converts a nested mapping field by field, collecting every problem (private)."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append((key, message))
+
+    def block(self, cls: Any, data: Mapping[str, Any], key: str,
+              skip: tuple[str, ...] = ()) -> Any:
+        """Values of one dataclass as a namespace (unusable fields are ``_BAD``)."""
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for name in data:
+            if name not in fields:
+                self.fail(_join(key, name), f"unknown key.{_did_you_mean(name, fields)} "
+                          f"Allowed keys: {', '.join(sorted(fields))}.")
+        values: dict[str, Any] = {}
+        for name, f in fields.items():
+            if name in data:
+                values[name] = self.convert(hints[name], data[name], _join(key, name))
+            elif f.default is not dataclasses.MISSING:
+                values[name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                values[name] = f.default_factory()
+            elif name in skip:
+                values[name] = None
+            else:
+                self.fail(_join(key, name), "required key is missing; add it.")
+                values[name] = _BAD
+        ns = types.SimpleNamespace(**values)
+        for k, m in _RULES[cls](ns):  # rule keys are paths from the definition's root
+            self.fail(k, m)
+        return ns
+
+    def convert(self, tp: Any, value: Any, key: str) -> Any:  # noqa: C901 - one branch per kind
+        tp, optional = _strip_optional(tp)
+        if value is None:
+            if not optional:
+                self.fail(key, "may not be null; give a value or remove the key.")
+                return _BAD
+            return None
+        origin = typing.get_origin(tp)
+        if dataclasses.is_dataclass(tp):
+            if not isinstance(value, Mapping):
+                self.fail(key, f"must be a mapping; found {_describe(value)}.")
+                return _BAD
+            return self.block(tp, value, key)
+        if origin is Literal:
+            return value  # checked by the block's rules, with "did you mean"
+        if origin is tuple:
+            if isinstance(value, str) or not isinstance(value, list | tuple) or not all(
+                    isinstance(v, str) for v in value):
+                self.fail(key, f"must be a list of strings; found {_describe(value)}.")
+                return _BAD
+            return tuple(value)
+        if tp is dt.date:
+            return self.date(value, key)
+        expected = {bool: "true or false", int: "an integer", float: "a number",
+                    str: "a string"}[tp]
+        valid = {bool: isinstance(value, bool),
+                 int: isinstance(value, int) and not isinstance(value, bool),
+                 float: isinstance(value, int | float) and not isinstance(value, bool),
+                 str: isinstance(value, str)}[tp]
+        if not valid or (tp is float and not math.isfinite(value)):
+            self.fail(key, f"must be {expected}; found {_describe(value)}.")
+            return _BAD
+        return float(value) if tp is float else value
+
+    def date(self, value: Any, key: str) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.fail(key, f"must be a date YYYY-MM-DD; found {_describe(value)}.")
+        return _BAD
+
+
+def _build(cls: Any, data: Mapping[str, Any]) -> Any:
+    """Construct the dataclasses of a mapping already checked by :func:`definition_problems`."""
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        tp, _ = _strip_optional(hints[f.name])
+        value = data[f.name]
+        if value is None:
+            kwargs[f.name] = None
+        elif dataclasses.is_dataclass(tp):
+            kwargs[f.name] = _build(tp, value)
+        elif typing.get_origin(tp) is tuple:
+            kwargs[f.name] = tuple(value)
+        elif tp is dt.date:
+            kwargs[f.name] = _Walker().date(value, f.name)
+        elif tp is float:
+            kwargs[f.name] = float(value)
+        else:
+            kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+_RULES: dict[Any, Any] = {
+    IndexEvent: _index_rules,
+    Eligibility: _eligibility_rules,
+    OutcomeEvent: _outcome_rules,
+    Horizon: _horizon_rules,
+    CohortDefinition: _definition_rules,
+}
+
+
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {list(allowed)}; got {value!r}.")
+def _join(key: str, name: Any) -> str:
+    return f"{key}.{name}" if key else str(name)
 
 
-def _check_codes(name: str, values: tuple[str, ...], allowed: tuple[str, ...]) -> None:
-    bad = [v for v in values if v not in allowed]
-    if bad:
-        raise ValueError(
-            f"{name} must only hold codes of docs/contract.md {list(allowed)}; got unknown "
-            f"{bad}."
-        )
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"
 
 
 def _to_plain(value: Any) -> Any:
@@ -353,76 +652,3 @@ def _strip_optional(tp: Any) -> tuple[Any, bool]:
         rest = [a for a in args if a is not type(None)]
         return rest[0], True
     return tp, False
-
-
-def _type_error(key: str, expected: str, value: Any) -> TypeError:
-    return TypeError(f"{key} must be {expected}; got {value!r} ({type(value).__name__}).")
-
-
-def _coerce(tp: Any, value: Any, key: str) -> Any:  # noqa: C901 - one branch per kind
-    tp, optional = _strip_optional(tp)
-    if value is None:
-        if optional:
-            return None
-        raise _type_error(key, "given (it may not be null)", value)
-    origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, Mapping):
-            raise _type_error(key, "a mapping", value)
-        return _from_mapping(tp, value, key + ".")
-    if origin is Literal:
-        if value not in typing.get_args(tp):
-            raise ValueError(f"{key} must be one of {list(typing.get_args(tp))}; got {value!r}.")
-        return value
-    if origin is tuple:
-        if isinstance(value, str) or not isinstance(value, list | tuple):
-            raise _type_error(key, "a list of strings", value)
-        if not all(isinstance(v, str) for v in value):
-            raise _type_error(key, "a list of strings", value)
-        return tuple(value)
-    if tp is dt.date:
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                raise ValueError(f"{key} must be an ISO date YYYY-MM-DD; got {value!r}.") from None
-        raise _type_error(key, "a date (YYYY-MM-DD)", value)
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise _type_error(key, "true or false", value)
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _type_error(key, "an integer", value)
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _type_error(key, "a number", value)
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise _type_error(key, "a string", value)
-        return value
-    raise TypeError(f"unsupported field type {tp!r} for {key}")  # pragma: no cover
-
-
-def _from_mapping(cls: Any, data: Mapping[str, Any], prefix: str) -> Any:
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = [k for k in data if k not in fields]
-    if unknown:
-        raise ValueError(
-            f"unknown key(s) {[prefix + str(k) for k in unknown]} in the cohort definition; "
-            f"allowed keys{' under ' + prefix[:-1] if prefix else ''}: {sorted(fields)}."
-        )
-    kwargs = {}
-    for name, f in fields.items():
-        if name in data:
-            kwargs[name] = _coerce(hints[name], data[name], prefix + name)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise ValueError(f"the cohort definition needs the key {prefix + name!r}.")
-    return cls(**kwargs)

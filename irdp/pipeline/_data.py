@@ -2,56 +2,47 @@
 
 from __future__ import annotations
 
-import importlib
+import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from irdp.exceptions import IrdpError
-from irdp.pipeline._state import _need, _plain_columns, _State, _Unavailable, hash_folder_files
+import irdp.synth
+from irdp.cohort import CohortDefinition, build_cohort
+from irdp.exceptions import ExperimentConfigError
+from irdp.experiment import FITTED_KINDS
+from irdp.features import build_features, data_dictionary
+from irdp.io import read_extract
+from irdp.io.extract import TABLES
+from irdp.io.quality import quality_report
+from irdp.pipeline._state import _plain_columns, _State, hash_folder_files
 from irdp.report import (
     hash_file,
     hash_folder,
     table_one,
     table_one_disclosure,
 )
+from irdp.synth import generate_dmst
 
 
 def _step_extract(st: _State) -> None:
-    cfg = st.cfg
-    generated = None
-    if cfg.extract.synthetic is not None:
-        syn = cfg.extract.synthetic
-        generate_dmst = _need("irdp.synth", "generate_dmst")
-        # the cache key covers the parameters and the generator's code
-        synth_dir = Path(importlib.import_module("irdp.synth").__file__).parent
-        code = hash_folder_files({p.name: hash_file(p) for p in sorted(synth_dir.glob("*.py"))})
-        key = json.dumps(
-            [syn.n_workers, syn.n_spsti, str(syn.start), str(syn.end), syn.seed, code]
-        ).encode()
-        import hashlib
+    """Read (after generating, for a synthetic extract) and check the extract.
 
-        folder = st.cache_dir / f"extract-{hashlib.sha256(key).hexdigest()[:12]}"
-        marker = folder / ".complete"
-        if not marker.exists():
-            if folder.exists():
-                shutil.rmtree(folder)
-            generated = generate_dmst(syn.n_workers, n_spsti=syn.n_spsti,
-                                      start=str(syn.start), end=str(syn.end), seed=syn.seed,
-                                      out=folder)
-            marker.write_text("ok\n")
-        st.extract_path = folder
-        st.provenance["extract"] = {"synthetic": {
-            "n_workers": syn.n_workers, "n_spsti": syn.n_spsti, "start": str(syn.start),
-            "end": str(syn.end), "seed": syn.seed}}
+    The configuration is checked against the extract as soon as it is read: every SPSTI
+    named by ``validation.holdout.spsti`` and the cohort's ``eligibility.spsti`` must be in
+    it (:class:`~irdp.exceptions.ExperimentConfigError` otherwise).
+    """
+    cfg = st.cfg
+    if cfg.extract.synthetic is not None:
+        st.extract_path = _synthetic_extract(st)
     else:
         st.extract_path = cfg.extract.path
         st.provenance["extract"] = {}
-    st.extract = _read(st.extract_path, generated)
+    st.extract = read_extract(st.extract_path)
+    _check_against_extract(st)
     hashed = hash_folder(st.extract_path)
     hashed["files"] = {k: v for k, v in hashed["files"].items() if not k.startswith(".")}
     hashed["sha256"] = hash_folder_files(hashed["files"])
@@ -64,22 +55,49 @@ def _step_extract(st: _State) -> None:
     _section_data(st)
 
 
-def _read(path: Path, generated: Any) -> Any:
-    """Validated extract (irdp.io.read_extract), or the generator's own when just made."""
-    try:
-        read_extract = _need("irdp.io", "read_extract")
-    except _Unavailable:
-        if generated is not None:
-            return generated.extract
-        import pyarrow.parquet as pq
+def _synthetic_extract(st: _State) -> Path:
+    """Generate the synthetic extract once per parameters and generator code (cached)."""
+    syn = st.cfg.extract.synthetic
+    synth_dir = Path(irdp.synth.__file__).parent
+    code = hash_folder_files({p.name: hash_file(p) for p in sorted(synth_dir.glob("*.py"))})
+    key = json.dumps(
+        [syn.n_workers, syn.n_spsti, str(syn.start), str(syn.end), syn.seed, code]
+    ).encode()
+    folder = st.cache_dir / f"extract-{hashlib.sha256(key).hexdigest()[:12]}"
+    marker = folder / ".complete"
+    if not marker.exists():
+        if folder.exists():
+            shutil.rmtree(folder)  # an interrupted generation (cache, not a run folder)
+        generate_dmst(syn.n_workers, n_spsti=syn.n_spsti, start=str(syn.start),
+                      end=str(syn.end), seed=syn.seed, out=folder)
+        marker.write_text("ok\n")
+    st.provenance["extract"] = {"synthetic": {
+        "n_workers": syn.n_workers, "n_spsti": syn.n_spsti, "start": str(syn.start),
+        "end": str(syn.end), "seed": syn.seed}}
+    return folder
 
-        from irdp.io import Extract
 
-        files = sorted(Path(path).glob("*.parquet"))
-        if not files:
-            raise
-        return Extract.from_frames({f.stem: pq.read_table(f) for f in files})
-    return read_extract(path)
+def _check_against_extract(st: _State) -> None:
+    """SPSTI named by the configuration must exist in the extract."""
+    present = sorted(r[0] for r in st.extract.connection.execute(
+        'SELECT DISTINCT CAST(spsti_id AS VARCHAR) FROM "worker" WHERE spsti_id IS NOT NULL'
+    ).fetchall())
+    named = [("validation.holdout.spsti", st.cfg.validation.holdout.spsti)]
+    cohort = st.cfg.cohort
+    if isinstance(cohort, dict):
+        named.append(("cohort.eligibility.spsti",
+                      (cohort.get("eligibility") or {}).get("spsti") or []))
+    problems = []
+    for key, values in named:
+        for k, value in enumerate(values):
+            if str(value) not in present:
+                shown = ", ".join(present[:12]) + (", ..." if len(present) > 12 else "")
+                problems.append(f"{key}[{k}]: SPSTI {value!r} is not in the extract "
+                                f"({st.extract_path}), whose {len(present)} SPSTI are "
+                                f"{shown}. Name SPSTI of this extract.")
+    if problems:
+        source = str(st.cfg.source) if st.cfg.source else "<experiment>"
+        raise ExperimentConfigError(source, problems)
 
 
 def _section_data(st: _State) -> None:
@@ -87,8 +105,6 @@ def _section_data(st: _State) -> None:
     ex = st.extract
     con = ex.connection
     rows = []
-    from irdp.io.extract import TABLES
-
     names = [n for n in TABLES if n in ex.names] + sorted(set(ex.names) - set(TABLES))
     for name in names:
         n = con.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]
@@ -115,8 +131,7 @@ def _section_data(st: _State) -> None:
                 count_columns=["workers"], known_totals=True)
 
 
-def _cohort_definition(st: _State) -> Any:
-    CohortDefinition = _need("irdp.cohort", "CohortDefinition")
+def _cohort_definition(st: _State) -> CohortDefinition:
     c = st.cfg.cohort
     if isinstance(c, Path):
         return CohortDefinition.from_yaml(c)
@@ -125,11 +140,11 @@ def _cohort_definition(st: _State) -> Any:
     if "extract_end" not in data:
         end = st.extract.connection.execute('SELECT MAX(visit_date) FROM "visit"').fetchone()[0]
         data["extract_end"] = str(end)
-    return CohortDefinition.from_dict(data)
+    source = f"{st.cfg.source or '<experiment>'} (cohort)"
+    return CohortDefinition.from_dict(data, source=source)
 
 
 def _step_cohort(st: _State) -> None:
-    build_cohort = _need("irdp.cohort", "build_cohort")
     definition = _cohort_definition(st)
     st.cohort = build_cohort(st.extract, definition)
     table = st.cohort.table.copy()
@@ -137,7 +152,7 @@ def _step_cohort(st: _State) -> None:
     r = st.report
     d = definition
     r.add_text("participants", "Cohort definition (as run):")
-    r.add_text("participants", d.to_yaml() if hasattr(d, "to_yaml") else repr(d), pre=True)
+    r.add_text("participants", d.to_yaml(), pre=True)
     flow = st.cohort.flow.copy()
     counts = [c for c in flow.columns if pd.api.types.is_integer_dtype(flow[c])
               and str(c).startswith(("n_", "excluded_"))]
@@ -156,11 +171,8 @@ def _step_cohort(st: _State) -> None:
 
 
 def _step_features(st: _State) -> None:
-    build_features = _need("irdp.features", "build_features")
-    feats = build_features(st.extract, st.cohort)
-    X, dictionary = _split_features(feats)
-    if dictionary is None:
-        dictionary = _need("irdp.features", "data_dictionary")()
+    X = build_features(st.extract, st.cohort)
+    dictionary = data_dictionary()
     include = st.cfg.features.include
     if include != "all":
         keep = [c for c in X.columns if c in include or _family(dictionary, c) in include]
@@ -171,31 +183,19 @@ def _step_features(st: _State) -> None:
     st.frame = pd.concat([st.frame.reset_index(drop=True),
                           st.X.drop(columns=[c for c in st.X.columns
                                              if c in st.frame.columns])], axis=1)
-    if dictionary is not None:
-        d = dictionary[dictionary.iloc[:, 0].isin(X.columns)] if len(dictionary) else dictionary
-        r = st.report
-        r.add_text("predictors", f"{X.shape[1]} candidate predictors, computed from records "
-                   "dated strictly before (or at, where documented) the index date, by the "
-                   "declarative feature registry (irdp.features).")
-        r.add_table("predictors", "data_dictionary", _plain_columns(d),
-                    caption="Predictors: definition, family, source and look-back window",
-                    disclosure=False)
+    st.predictors = {i.name: list(i.features) if i.features else list(st.X.columns)
+                     for i in st.cfg.indices if i.kind in FITTED_KINDS}
+    d = dictionary[dictionary.iloc[:, 0].isin(X.columns)]
+    r = st.report
+    r.add_text("predictors", f"{X.shape[1]} candidate predictors, computed from records "
+               "dated strictly before (or at, where documented) the index date, by the "
+               "declarative feature registry (irdp.features).")
+    r.add_table("predictors", "data_dictionary", _plain_columns(d),
+                caption="Predictors: definition, family, source and look-back window",
+                disclosure=False)
 
 
-def _split_features(feats: Any) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    if isinstance(feats, pd.DataFrame):
-        return feats, None
-    if isinstance(feats, tuple):
-        return feats[0], feats[1]
-    X = getattr(feats, "X", None)
-    if X is None:
-        X = feats.frame
-    return X, getattr(feats, "dictionary", None)
-
-
-def _family(dictionary: pd.DataFrame | None, name: str) -> str | None:
-    if dictionary is None or "family" not in dictionary.columns:
-        return None
+def _family(dictionary: pd.DataFrame, name: str) -> str | None:
     hit = dictionary[dictionary.iloc[:, 0] == name]
     return None if hit.empty else str(hit["family"].iloc[0])
 
@@ -206,9 +206,11 @@ def _step_split(st: _State) -> None:
     if ho.by == "none":
         st.dev = np.ones(len(t), dtype=bool)
         how = "All index events are used for development; validation is internal only."
+        key = "validation.holdout.by"
     elif ho.by == "spsti":
         st.dev = ~t["spsti_id"].astype(str).isin(ho.spsti).to_numpy()
         how = f"SPSTI {', '.join(ho.spsti)} are held out for (geographic) validation."
+        key = "validation.holdout.spsti"
     else:
         dates = pd.to_datetime(t["index_date"])
         cutoff = pd.Timestamp(ho.cutoff) if ho.cutoff is not None else dates.quantile(0.7)
@@ -216,10 +218,12 @@ def _step_split(st: _State) -> None:
         st.dev = (dates < cutoff).to_numpy()
         how = (f"Index events before {cutoff.date()} are used for development, later ones "
                "for temporal validation.")
+        key = "validation.holdout.cutoff"
     if st.dev.sum() == 0 or (ho.by != "none" and st.dev.all()):
-        raise IrdpError(f"validation.holdout leaves an empty development or validation set "
-                        f"({int(st.dev.sum())} development rows of {len(st.dev)}); change "
-                        "validation.holdout.")
+        empty = "development" if st.dev.sum() == 0 else "validation"
+        raise ExperimentConfigError(str(st.cfg.source or "<experiment>"), [
+            f"{key}: leaves the {empty} set empty ({int(st.dev.sum())} development rows of "
+            f"{len(st.dev)} index events of the cohort); change validation.holdout."])
     st.frame["dataset"] = np.where(st.dev, "development", "validation")
     st.report.add_text("analysis", "Data use (12a): " + how)
     st.report.add_text("dev-vs-val", how + " Eligibility, outcome and predictor definitions "
@@ -228,51 +232,107 @@ def _step_split(st: _State) -> None:
                        "differences.")
 
 
+#: Cohort columns describing the participants in Table 1, before the predictors.
+_DESCRIPTORS = ("age", "sex", "age_band", "followup_type", "index_visit_type", "company_size",
+                "naf_section")
+
+
+def _all_predictors(st: _State) -> list[str]:
+    """Every predictor of every fitted index, in first-use order."""
+    seen: dict[str, None] = {}
+    for names in st.predictors.values():
+        seen.update(dict.fromkeys(names))
+    return list(seen)
+
+
 def _table1_variables(st: _State) -> list[str]:
-    cands = ["age", "sex", "age_band", "followup_type", "index_visit_type", "size_band",
-             "naf_section", "contract", "rqth"]
-    present = [c for c in cands if c in st.frame.columns]
-    if st.X is not None:
-        extra = [c for c in st.X.columns if c not in present][: max(0, 20 - len(present))]
-        present += extra
-    return present
+    """The participants' description, then every predictor of every index."""
+    names = [c for c in _DESCRIPTORS if c in st.frame.columns]
+    return names + [c for c in _all_predictors(st) if c not in names]
 
 
 def _step_table1(st: _State) -> None:
     r = st.report
     variables = _table1_variables(st)
     t1 = table_one(st.frame, "dataset", variables, overall=True)
-    r.add_table("table1", "table1_dev_val", t1, caption="Table 1: characteristics of the "
-                "development and validation data, with standardised mean differences (SMD)",
-                **table_one_disclosure(t1))
+    r.add_table("table1", "table1_dev_val", t1, caption="Table 1: characteristics and "
+                "predictors of the development and validation data, with standardised mean "
+                "differences (SMD)", **table_one_disclosure(t1))
     t2 = table_one(st.frame, "spsti_id", variables, overall=True)
     r.add_table("table1", "table1_by_spsti", t2, caption="Table 1 by SPSTI (SMD: largest "
                 "absolute pairwise difference between SPSTI)", **table_one_disclosure(t2))
-    miss = []
-    for v in variables:
-        s = st.frame[v]
-        row = {"variable": v, "n_missing": int(s.isna().sum())}
-        for g, part in st.frame.groupby("spsti_id", sort=True):
-            row[f"missing % ({g})"] = round(100 * float(part[v].isna().mean()), 2)
-        miss.append(row)
-    mt = pd.DataFrame(miss)
-    r.add_table("missing", "missing_by_spsti", mt, caption="Missing values per variable, "
-                "overall (count) and per SPSTI (%)", count_columns=["n_missing"])
+    _missing_section(st)
     _quality_section(st)
     r.add_text("preparation", "Data preparation: the extract is validated against the "
                "contract on loading (types, code systems and versions, keys, dates); the "
-               "completeness of each variable per SPSTI is in the Missing data section, so "
+               "completeness of each predictor per SPSTI is in the Missing data section, so "
                "differences in data quality between services are visible.")
+
+
+def _missing_section(st: _State) -> None:
+    """Missing values of every predictor of every index, overall and by SPSTI."""
+    r = st.report
+    predictors = _all_predictors(st)
+    frame = st.frame
+    miss = []
+    for v in predictors:
+        s = frame[v]
+        row = {"variable": v, "indices": ", ".join(n for n, p in st.predictors.items()
+                                                    if v in p),
+               "n_missing": int(s.isna().sum())}
+        for g, part in frame.groupby("spsti_id", sort=True):
+            row[f"missing % ({g})"] = round(100 * float(part[v].isna().mean()), 2)
+        miss.append(row)
+    r.add_text("missing", f"Missing values of the {len(predictors)} predictors of the "
+               "candidate indices, overall and by SPSTI. Missing values are handled by a "
+               "missing-indicator design fitted on the development data: a predictor "
+               "missing in one SPSTI but recorded in another gets its indicator term for "
+               "every worker of the first one.")
+    r.add_table("missing", "missing_by_spsti", pd.DataFrame(miss), caption="Missing values "
+                "of each predictor, overall (count) and per SPSTI (%)",
+                count_columns=["n_missing"])
+    for text in _missingness_shifts(st, predictors):
+        r.add_note("missing", text)
+        r.add_note("dev-vs-val", text)
+
+
+def _missingness_shifts(st: _State, predictors: list[str]) -> list[str]:
+    """Predictors never recorded in some SPSTI, or much more often missing in validation.
+
+    Such a predictor's missing-indicator term stands for the SPSTI's recording practice, not
+    only for non-response: when every validated worker gets it, the validation data are
+    miscalibrated by construction.
+    """
+    frame = st.frame
+    val = ~st.dev
+    out = []
+    for v in predictors:
+        na = frame[v].isna().to_numpy()
+        by = pd.Series(na).groupby(frame["spsti_id"].astype(str).to_numpy(), sort=True).mean()
+        never = [g for g, m in by.items() if m >= 0.999]
+        share_dev = 100 * na[st.dev].mean()
+        share_val = 100 * na[val].mean() if val.any() else float("nan")
+        shift = val.any() and abs(share_dev - share_val) >= 30
+        if not (shift or (never and len(never) < len(by))):
+            continue
+        text = f"{v}: missing for {share_dev:.0f}% of development"
+        text += f" and {share_val:.0f}% of validation index events" if val.any() else \
+            " index events"
+        if never and len(never) < len(by):
+            text += (f"; never recorded in SPSTI {', '.join(never)} (recorded in "
+                     f"{', '.join(g for g in by.index if g not in never)}), so its "
+                     "missing-indicator term also stands for the SPSTI's recording practice")
+        if val.any() and na[val].all():
+            text += (". Every validated worker has it missing (indicator = 1): a likely cause "
+                     "of miscalibration in the validation data (see the updating section)")
+        out.append(text + ".")
+    return out
 
 
 def _quality_section(st: _State) -> None:
     """Completeness of every incompletely filled field of the extract, by SPSTI (item 7)."""
-    try:
-        quality_report = _need("irdp.io.quality", "quality_report")
-    except _Unavailable as err:
-        st.report.unavailable("preparation", "Data-quality report", str(err))
-        return
     q = quality_report(st.extract, threshold=st.cfg.report.min_count)
+    st.quality_text = q.as_text()
     comp = q.completeness.copy()
     comp["field"] = comp["table"].astype(str) + "." + comp["column"].astype(str)
     wide = comp.pivot_table(index="field", columns="spsti_id", values="pct_filled",
@@ -318,6 +378,9 @@ def _step_events(st: _State) -> None:
 
 
 def _text_sections(st: _State) -> None:
+    if st.texts_done:
+        return
+    st.texts_done = True
     cfg, r = st.cfg, st.report
     r.add_text("summary", cfg.description or f"Validation of candidate IRDP indices "
                f"(indice de repérage de la désinsertion professionnelle) in experiment "
@@ -328,14 +391,15 @@ def _text_sections(st: _State) -> None:
     if st.headline:
         r.add_text("summary", "Key results (95% CIs; outcome with competing exits at the "
                    "horizon): " + " ".join(st.headline))
+    if st.failures:
+        r.add_note("summary", "Steps that failed or were skipped (stated in their sections): "
+                   + "; ".join(f.label for f in st.failures) + ".", kind="unavailable")
     if cfg.report.background:
         r.add_text("background", cfg.report.background)
     r.add_note("background", "Authors must add the rationale, the intended use of the index "
                "in the SPSTI care pathway (cellule PDP, médecin du travail) and a review of "
                "existing indices (TRIPOD+AI 3a-3b).", kind="authors")
-    r.add_text("background", "Objective: to develop and validate (internally, temporally and "
-               "across SPSTI) indices of the risk of désinsertion professionnelle, measured "
-               "as an avis d'inaptitude, and to compare them with existing questionnaires.")
+    r.add_text("background", _objective(st))
     r.add_text("open-science", "Code: irdp (open source). This run is reproducible from the "
                "configuration below and the provenance record (git commit, hashes of the "
                "extract and configuration, package versions, seeds).")
@@ -350,3 +414,44 @@ def _text_sections(st: _State) -> None:
                "how performance degrades when DMST fields are missing.")
     r.add_text("analysis", "Class imbalance (13): no resampling or reweighting of events is "
                "used; models are fitted by maximum likelihood on the observed case mix.")
+
+
+def _objective(st: _State) -> str:
+    """The objective, in words, from what the configuration asks for (TRIPOD+AI 3c)."""
+    cfg = st.cfg
+    by_kind: dict[str, list[str]] = {}
+    for i in cfg.indices:
+        by_kind.setdefault(i.kind, []).append(i.label or i.name)
+    aims = []
+    fitted = [n for k in FITTED_KINDS for n in by_kind.get(k, [])]
+    if fitted:
+        aims.append(f"to develop {len(fitted)} candidate index(es) ({'; '.join(fitted)})"
+                    + (" and points scores derived from them" if "points" in by_kind else ""))
+    val = cfg.validation
+    designs = []
+    if fitted and val.bootstrap.n_boot > 0:
+        designs.append(f"internally (optimism bootstrap, {val.bootstrap.n_boot} resamples)")
+    if val.holdout.by == "spsti":
+        designs.append(f"in held-out SPSTI ({', '.join(val.holdout.spsti)})")
+    elif val.holdout.by == "period":
+        designs.append("in a later period (temporal validation)")
+    if fitted and val.iecv.by:
+        designs.append("across " + " and ".join(
+            "SPSTI" if b == "spsti" else "calendar periods" for b in val.iecv.by)
+            + " (internal-external cross-validation)")
+    if designs:
+        aims.append("to validate them " + ", ".join(designs))
+    if "questionnaire" in by_kind:
+        aims.append("to compare them with existing questionnaires ("
+                    + "; ".join(by_kind["questionnaire"]) + ")")
+    if "column" in by_kind:
+        aims.append("to validate indices computed outside irdp ("
+                    + "; ".join(by_kind["column"]) + ")")
+    if len(cfg.indices) > 1 and "questionnaire" not in by_kind:
+        aims.append("to compare the indices with one another")
+    outcome = "an avis d'inaptitude"
+    if st.cohort is not None:
+        outcome += f" within {st.horizon} days of the index date"
+    text = "; ".join(aims) if aims else "to validate the indices listed"
+    return (f"Objective (3c): {text}. The outcome is {outcome} (désinsertion professionnelle), "
+            "with competing exits from employment.")

@@ -2,25 +2,46 @@
 
 from __future__ import annotations
 
-import importlib
-import json
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+from sklearn.base import clone
 
-from irdp.exceptions import IrdpError
+from irdp.cohort import CAUSES
+from irdp.exceptions import IrdpError, IrdpWarning
+from irdp.experiment import INSTRUMENT_SCORES
+from irdp.metrics import observed_risk
+from irdp.models import (
+    CauseSpecificCoxIndex,
+    CoxIndex,
+    FineGrayIndex,
+    FixedScoreIndex,
+    LogisticIndex,
+    PointsScore,
+    RiskLevels,
+)
 from irdp.pipeline._state import (
     _KIND_OUTCOME,
-    _MODEL_CLASSES,
+    COMPUTATION_FAILURES,
     LEVEL_LABELS,
-    _need,
+    _failed,
     _outcome,
     _plain_columns,
+    _record_failure,
+    _Skipped,
     _State,
-    _Unavailable,
 )
+
+_MODEL_CLASSES: dict[str, type] = {
+    "logistic": LogisticIndex,
+    "cox": CoxIndex,
+    "fine_gray": FineGrayIndex,
+    "cause_specific_cox": CauseSpecificCoxIndex,
+}
 
 
 @dataclass(frozen=True)
@@ -85,86 +106,164 @@ def _fit_preprocessing(X: pd.DataFrame) -> _Preprocessing:
     return _Preprocessing(fill, ind, cat, dropped)
 
 
-def _index_features(st: _State, idx: Any) -> list[str]:
-    names = list(idx.features) if idx.features else list(st.X.columns)
-    missing = [n for n in names if n not in st.X.columns]
-    if missing:
-        raise IrdpError(f"index {idx.name!r}: features {missing[:5]} are not among the built "
-                        f"features; check indices[].features against the data dictionary.")
-    return names
-
-
 def _step_models(st: _State) -> None:
-    models = importlib.import_module("irdp.models")
-    r = st.report
-    known = st.frame["known_at_horizon"].astype(bool).to_numpy()
+    """Fit or score every candidate index; one that cannot be computed does not stop the rest."""
     for idx in st.cfg.indices:
-        label = idx.label or idx.name
-        if idx.kind in _MODEL_CLASSES:
-            cls = getattr(models, _MODEL_CLASSES[idx.kind], None)
-            if cls is None:
-                r.unavailable("model", f"Index {label} ({idx.kind})",
-                              f"irdp.models.{_MODEL_CLASSES[idx.kind]} is missing")
-                continue
-            names = _index_features(st, idx)
-            prep = _fit_preprocessing(st.X.loc[st.dev, names])
-            Xm = prep.transform(st.X[names])
-            opts = dict(idx.options)
-            opts.setdefault("categorical", {c: v for c, v in prep.categorical.items()})
-            est = cls(**opts)
-            kind = _KIND_OUTCOME[idx.kind]
-            rows = st.dev & known if kind == "binary" else st.dev
-            with st.timer(f"fit {idx.name}"):
-                est.fit(Xm.loc[rows].reset_index(drop=True),
-                        _outcome(st, kind, rows))
-            st.fitted[idx.name] = est
-            st.preprocessing[idx.name] = prep
-            st.designs[idx.name] = Xm
-            st.risks[idx.name] = np.asarray(est.predict_risk(Xm, horizon=st.horizon), float)
-            _describe_model(st, idx, est, prep, names)
-        elif idx.kind == "column":
-            st.risks[idx.name] = _external_risk(st, idx)
-            r.add_text("model", f"{label}: risks supplied from outside irdp (column "
-                       f"'{idx.column}' of {idx.file.name}); validated like any other index.")
-        elif idx.kind == "questionnaire":
-            _questionnaire(st, idx)
-        elif idx.kind == "points":
-            _points(st, idx)
+        try:
+            _one_index(st, idx)
+        except _Skipped as err:
+            _record_failure(st, ("model",), f"index {idx.name}", str(err))
+        except COMPUTATION_FAILURES as err:
+            _failed(st, "model", f"index {idx.name} ({idx.kind})", err)
+            for store in (st.fitted, st.risks, st.designs, st.preprocessing, st.scorable):
+                store.pop(idx.name, None)
     if not st.risks:
-        raise _Unavailable("no candidate index could be computed")
+        raise _Skipped("no candidate index could be computed")
     _risk_levels(st)
 
 
-def _describe_model(st: _State, idx: Any, est: Any, prep: _Preprocessing,
-                    names: list[str]) -> None:
+def _one_index(st: _State, idx: Any) -> None:
+    if idx.kind in _MODEL_CLASSES:
+        _fit_index(st, idx)
+    elif idx.kind == "column":
+        st.risks[idx.name] = _external_risk(st, idx)
+        st.report.add_text("model", f"{idx.label or idx.name}: risks supplied from outside "
+                           f"irdp (column '{idx.column}' of {idx.file.name}); validated like "
+                           "any other index.")
+    elif idx.kind == "questionnaire":
+        _questionnaire(st, idx)
+    elif idx.kind == "points":
+        _points(st, idx)
+    else:  # the configuration allows no other kind
+        raise IrdpError(f"index {idx.name!r}: unknown kind {idx.kind!r}.")
+
+
+def _fit_index(st: _State, idx: Any) -> None:
+    names = st.predictors[idx.name]
+    prep = _fit_preprocessing(st.X.loc[st.dev, names])
+    Xm = prep.transform(st.X[names])
+    opts = dict(idx.options)
+    opts.setdefault("categorical", dict(prep.categorical))
+    est = _MODEL_CLASSES[idx.kind](**opts)
+    kind = _KIND_OUTCOME[idx.kind]
+    known = st.frame["known_at_horizon"].astype(bool).to_numpy()
+    rows = st.dev & known if kind == "binary" else st.dev
+    with st.timer(f"fit {idx.name}"):
+        est.fit(Xm.loc[rows].reset_index(drop=True), _outcome(st, kind, rows))
+    scorable = _scorable(st, idx, Xm, rows, prep)
+    st.fitted[idx.name] = est
+    st.preprocessing[idx.name] = prep
+    st.designs[idx.name] = Xm
+    st.scorable[idx.name] = scorable
+    st.risks[idx.name] = _score(est, Xm, scorable, st.horizon)
+    _describe_model(st, idx, est, names)
+
+
+def _score(est: Any, X: pd.DataFrame, scorable: np.ndarray, horizon: float | None
+           ) -> np.ndarray:
+    """Risks of the scorable rows; the others (a category unseen at fit) stay missing."""
+    risk = np.full(len(X), np.nan)
+    if scorable.any():
+        part = X.loc[scorable].reset_index(drop=True)
+        risk[scorable] = np.asarray(est.predict_risk(part, horizon=horizon), float)
+    return risk
+
+
+def _scorable(st: _State, idx: Any, X: pd.DataFrame, fit_rows: np.ndarray,
+              prep: _Preprocessing) -> np.ndarray:
+    """Rows whose categories were all seen in the fitting data (a model refuses the others).
+
+    An index is never asked to extrapolate to a category it has not seen: such rows get no
+    risk, and the model section says how many and which categories.
+    """
+    ok = np.ones(len(X), dtype=bool)
+    unseen = []
+    for c in prep.categorical:
+        seen = set(X.loc[fit_rows, c])
+        new = ~X[c].isin(seen).to_numpy()
+        if new.any():
+            ok &= ~new
+            unseen.append(f"{c} {sorted(set(X.loc[new, c]))[:5]}")
+    if unseen:
+        n = int((~ok).sum())
+        k = st.cfg.report.min_count
+        count = f"{n:,}" if n >= k else f"fewer than {k}"
+        text = (f"index {idx.label or idx.name}: {count} index events have a category unseen "
+                f"in the development data ({'; '.join(unseen)}) and get no risk (the model "
+                "never extrapolates to a new category); they are left out of its validation.")
+        st.report.add_note("model", text)
+        warnings.warn(text, IrdpWarning, stacklevel=2)
+    return ok
+
+
+def _describe_model(st: _State, idx: Any, est: Any, names: list[str]) -> None:
     r = st.report
     label = idx.label or idx.name
-    summ = est.summary().reset_index().rename(columns={"index": "term"})
-    summ = summ.rename(columns={summ.columns[0]: "term"})
-    r.add_table("model", f"coefficients_{idx.name}", _plain_columns(summ),
-                caption=f"{label}: full model (coefficients with 95% CI)", disclosure=False)
-    dev = getattr(est, "development_", {}) or {}
+    if isinstance(est, CauseSpecificCoxIndex):
+        _cause_specific_tables(st, idx, est)
+    else:
+        summ = est.summary().reset_index().rename(columns={"index": "term"})
+        summ = summ.rename(columns={summ.columns[0]: "term"})
+        r.add_table("model", f"coefficients_{idx.name}", _plain_columns(summ),
+                    caption=f"{label}: full model (coefficients with 95% CI)",
+                    disclosure=False)
+    dev = est.development_
     extra = ""
-    if idx.kind == "logistic":
+    if isinstance(est, LogisticIndex):
         extra = (f" Risk = 1 / (1 + exp(-(intercept + sum of coefficient x value))), "
-                 f"intercept {getattr(est, 'intercept_', float('nan')):.6g}.")
-    elif hasattr(est, "baseline_cumulative_hazard_at"):
-        try:
-            h0 = float(est.baseline_cumulative_hazard_at(st.horizon))
-            extra = (f" Risk by the horizon = 1 - exp(-H0(t) exp(linear predictor)) with "
-                     f"baseline cumulative hazard H0({st.horizon} days) = {h0:.6g} "
-                     "(baseline survival "
-                     f"{np.exp(-h0):.6g}).")
-        except (ValueError, KeyError):
-            extra = ""
+                 f"intercept {est.intercept_:.6g}.")
+    elif isinstance(est, CoxIndex) and not est.strata:
+        h0 = float(est.baseline_cumulative_hazard_at(st.horizon))
+        extra = (f" Risk by the horizon = 1 - exp(-H0(t) exp(linear predictor)) with "
+                 f"baseline cumulative hazard H0({st.horizon} days) = {h0:.6g} (baseline "
+                 f"survival {np.exp(-h0):.6g}).")
     r.add_text("model", f"{label} ({idx.kind}), fitted on the development data "
                f"({dev.get('n', int(st.dev.sum()))} rows). Predictors: {', '.join(names)}. "
                "Missing values: missing-indicator design (development median for numbers, "
                "a '(missing)' level for categories)." + extra +
                f" The exported model is models/{idx.name}.json (irdp.models.load).")
-    r.add_text("analysis", f"{label}: {type(est).__name__} ({idx.kind}) with options "
-               f"{json.dumps(idx.options, default=str)}; predictors handled as in the model "
-               "section (12b-12c).")
+    r.add_text("analysis", f"{label}: {type(est).__name__} ({idx.kind}) with "
+               f"{_options_text(idx.options)}; predictors handled as in the model section "
+               "(12b-12c).")
+
+
+def _options_text(options: dict[str, Any]) -> str:
+    if not options:
+        return "irdp's default options"
+    return "options " + ", ".join(f"{k} = {v}" for k, v in sorted(options.items()))
+
+
+def _cause_specific_tables(st: _State, idx: Any, est: CauseSpecificCoxIndex) -> None:
+    """Every cause's Cox model (TRIPOD+AI 22), not only the event of interest's."""
+    label = idx.label or idx.name
+    z95 = stats.norm.ppf(0.975)
+    pieces = []
+    for cause, coef in sorted(est.coef_by_cause_.items()):
+        se = est.se_by_cause_[cause]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = coef / se
+        pieces.append(pd.DataFrame({
+            "cause": f"{cause} ({CAUSES.get(cause, 'other')})", "term": coef.index,
+            "coef": coef.to_numpy(), "se": se.to_numpy(), "z": z.to_numpy(),
+            "p": 2 * stats.norm.sf(np.abs(z.to_numpy())),
+            "ci_lower": (coef - z95 * se).to_numpy(), "ci_upper": (coef + z95 * se).to_numpy(),
+            "hazard_ratio": np.exp(coef.to_numpy())}))
+    table = pd.concat(pieces, ignore_index=True)
+    st.report.add_table("model", f"coefficients_{idx.name}", table, caption=f"{label}: "
+                        f"cause-specific Cox model of each of the {len(pieces)} causes "
+                        "(log hazard ratios with 95% Wald CI; the absolute risk of cause 1 "
+                        "combines them all)", disclosure=False)
+    causes = ", ".join(f"{k} = {CAUSES.get(k, 'other')}" for k in sorted(est.baselines_))
+    lines = []
+    for k, base in sorted(est.baselines_.items()):
+        before = base["time"].to_numpy() <= st.horizon
+        h0 = float(base["cumhaz"].to_numpy()[before][-1]) if before.any() else 0.0
+        lines.append(f"cause {k}: {h0:.6g}")
+    st.report.add_text("model", f"{label}: one Cox model per cause ({causes}), the other "
+                       "causes censored; the risk of inaptitude by the horizon is "
+                       "sum over event times s <= t of S(s-) dH1(s) with the all-cause "
+                       "survival S built from every cause (riskRegression::CSC). Baseline "
+                       f"cumulative hazards at {st.horizon} days: {'; '.join(lines)}.")
 
 
 def _external_risk(st: _State, idx: Any) -> np.ndarray:
@@ -189,29 +288,19 @@ def _external_risk(st: _State, idx: Any) -> np.ndarray:
     return risk
 
 
-#: Questionnaire score features (irdp.features) and their orientation.
-_INSTRUMENT_SCORE = {"WAI": ("wai_total", False), "WAS": ("was_score", False),
-                     "OMPSQ_SF": ("ompsq_total", True), "Q4": ("q4_total", True)}
-
-
 def _questionnaire(st: _State, idx: Any) -> None:
     """An existing instrument, mapped to a risk by logistic recalibration on development."""
-    FixedScoreIndex = _need("irdp.models", "FixedScoreIndex")
-    column, riskier = _INSTRUMENT_SCORE[idx.instrument]
-    if column not in st.X.columns:
-        raise _Unavailable(f"the score feature {column!r} of {idx.instrument} is not built")
+    column, riskier = INSTRUMENT_SCORES[idx.instrument]
     score = pd.to_numeric(st.X[column].astype("Float64"), errors="coerce").astype(float)
     known = st.frame["known_at_horizon"].astype(bool).to_numpy()
     has = score.notna().to_numpy()
     rows = st.dev & known & has
     ev = st.frame.loc[rows, "event_at_horizon"].astype(bool).to_numpy()
     if ev.sum() < 2 or (~ev).sum() < 2:
-        st.report.add_note("model", f"{idx.label or idx.name}: the {idx.instrument} score "
-                           f"is known at only {int(has.sum())} index events ({int(ev.sum())} "
-                           "development events); it cannot be recalibrated or validated in "
-                           "this cohort (questionnaires are answered at some visit types "
-                           "only).")
-        return
+        raise _Skipped(f"the {idx.instrument} score is known at only {int(has.sum())} index "
+                       f"events ({int(ev.sum())} development events): it cannot be "
+                       "recalibrated or validated in this cohort (questionnaires are "
+                       "answered at some visit types only)")
     est = FixedScoreIndex(instrument=None, score_column="score", higher_is_riskier=riskier)
     frame = pd.DataFrame({"score": score})
     est.fit(frame.loc[rows].reset_index(drop=True), _outcome(st, "binary", rows))
@@ -229,12 +318,9 @@ def _questionnaire(st: _State, idx: Any) -> None:
 
 def _points(st: _State, idx: Any) -> None:
     """Sullivan points score derived from the fitted base index."""
-    PointsScore = _need("irdp.models", "PointsScore")
     base = st.fitted.get(idx.base)
     if base is None:
-        raise _Unavailable(f"its base index {idx.base!r} was not fitted")
-    from sklearn.base import clone
-
+        raise _Skipped(f"its base index {idx.base!r} was not fitted")
     base_idx = next(i for i in st.cfg.indices if i.name == idx.base)
     kind = _KIND_OUTCOME[base_idx.kind]
     known = st.frame["known_at_horizon"].astype(bool).to_numpy()
@@ -245,17 +331,47 @@ def _points(st: _State, idx: Any) -> None:
     est.fit(X.loc[rows].reset_index(drop=True), _outcome(st, kind, rows))
     st.fitted[idx.name] = est
     st.designs[idx.name] = X
-    st.risks[idx.name] = np.asarray(est.predict_risk(X, horizon=None if kind == "binary"
-                                                     else st.horizon), float)
+    st.scorable[idx.name] = st.scorable[idx.base]
+    st.risks[idx.name] = _score(est, X, st.scorable[idx.name],
+                                None if kind == "binary" else st.horizon)
+    label = idx.label or idx.name
+    table = est.points_table_.copy()
+    _warn_collapsed(label, table)
+    table["points"] = table["points"].astype("int64")
     r = st.report
-    r.add_table("model", f"points_{idx.name}", _plain_columns(est.points_table_),
-                caption=f"{idx.label or idx.name}: points table (Sullivan's method) derived "
-                f"from {idx.base}", disclosure=False)
-    r.add_table("model", f"points_risk_{idx.name}", _plain_columns(est.risk_table_),
-                caption=f"{idx.label or idx.name}: risk by total points", disclosure=False)
+    r.add_table("model", f"points_{idx.name}", _points_columns(table),
+                caption=f"{label}: points table (Sullivan's method) derived from "
+                f"{idx.base}", disclosure=False)
+    risk = est.risk_table_.copy()
+    risk["points"] = risk["points"].astype("int64")
+    r.add_table("model", f"points_risk_{idx.name}", _points_columns(risk),
+                caption=f"{label}: risk by total points", disclosure=False)
     loss = est.rounding_loss_
     r.add_text("model", f"Rounding loss of the points score: C {loss.get('c_model', 0):.4f} "
                f"(model) versus {loss.get('c_points', 0):.4f} (points).")
+
+
+def _points_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Descriptive copy where points stay whole numbers (never ``-6.0``)."""
+    out = _plain_columns(frame.drop(columns=["points"]))
+    out.insert(list(frame.columns).index("points"), "points", frame["points"].astype(object))
+    return out
+
+
+def _warn_collapsed(label: str, table: pd.DataFrame) -> None:
+    """Warn when a predictor of a points score is one ``[-inf, inf)`` category (0 points)."""
+    numeric = table[np.isfinite(table["lower"].astype(float)) |
+                    np.isfinite(table["upper"].astype(float)) |
+                    table["category"].astype(str).str.startswith("[")]
+    sizes = numeric.groupby("column").size()
+    collapsed = sorted(str(c) for c in sizes[sizes == 1].index)
+    if collapsed:
+        warnings.warn(
+            f"points score {label}: {len(collapsed)} predictor(s) collapse to a single "
+            f"category [-inf, inf) with 0 points and do not contribute to the score "
+            f"({', '.join(collapsed[:5])}): their development values are too concentrated "
+            "for quantile cut-points. Give cut-points in the index options (bins: "
+            "{predictor: [...]}) or leave them out.", IrdpWarning, stacklevel=2)
 
 
 def _risk_levels(st: _State) -> None:
@@ -268,7 +384,6 @@ def _risk_levels(st: _State) -> None:
                "each risk threshold.")
     rows = []
     y = _outcome(st, "competing", np.ones(len(st.frame), bool))
-    obs_fn = _need("irdp.fairness.measures", "observed_risk")
     for name, risk in st.risks.items():
         levels = _levels(st, risk)
         st.levels[name] = levels
@@ -276,7 +391,7 @@ def _risk_levels(st: _State) -> None:
             m = levels == k
             row = {"index": name, "level": lab, "n": int(m.sum()),
                    "mean_predicted": float(np.mean(risk[m])) if m.any() else float("nan")}
-            row["observed"] = float(obs_fn(y.take(np.flatnonzero(m)), horizon=st.horizon)) \
+            row["observed"] = float(observed_risk(y.take(np.flatnonzero(m)), st.horizon)) \
                 if m.sum() > 0 else float("nan")
             rows.append(row)
     t = pd.DataFrame(rows)
@@ -293,7 +408,6 @@ def _levels(st: _State, risk: np.ndarray) -> np.ndarray:
     Cut-offs are set on the development rows (fixed thresholds, quantiles, or target
     sensitivities at the horizon) and applied to every row.
     """
-    RiskLevels = _need("irdp.models", "RiskLevels")
     cut = st.cfg.risk_levels
     key = {"thresholds": "thresholds", "quantiles": "quantiles",
            "sensitivity": "sensitivity"}[cut.method]

@@ -1,10 +1,10 @@
-"""The runner: steps in order, warnings, export, provenance, identifier scan (private)."""
+"""The runner: steps in order, failures and warnings recorded, outputs written (private)."""
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
-import shutil
+import re
+import traceback
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +21,20 @@ from irdp.pipeline._data import (
     _text_sections,
 )
 from irdp.pipeline._models import _step_models
-from irdp.pipeline._state import IdentifierLeakError, RunResult, _json_default, _State, _Unavailable
+from irdp.pipeline._outputs import (
+    scan_and_withhold,
+    write_failure,
+    write_models,
+    write_quality,
+)
+from irdp.pipeline._state import (
+    COMPUTATION_FAILURES,
+    RunResult,
+    RunStoppedError,
+    _record_failure,
+    _Skipped,
+    _State,
+)
 from irdp.pipeline._validation import (
     _step_bootstrap,
     _step_calibration,
@@ -41,10 +54,11 @@ from irdp.report import (
     git_info,
     hash_file,
     make_run_id,
-    scan_identifiers,
     write_provenance,
     write_report,
 )
+
+Step = tuple[str, Callable[[_State], None], tuple[str, ...], tuple[str, ...]]
 
 
 def _resolve(config: ExperimentConfig | str | Path) -> ExperimentConfig:
@@ -63,6 +77,15 @@ def run_experiment(
 ) -> RunResult:
     """Run an experiment and write its report folder.
 
+    The extract is read and checked against the configuration first (an invalid extract or
+    a held-out SPSTI absent from it is refused before any run folder exists). Then every
+    step runs in turn; a step, or a part of a step, that cannot be computed on these data
+    (:class:`~irdp.exceptions.ComputationError`, ``LinAlgError``, ``FloatingPointError``) is
+    recorded as failed, stated in its report section and in ``provenance.json``, and the
+    run goes on. Any other error stops the run: the folder keeps what was computed, with
+    ``failure.json``, and is marked incomplete (:class:`RunStoppedError`). A run folder is
+    never deleted.
+
     Parameters
     ----------
     config : ExperimentConfig or path
@@ -80,73 +103,121 @@ def run_experiment(
     Returns
     -------
     RunResult
+
+    Raises
+    ------
+    ExperimentConfigError
+        Invalid configuration, or a configuration that does not fit the extract.
+    ExtractError
+        The extract breaks the contract.
+    RunStoppedError
+        The run stopped after its folder was created (the cause is chained).
     """
     cfg = _resolve(config)
     chash = config_hash(cfg)
     started = _dt.datetime.now(_dt.UTC)
-    run_id = run_id or make_run_id(chash, started)
     root = Path(out) / cfg.name
+    title = cfg.report.title or f"Validation report: {cfg.name}"
+    report = Report(title, min_count=cfg.report.min_count,
+                    figure_format=cfg.report.figure_format,
+                    subtitle="TRIPOD+AI structured report of an irdp experiment")
+    st = _State(cfg=cfg, report=report, cache_dir=root / "_cache",
+                n_jobs=n_jobs if n_jobs is not None else cfg.n_jobs)
+    # the extract first: a bad extract or configuration leaves no run folder behind
+    st.step = "extract"
+    with st.timer("extract"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _step_extract(st)
+    _record_warnings(st, "extract", ("data",), caught)
+    run_id = run_id or make_run_id(chash, started)
     run_dir = root / run_id
     k = 1
     while run_dir.exists():
         k += 1
         run_dir = root / f"{run_id}-{k}"
     run_dir.mkdir(parents=True)
-    title = cfg.report.title or f"Validation report: {cfg.name}"
-    report = Report(title, min_count=cfg.report.min_count,
-                    figure_format=cfg.report.figure_format,
-                    subtitle="TRIPOD+AI structured report of an irdp experiment")
-    st = _State(cfg=cfg, report=report, run_dir=run_dir, cache_dir=root / "_cache",
-                n_jobs=n_jobs if n_jobs is not None else cfg.n_jobs)
+    st.run_dir = run_dir
     try:
         return _run(st, chash, started, progress)
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)  # never leave a half-written run behind
+    except BaseException as err:
+        step = st.step
+        _stop(st, chash, started, err)
+        if isinstance(err, Exception):
+            raise RunStoppedError(run_dir, step, err) from err
         raise
 
 
 def _run(st: _State, chash: str, started: _dt.datetime, progress: bool) -> RunResult:
-    cfg, report, run_dir = st.cfg, st.report, st.run_dir
-    steps = list(_STEPS) + list(_LATE_STEPS)
     from irdp._progress import tqdm  # renders in Jupyter without ipywidgets
 
-    bar = tqdm(steps, desc=f"irdp run {cfg.name}", unit="step", disable=not progress)
+    bar = tqdm(_STEPS, desc=f"irdp run {st.cfg.name}", unit="step", disable=not progress)
     for name, fn, sections, needs in bar:
         bar.set_postfix_str(name)
-        missing = [n for n in needs if getattr(st, n, None) is None and
-                   not (n == "models" and st.risks)]
-        with st.timer(name), warnings.catch_warnings(record=True) as caught:
-            # warnings are recorded and reported (report section, provenance, CLI), not lost
-            warnings.simplefilter("always")
-            try:
-                if missing:
-                    raise _Unavailable(f"needs the {', '.join(missing)} step")
-                fn(st)
-            except _Unavailable as err:
-                st.unavailable[name] = str(err)
-                for sid in sections:
-                    report.unavailable(sid, f"{name.replace('_', ' ').capitalize()}",
-                                       str(err))
-        _record_warnings(st, name, sections, caught)
+        _run_step(st, name, fn, sections, needs)
+    return _finish(st, chash, started, complete=True)
+
+
+def _run_step(st: _State, name: str, fn: Callable[[_State], None],
+              sections: tuple[str, ...], needs: tuple[str, ...]) -> None:
+    """Run one step; record a computation failure or a skip, let every other error through."""
+    st.step = name
+    missing = [n for n in needs if not _has(st, n)]
+    with st.timer(name), warnings.catch_warnings(record=True) as caught:
+        # warnings are recorded and reported (report section, provenance, CLI), not lost
+        warnings.simplefilter("always")
+        try:
+            if missing:
+                raise _Skipped(f"not run because the {', '.join(missing)} step did not "
+                               "produce what it needs")
+            fn(st)
+        except _Skipped as err:
+            st.unavailable[name] = str(err)
+            _record_failure(st, sections, "", str(err))
+        except COMPUTATION_FAILURES as err:
+            _record_failure(st, sections, "", "could not be computed on these data", err)
+    _record_warnings(st, name, sections, caught)
+
+
+def _has(st: _State, need: str) -> bool:
+    if need == "models":
+        return bool(st.risks)
+    return getattr(st, need) is not None
+
+
+def _finish(st: _State, chash: str, started: _dt.datetime, *, complete: bool) -> RunResult:
+    """Write the report, the models and the provenance, then scan for identifiers."""
+    report, run_dir = st.report, st.run_dir
+    st.step = "write"
     with st.timer("text"):
         _text_sections(st)
-    (run_dir / "models").mkdir(exist_ok=True)
     with st.timer("export"):
-        for name, model in st.fitted.items():
-            if hasattr(model, "export"):
-                path = run_dir / "models" / f"{name}.json"
-                path.write_text(json.dumps(model.export(), indent=2, sort_keys=True,
-                                           default=_json_default) + "\n", encoding="utf-8")
-            if name in st.preprocessing:  # what to apply to raw features before the model
-                path = run_dir / "models" / f"{name}.preprocessing.json"
-                path.write_text(json.dumps(st.preprocessing[name].to_dict(), indent=2,
-                                           sort_keys=True, default=_json_default) + "\n",
-                                encoding="utf-8")
+        write_models(st)
+        write_quality(st)
     add_checklist(report)
-    prov = {
-        "run_id": run_dir.name,
+    prov = _provenance(st, chash, started, complete)
+    _provenance_section(st, prov)
+    with st.timer("write"):
+        report_path = write_report(report, run_dir, run_id=run_dir.name)
+    prov["timings_seconds"] = st.timer.timings
+    prov_path = write_provenance(run_dir / "provenance.json", prov)
+    scan = scan_and_withhold(st)
+    # the scan's summary (counts and file names only, never an identifier) is added after it
+    prov["identifier_scan"] = scan
+    prov["warnings"] = st.warnings
+    if prov_path.exists():
+        write_provenance(prov_path, prov)
+    withheld = scan["withheld"]
+    return RunResult(run_dir.name, run_dir, report_path, prov_path, st.timer.timings,
+                     st.unavailable, st.warnings, list(st.failures), withheld)
+
+
+def _provenance(st: _State, chash: str, started: _dt.datetime, complete: bool) -> dict:
+    cfg = st.cfg
+    return {
+        "run_id": st.run_dir.name,
         "experiment": cfg.name,
         "started_utc": started.isoformat(timespec="seconds"),
+        "complete": complete,
         "git": git_info(),
         "configuration": {
             "path": str(cfg.source) if cfg.source else None,
@@ -160,64 +231,80 @@ def _run(st: _State, chash: str, started: _dt.datetime, progress: bool) -> RunRe
         **st.provenance,
         "unavailable": st.unavailable,
         "warnings": st.warnings,
-        "failures": st.failures,
+        "failures": [f.to_dict() for f in st.failures],
     }
-    _provenance_section(st, prov)
-    with st.timer("write"):
-        report_path = write_report(report, run_dir, run_id=run_dir.name)
-    prov["timings_seconds"] = st.timer.timings
-    prov_path = write_provenance(run_dir / "provenance.json", prov)
-    findings = scan_identifiers(run_dir, st.identifiers)
-    if findings:
-        raise IdentifierLeakError(
-            f"the run folder {run_dir} holds {len(findings)} identifier(s), e.g. "
-            f"{[(str(f.path.name), f.token) for f in findings[:5]]}; nothing was published. "
-            "This is a bug in the step that wrote the file: please report it."
-        )
-    return RunResult(run_dir.name, run_dir, report_path, prov_path, st.timer.timings,
-                     st.unavailable, st.warnings)
+
+
+def _stop(st: _State, chash: str, started: _dt.datetime, err: BaseException) -> None:
+    """A run that stops writes what it has, a failure.json, and is marked incomplete.
+
+    ``failure.json`` is written first, so that the identifier scan covers it too. Writing the
+    rest is best effort: a second error while writing is added to failure.json and never
+    hides the first one.
+    """
+    record = {
+        "complete": False,
+        "step": st.step,
+        "error": type(err).__name__,
+        "message": str(err),
+        "traceback": traceback.format_exception(err),
+        "failures": [f.to_dict() for f in st.failures],
+    }
+    write_failure(st.run_dir, record)
+    try:
+        st.report.add_note("summary", f"INCOMPLETE RUN: the run stopped in step '{st.step}' "
+                           f"({type(err).__name__}: {err}); the sections after it were not "
+                           "produced. See failure.json.", kind="unavailable")
+        _finish(st, chash, started, complete=False)
+    except Exception as second:  # noqa: BLE001 - recorded in failure.json, never hides err
+        record["errors_while_writing"] = traceback.format_exception_only(second)
+        if (st.run_dir / "failure.json").exists():
+            write_failure(st.run_dir, record)
 
 
 def _record_warnings(st: _State, step: str, sections: tuple[str, ...],
                      caught: list[warnings.WarningMessage]) -> None:
-    seen: dict[str, int] = {}
+    """Keep each kind of warning once, with its count (numbers do not make a new kind)."""
+    seen: dict[str, list[str]] = {}
     for w in caught:
         text = f"{w.category.__name__}: {w.message}"
-        seen[text] = seen.get(text, 0) + 1
+        seen.setdefault(_NUMBER.sub("#", text), []).append(text)
     if not seen:
         return
-    st.warnings[step] = [f"{t} (x{k})" if k > 1 else t for t, k in seen.items()]
+    st.warnings[step] = [
+        texts[0] if len(texts) == 1 else
+        f"{texts[0]} (x{len(texts)}{'' if len(set(texts)) == 1 else ', first shown'})"
+        for texts in seen.values()]
     if sections:
         for text in st.warnings[step][:10]:
             st.report.add_note(sections[0], f"Warning during '{step}': {text}")
 
 
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
 def _provenance_section(st: _State, prov: dict[str, Any]) -> None:
     g = prov["git"]
     ex = prov.get("extract", {})
+    state = "" if prov["complete"] else " INCOMPLETE: the run stopped before its end."
     st.report.add_text(
         "provenance",
         f"Run {prov['run_id']} of experiment '{prov['experiment']}', started "
         f"{prov['started_utc']}. Code: git commit {g.get('commit') or 'unknown'}"
         f"{' (uncommitted changes)' if g.get('dirty') else ''}. Configuration SHA-256 "
         f"{prov['configuration']['canonical_sha256']}. Extract SHA-256 "
-        f"{ex.get('sha256', 'unknown')}. Seed {st.cfg.seed}. Full record: provenance.json.",
+        f"{ex.get('sha256', 'unknown')}. Seed {st.cfg.seed}. Full record: provenance.json."
+        + state,
     )
 
 
-_STEPS: tuple[tuple[str, Callable[[_State], None], tuple[str, ...], tuple[str, ...]], ...] = (
-    # (name, function, sections marked unavailable on failure, prerequisite state attributes)
-    ("extract", _step_extract, ("data",), ()),
+_STEPS: tuple[Step, ...] = (
+    # (name, function, report sections that state a failure, prerequisite state attributes)
     ("cohort", _step_cohort, ("participants", "flow", "outcome"), ("extract",)),
     ("features", _step_features, ("predictors",), ("cohort",)),
     ("split", _step_split, ("dev-vs-val",), ("cohort",)),
-    ("table1", _step_table1, ("table1", "missing"), ("dev",)),
+    ("table1", _step_table1, ("table1", "missing"), ("dev", "X")),
     ("events", _step_events, ("events",), ("dev",)),
-)
-
-
-_LATE_STEPS: tuple[tuple[str, Callable[[_State], None], tuple[str, ...], tuple[str, ...]],
-                   ...] = (
     ("models", _step_models, ("model", "output"), ("X", "dev")),
     ("performance", _step_performance, ("performance",), ("models",)),
     ("bootstrap", _step_bootstrap, ("performance",), ("models",)),

@@ -1,9 +1,8 @@
-"""Shared state and helpers of the run pipeline (private)."""
+"""Shared state, failure records and small helpers of the run pipeline (private)."""
 
 from __future__ import annotations
 
 import datetime as _dt
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,42 +10,116 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from irdp.exceptions import IrdpError
+from irdp.exceptions import ComputationError, IrdpError
 from irdp.experiment import ExperimentConfig
-from irdp.report import (
-    Report,
-    Timer,
-)
+from irdp.metrics import observed_risk
+from irdp.outcomes import Binary, CompetingRisks, Survival
+from irdp.report import Report, Timer
 
 #: Labels of the three risk levels of the IRDP.
 LEVEL_LABELS = ("faible", "intermédiaire", "forte")
 
+#: Exceptions that mean "this computation cannot be done on these (valid) data": the run
+#: records them as the failure of the step (or part of a step) that raised them and goes
+#: on. Every other exception (a bad input or configuration, a programming error) stops the
+#: run: what was computed is kept and the run folder is marked incomplete.
+COMPUTATION_FAILURES: tuple[type[BaseException], ...] = (
+    ComputationError, np.linalg.LinAlgError, FloatingPointError,
+)
+
 
 class IdentifierLeakError(IrdpError, RuntimeError):
-    """A file of a run holds a worker or company identifier."""
+    """A file of a run holds a worker or company identifier.
+
+    Kept for compatibility: runs no longer raise it; the files concerned are moved to the
+    run's ``withheld/`` folder instead (see :attr:`RunResult.withheld`).
+    """
 
 
-class _Unavailable(Exception):
-    """A building block is not available in the installed irdp (section says so)."""
+class RunStoppedError(IrdpError, RuntimeError):
+    """A run stopped before its end; what it computed is kept in an incomplete run folder.
+
+    The original exception is the ``__cause__`` (and :attr:`cause`): an input or
+    configuration error found during the run, or a programming error. The folder holds the
+    report of the steps done, ``provenance.json`` with ``"complete": false`` and
+    ``failure.json`` (the step, the error and its traceback).
+
+    Attributes
+    ----------
+    run_dir : pathlib.Path
+    step : str
+        The step that was running.
+    cause : BaseException
+    """
+
+    def __init__(self, run_dir: Path, step: str, cause: BaseException) -> None:
+        self.run_dir = run_dir
+        self.step = step
+        self.cause = cause
+        super().__init__(
+            f"the run stopped in step '{step}' ({type(cause).__name__}: {cause}); what it "
+            f"computed is kept in {run_dir}, marked incomplete (failure.json)."
+        )
 
 
-def _need(module: str, *names: str) -> Any:
-    """Import ``module`` and return the named attributes, or raise :class:`_Unavailable`."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as err:
-        raise _Unavailable(f"module {module} is not installed") from err
-    out = []
-    for name in names:
-        if not hasattr(mod, name):
-            raise _Unavailable(f"{module}.{name} is missing")
-        out.append(getattr(mod, name))
-    return out[0] if len(out) == 1 else tuple(out)
+class _Skipped(Exception):
+    """A step, or a part of one, cannot run because something it needs is missing."""
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    """A step (or part of a step) that failed or was skipped, and the report sections concerned.
+
+    Attributes
+    ----------
+    step : str
+        Runner step (``models``, ``updating``...).
+    part : str
+        What exactly (``"closed testing procedure of logistic"``); empty for the whole step.
+    sections : tuple of str
+        Report sections that state it (their TRIPOD+AI items are not answered).
+    reason : str
+        Why, in words (with the error type when an error was raised).
+    error : str or None
+        The exception class, or None for a step skipped because a prerequisite failed.
+    """
+
+    step: str
+    part: str
+    sections: tuple[str, ...]
+    reason: str
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        """``step`` or ``step (part)``."""
+        return f"{self.step} ({self.part})" if self.part else self.step
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (``provenance.json`` ``failures``)."""
+        return {"step": self.step, "part": self.part, "sections": list(self.sections),
+                "reason": self.reason, "error": self.error}
 
 
 @dataclass
 class RunResult:
-    """Where a run wrote its outputs."""
+    """What a run wrote, and what did not work.
+
+    Attributes
+    ----------
+    run_id, run_dir, report_path, provenance_path
+        Where the outputs are.
+    timings : dict
+        Seconds per step.
+    unavailable : dict
+        ``{step: reason}`` of the steps not run because a step they need failed.
+    warnings : dict
+        ``{step: [warning texts]}``.
+    failures : list of StepFailure
+        Every failed or skipped step or part of a step (also in ``provenance.json``).
+    withheld : list of str
+        Files moved to ``withheld/`` because the identifier scan found an identifier in them.
+    """
 
     run_id: str
     run_dir: Path
@@ -55,20 +128,23 @@ class RunResult:
     timings: dict[str, float]
     unavailable: dict[str, str]
     warnings: dict[str, list[str]]
+    failures: list[StepFailure] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
 
 
 @dataclass
 class _State:
     cfg: ExperimentConfig
     report: Report
-    run_dir: Path
     cache_dir: Path
     n_jobs: int
+    run_dir: Path | None = None
+    step: str = ""
     timer: Timer = field(default_factory=Timer)
     provenance: dict[str, Any] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     warnings: dict[str, list[str]] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
+    failures: list[StepFailure] = field(default_factory=list)
     headline: list[str] = field(default_factory=list)
     extract: Any = None
     extract_path: Path | None = None
@@ -83,7 +159,11 @@ class _State:
     cutoffs: dict[str, tuple[float, float]] = field(default_factory=dict)
     preprocessing: dict[str, Any] = field(default_factory=dict)
     designs: dict[str, pd.DataFrame] = field(default_factory=dict)
+    scorable: dict[str, np.ndarray] = field(default_factory=dict)  # rows an index can score
+    predictors: dict[str, list[str]] = field(default_factory=dict)
     identifiers: set[str] = field(default_factory=set)
+    texts_done: bool = False
+    quality_text: str | None = None        # irdp check's summary of the extract
 
     @property
     def horizon(self) -> int:
@@ -94,28 +174,37 @@ class _State:
         return int(self.cfg.seed) + offset
 
 
-#: Numerical or data-driven failures of one computation: reported in the section (and in
-#: provenance.json), the rest of the report goes on. Programming errors are not caught.
-_DATA_FAILURES = (np.linalg.LinAlgError, ValueError, FloatingPointError)
+def _record_failure(st: _State, sections: tuple[str, ...], part: str, reason: str,
+                    err: BaseException | None = None) -> StepFailure:
+    """The one place where a failed or skipped step (or part of one) is recorded.
+
+    The failure goes to ``provenance.json`` (``failures``), to the command line's list of
+    failed steps and to every section concerned, as a visible statement.
+    """
+    if err is not None:
+        reason = f"{reason}: {type(err).__name__}: {err}" if reason else \
+            f"{type(err).__name__}: {err}"
+    failure = StepFailure(st.step, part, tuple(sections), reason,
+                          type(err).__name__ if err is not None else None)
+    st.failures.append(failure)
+    for section in sections:
+        # The "report-form" branch adds Report.add_failure(section, step, reason), which also
+        # marks the section's TRIPOD+AI items "not answered": it replaces this note at merge.
+        st.report.add_note(section, f"Not computed — {failure.label}: {reason}",
+                           kind="unavailable")
+    return failure
 
 
 def _failed(st: _State, section: str, what: str, err: BaseException) -> None:
-    text = f"{what} could not be computed on these data: {type(err).__name__}: {err}"
-    st.failures.append(text)
-    st.report.add_note(section, text)
+    """A part of the current step could not be computed on these data."""
+    _record_failure(st, (section,), what, "could not be computed on these data", err)
 
 
 def _frame_of(result: Any) -> pd.DataFrame:
-    """The tidy table of a result object (DataFrame, ``to_frame()`` or ``table``)."""
+    """The tidy table of a result object (DataFrame or ``to_frame()``)."""
     if isinstance(result, pd.DataFrame):
         return result
-    if hasattr(result, "to_frame"):
-        return result.to_frame()
-    for attr in ("table", "summary"):
-        value = getattr(result, attr, None)
-        if isinstance(value, pd.DataFrame):
-            return value
-    raise TypeError(f"cannot tabulate a {type(result).__name__}")
+    return result.to_frame()
 
 
 def _numeric_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -129,7 +218,7 @@ def _numeric_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 #: Integer columns of result tables that are not counts of people (never suppressed).
 _NOT_PEOPLE = {"step", "k", "bin", "repeat", "df", "parameters", "n_boot", "n_resamples",
-               "n_repeats", "minimum_n", "rank"}
+               "n_repeats", "minimum_n", "rank", "points"}
 
 
 def _counts_in(frame: pd.DataFrame) -> list[str]:
@@ -146,8 +235,6 @@ def _sets(st: _State) -> list[tuple[str, np.ndarray]]:
 
 
 def _outcome(st: _State, kind: str, rows: np.ndarray) -> Any:
-    Binary, Survival, CompetingRisks = _need("irdp.outcomes", "Binary", "Survival",
-                                             "CompetingRisks")
     t = st.frame
     if kind == "binary":
         return Binary(t.loc[rows, "event_at_horizon"].astype(bool).to_numpy(),
@@ -161,14 +248,6 @@ def _outcome(st: _State, kind: str, rows: np.ndarray) -> Any:
 
 _KIND_OUTCOME = {"logistic": "binary", "cox": "survival", "fine_gray": "competing",
                  "cause_specific_cox": "competing"}
-
-
-_MODEL_CLASSES = {
-    "logistic": "LogisticIndex",
-    "cox": "CoxIndex",
-    "fine_gray": "FineGrayIndex",
-    "cause_specific_cox": "CauseSpecificCoxIndex",
-}
 
 
 def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -185,17 +264,8 @@ def _scoring(st: _State, kind: str) -> list[str] | None:
     chosen = st.cfg.validation.measures
     if chosen is None:
         return None
-    binary_only = {"citl"}
+    binary_only = {"citl", "calibration_in_the_large"}
     return [m for m in chosen if kind == "binary" or m not in binary_only]
-
-
-def _first_plot(module: str, names: tuple[str, ...]) -> Any:
-    for n in names:
-        try:
-            return _need(module, n)
-        except _Unavailable:
-            continue
-    raise _Unavailable(f"none of {module}.{'/'.join(names)} is available")
 
 
 def _json_default(obj: Any) -> Any:
@@ -205,6 +275,8 @@ def _json_default(obj: Any) -> Any:
         return obj.tolist()
     if isinstance(obj, _dt.date | Path):
         return str(obj)
+    if isinstance(obj, StepFailure):
+        return obj.to_dict()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
@@ -214,12 +286,8 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def _observed(st: _State, rows: np.ndarray) -> float:
-    try:
-        fn = _need("irdp.metrics", "observed_risk")
-        return float(fn(_outcome(st, "competing", rows), st.horizon))
-    except _Unavailable:
-        fn = _need("irdp.fairness.measures", "observed_risk")
-        return float(fn(_outcome(st, "competing", rows), horizon=st.horizon))
+    """Aalen-Johansen risk of the outcome by the horizon, competing exits accounted for."""
+    return float(observed_risk(_outcome(st, "competing", rows), st.horizon))
 
 
 def hash_folder_files(files: dict[str, str]) -> str:

@@ -6,29 +6,42 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.base import clone
 
-from irdp.exceptions import IrdpError
+from irdp.fairness import fairness_summary
+from irdp.metrics import calibration, calibration_slope, net_benefit, oe_ratio, performance
+from irdp.missing import completeness_sensitivity
 from irdp.pipeline._state import (
-    _DATA_FAILURES,
     _KIND_OUTCOME,
+    COMPUTATION_FAILURES,
     LEVEL_LABELS,
     _counts_in,
     _failed,
     _frame_of,
     _logit,
-    _need,
     _numeric_table,
     _observed,
     _outcome,
+    _record_failure,
     _scoring,
     _sets,
+    _Skipped,
     _State,
-    _Unavailable,
+)
+from irdp.plotting import plot_calibration, plot_decision_curve, plot_observed_risk
+from irdp.validation import (
+    bootstrap_validate,
+    closed_test,
+    compare,
+    development_sample_size,
+    iecv,
+    update_model,
+    validation_sample_size,
 )
 
 
 def _step_performance(st: _State) -> None:
-    performance = _need("irdp.metrics", "performance")
     r = st.report
     pieces = []
     for name, risk in st.risks.items():
@@ -39,7 +52,7 @@ def _step_performance(st: _State) -> None:
                 perf = _numeric_table(_frame_of(performance(
                     y, risk[ok], st.horizon, thresholds=tuple(st.cutoffs.get(name, ())) or
                     (0.1, 0.2, 0.3))))
-            except _DATA_FAILURES as err:
+            except COMPUTATION_FAILURES as err:
                 _failed(st, "performance", f"performance of {name} ({label})", err)
                 continue
             perf.insert(0, "data", label)
@@ -78,7 +91,6 @@ def _headline(st: _State, table: pd.DataFrame) -> None:
 
 
 def _step_bootstrap(st: _State) -> None:
-    bootstrap_validate = _need("irdp.validation", "bootstrap_validate")
     n_boot = st.cfg.validation.bootstrap.n_boot
     r = st.report
     if n_boot == 0:
@@ -95,20 +107,18 @@ def _step_bootstrap(st: _State) -> None:
         est = st.fitted[idx.name]
         kind = _KIND_OUTCOME[idx.kind]
         known = st.frame["known_at_horizon"].astype(bool).to_numpy()
-        rows = st.dev & known if kind == "binary" else st.dev
+        rows = (st.dev & known if kind == "binary" else st.dev) & st.scorable[idx.name]
         X = st.designs[idx.name].loc[rows].reset_index(drop=True)
-        from sklearn.base import clone
-
         try:
             res = bootstrap_validate(clone(est), X, _outcome(st, kind, rows),
                                      horizon=None if kind == "binary" else st.horizon,
                                      n_boot=n_boot, seed=st.seed(101), n_jobs=st.n_jobs,
                                      scoring=_scoring(st, kind),
                                      calibration_curve=True)
-        except _DATA_FAILURES as err:
+        except COMPUTATION_FAILURES as err:
             _failed(st, "performance", f"the optimism bootstrap of {idx.name}", err)
             continue
-        if getattr(res, "calibration", None) is not None:
+        if res.calibration is not None:
             r.add_figure("calibration", f"calibration_{idx.name}_optimism_corrected",
                          res.calibration.plot(), caption=f"{idx.name}: apparent and "
                          "optimism-corrected calibration curves (rms::calibrate style, "
@@ -131,15 +141,13 @@ def _step_bootstrap(st: _State) -> None:
 
 
 def _step_calibration(st: _State) -> None:
-    calibration = _need("irdp.metrics", "calibration")
-    plot_calibration = _need("irdp.plotting", "plot_calibration")
     for name, risk in st.risks.items():
         for label, mask in _sets(st):
             ok = mask & np.isfinite(risk)
             try:
                 cal = calibration(_outcome(st, "competing", ok), risk[ok],
                                   horizon=st.horizon)
-            except _DATA_FAILURES as err:
+            except COMPUTATION_FAILURES as err:
                 _failed(st, "calibration", f"calibration of {name} ({label})", err)
                 continue
             fig = plot_calibration(cal, label=name, min_count=st.cfg.report.min_count)
@@ -152,8 +160,6 @@ def _step_calibration(st: _State) -> None:
 
 
 def _step_decision(st: _State) -> None:
-    net_benefit = _need("irdp.metrics", "net_benefit")
-    plot_decision_curve = _need("irdp.plotting", "plot_decision_curve")
     thresholds = np.round(np.linspace(0.005, 0.2, 40), 4)
     mask = ~st.dev if (~st.dev).any() else st.dev
     ok = mask.copy()
@@ -174,7 +180,6 @@ def _step_decision(st: _State) -> None:
     fig = plot_decision_curve(curves, min_count=st.cfg.report.min_count)
     st.report.add_figure("decision-curves", "decision_curves", fig, caption="Decision "
                          "curves of the candidate indices (validation data)")
-    plot_observed_risk = _need("irdp.plotting", "plot_observed_risk")
     name = next(iter(st.risks))
     if name in st.levels:
         lv = st.levels[name][ok]
@@ -187,8 +192,6 @@ def _step_decision(st: _State) -> None:
 
 
 def _step_iecv(st: _State) -> None:
-    iecv = _need("irdp.validation", "iecv")
-    meta_analysis, forest_plot = _need("irdp.validation", "meta_analysis", "forest_plot")
     r = st.report
     chosen = st.cfg.validation.iecv.indices
     for idx in st.cfg.indices:
@@ -196,29 +199,34 @@ def _step_iecv(st: _State) -> None:
             continue
         if chosen is not None and idx.name not in chosen:
             continue
-        from sklearn.base import clone
-
         kind = _KIND_OUTCOME[idx.kind]
         known = st.frame["known_at_horizon"].astype(bool).to_numpy()
         rows = known if kind == "binary" else np.ones(len(st.frame), bool)
         X = st.designs[idx.name].loc[rows].reset_index(drop=True)
         y = _outcome(st, kind, rows)
         for by in st.cfg.validation.iecv.by:
-            if by == "spsti":
-                groups = st.frame.loc[rows, "spsti_id"].astype(str).to_numpy()
-            else:
-                dates = pd.to_datetime(st.frame.loc[rows, "index_date"])
-                groups = pd.qcut(dates.rank(method="first"),
-                                 st.cfg.validation.iecv.n_periods,
-                                 labels=[f"P{k + 1}" for k in
-                                         range(st.cfg.validation.iecv.n_periods)]
-                                 ).astype(str).to_numpy()
+            groups = _iecv_groups(st, rows, by)
             scheme = "leave-one-out" if by == "spsti" else "forward"
+            unseen = _unseen_categories(st, idx.name, rows, groups, scheme)
+            if unseen:
+                _record_failure(st, ("iecv",), f"IECV of {idx.name} by {by}",
+                                f"not run: {unseen}; the index refitted without that group "
+                                "cannot score it (it never extrapolates to a new category)")
+                continue
+            empty = _groups_without_event(st, rows, groups)
+            if empty:
+                _record_failure(st, ("iecv",), f"IECV of {idx.name} by {by}",
+                                f"not run: {'group' if len(empty) == 1 else 'groups'} "
+                                f"{', '.join(empty[:5])} {'has' if len(empty) == 1 else 'have'}"
+                                " no event by the horizon, so C and calibration are undefined "
+                                "there; merge small groups (fewer periods, or SPSTI pooled) "
+                                "to run it")
+                continue
             try:
                 res = iecv(clone(st.fitted[idx.name]), X, y, groups, scheme=scheme,
                            scoring=_scoring(st, kind),
                            horizon=None if kind == "binary" else st.horizon)
-            except _DATA_FAILURES as err:  # e.g. a predictor constant in one training part
+            except COMPUTATION_FAILURES as err:  # e.g. a predictor constant in one training part
                 _failed(st, "iecv", f"IECV of {idx.name} by {by}", err)
                 continue
             per = _numeric_table(res.per_centre)
@@ -241,8 +249,48 @@ def _step_iecv(st: _State) -> None:
                "prediction interval, I²), as Debray et al. 2017.")
 
 
+def _iecv_groups(st: _State, rows: np.ndarray, by: str) -> np.ndarray:
+    """Cluster labels: the SPSTI, or calendar periods of equal size named by their dates."""
+    if by == "spsti":
+        return st.frame.loc[rows, "spsti_id"].astype(str).to_numpy()
+    dates = pd.to_datetime(st.frame.loc[rows, "index_date"]).reset_index(drop=True)
+    k = st.cfg.validation.iecv.n_periods
+    codes = pd.qcut(dates.rank(method="first"), k, labels=False).to_numpy()
+    names = {}
+    for c in range(k):  # "2018-01-02 to 2019-11-30": sorts in calendar order
+        part = dates[codes == c]
+        names[c] = f"{part.min():%Y-%m-%d} to {part.max():%Y-%m-%d}"
+    return np.array([names[c] for c in codes], dtype=object)
+
+
+def _unseen_categories(st: _State, name: str, rows: np.ndarray, groups: np.ndarray,
+                       scheme: str) -> str:
+    """A category of a held-out group that its training part lacks ('' when none)."""
+    design = st.designs[name].loc[rows]
+    labels = pd.unique(groups)
+    order = sorted(labels)
+    for c in st.preprocessing[name].categorical:
+        values = design[c].to_numpy()
+        for g in labels:
+            train = groups != g if scheme == "leave-one-out" else np.isin(
+                groups, order[:order.index(g)])
+            if scheme != "leave-one-out" and not train.any():
+                continue  # the first period is never validated in the forward scheme
+            new = set(values[groups == g]) - set(values[train])
+            if new:
+                return (f"{c} {sorted(new)[:3]} of group {g} is absent from the data the "
+                        "index is refitted on without it")
+    return ""
+
+
+def _groups_without_event(st: _State, rows: np.ndarray, groups: np.ndarray) -> list[str]:
+    """Groups with no event of interest by the horizon (IECV cannot validate there)."""
+    sub = st.frame.loc[rows]
+    event = ((sub["cause"] == 1) & (sub["time"] <= st.horizon)).to_numpy()
+    return sorted(str(g) for g in pd.unique(groups) if not event[groups == g].any())
+
+
 def _step_updating(st: _State) -> None:
-    closed_test = _need("irdp.validation", "closed_test")
     if st.dev.all():
         st.report.add_note("updating", "No separate validation data: updating not assessed.")
         return
@@ -252,15 +300,23 @@ def _step_updating(st: _State) -> None:
             continue
         kind = _KIND_OUTCOME[idx.kind]
         known = st.frame["known_at_horizon"].astype(bool).to_numpy()
-        rows = ~st.dev & known if kind == "binary" else ~st.dev
+        rows = (~st.dev & known if kind == "binary" else ~st.dev) & st.scorable[idx.name]
         X = st.designs[idx.name].loc[rows].reset_index(drop=True)
         y = _outcome(st, kind, rows)
+        constant = _constant_columns(st, idx.name, rows)
+        if constant:
+            _record_failure(st, ("updating",), f"closed testing procedure of {idx.name}",
+                            f"not run: its refit candidate cannot be estimated because "
+                            f"{', '.join(constant[:5])} "
+                            f"{'is' if len(constant) == 1 else 'are'} constant in the "
+                            "validation data; only the intercept update and the "
+                            "recalibration are shown")
+            _recalibrations(st, idx.name, X, y, kind)
+            continue
         try:
             res = closed_test(st.fitted[idx.name], X, y)
-        except ValueError as err:  # e.g. a predictor constant in the validation data
-            r.add_note("updating", f"{idx.name}: the closed testing procedure could not be "
-                       f"run on the validation data (its refit candidate needs every "
-                       f"predictor to vary): {err}")
+        except COMPUTATION_FAILURES as err:
+            _failed(st, "updating", f"closed testing procedure of {idx.name}", err)
             _recalibrations(st, idx.name, X, y, kind)
             continue
         r.add_text("updating", f"{idx.name}: closed testing procedure on the validation data "
@@ -278,10 +334,27 @@ def _step_updating(st: _State) -> None:
                "logistic/Cox recalibration and a refit.")
 
 
+def _constant_columns(st: _State, name: str, rows: np.ndarray) -> list[str]:
+    """Predictors of a fitted index that do not vary in ``rows`` (a refit cannot estimate them).
+
+    Numbers with one value, and categories missing one of the development levels (its
+    indicator column would be constant).
+    """
+    design = st.designs[name]
+    prep = st.preprocessing[name]
+    out = []
+    for c in design.columns:
+        part = design.loc[rows, c]
+        if c in prep.categorical:
+            if part.nunique() < design.loc[st.dev, c].nunique():
+                out.append(c)
+        elif part.nunique() <= 1:
+            out.append(c)
+    return out
+
+
 def _recalibrations(st: _State, name: str, X: pd.DataFrame, y: Any, kind: str) -> None:
     """Intercept update and recalibration only (no refit), with calibration before/after."""
-    update_model = _need("irdp.validation", "update_model")
-    oe_ratio, calibration_slope = _need("irdp.metrics", "oe_ratio", "calibration_slope")
     horizon = None if kind == "binary" else st.horizon
     rows = []
     for method in ("original", "intercept", "recalibration"):
@@ -292,7 +365,7 @@ def _recalibrations(st: _State, name: str, X: pd.DataFrame, y: Any, kind: str) -
             risk = np.asarray(model.predict_risk(X, horizon=horizon), float)
             oe, slope = oe_ratio(y, risk, horizon=horizon), calibration_slope(
                 y, risk, horizon=horizon)
-        except _DATA_FAILURES as err:
+        except COMPUTATION_FAILURES as err:
             _failed(st, "updating", f"the {method} update of {name}", err)
             return
         rows.append({"method": method, "oe": float(oe), "oe_lower": oe.lower,
@@ -306,7 +379,6 @@ def _recalibrations(st: _State, name: str, X: pd.DataFrame, y: Any, kind: str) -
 
 
 def _step_fairness(st: _State) -> None:
-    fairness_summary = _need("irdp.fairness", "fairness_summary")
     cfg = st.cfg.fairness
     r = st.report
     present = [g for g in cfg.groups if g in st.frame.columns]
@@ -315,7 +387,7 @@ def _step_fairness(st: _State) -> None:
         r.add_note("fairness", f"Fairness groups not found among cohort columns and "
                    f"features, skipped: {', '.join(absent)}.")
     if not present:
-        raise _Unavailable("none of the fairness groups is a cohort column or feature")
+        raise _Skipped("none of the fairness groups is a cohort column or feature")
     name = next(iter(st.risks))
     risk = st.risks[name]
     mask = (~st.dev if (~st.dev).any() else st.dev) & np.isfinite(risk)
@@ -353,7 +425,7 @@ def _step_fairness(st: _State) -> None:
                 "with bootstrap 95% CIs (censoring-aware at the horizon)", disclosure=False)
     try:
         fig = res.plot("oe_ratio")
-    except _DATA_FAILURES as err:
+    except COMPUTATION_FAILURES as err:
         _failed(st, "fairness", "the forest plot of O/E by group", err)
     else:
         r.add_figure("fairness", "fairness_forest_oe", fig,
@@ -365,7 +437,6 @@ def _step_fairness(st: _State) -> None:
 
 
 def _step_comparison(st: _State) -> None:
-    compare = _need("irdp.validation", "compare")
     r = st.report
     if len(st.risks) < 2:
         r.add_note("comparison", "Only one index: nothing to compare.")
@@ -399,7 +470,6 @@ def _step_comparison(st: _State) -> None:
                     f"{a} (rows) versus {b} (columns)", count_columns=_counts_in(t),
                     known_totals=True)
     if res.decision_curves:
-        plot_decision_curve = _need("irdp.plotting", "plot_decision_curve")
         r.add_figure("comparison", "comparison_decision_curves",
                      plot_decision_curve(res.decision_curves,
                                          min_count=st.cfg.report.min_count),
@@ -408,25 +478,27 @@ def _step_comparison(st: _State) -> None:
 
 
 def _step_completeness(st: _State) -> None:
-    completeness_sensitivity = _need("irdp.missing", "completeness_sensitivity")
     cfg = st.cfg.completeness
     if not cfg.fields:
         st.report.add_note("completeness", "No field listed in completeness.fields: the "
                            "stress test was not requested.")
         return
-    idx = next((i for i in st.cfg.indices if i.name in st.fitted and i.kind in _KIND_OUTCOME), None)
-    if idx is None:
-        raise _Unavailable("needs a fitted index")
-    from sklearn.base import clone
-
+    # the first fitted index of the configuration (as checked when the file was loaded)
+    idx = next(i for i in st.cfg.indices if i.kind in _KIND_OUTCOME)
+    if idx.name not in st.fitted:
+        raise _Skipped(f"its index {idx.name!r} was not fitted")
     kind = _KIND_OUTCOME[idx.kind]
     known = st.frame["known_at_horizon"].astype(bool).to_numpy()
     rows = known if kind == "binary" else np.ones(len(st.frame), bool)
     design = st.designs[idx.name]
     fields = [f for f in cfg.fields if f in design.columns]
+    dropped = [f for f in cfg.fields if f not in design.columns]
+    if dropped:
+        _record_failure(st, ("completeness",), f"stress test of {', '.join(dropped)}",
+                        f"not run for {', '.join(dropped)}: not in the design of "
+                        f"{idx.name!r} (constant in the development data, so dropped)")
     if not fields:
-        raise IrdpError(f"completeness.fields {list(cfg.fields)} are not predictors of "
-                        f"{idx.name!r} (predictors: {list(design.columns)[:10]}...).")
+        return
     try:
         res = completeness_sensitivity(
             clone(st.fitted[idx.name]), design.loc[rows].reset_index(drop=True),
@@ -434,66 +506,79 @@ def _step_completeness(st: _State) -> None:
             mechanism=cfg.mechanism, horizon=None if kind == "binary" else st.horizon,
             spsti=st.frame.loc[rows, "spsti_id"].astype(str).to_numpy(),
             n_repeats=cfg.n_repeats, seed=st.seed(303))
-    except _DATA_FAILURES as err:
+    except COMPUTATION_FAILURES as err:
         _failed(st, "completeness", f"the completeness stress test of {idx.name}", err)
         return
     st.report.add_text("completeness", f"Stress test on {idx.name}: the fields "
                        f"{', '.join(fields)} are deleted at rates {list(cfg.rates)} "
                        f"({cfg.mechanism}), the index is refitted and validated on a held-out "
                        f"part ({cfg.n_repeats} repeats, seed {st.seed(303)}).")
-    t = _numeric_table(_frame_of(res))
+    t = _numeric_table(res.summary)
     st.report.add_table("completeness", "completeness_sensitivity", t, caption="Performance "
                         "as DMST fields are degraded", count_columns=_counts_in(t))
-    if hasattr(res, "plot"):
-        st.report.add_figure("completeness", "completeness", res.plot(), caption="Decay of "
-                             "discrimination and calibration with completeness")
+    st.report.add_figure("completeness", "completeness", res.plot(), caption="Decay of "
+                         "discrimination and calibration with completeness")
 
 
 def _step_sample_size(st: _State) -> None:
-    development_sample_size, validation_sample_size = _need(
-        "irdp.validation", "development_sample_size", "validation_sample_size")
+    """Riley et al. minimum sample sizes, compared in words with the data available."""
     r = st.report
     ss = st.cfg.sample_size
     t = st.frame
     known = t["known_at_horizon"].astype(bool).to_numpy()
     prev = float(t.loc[st.dev & known, "event_at_horizon"].astype(float).mean())
     params = max((st.designs[n].shape[1] for n in st.designs), default=0)
+    if not params or not 0 < prev < 1:
+        raise _Skipped("no fitted index or no events to base the calculation on")
     rows = []
-    if params and 0 < prev < 1:
-        dev = development_sample_size("binary", parameters=int(params),
-                                      cstatistic=ss.anticipated_c, prevalence=prev,
-                                      shrinkage=ss.shrinkage)
-        rows.append({"purpose": "development", "minimum_n": int(dev.sample_size),
-                     "expected_events": float(dev.events), "epp": float(dev.epp),
-                     "available_n": int((st.dev & known).sum())})
-        r.add_text("sample-size", f"Development (Riley et al. 2020, binary outcome at the "
-                   f"horizon): {params} candidate parameters, anticipated C "
-                   f"{ss.anticipated_c}, outcome proportion {prev:.4f}, target shrinkage "
-                   f"{ss.shrinkage}: at least {dev.sample_size} participants "
-                   f"({dev.events:.0f} events, EPP {dev.epp:.1f}).")
-    if (~st.dev).any() and 0 < prev < 1:
+    dev = development_sample_size("binary", parameters=int(params),
+                                  cstatistic=ss.anticipated_c, prevalence=prev,
+                                  shrinkage=ss.shrinkage)
+    available = int((st.dev & known).sum())
+    rows.append({"purpose": "development", "minimum_n": int(dev.sample_size),
+                 "expected_events": float(dev.events), "epp": float(dev.epp),
+                 "available_n": available})
+    r.add_text("sample-size", f"Development (Riley et al. 2020, binary outcome at the "
+               f"horizon): {params} candidate parameters, anticipated C "
+               f"{ss.anticipated_c}, outcome proportion {prev:.4f}, target shrinkage "
+               f"{ss.shrinkage}: at least {dev.sample_size:,} participants "
+               f"({dev.events:.0f} events, EPP {dev.epp:.1f}). "
+               + _compared("development", available, int(dev.sample_size),
+                           st.cfg.report.min_count))
+    if (~st.dev).any():
         val = validation_sample_size(prevalence=prev, cstatistic=ss.anticipated_c,
                                      lp_normal=None, lp_beta=None,
                                      lp=_logit(next(iter(st.risks.values()))[~st.dev]))
+        available = int((~st.dev & known).sum())
         rows.append({"purpose": "validation", "minimum_n": int(val.sample_size),
                      "expected_events": float(val.events), "epp": float("nan"),
-                     "available_n": int((~st.dev & known).sum())})
+                     "available_n": available})
         r.add_text("sample-size", f"Validation (Riley et al. 2021, pmvalsampsize criteria: "
-                   f"precise O/E, calibration slope and C): at least {val.sample_size} "
-                   "participants.")
-    if not rows:
-        raise _Unavailable("no fitted index or no events to base the calculation on")
-    tab = pd.DataFrame(rows)
-    r.add_table("sample-size", "sample_size", tab, caption="Minimum sample sizes and the "
-                "data available", count_columns=["available_n"], disclosure=True)
+                   f"precise O/E, calibration slope and C): at least {val.sample_size:,} "
+                   "participants. " + _compared("validation", available, int(val.sample_size),
+                                                 st.cfg.report.min_count))
+    r.add_table("sample-size", "sample_size", pd.DataFrame(rows), caption="Minimum sample "
+                "sizes and the data available (participants whose outcome at the horizon "
+                "is known)", count_columns=["available_n"], disclosure=True)
+
+
+def _compared(purpose: str, available: int, minimum: int, min_count: int) -> str:
+    """The data available against the minimum, in words (never left for the reader)."""
+    if available < min_count:  # disclosure control: no count under the threshold
+        return (f"The {purpose} data hold fewer than {min_count} participants: far below "
+                "this minimum; its estimates cannot be relied on.")
+    if available >= minimum:
+        return (f"The {purpose} data hold {available:,} participants, above this minimum: "
+                "the criteria are met.")
+    share = 100 * available / minimum
+    consequence = (" (expect optimism and unstable predictions)." if purpose == "development"
+                   else " (wider confidence intervals for O/E, calibration slope and C).")
+    return (f"The {purpose} data hold only {available:,} participants, {share:.0f}% of this "
+            f"minimum: the criteria are NOT met, so the {purpose} estimates are less precise "
+            "than the criteria require" + consequence)
 
 
 def _step_service(st: _State) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
     r = st.report
     name = next(iter(st.risks))
     risk = st.risks[name]
@@ -514,12 +599,14 @@ def _step_service(st: _State) -> None:
         rows = []
         for value in sorted(lab.unique()):
             m = (lab == value).to_numpy()
+            scored = risk[m][np.isfinite(risk[m])]  # a group may have no risk (see models)
             row = {"group": str(value), "n": int(m.sum()),
                    "events_by_horizon": int(((t["cause"] == 1) & (t["time"] <= h))[m].sum()),
                    "observed_risk": _observed(st, m) if m.sum() else float("nan"),
-                   "mean_predicted": float(np.nanmean(risk[m])) if m.sum() else float("nan")}
+                   "mean_predicted": float(scored.mean()) if len(scored) else float("nan")}
             for q in (10, 50, 90):
-                row[f"p{q}_predicted"] = float(np.nanpercentile(risk[m], q))
+                row[f"p{q}_predicted"] = float(np.percentile(scored, q)) if len(scored) \
+                    else float("nan")
             if levels is not None:
                 for k, ll in enumerate(LEVEL_LABELS):
                     row[f"n_{ll}"] = int((levels[m] == k).sum())

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from irdp.cli import main
+from irdp.exceptions import (
+    CohortDefinitionError,
+    ConvergenceError,
+    DisclosureError,
+    ExperimentConfigError,
+    ExtractError,
+)
 from irdp.io.quality import ALL, quality_report
 from irdp.privacy import check_disclosure
 
@@ -54,12 +63,26 @@ def test_synth_bad_dates(tmp_path):
 
 
 def test_demo(tmp_path):
-    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo"), "--workers", "1500"])
-    assert res.exit_code == 0, res.output
-    assert (tmp_path / "demo" / "quality_report.txt").exists()
-    # the full demo (irdp.cli.demo, report branch) caches its synthetic extract per experiment
-    assert list((tmp_path / "demo" / "demo" / "_cache").glob("extract-*/visit.parquet"))
+    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--workers", "3000"])
+    # a report, with the steps that cannot be computed on so few workers listed after it
+    assert res.exit_code in (0, 1), res.output
+    assert "Traceback" not in res.output
+    report = Path(res.stdout.strip().splitlines()[-1])
+    assert report.parent.parent == tmp_path / "demo"  # OUT/demo/<run-id>/
+    assert (report.parent / "quality_report.txt").exists()
+    # the demo caches its synthetic extract per experiment, outside the run folder
+    assert list((tmp_path / "demo" / "_cache").glob("extract-*/visit.parquet"))
     assert "data-quality summary" in res.output
+
+
+def test_demo_with_too_few_spsti_for_its_holdout(tmp_path):
+    """The demo holds out S007 and S008: with --spsti 4 that is a configuration error."""
+    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--workers", "300",
+                                    "--spsti", "4", "--quiet"])
+    assert res.exit_code == 2, res.output
+    assert "validation.holdout.spsti[0]: SPSTI 'S007' is not in the extract" in res.output
+    assert "Traceback" not in res.output
+    assert not [p for p in (tmp_path / "demo").iterdir() if p.name != "_cache"]
 
 
 def test_quality_report_is_disclosure_controlled(small_dmst):
@@ -89,3 +112,49 @@ def test_quality_report_small_services_suppressed():
     assert body.isna().sum() >= 2                     # primary + complementary suppression
     assert ((body.dropna() >= 11) | (body.dropna() == 0)).all()
     assert "<11" in rep.as_text()
+
+
+def test_exit_codes_are_documented_in_help_and_docs():
+    """`irdp --help`, `irdp run --help` and docs/reports.md list the same exit codes."""
+    import re
+
+    from irdp.cli._errors import EXIT_CODES
+
+    for args in (["--help"], ["run", "--help"], ["demo", "--help"]):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 0
+        listed = re.findall(r"^\s+(\d+)  \S", res.output.split("Exit codes:")[1], re.M)
+        assert [int(c) for c in listed] == list(EXIT_CODES), args
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text()
+    table = docs.split("### Exit codes")[1].split("\n\n", 2)[1]
+    assert [int(c) for c in re.findall(r"^\| (\d+) \|", table, re.M)] == list(EXIT_CODES)
+
+
+def _stopped(cause):
+    from irdp.pipeline import RunStoppedError
+
+    return RunStoppedError(Path("reports/x/run"), "updating", cause)
+
+
+@pytest.mark.parametrize(("err", "code"), [
+    (ExperimentConfigError("x.yaml", ["a"]), 2),
+    (CohortDefinitionError("c.yaml", ["a"]), 2),
+    (ExtractError("visit.csv: bad"), 3),
+    (DisclosureError("n = 3"), 4),
+    (FileNotFoundError(2, "No such file or directory", "x.yaml"), 2),
+    (ValueError("risk must be in [0, 1]"), 2),
+    (ConvergenceError("diverged"), 5),
+    (TypeError("unsupported operand"), 5),
+    (_stopped(ValueError("spline needs 3 distinct risks")), 5),
+    (_stopped(ExtractError("bad")), 3),
+    (_stopped(ExperimentConfigError("x.yaml", ["validation.holdout.cutoff: empty set"])), 2),
+], ids=["config", "cohort", "extract", "disclosure", "missing-file", "input-value",
+        "convergence", "bug", "stopped-value", "stopped-extract", "stopped-config"])
+def test_errors_become_exit_codes(err, code):
+    from irdp.cli._errors import EXIT_CODES, describe
+
+    got, message = describe(err)
+    assert got == code
+    assert code in EXIT_CODES
+    assert "Traceback" not in message
+    assert ("INCOMPLETE run kept in" in message) == message.startswith("the run stopped")

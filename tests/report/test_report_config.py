@@ -84,7 +84,7 @@ CASES = [
     ("validation", {"bootstrap": {"indices": ["nope"]}},
      r"validation\.bootstrap\.indices\[0\]: names no index"),
     ("validation", {"measures": ["c", "icii"]},
-     r"validation\.measures\[1\]: must be one of .*Did you mean 'ici'"),
+     r"validation\.measures\[1\]: unknown measure 'icii'\. Did you mean 'ici'"),
     ("risk_levels", {"method": "sensitivity", "cutoffs": [0.5, 0.9]},
      r"two decreasing target sensitivities"),
 ]

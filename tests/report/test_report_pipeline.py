@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -59,11 +58,14 @@ def runs(tmp_path_factory):
     # the second run goes through the command line, with another number of jobs
     result = CliRunner().invoke(main, ["run", str(cfg), "--out", str(root / "reports"),
                                        "--n-jobs", "2", "--quiet"])
-    assert result.exit_code == 0, result.output
+    # the closed testing procedure cannot run (a predictor is constant in the validation
+    # data): the report is written, the failed steps are listed after its path, exit code 1
+    assert result.exit_code == 1, result.output
     report = Path(result.stdout.strip().splitlines()[-1])
     assert report.name == "report.html"
     b = SimpleNamespace(run_dir=report.parent, report_path=report,
-                        provenance_path=report.parent / "provenance.json")
+                        provenance_path=report.parent / "provenance.json",
+                        output=result.output)
     return a, b
 
 
@@ -142,6 +144,51 @@ def test_provenance_and_models(runs):
         assert list(model.coef_.index)
 
 
+def test_failures_are_stated_everywhere(runs):
+    """A failed step is in provenance.json, in its section and on the command line."""
+    a, b = runs
+    prov = json.loads(a.provenance_path.read_text())
+    assert prov["complete"] is True
+    failures = prov["failures"]
+    assert [f["part"] for f in failures] == [f.part for f in a.failures]
+    assert {f["part"] for f in failures} == {"closed testing procedure of logistic",
+                                             "closed testing procedure of cox"}
+    assert all(f["sections"] == ["updating"] for f in failures)
+    assert all("constant in the validation data" in f["reason"] for f in failures)
+    html = a.report_path.read_text(encoding="utf-8")
+    updating = html[html.index('<section id="updating">'):]
+    updating = updating[:updating.index("</section>")]
+    assert updating.count("Not computed") == 2
+    # on the command line: after the report path, one line per failed step
+    out = b.output
+    tail = out[out.index(str(b.report_path)):]
+    assert "2 step(s) failed or were skipped" in tail
+    assert "updating (closed testing procedure of logistic)" in tail
+    assert not (a.run_dir / "failure.json").exists()
+    assert prov["identifier_scan"]["withheld"] == []
+    assert prov["identifier_scan"]["searched"] > 12000
+
+
+def test_report_tells_the_truth(runs):
+    """Objective and options from the configuration; predictors in Table 1 and missing data;
+    the sample size compared with Riley's criteria in words."""
+    html = runs[0].report_path.read_text(encoding="utf-8")
+    assert "existing questionnaires" not in html  # there is none in this experiment
+    assert "Objective (3c): to develop 2 candidate index(es) (logistic; cox)" in html
+    assert "with options {}" not in html
+    assert "LogisticIndex (logistic) with irdp&#39;s default options" in html
+    tables = runs[0].run_dir / "tables"
+    t1 = pd.read_csv(tables / "table1_dev_val.csv", dtype=str, keep_default_na=False)
+    assert set(PREDICTORS) <= set(t1["variable"])
+    miss = pd.read_csv(tables / "missing_by_spsti.csv", dtype=str, keep_default_na=False)
+    assert miss["variable"].tolist() == PREDICTORS
+    assert (miss["indices"] == "logistic, cox").all()
+    assert re.search(r"The development data hold (only )?[\d,]+ participants, (above this "
+                     r"minimum|\d+% of this minimum)", html)
+    assert re.search(r"The validation data hold (only )?[\d,]+ participants", html)
+    assert (runs[0].run_dir / "quality_report.txt").read_text().startswith("irdp data")
+
+
 def test_cli_run_config_error_is_clear(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("name: bad\nextract: {synthetic: {}}\nindices: []\nsed: 1\n")
@@ -154,9 +201,26 @@ def test_demo_command_on_a_small_extract(tmp_path):
     """`irdp demo` (experiments/demo.yaml) end to end, shrunk: disclosure and identifiers."""
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--workers", "16000",
                                        "--spsti", "8", "--quiet"])
-    assert result.exit_code == 0, result.output
+    # updating cannot refit either index (WAI is never recorded in the held-out SPSTI): the
+    # report is written and the failed steps are listed after its path
+    assert result.exit_code == 1, result.output
     report = Path(result.stdout.strip().splitlines()[-1])
     run_dir = report.parent
+    assert run_dir.parent == tmp_path / "demo"  # reports/demo/<run-id>/, as the README says
+    tail = result.output[result.output.index(str(report)):]
+    assert "updating (closed testing procedure of logistic)" in tail
+    assert "wai_total" in tail
+    html = report.read_text(encoding="utf-8")
+    missing = html[html.index('<section id="missing">'):]
+    missing = missing[:missing.index("</section>")]
+    assert "wai_total: missing for" in missing
+    assert "never recorded in SPSTI" in missing
+    assert "Every validated worker has it missing (indicator = 1)" in missing
+    csc = pd.read_csv(run_dir / "tables" / "coefficients_csc.csv")
+    assert csc["cause"].nunique() >= 3  # every cause's model, not only cause 1
+    for name in ("points_points.csv", "points_risk_points.csv"):  # points print as integers
+        points = pd.read_csv(run_dir / "tables" / name, dtype=str)["points"]
+        assert points.str.fullmatch(r"-?\d+").all(), points.tolist()
     html = report.read_text(encoding="utf-8")
     html5lib.HTMLParser(strict=True).parse(html)
     for s in SECTIONS:
@@ -168,7 +232,4 @@ def test_demo_command_on_a_small_extract(tmp_path):
     ids |= set(pq.read_table(extract / "company.parquet", columns=["company_id"])
                .column(0).to_pylist())
     assert scan_identifiers(run_dir, ids) == []
-    published = tmp_path / "published"  # the data-quality summary is published too
-    published.mkdir()
-    shutil.copy(tmp_path / "quality_report.txt", published)
-    assert scan_identifiers(published, ids) == []
+    assert (run_dir / "quality_report.txt").exists()  # scanned with the rest of the run

@@ -63,7 +63,8 @@ def test_iecv_summary_frame_and_plot():
     assert list(res.to_frame().index) == ["c_harrell", "oe_ratio", "calibration_slope"]
     assert "leave-one-out" in res.summary().as_text()
     assert isinstance(res.plot("oe"), Figure)  # aliases are accepted
-    assert res.plot("oe_ratio").axes[0].get_title() == "Observed / expected ratio in each held-out centre"
+    title = res.plot("oe_ratio").axes[0].get_title()
+    assert title == "Observed / expected ratio in each held-out centre"
     with pytest.raises(ValueError, match="was not pooled"):
         res.plot("brier")
 
