@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irdp._stats.splines import rcs_basis, rcs_knots
 from irdp._validation import first_labels
-from irdp.models.splines import rcs_basis, rcs_knots
 
 __all__ = ["Design", "as_frame"]
 
@@ -44,7 +44,7 @@ def _numeric(s: pd.Series, col: str) -> np.ndarray:
 def _check_missing(values: np.ndarray | pd.Series, col: str, index: pd.Index) -> None:
     miss = pd.isna(values) if isinstance(values, pd.Series) else np.isnan(values)
     miss = np.asarray(miss)
-    if miss.all():
+    if len(miss) and miss.all():
         raise ValueError(f"column {col!r} is entirely missing; drop it from X.")
     if miss.any():
         raise ValueError(

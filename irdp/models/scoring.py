@@ -16,29 +16,9 @@ import pandas as pd
 
 __all__ = ["feature_definitions", "score_extract"]
 
+from irdp.models._features import feature_definitions
+
 ID_COLUMNS = ["worker_id", "spsti_id", "index_date", "index_visit_id"]
-
-
-def feature_definitions(columns: list[str]) -> list[dict[str, Any]]:
-    """Definition of each input column: the data-dictionary row of the registered feature
-    of that name (label, family, sources, window, type, missing rule...), or
-    ``{"name": ..., "registered": False}`` for a column built elsewhere."""
-    try:
-        from irdp.features import REGISTRY, data_dictionary
-    except ImportError:  # pragma: no cover - features are part of irdp
-        return [{"name": c, "registered": False} for c in columns]
-    table = data_dictionary()
-    key = "name" if "name" in table.columns else table.columns[0]
-    out = []
-    for c in columns:
-        if c in REGISTRY:
-            row = table[table[key] == c].iloc[0].to_dict()
-            out.append({"name": c, "registered": True,
-                        **{k: (None if pd.isna(v) else v) for k, v in row.items()
-                           if not isinstance(v, list | tuple) and k != key}})
-        else:
-            out.append({"name": c, "registered": False})
-    return out
 
 
 def score_extract(

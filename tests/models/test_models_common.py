@@ -12,8 +12,9 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from irdp.exceptions import IndexMismatchError, UndefinedMetricWarning
-from irdp.models import load
+from irdp.models import CauseSpecificCoxIndex, load
 from irdp.outcomes import Binary, CompetingRisks, Survival
+from irdp.privacy import DEFAULT_THRESHOLD
 from irdp.testing import all_risk_indices, make_index_data
 
 INDICES = all_risk_indices()
@@ -61,9 +62,15 @@ def test_fit_predict_summary_export_load(fitted):
     s = _summary(m)
     assert list(s.columns[:6]) == ["coef", "se", "z", "p", "ci_lower", "ci_upper"]
     assert s.shape[1] == 7  # plus the exponentiated effect
-    spec = json.loads(json.dumps(m.export(), allow_nan=False))  # strict JSON
+    spec = json.loads(json.dumps(m.export(horizon=h), allow_nan=False))  # strict JSON
     m2 = load(spec)
-    np.testing.assert_array_equal(m2.predict_risk(X, horizon=h), risk)
+    published = m
+    if isinstance(m, CauseSpecificCoxIndex) and m.grid_min_events is None:
+        # an exact CSC model reveals every event day: its export is its confidential grid
+        published = m.to_grid(DEFAULT_THRESHOLD)
+        assert np.max(np.abs(published.predict_risk(X, horizon=h) - risk)) < 0.01
+    np.testing.assert_array_equal(m2.predict_risk(X, horizon=h),
+                                  published.predict_risk(X, horizon=h))
     np.testing.assert_array_equal(m2.linear_predictor(X), lp)
     # a fitted estimator clones to an unfitted one
     assert not hasattr(clone(m), "coef_")

@@ -49,42 +49,36 @@ COX_CASES = {
 def risk_set_path(request, monkeypatch):
     """Run the Cox tests through both risk-set summation paths (cumulative sums over rows
     for many distinct times, segment sums for few)."""
-    from irdp.models import _coxph
+    from irdp._stats import cox
 
-    monkeypatch.setattr(_coxph, "SEGMENT_RATIO", 10**9 if request.param == "rows" else 0)
+    monkeypatch.setattr(cox, "SEGMENT_RATIO", 10**9 if request.param == "rows" else 0)
     return request.param
 
 
 @pytest.mark.parametrize("case", list(COX_CASES))
 def test_cox_matches_coxph(case, risk_set_path):
     """R: coxph(Surv(time, event) ~ x1 + x2 + x3 [+ strata(s)], ties=, [weights = w],
-    control = coxph.control(eps = 1e-12)); survfit(fit, newdata = 0, ctype = 1)$cumhaz."""
+    control = coxph.control(eps = 1e-12)); survfit(fit, newdata = 0, ctype = 1 and 2)$cumhaz.
+    The default baseline follows ties, as survfit.coxph (ctype = 2 for Efron fits)."""
     d, v = _load("cox", "data_cox.csv")
     ref = v[case]
     ties, strata, weighted = COX_CASES[case]
     cols = ["x1", "x2", "x3"] + (strata or [])
-    m = CoxIndex(ties=ties, strata=strata).fit(
-        d[cols], Survival(d["time"], d["event"]),
-        sample_weight=d["w"].to_numpy(float) if weighted else None,
-    )
+    y = Survival(d["time"], d["event"])
+    w = d["w"].to_numpy(float) if weighted else None
+    m = CoxIndex(ties=ties, strata=strata).fit(d[cols], y, sample_weight=w)
     # coefficients and model-based SEs: 1e-6 relative (both fits converged to 1e-12)
     np.testing.assert_allclose(m.coef_.to_numpy(), ref["coef"], rtol=1e-6)
     np.testing.assert_allclose(m.se_.to_numpy(), ref["se"], rtol=1e-6)
     np.testing.assert_allclose(m.log_likelihood_, ref["loglik"][1], rtol=1e-9)
     np.testing.assert_allclose(m.log_likelihood_null_, ref["loglik"][0], rtol=1e-9)
-    # Breslow baseline cumulative hazard at covariates 0, every stratum: 1e-6 relative
-    for b in ref["basehaz"]:
-        times = np.asarray(b["time"], float)
-        ours = [m.baseline_cumulative_hazard_at(t, b["stratum"]) for t in times]
-        np.testing.assert_allclose(ours, b["cumhaz"], rtol=1e-6, atol=1e-12)
-    # Efron's tie-corrected baseline (survfit ctype = 2; basehaz's default for Efron fits)
-    if "basehaz_efron" in ref:
-        me = CoxIndex(ties=ties, strata=strata, baseline="efron").fit(
-            d[cols], Survival(d["time"], d["event"]),
-            sample_weight=d["w"].to_numpy(float) if weighted else None,
-        )
-        for b in ref["basehaz_efron"]:
-            ours = [me.baseline_cumulative_hazard_at(t, b["stratum"]) for t in b["time"]]
+    default = "basehaz_efron" if ties == "efron" else "basehaz"
+    for kind, key in ((None, default), ("breslow", "basehaz"), ("efron", "basehaz_efron")):
+        mk = m if kind is None else CoxIndex(ties=ties, strata=strata, baseline=kind).fit(
+            d[cols], y, sample_weight=w)
+        # baseline cumulative hazard at covariates 0, every stratum: 1e-6 relative
+        for b in ref[key]:
+            ours = [mk.baseline_cumulative_hazard_at(t, b["stratum"]) for t in b["time"]]
             np.testing.assert_allclose(ours, b["cumhaz"], rtol=1e-6, atol=1e-12)
 
 
