@@ -203,3 +203,45 @@ def test_aalen_johansen_variance_refused_for_weights():
     aj = aalen_johansen([1, 2, 3], [1, 2, 0], weights=[1, 2, 1])
     with pytest.raises(ValueError, match="not available for weighted data"):
         aj.variance_at(2.0)
+
+
+# ---- heavy ties: R's default baseline (survfit.coxph ctype follows ties; predictRisk) ---
+TIES_CASES = {
+    # key: (data, ties, weights, strata)
+    "ties/efron": ("ties", "efron", False, None),
+    "ties/breslow": ("ties", "breslow", False, None),
+    "ties/efron_weights": ("ties", "efron", True, None),
+    "ties/efron_strata": ("ties", "efron", False, ["s"]),
+    "tiny/efron": ("tiny", "efron", False, None),
+    "tiny/breslow": ("tiny", "breslow", False, None),
+}
+
+
+@pytest.mark.parametrize("case", list(TIES_CASES))
+def test_cox_predictions_with_heavy_ties_match_survfit(case):
+    """R: fit <- coxph(Surv(time, event) ~ x + g [+ strata(s)], ties =, [weights = w]);
+    summary(survfit(fit, newdata = nd[i, ]), times = 1:5)$surv (default ctype: 2 for Efron,
+    1 for Breslow) and riskRegression::predictRisk(fit, nd, times = 1:5). Times are whole
+    periods 1..6 (80 rows, 54 events; 12 rows, 10 events), events and censorings tied."""
+    data, ties, weighted, strata = TIES_CASES[case]
+    key = case.split("/")[1]
+    d = pd.read_csv(REF / "cox_ties" / f"data_{data}.csv")
+    v = json.loads((REF / "cox_ties" / "values.json").read_text())
+    ref = v[data][key]
+    cols = ["x", "g"] + (strata or [])
+    m = CoxIndex(ties=ties, strata=strata).fit(
+        d[cols], Survival(d["time"], d["event"]),
+        sample_weight=d["w"].to_numpy(float) if weighted else None)
+    np.testing.assert_allclose(m.coef_.to_numpy(), ref["coef"], rtol=1e-6)
+    np.testing.assert_allclose(m.se_.to_numpy(), ref["se"], rtol=1e-6)
+    nd = pd.DataFrame(v["newdata"])[cols]
+    surv = m.predict_survival_function(nd, times=v["times"])
+    np.testing.assert_allclose(surv, np.asarray(ref["surv"]), rtol=1e-6, atol=1e-12)
+    if "risk" in ref:
+        risk = np.column_stack([m.predict_risk(nd, t) for t in v["times"]])
+        np.testing.assert_allclose(risk, np.asarray(ref["risk"]), rtol=1e-6, atol=1e-12)
+    if ties == "efron":  # the Breslow baseline stays available, and differs here
+        b = CoxIndex(ties=ties, strata=strata, baseline="breslow").fit(
+            d[cols], Survival(d["time"], d["event"]),
+            sample_weight=d["w"].to_numpy(float) if weighted else None)
+        assert np.max(np.abs(b.predict_survival_function(nd, times=[3.0]) - surv[:, [2]])) > 0.01
