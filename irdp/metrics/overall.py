@@ -38,8 +38,8 @@ def observed_risk(y: Outcome, horizon: float | None) -> float:
     return float(kaplan_meier(y.time, y.event).risk_at(horizon))
 
 
-def _brier_parts(y: Outcome, risk: np.ndarray, horizon: float | None
-                 ) -> tuple[float, np.ndarray]:
+def _brier_parts(y: Outcome, risk: np.ndarray, horizon: float | None,
+                 ipcw_se: str = "score") -> tuple[float, np.ndarray]:
     """Brier score and its influence function (IPCW with censoring term when timed)."""
     if isinstance(y, Binary):
         r = (risk - y.y) ** 2
@@ -48,7 +48,7 @@ def _brier_parts(y: Outcome, risk: np.ndarray, horizon: float | None
     time = y.time
     event = y.event
     any_event = (y.cause != 0) if isinstance(y, CompetingRisks) else y.event
-    cens = censoring_model(time, any_event)
+    cens = censoring_model(time, any_event, if_risk_set=ipcw_se)
     g_t = float(cens.at(horizon))
     if g_t <= 0:
         raise ValueError(
@@ -80,6 +80,7 @@ def brier(
     horizon: float | None = None,
     level: float = 0.95,
     bootstrap: Any = None,
+    ipcw_se: str = "score",
 ) -> Estimate:
     """Brier score: mean squared difference between the observed status and the risk.
 
@@ -98,6 +99,10 @@ def brier(
         Required for timed outcomes.
     level : float, default=0.95
     bootstrap : int, dict or Bootstrap, optional
+    ipcw_se : {"score", "events_leave_first"}, default="score"
+        Risk set of the censoring influence function when events and censorings share a
+        time: ``riskRegression::Score``'s {T >= u} or the events-leave-first convention
+        (:mod:`irdp.metrics._ipcw`; the values are the same, the SEs differ).
 
     Returns
     -------
@@ -120,17 +125,17 @@ def brier(
     0.075
     """
     out, r, h = prepare(y, risk, horizon=horizon)
-    value, infl = _brier_parts(out, r, h)
+    value, infl = _brier_parts(out, r, h, ipcw_se)
     se = float(np.std(infl, ddof=1) / np.sqrt(len(r))) if len(r) > 1 else float("nan")
     est = normal_estimate("brier", value, se, level, method="influence function",
                           n=len(r), n_events=out.n_events, horizon=h)
     return apply_bootstrap(est, bootstrap, out, (r,), lambda yb, rb: _brier_parts(yb, rb, h)[0])
 
 
-def _ipa_parts(y: Outcome, risk: np.ndarray, horizon: float | None
+def _ipa_parts(y: Outcome, risk: np.ndarray, horizon: float | None, ipcw_se: str = "score"
                ) -> tuple[float, np.ndarray, float, float]:
-    bs, if_bs = _brier_parts(y, risk, horizon)
-    bs0, if_bs0 = _brier_parts(y, _null_risk(y, horizon), horizon)
+    bs, if_bs = _brier_parts(y, risk, horizon, ipcw_se)
+    bs0, if_bs0 = _brier_parts(y, _null_risk(y, horizon), horizon, ipcw_se)
     if bs0 <= 0:
         raise ValueError(
             "ipa is undefined: the Brier score of the null model is 0 (every subject has the "
@@ -148,6 +153,7 @@ def ipa(
     horizon: float | None = None,
     level: float = 0.95,
     bootstrap: Any = None,
+    ipcw_se: str = "score",
 ) -> Estimate:
     """Index of prediction accuracy, 1 - Brier(model)/Brier(null model).
 
@@ -165,6 +171,8 @@ def ipa(
         Required for timed outcomes.
     level : float, default=0.95
     bootstrap : int, dict or Bootstrap, optional
+    ipcw_se : {"score", "events_leave_first"}, default="score"
+        Risk set of the censoring influence function (as :func:`brier`).
 
     Returns
     -------
@@ -183,7 +191,7 @@ def ipa(
     0.7
     """
     out, r, h = prepare(y, risk, horizon=horizon)
-    value, infl, bs, bs0 = _ipa_parts(out, r, h)
+    value, infl, bs, bs0 = _ipa_parts(out, r, h, ipcw_se)
     se = float(np.std(infl, ddof=1) / np.sqrt(len(r))) if len(r) > 1 else float("nan")
     est = normal_estimate("ipa", value, se, level, method="delta method (influence function)",
                           n=len(r), n_events=out.n_events, horizon=h)
