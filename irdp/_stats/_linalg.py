@@ -33,9 +33,12 @@ def solve_pd(info: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Newton step ``info^-1 rhs`` (Cholesky; least squares when not positive definite)."""
     if info.size == 0:
         return np.zeros_like(rhs)
-    try:
-        return linalg.solve(info, rhs, assume_a="pos", check_finite=False)
+    try:  # Cholesky: no condition-number check, so no LinAlgWarning near separation
+        return linalg.cho_solve(linalg.cho_factor(info, check_finite=False), rhs,
+                                check_finite=False)
     except (linalg.LinAlgError, ValueError):
+        if not np.all(np.isfinite(info)):
+            return np.zeros_like(rhs)
         return linalg.lstsq(info, rhs, check_finite=False)[0]
 
 

@@ -434,7 +434,20 @@ def _divergence(beta: np.ndarray, cov: np.ndarray | None, score: np.ndarray,
 
 def newton(cd: CoxData, *, max_iter: int = 50, tol: float = 1e-10,
            beta0: np.ndarray | None = None) -> dict[str, Any]:
-    """Newton-Raphson with step halving, as ``survival::coxph`` (``coxph.control``)."""
+    """Newton-Raphson with step halving, as ``survival::coxph`` (``coxph.control``).
+
+    A trial step whose log-likelihood is not finite is halved. Near a monotone likelihood
+    (a coefficient running to infinity), risk-set sums underflow; the floating-point
+    overflow and invalid-value conditions that this produces are part of the detection
+    (non-finite trial values are rejected, divergence is reported by :func:`fit`), so they
+    are not reported as NumPy RuntimeWarnings.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return _newton(cd, max_iter, tol, beta0)
+
+
+def _newton(cd: CoxData, max_iter: int, tol: float, beta0: np.ndarray | None
+            ) -> dict[str, Any]:
     p = cd.p
     beta = np.zeros(p) if beta0 is None else np.asarray(beta0, dtype=float).copy()
     ll, score, info, tm = derivatives(cd, beta)
@@ -531,7 +544,8 @@ def fit(
                     raise
                 cov = np.full((cd.p, cd.p), np.nan)
         cols = _divergence(beta, cov, res["score"], res["converged"])
-        base = _baseline_pieces(cd, tm, beta)
+        with np.errstate(over="ignore", invalid="ignore"):  # diverged fits: inf, reported
+            base = _baseline_pieces(cd, tm, beta)
     if not compute_cov and not cols:
         cov = None
     return CoxResult(
