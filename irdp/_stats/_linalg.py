@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Iterator
 
 import numpy as np
-from scipy import linalg
 
 from irdp.exceptions import ConvergenceError
 
@@ -33,13 +32,13 @@ def solve_pd(info: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Newton step ``info^-1 rhs`` (Cholesky; least squares when not positive definite)."""
     if info.size == 0:
         return np.zeros_like(rhs)
-    try:  # Cholesky: no condition-number check, so no LinAlgWarning near separation
-        return linalg.cho_solve(linalg.cho_factor(info, check_finite=False), rhs,
-                                check_finite=False)
-    except (linalg.LinAlgError, ValueError):
-        if not np.all(np.isfinite(info)):
-            return np.zeros_like(rhs)
-        return linalg.lstsq(info, rhs, check_finite=False)[0]
+    if not np.all(np.isfinite(info)):
+        return np.zeros_like(rhs)
+    try:  # LAPACK gesv through NumPy: no condition-number warning near separation, and
+        # without SciPy's per-call overhead (a refit in a bootstrap makes a few calls)
+        return np.linalg.solve(info, rhs)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(info, rhs, rcond=None)[0]
 
 
 def inverse_pd(info: np.ndarray, names: list[str] | None = None, what: str = "model") -> np.ndarray:
@@ -54,11 +53,11 @@ def inverse_pd(info: np.ndarray, names: list[str] | None = None, what: str = "mo
     ok = np.all(np.isfinite(info))
     if ok:
         try:
-            c = linalg.cho_factor(info, check_finite=False)
-            cov = linalg.cho_solve(c, np.eye(p), check_finite=False)
+            np.linalg.cholesky(info)  # positive definite, else singular or indefinite
+            cov = np.linalg.inv(info)
             if np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0):
-                return cov
-        except (linalg.LinAlgError, ValueError):
+                return (cov + cov.T) / 2
+        except np.linalg.LinAlgError:
             pass
     d = np.diag(info) if ok else np.full(p, np.nan)
     scale = np.max(np.abs(d[np.isfinite(d)])) if np.isfinite(d).any() else 0.0

@@ -39,7 +39,7 @@ import numpy as np
 from irdp._stats._linalg import inverse_pd, single_threaded_blas, solve_pd
 from irdp.exceptions import ConvergenceError, InsufficientDataError
 
-__all__ = ["CoxData", "CoxResult", "prepare", "fit", "derivatives", "loglik"]
+__all__ = ["CoxData", "CoxResult", "prepare", "fit", "derivatives", "loglik", "stratum_slices"]
 
 Ties = Literal["efron", "breslow"]
 
@@ -141,7 +141,8 @@ def prepare(
     s = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata)
     if center is None:
         center = (w @ X) / w.sum() if p else np.zeros(0)
-    order = np.lexsort((event, -time, s))  # stratum asc, time desc, censored first
+    # stratum asc, time desc, censored first
+    order = np.lexsort((event, -time)) if strata is None else np.lexsort((event, -time, s))
     t, e, ss, ww = time[order], event[order], s[order], w[order]
     buf = np.empty((p, n + 1))
     buf[:, 0] = 0.0
@@ -151,18 +152,18 @@ def prepare(
         np.take(Xf[:, j], order, out=Xt[j])
         Xt[j] -= center[j]
     off = None if offset is None else np.asarray(offset, dtype=float)[order]
-    new_stratum = np.r_[True, ss[1:] != ss[:-1]]
+    new_stratum = np.concatenate(([True], ss[1:] != ss[:-1]))
     single = not new_stratum[1:].any()
     first = np.flatnonzero(new_stratum)
-    last = np.r_[first[1:] - 1, n - 1]
+    last = np.append(first[1:] - 1, n - 1)
     strat_id = np.cumsum(new_stratum) - 1
     strat_start = first[strat_id]
     strat_end = last[strat_id]
-    new_group = new_stratum | np.r_[True, t[1:] != t[:-1]]
+    new_group = new_stratum | np.concatenate(([True], t[1:] != t[:-1]))
     grp = np.cumsum(new_group) - 1
     grp_start = np.flatnonzero(new_group)
     n_groups = len(grp_start)
-    gl = np.r_[grp_start[1:] - 1, n - 1]
+    gl = np.append(grp_start[1:] - 1, n - 1)
     ef = e.astype(float)
     d = np.bincount(grp, weights=ef, minlength=n_groups)
     wd = np.bincount(grp, weights=ww * ef, minlength=n_groups)
@@ -184,7 +185,10 @@ def prepare(
         tied = t_group = np.zeros(0, dtype=np.int64)
         t_frac = np.zeros(0)
     seg = None
-    sub_start = np.unique(np.concatenate([grp_start, g_ev_first]))
+    mark = np.zeros(n + 1, dtype=bool)  # union of two sorted index sets, in O(n)
+    mark[grp_start] = True
+    mark[g_ev_first] = True
+    sub_start = np.flatnonzero(mark[:n])
     if len(sub_start) * SEGMENT_RATIO <= n:
         seg = {
             "sub_start": sub_start,
@@ -408,10 +412,18 @@ class CoxResult:
         """``{stratum: (times ascending, cumulative hazard)}`` at covariates 0."""
         inc = self.hazard_efron if kind == "efron" else self.hazard_breslow
         out = {}
-        for k in np.unique(self.group_stratum):
-            sel = self.group_stratum == k
+        for k, sel in stratum_slices(self.group_stratum):
             out[k] = (self.group_time[sel][::-1], np.cumsum(inc[sel][::-1]))
         return out
+
+
+def stratum_slices(group_stratum: np.ndarray) -> list[tuple[Any, slice]]:
+    """(stratum code, slice of its event groups); groups are sorted by stratum."""
+    if not len(group_stratum):
+        return []
+    starts = np.flatnonzero(np.concatenate(([True], group_stratum[1:] != group_stratum[:-1])))
+    ends = np.append(starts[1:], len(group_stratum))
+    return [(group_stratum[a].item(), slice(a, b)) for a, b in zip(starts, ends, strict=True)]
 
 
 def _divergence(beta: np.ndarray, cov: np.ndarray | None, score: np.ndarray,

@@ -117,6 +117,15 @@ class Design:
         return cls(terms)
 
     @property
+    def column_index(self) -> pd.Index:
+        """``columns`` as a pandas Index, built once (coefficient Series of every refit)."""
+        cached = self.__dict__.get("_column_index")
+        if cached is None:
+            cached = pd.Index(self.columns, dtype=object)
+            self.__dict__["_column_index"] = cached
+        return cached
+
+    @property
     def columns(self) -> list[str]:
         """Names of the design columns (``age``, ``age'``, ``sex[F]``...)."""
         names: list[str] = []

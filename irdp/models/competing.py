@@ -113,8 +113,9 @@ class FineGrayIndex(RiskIndexMixin, BaseEstimator):
         warn_fit_problems(res, names, "Fine-Gray fit")
         h = res.cov
         cov = h @ finegray.robust_meat(fd, res.terms) @ h.T
-        self.coef_ = pd.Series(res.coef, index=names, dtype=float)
-        self.se_ = pd.Series(np.sqrt(np.diag(cov)), index=names, dtype=float)
+        self.coef_ = pd.Series(res.coef, index=self.design_.column_index, dtype=float)
+        self.se_ = pd.Series(np.sqrt(np.diag(cov)), index=self.design_.column_index,
+                             dtype=float)
         self.cov_ = cov
         self.naive_cov_ = h
         self.log_likelihood_ = res.loglik
@@ -293,9 +294,10 @@ class CauseSpecificCoxIndex(RiskIndexMixin, BaseEstimator):
                                  ties=self.ties, max_iter=self.max_iter, tol=self.tol,
                                  baseline=self.baseline or self.ties, names=names)
             warn_fit_problems(res["result"], names, f"Cox model for cause {k}")
-            self.coef_by_cause_[int(k)] = pd.Series(res["beta"], index=names, dtype=float)
-            self.se_by_cause_[int(k)] = pd.Series(np.sqrt(np.diag(res["cov"])), index=names,
-                                                  dtype=float)
+            self.coef_by_cause_[int(k)] = pd.Series(res["beta"], index=self.design_.column_index,
+                                                    dtype=float)
+            self.se_by_cause_[int(k)] = pd.Series(np.sqrt(np.diag(res["cov"])),
+                                                  index=self.design_.column_index, dtype=float)
             self.cov_by_cause_[int(k)] = res["cov"]
             self.converged_by_cause_[int(k)] = bool(res["converged"])
             tt, hh, cc = res["baseline"][0]

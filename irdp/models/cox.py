@@ -86,8 +86,7 @@ def fit_cox_arrays(
     inc = res.hazard_efron if kind == "efron" else res.hazard_breslow
     base: dict[int, tuple[np.ndarray, ...]] = {}
     counts = cd.g_d.astype(float)
-    for k in np.unique(res.group_stratum):
-        sel = res.group_stratum == k
+    for k, sel in cox_engine.stratum_slices(res.group_stratum):
         base[int(k)] = (res.group_time[sel][::-1], np.cumsum(inc[sel][::-1]),
                         counts[sel][::-1])
     return {"beta": res.coef, "cov": res.cov, "loglik": res.loglik, "loglik0": res.loglik_null,
@@ -224,8 +223,9 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
                              baseline=self.baseline, names=names)
         warn_fit_problems(res["result"], names, "Cox fit")
         cov = res["cov"]
-        self.coef_ = pd.Series(res["beta"], index=names, dtype=float)
-        self.se_ = pd.Series(np.sqrt(np.diag(cov)), index=names, dtype=float)
+        self.coef_ = pd.Series(res["beta"], index=self.design_.column_index, dtype=float)
+        self.se_ = pd.Series(np.sqrt(np.diag(cov)), index=self.design_.column_index,
+                             dtype=float)
         self.cov_ = cov
         self.log_likelihood_ = res["loglik"]
         self.log_likelihood_null_ = res["loglik0"]

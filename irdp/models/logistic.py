@@ -205,8 +205,8 @@ class LogisticIndex(RiskIndexMixin, BaseEstimator):
         se = np.sqrt(np.diag(cov))
         self.intercept_ = float(beta[0])
         self.intercept_se_ = float(se[0])
-        self.coef_ = pd.Series(beta[1:], index=names, dtype=float)
-        self.se_ = pd.Series(se[1:], index=names, dtype=float)
+        self.coef_ = pd.Series(beta[1:], index=self.design_.column_index, dtype=float)
+        self.se_ = pd.Series(se[1:], index=self.design_.column_index, dtype=float)
         self.cov_ = cov
         self.log_likelihood_ = res.loglik
         self.converged_ = res.converged and not res.separation
@@ -239,8 +239,8 @@ class LogisticIndex(RiskIndexMixin, BaseEstimator):
                 stacklevel=3,
             )
         b = np.ravel(est.coef_) / sd
-        self.coef_ = pd.Series(b, index=names, dtype=float)
-        self.se_ = pd.Series(np.nan, index=names, dtype=float)
+        self.coef_ = pd.Series(b, index=self.design_.column_index, dtype=float)
+        self.se_ = pd.Series(np.nan, index=self.design_.column_index, dtype=float)
         raw = np.ravel(est.coef_)
         self.intercept_ = float(np.ravel(est.intercept_)[0] - np.sum(raw * mean / sd))
         self.intercept_se_ = float("nan")
