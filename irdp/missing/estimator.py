@@ -164,6 +164,8 @@ class ImputedRiskIndex(RiskIndexMixin, BaseEstimator):
     ((300,), True)
     """
 
+    _accepts_missing = True
+
     def __init__(
         self,
         estimator: Any,

@@ -144,6 +144,9 @@ class RiskIndexMixin:
 
     _outcome_kinds: ClassVar[tuple[type, ...]] = (Binary, Survival, CompetingRisks)
     _exp_name: ClassVar[str] = "exp_coef"
+    #: True for indices that complete missing predictor values themselves (irdp score
+    #: then scores rows with missing features).
+    _accepts_missing: ClassVar[bool] = False
 
     # ---- input checks -------------------------------------------------------------------
     #: name -> (kind, low, high, low_open): checked by :meth:`_validate_params`.

@@ -321,7 +321,7 @@ class CauseSpecificCoxIndex(RiskIndexMixin, BaseEstimator):
             few = ", ".join(
                 f"cause {c}: " + (f"<{k}" if b.counts.sum() < k else f"{int(b.counts.sum())}")
                 for c, b in baselines.items())
-            raise DisclosureError(
+            raise InsufficientDataError(
                 f"a confidential grid needs at least {k} development events of every cause "
                 f"per interval; the totals are {few}, so no grid exists. Merge rare competing "
                 "causes into one."

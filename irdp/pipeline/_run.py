@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from irdp.exceptions import DisclosureError
 from irdp.experiment import ExperimentConfig, config_hash, load_experiment
 from irdp.pipeline._data import (
     _step_cohort,
@@ -135,7 +136,16 @@ def _run(st: _State, chash: str, started: _dt.datetime, progress: bool) -> RunRe
         for name, model in st.fitted.items():
             if hasattr(model, "export"):
                 path = run_dir / "models" / f"{name}.json"
-                path.write_text(json.dumps(model.export(), indent=2, sort_keys=True,
+                # cohort, horizon and preprocessing: `irdp score` rebuilds the predictions
+                base = next((i.base for i in cfg.indices if i.name == name), None)
+                prep = st.preprocessing.get(name) or st.preprocessing.get(base)
+                try:
+                    spec = model.export(cohort=st.cohort.definition, horizon=st.horizon,
+                                        preprocessing=prep)
+                except DisclosureError as err:  # too few events for a confidential baseline
+                    st.failures.append(f"model export {name} withheld: {err}")
+                    continue
+                path.write_text(json.dumps(spec, indent=2, sort_keys=True,
                                            default=_json_default) + "\n", encoding="utf-8")
             if name in st.preprocessing:  # what to apply to raw features before the model
                 path = run_dir / "models" / f"{name}.preprocessing.json"
