@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -84,7 +86,14 @@ def single_threaded_blas(size: int) -> Iterator[None]:
     if size < BLAS_SINGLE_THREAD_ABOVE:
         yield
         return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _controller().limit(limits=1, user_api="blas"):
         yield
+
+
+@functools.lru_cache(maxsize=1)
+def _controller() -> Any:
+    """One threadpoolctl controller per process (inspecting the loaded libraries takes
+    about 0.1 s, so it is done once)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()

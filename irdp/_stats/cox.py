@@ -91,6 +91,14 @@ class CoxData:
     linger: _Linger | None
     buf: np.ndarray          # (p, n + 1) work buffer, column 0 kept at zero
 
+    def __post_init__(self) -> None:
+        we = np.zeros(len(self.w))
+        we[self.ev_rows] = self.w[self.ev_rows]
+        self.we = we  # event weights by row
+        self.wd_total = float(np.sum(self.g_wd))
+        tg = self.tied
+        self.t_mw = (self.g_wd[tg] / self.g_d[tg])[self.t_group] if len(tg) else np.zeros(0)
+
     @property
     def n(self) -> int:
         return len(self.w)
@@ -303,7 +311,7 @@ def _terms(cd: CoxData, beta: np.ndarray, need_s1: bool = True) -> dict[str, Any
     tg = cd.tied
     if len(tg):
         g, f = cd.t_group, cd.t_frac
-        mw = (cd.g_wd[tg] / cd.g_d[tg])[g]
+        mw = cd.t_mw
         den = S0[tg][g] - f * T0[g]
         inv = 1.0 / den
         K = len(tg)
@@ -315,13 +323,13 @@ def _terms(cd: CoxData, beta: np.ndarray, need_s1: bool = True) -> dict[str, Any
         C[tg] = agg(mw * inv * inv)
         B, D, E = agg(mw * f * inv), agg(mw * f * inv * inv), agg(mw * f * f * inv * inv)
         log_term += float(np.sum(mw * np.log(den)) - np.sum(cd.g_wd[tg] * log_s0[tg]))
-    log_term += shift * float(np.sum(cd.g_wd))
+    log_term += shift * cd.wd_total
     return {"eta": eta, "r": r, "shift": shift, "S0": S0, "S1": S1, "T0": T0, "T1": T1,
             "A": A, "B": B, "C": C, "D": D, "E": E, "log_term": log_term}
 
 
 def _event_term(cd: CoxData, eta: np.ndarray) -> float:
-    return float(np.dot(cd.w[cd.ev_rows], eta[cd.ev_rows]))
+    return float(np.dot(cd.we, eta))
 
 
 def loglik(cd: CoxData, beta: np.ndarray) -> float:
@@ -362,15 +370,18 @@ def derivatives(cd: CoxData, beta: np.ndarray) -> tuple[float, np.ndarray, np.nd
     tm["c"] = c
     if cd.p == 0:
         return ll, np.zeros(0), np.zeros((0, 0)), tm
-    we = np.zeros(cd.n)
-    we[cd.ev_rows] = cd.w[cd.ev_rows]
-    score = cd.Xt @ (we - c)
+    score = cd.Xt @ (cd.we - c)
     S1 = tm["S1"]
-    outer = (S1 * tm["C"]) @ S1.T
+    outer = None
     if tm["B"] is not None:
         S1t, T1 = S1[:, cd.tied], tm["T1"]
         cross = (S1t * tm["D"]) @ T1.T
-        outer += -cross - cross.T + (T1 * tm["E"]) @ T1.T
+        outer = -cross - cross.T + (T1 * tm["E"]) @ T1.T
+    # sum_g C_g S1_g S1_g' as a syrk of sqrt(C) S1, scaled in place (no second (p, G)
+    # array); ``fit(keep_terms=True)`` recomputes the unscaled sums at the estimate
+    np.multiply(S1, np.sqrt(tm["C"]), out=S1)
+    tm["S1"] = None
+    outer = S1 @ S1.T if outer is None else outer + S1 @ S1.T
     body = cd.buf[:, 1:]
     np.multiply(cd.Xt, np.sqrt(np.maximum(c, 0.0)), out=body)
     info = body @ body.T - outer
@@ -405,7 +416,7 @@ class CoxResult:
     hazard_breslow: np.ndarray
     hazard_efron: np.ndarray
     var_terms: np.ndarray
-    mean_terms: np.ndarray
+    mean_terms: np.ndarray | None
     terms: dict[str, Any] | None = None
 
     def baseline(self, kind: Literal["breslow", "efron"]) -> dict[Any, tuple[np.ndarray, ...]]:
@@ -486,6 +497,14 @@ def _newton(cd: CoxData, max_iter: int, tol: float, beta0: np.ndarray | None
             "converged": converged, "n_iter": it, "terms": tm}
 
 
+def _mean_terms(cd: CoxData, tm: dict[str, Any]) -> np.ndarray:
+    """``sum_l mw (S1 - f T1) / den^2`` per event group (Tsiatis variance of H0), (G, p)."""
+    mean = tm["S1"] * tm["C"]
+    if tm["D"] is not None and tm["T1"] is not None:
+        mean[:, cd.tied] -= tm["T1"] * tm["D"]
+    return (mean * np.exp(-tm["shift"])).T
+
+
 def _baseline_pieces(cd: CoxData, tm: dict[str, Any], beta: np.ndarray) -> dict[str, Any]:
     """Baseline increments (Breslow and Efron-type) and the Tsiatis variance terms."""
     scale = np.exp(-tm["shift"] - (cd.center @ beta if cd.p else 0.0))
@@ -503,12 +522,9 @@ def _baseline_pieces(cd: CoxData, tm: dict[str, Any], beta: np.ndarray) -> dict[
             mw = (cd.g_wd[tg] / dt)[g]
             efron[tg] = np.bincount(g, weights=mw / (S0[tg][g] - f * T0[g]), minlength=len(tg))
     C = tm["C"]
-    mean = (tm["S1"] * C) if tm["S1"] is not None else np.zeros((cd.p, len(S0)))
-    if tm["D"] is not None and tm["T1"] is not None:
-        mean[:, cd.tied] -= tm["T1"] * tm["D"]
     e2 = np.exp(-2 * tm["shift"])
     return {"breslow": breslow * scale, "efron": efron * scale, "var_terms": C * e2,
-            "mean_terms": (mean * np.exp(-tm["shift"])).T}
+            "mean_terms": _mean_terms(cd, tm) if tm["S1"] is not None else None}
 
 
 def _tied_risk(cd: CoxData, r: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -527,6 +543,10 @@ def fit(
     keep_terms: bool = False,
 ) -> CoxResult:
     """Maximise the partial likelihood of prepared data.
+
+    ``keep_terms=True`` keeps the risk-set sums at the estimate (``terms``) and the Tsiatis
+    variance terms of the baseline (``mean_terms``), for Fine-Gray's robust variance and
+    the calibration curves; fits that only need coefficients and baselines skip them.
 
     Returns a :class:`CoxResult`; ``separation`` flags coefficients running to infinity
     (the caller warns with :class:`irdp.exceptions.SeparationWarning`).
@@ -557,6 +577,8 @@ def fit(
                 cov = np.full((cd.p, cd.p), np.nan)
         cols = _divergence(beta, cov, res["score"], res["converged"])
         with np.errstate(over="ignore", invalid="ignore"):  # diverged fits: inf, reported
+            if keep_terms:  # the unscaled risk-set sums at the estimate
+                tm = _terms(cd, beta)
             base = _baseline_pieces(cd, tm, beta)
     if not compute_cov and not cols:
         cov = None
