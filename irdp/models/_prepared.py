@@ -44,6 +44,7 @@ class PreparedData:
 
     Examples
     --------
+    >>> import numpy as np
     >>> from irdp.models import CoxIndex
     >>> from irdp.testing import make_index_data
     >>> d = make_index_data(300)
