@@ -445,6 +445,9 @@ class RiskIndexMixin:
             model.n_features_in_ = len(model.design_.input_columns)
         model.coef_ = pd.Series(spec["coef"], dtype=float)
         model.se_ = pd.Series(spec["se"], dtype=float)
+        if "design" in spec:  # JSON writers may sort keys: the design fixes the order
+            model.coef_ = model.coef_.reindex(model.design_.columns)
+            model.se_ = model.se_.reindex(model.design_.columns)
         if "cov" in spec:
             model.cov_ = np.asarray(spec["cov"], dtype=float)
         model.development_ = dict(spec.get("development", {}))

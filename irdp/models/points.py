@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ from scipy import special
 from sklearn.base import BaseEstimator, clone
 
 from irdp._validation import check_horizon
+from irdp.exceptions import IrdpWarning
 from irdp.models._prepared import PreparedData
 from irdp.models._ranking import concordance
 from irdp.models.base import RiskIndexMixin, estimator_from_spec, load, register
@@ -192,6 +194,14 @@ class PointsScore(RiskIndexMixin, BaseEstimator):
                 cuts = np.unique(np.quantile(x, np.linspace(0, 1, self.n_bins + 1)[1:-1]))
                 cuts = cuts[cuts > uniq[0]]
         cuts = np.asarray(cuts, dtype=float)
+        if len(cuts) == 0:
+            warnings.warn(
+                f"predictor {col!r} collapses to a single bin [-inf, inf) (its quantiles are "
+                "all equal to its minimum): it contributes 0 points. Give cut-points in "
+                f"bins={{{col!r}: [...]}} or drop it.",
+                IrdpWarning,
+                stacklevel=4,
+            )
         edges = np.r_[-np.inf, cuts, np.inf]
         which = np.searchsorted(cuts, x, side="right")
         rows = []
@@ -218,11 +228,12 @@ class PointsScore(RiskIndexMixin, BaseEstimator):
         X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
         self.design_.transform(X)  # checks columns, missing values and unseen levels
         total = np.zeros(len(X), dtype=np.int64)
+        kinds = {t["column"]: t["kind"] for t in self.design_.terms}
         for col, tab in self.points_table_.groupby("column", sort=False):
-            if np.isnan(tab["lower"].to_numpy(dtype=float)).all():
+            if kinds.get(col) == "categorical":
                 mapping = dict(zip(tab["category"], tab["points"], strict=True))
                 total += np.asarray([mapping[str(v)] for v in X[col].tolist()], dtype=np.int64)
-            else:
+            else:  # bins [lower, upper); an exported -inf lower bound is null (unused)
                 lower = tab["lower"].to_numpy(dtype=float)
                 b = np.searchsorted(lower[1:], X[col].to_numpy(dtype=float), side="right")
                 total += tab["points"].to_numpy()[b]
