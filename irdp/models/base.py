@@ -455,21 +455,6 @@ class RiskIndexMixin:
         return model
 
 
-def check_events_per_parameter(n_events: float, n_params: int, what: str) -> None:
-    """Refuse a fit with fewer events than parameters (a real data limit, not a bug).
-
-    With fewer events than coefficients, the partial (or binomial) likelihood has a
-    maximum at infinity for some combination of columns in practice, and the risks it
-    gives are 0 or 1: the data cannot support the model.
-    """
-    if n_params > 0 and n_events < n_params:
-        raise InsufficientDataError(
-            f"the {what} has {int(n_events)} events for {n_params} coefficients; fewer events "
-            "than coefficients cannot support the fit. Use fewer predictors, merge sparse "
-            "categories, or (competing risks) merge rare causes into one competing cause."
-        )
-
-
 def finite_or_error(values: np.ndarray, what: str) -> np.ndarray:
     """Refuse silent NaN or infinite values in outputs (a degenerate fit or extreme inputs)."""
     if not np.all(np.isfinite(values)):

@@ -15,12 +15,7 @@ from irdp._stats import finegray
 from irdp._validation import check_horizon
 from irdp.exceptions import DisclosureError, InsufficientDataError
 from irdp.models._baseline import Baseline
-from irdp.models.base import (
-    RiskIndexMixin,
-    check_events_per_parameter,
-    finite_or_error,
-    register,
-)
+from irdp.models.base import RiskIndexMixin, finite_or_error, register
 from irdp.models.cox import fit_cox_arrays, warn_fit_problems
 from irdp.outcomes import CompetingRisks
 
@@ -105,7 +100,6 @@ class FineGrayIndex(RiskIndexMixin, BaseEstimator):
             )
         cause = np.asarray(y.cause)
         names = self.design_.columns
-        check_events_per_parameter(y.n_events, len(names), "Fine-Gray model")
         fd = finegray.prepare(Z, np.asarray(y.time, float), cause, y.event_of_interest,
                               ties="breslow", censoring="crr", center=Z.mean(axis=0))
         res = cox_engine.fit(fd, max_iter=self.max_iter, tol=self.tol, names=names,
@@ -286,9 +280,6 @@ class CauseSpecificCoxIndex(RiskIndexMixin, BaseEstimator):
         names = self.design_.columns
         self.coef_by_cause_, self.se_by_cause_, self.cov_by_cause_ = {}, {}, {}
         self.converged_by_cause_, baselines = {}, {}
-        for k in y.causes:
-            check_events_per_parameter(int(np.sum(np.asarray(y.cause) == k)), len(names),
-                                       f"Cox model for cause {k}")
         for k in y.causes:
             res = fit_cox_arrays(Z, np.asarray(y.time, float), np.asarray(y.cause) == k,
                                  ties=self.ties, max_iter=self.max_iter, tol=self.tol,

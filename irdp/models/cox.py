@@ -14,12 +14,7 @@ from irdp._validation import check_horizon
 from irdp.exceptions import ConvergenceWarning, InsufficientDataError, SeparationWarning
 from irdp.models._baseline import Baseline
 from irdp.models._prepared import PreparedData
-from irdp.models.base import (
-    RiskIndexMixin,
-    check_events_per_parameter,
-    finite_or_error,
-    register,
-)
+from irdp.models.base import RiskIndexMixin, finite_or_error, register
 from irdp.outcomes import CompetingRisks, Survival
 
 __all__ = ["CoxIndex", "fit_cox_arrays", "warn_fit_problems"]
@@ -217,7 +212,6 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
                 "cannot be fitted."
             )
         names = self.design_.columns
-        check_events_per_parameter(event.sum(), len(names), "Cox model")
         res = fit_cox_arrays(Z, np.asarray(ys.time, dtype=float), event, strata=codes,
                              weights=w, ties=self.ties, max_iter=self.max_iter, tol=self.tol,
                              baseline=self.baseline, names=names)

@@ -19,12 +19,7 @@ from irdp.exceptions import (
     SeparationWarning,
     UndefinedMetricWarning,
 )
-from irdp.models.base import (
-    RiskIndexMixin,
-    check_events_per_parameter,
-    finite_or_error,
-    register,
-)
+from irdp.models.base import RiskIndexMixin, finite_or_error, register
 from irdp.outcomes import Binary, CompetingRisks, Survival
 
 __all__ = ["LogisticIndex", "fit_logistic", "warn_separation"]
@@ -185,9 +180,6 @@ class LogisticIndex(RiskIndexMixin, BaseEstimator):
                 f"{len(yy)} rows. A logistic model cannot be fitted."
             )
         names = self.design_.columns
-        if self.penalty is None:  # a penalised fit can have more coefficients than events
-            check_events_per_parameter(min(n_ev, float(np.sum(w)) - n_ev), len(names) + 1,
-                                       "logistic model")
         self.horizon_ = y.horizon
         self.development_ = {"n": int(len(yy)), "n_events": int(y.n_events),
                              "horizon": y.horizon}

@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from irdp.exceptions import IrdpError
+from irdp.exceptions import ComputationError, IrdpError
 from irdp.models.preprocessing import MissingIndicatorPreprocessing
 from irdp.pipeline._state import (
     _KIND_OUTCOME,
     _MODEL_CLASSES,
     LEVEL_LABELS,
+    _failed,
     _need,
     _outcome,
     _plain_columns,
@@ -59,9 +60,13 @@ def _step_models(st: _State) -> None:
             est = cls(**opts)
             kind = _KIND_OUTCOME[idx.kind]
             rows = st.dev & known if kind == "binary" else st.dev
-            with st.timer(f"fit {idx.name}"):
-                est.fit(Xm.loc[rows].reset_index(drop=True),
-                        _outcome(st, kind, rows))
+            try:  # valid data that cannot support this index: its failure, not the run's
+                with st.timer(f"fit {idx.name}"):
+                    est.fit(Xm.loc[rows].reset_index(drop=True),
+                            _outcome(st, kind, rows))
+            except ComputationError as err:
+                _failed(st, "model", f"Index {label}", err)
+                continue
             st.fitted[idx.name] = est
             st.preprocessing[idx.name] = prep
             st.designs[idx.name] = Xm
