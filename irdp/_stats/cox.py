@@ -98,6 +98,13 @@ class CoxData:
         self.wd_total = float(np.sum(self.g_wd))
         tg = self.tied
         self.t_mw = (self.g_wd[tg] / self.g_d[tg])[self.t_group] if len(tg) else np.zeros(0)
+        self.t_start = (np.cumsum(self.g_d[tg]) - self.g_d[tg]) if len(tg) else np.zeros(
+            0, dtype=np.int64)
+        self.t_end1 = self.g_end[tg] + 1  # rows of the tied events: t_first .. t_end1 - 1
+        self.t_first = self.g_ev_first[tg]
+        self.g_end1 = self.g_end + 1
+        self.c0buf = np.zeros(len(self.w) + 1)
+        self.unit_weights = bool(np.all(self.w == 1.0))
 
     @property
     def n(self) -> int:
@@ -245,16 +252,17 @@ def _group_sums(cd: CoxData, r: np.ndarray, need_s1: bool = True) -> tuple[np.nd
     p = cd.p
     body = cd.buf[:, 1:]
     if cd.seg is None:
-        c0 = np.concatenate(([0.0], np.cumsum(r)))
-        S0 = _between(c0, cd.g_start, cd.g_end, cd.single)
-        tg = cd.tied
-        T0 = c0[cd.g_end[tg] + 1] - c0[cd.g_ev_first[tg]]
+        c0 = cd.c0buf
+        np.cumsum(r, out=c0[1:])
+        S0 = c0[cd.g_end1] if cd.single else _between(c0, cd.g_start, cd.g_end, False)
+        T0 = c0[cd.t_end1] - c0[cd.t_first]
         if not need_s1 or p == 0:
             return S0, None, T0, None
         np.multiply(cd.Xt, r, out=body)
         np.cumsum(body, axis=1, out=body)
-        S1 = _between(cd.buf, cd.g_start, cd.g_end, cd.single)
-        T1 = cd.buf[:, cd.g_end[tg] + 1] - cd.buf[:, cd.g_ev_first[tg]]
+        S1 = cd.buf[:, cd.g_end1] if cd.single else _between(cd.buf, cd.g_start, cd.g_end,
+                                                               False)
+        T1 = cd.buf[:, cd.t_end1] - cd.buf[:, cd.t_first]
         return S0, S1, T0, T1
     sg = cd.seg
     sub0 = np.add.reduceat(r, sg["sub_start"])
@@ -295,7 +303,9 @@ def _terms(cd: CoxData, beta: np.ndarray, need_s1: bool = True) -> dict[str, Any
     if cd.offset is not None:
         eta = eta + cd.offset
     shift = float(eta.max()) if len(eta) else 0.0
-    r = cd.w * np.exp(eta - shift)
+    r = np.exp(eta - shift)
+    if not cd.unit_weights:
+        r *= cd.w
     S0, S1, T0, T1 = _group_sums(cd, r, need_s1)
     if cd.linger is not None:
         L0, L1 = _linger_sums(cd, r, need_s1)
@@ -306,7 +316,7 @@ def _terms(cd: CoxData, beta: np.ndarray, need_s1: bool = True) -> dict[str, Any
         A = cd.g_wd / S0
         C = A / S0
         log_s0 = np.log(S0)
-    log_term = float(np.sum(cd.g_wd * log_s0))
+    log_term = float(np.dot(cd.g_wd, log_s0))
     B = D = E = None
     tg = cd.tied
     if len(tg):
@@ -314,15 +324,12 @@ def _terms(cd: CoxData, beta: np.ndarray, need_s1: bool = True) -> dict[str, Any
         mw = cd.t_mw
         den = S0[tg][g] - f * T0[g]
         inv = 1.0 / den
-        K = len(tg)
-
-        def agg(v: np.ndarray) -> np.ndarray:
-            return np.bincount(g, weights=v, minlength=K)
-
-        A[tg] = agg(mw * inv)
-        C[tg] = agg(mw * inv * inv)
-        B, D, E = agg(mw * f * inv), agg(mw * f * inv * inv), agg(mw * f * f * inv * inv)
-        log_term += float(np.sum(mw * np.log(den)) - np.sum(cd.g_wd[tg] * log_s0[tg]))
+        # the terms of a tied group are contiguous: one segment sum for the five weights
+        a = mw * inv
+        c = a * inv
+        stack = np.stack([a, c, a * f, c * f, c * f * f])
+        A[tg], C[tg], B, D, E = np.add.reduceat(stack, cd.t_start, axis=1)
+        log_term += float(np.dot(mw, np.log(den)) - np.dot(cd.g_wd[tg], log_s0[tg]))
     log_term += shift * cd.wd_total
     return {"eta": eta, "r": r, "shift": shift, "S0": S0, "S1": S1, "T0": T0, "T1": T1,
             "A": A, "B": B, "C": C, "D": D, "E": E, "log_term": log_term}
