@@ -9,6 +9,20 @@
 All three return a :class:`StepFunction`-based result evaluated with ``at(t)`` (right-
 continuous value) or ``at(t, left=True)`` (left limit, the value just before ``t``).
 
+Two variances of the Aalen-Johansen cumulative incidence exist in irdp, and each is used
+in one place:
+
+- Gray's estimator, :attr:`AalenJohansen.variance` (``cmprsk::cuminc``'s ``var``, Gray
+  1988), computed on first access only; it is the variance reported with a cumulative
+  incidence curve (agreement with ``cuminc`` is tested);
+- the delta-method (Greenwood-type) estimator of Marubini & Valsecchi (1995, eq. 10.10),
+  :func:`irdp.metrics.calibration.aalen_johansen_variance`; it gives SE(O) of the
+  competing-risk observed/expected ratio of :func:`irdp.metrics.oe_ratio`
+  (``oe_interval="greenwood"``), the competing-risk analogue of Greenwood's variance used
+  for the Kaplan-Meier O/E.
+
+They are asymptotically equivalent and differ slightly in small samples.
+
 References
 ----------
 .. [1] Kaplan EL, Meier P. Nonparametric estimation from incomplete observations.
@@ -19,11 +33,16 @@ References
    chains based on censored observations. Scand J Stat 1978;5:141-150.
 .. [4] Graf E, Schmoor C, Sauerbrei W, Schumacher M. Assessment and comparison of
    prognostic classification schemes for survival data. Stat Med 1999;18:2529-2545.
+.. [5] Gray RJ. A class of K-sample tests for comparing the cumulative incidence of a
+   competing risk. Ann Stat 1988;16:1141-1154.
+.. [6] Marubini E, Valsecchi MG. Analysing Survival Data from Clinical Trials and
+   Observational Studies. Wiley 1995, section 10.2.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -116,10 +135,13 @@ class AalenJohansen:
         Event-free survival (all causes) just after each time.
     n_at_risk : ndarray
     n_events : ndarray of shape (n_times, n_causes)
+    weighted : bool
+        Estimated from weighted data (no variance then).
     variance : ndarray of shape (n_times, n_causes) or None
         Variance of each cumulative incidence as ``cmprsk::cuminc`` computes it (Gray's
-        delta-method estimator, which changes only at the times of the cause); None for
-        weighted data.
+        estimator, which changes only at the times of the cause), computed on first
+        access; None for weighted data. The O/E ratio of :mod:`irdp.metrics` uses the
+        delta-method variance instead (see the module docstring).
     """
 
     times: np.ndarray
@@ -128,7 +150,21 @@ class AalenJohansen:
     survival: np.ndarray
     n_at_risk: np.ndarray
     n_events: np.ndarray
-    variance: np.ndarray | None = None
+    weighted: bool = False
+
+    @cached_property
+    def variance(self) -> np.ndarray | None:
+        """Gray's variance of every cumulative incidence (None for weighted data)."""
+        if self.weighted:
+            return None
+        if not self.causes:
+            return np.zeros((len(self.times), 0))
+        n, d_k = self.n_at_risk, self.n_events
+        d_all = d_k.sum(axis=1)
+        surv_left = np.concatenate(([1.0], self.survival[:-1]))
+        return np.column_stack(
+            [_gray_variance(n, d_k[:, j], d_all - d_k[:, j], surv_left, self.survival,
+                            self.cif[:, j]) for j in range(len(self.causes))])
 
     def cif_at(self, t: Any, cause: int = 1, *, left: bool = False) -> np.ndarray:
         """Cumulative incidence of ``cause`` at ``t`` (0 for a cause never observed)."""
@@ -338,13 +374,7 @@ def aalen_johansen(time: Any, cause: Any, *, weights: Any = None) -> AalenJohans
         surv_left = np.concatenate(([1.0], surv[:-1]))
         inc = np.where(n[:, None] > 0, d_k / n[:, None], 0.0) * surv_left[:, None]
     cif = np.cumsum(inc, axis=0)
-    var = None
-    if weights is None:
-        var = np.column_stack(
-            [_gray_variance(n, d_k[:, j], d_all - d_k[:, j], surv_left, surv, cif[:, j])
-             for j in range(len(causes))]
-        ) if causes else np.zeros((len(uniq), 0))
-    return AalenJohansen(uniq, causes, cif, surv, n, d_k, var)
+    return AalenJohansen(uniq, causes, cif, surv, n, d_k, weighted=weights is not None)
 
 
 def _gray_variance(

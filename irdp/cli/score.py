@@ -10,10 +10,17 @@ import click
 __all__ = ["score"]
 
 
+class _ScoreError(click.ClickException):
+    """A model export that cannot score this extract (exit code 2, no traceback)."""
+
+    exit_code = 2
+
+
 @click.command("score")
 @click.option("--model", "model_file", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Model export (JSON written from model.export(cohort=...)).")
+              help="Model export (JSON written by model.export(cohort=..., preprocessing=...), "
+                   "e.g. <run>/models/<index>.json).")
 @click.option("--extract", "extract_dir", required=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Extract folder (<table>.parquet or .csv files).")
@@ -23,7 +30,8 @@ __all__ = ["score"]
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Cohort YAML overriding the definition stored in the model.")
 @click.option("--horizon", type=float, default=None,
-              help="Horizon in days overriding the model's (timed models only).")
+              help="Horizon in days overriding the model's (timed models only); a "
+                   "confidential export answers only at the horizons it holds.")
 @click.option("--validate/--no-validate", default=True, show_default=True,
               help="Validate the extract against the contract when reading it.")
 def score(model_file: Path, extract_dir: Path, out: Path, cohort_file: Path | None,
@@ -36,6 +44,7 @@ def score(model_file: Path, extract_dir: Path, out: Path, cohort_file: Path | No
     """
     from irdp.cli.features import _open_extract
     from irdp.cohort import CohortDefinition
+    from irdp.exceptions import IrdpError
     from irdp.models.scoring import score_extract
 
     try:
@@ -44,7 +53,10 @@ def score(model_file: Path, extract_dir: Path, out: Path, cohort_file: Path | No
         raise click.BadParameter(f"{model_file} is not valid JSON: {err}") from err
     definition = CohortDefinition.from_yaml(cohort_file) if cohort_file else None
     extract = _open_extract(extract_dir, validate)
-    table = score_extract(spec, extract, cohort=definition, horizon=horizon)
+    try:
+        table = score_extract(spec, extract, cohort=definition, horizon=horizon)
+    except (IrdpError, ValueError, TypeError) as err:  # the model or horizon cannot be used
+        raise _ScoreError(f"{model_file.name}: {err}") from err
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_parquet(out, index=False)
     n_ok = int(table["scored"].sum())

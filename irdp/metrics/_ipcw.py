@@ -9,10 +9,22 @@ The influence function of ``log G(s-)`` for subject k is (Nelson-Aalen linearisa
 
     IF_k(s) = - sum_{u < s} [dN^C_k(u) - 1{T_k >= u} dLambda^C(u)] / ybar(u),
 
-with ``ybar(u)`` the proportion still at risk at ``u``. :func:`censoring_if_weighted`
+with ``ybar(u)`` the proportion at risk of censoring at ``u``. :func:`censoring_if_weighted`
 returns ``sum_i psi_i IF_k(s_i)`` for every k in O(n log n), which is what the IPCW
 estimators need for their standard errors (Blanche et al. 2013, Appendix; Gerds &
 Schumacher 2006).
+
+Two risk sets exist for ``ybar`` and ``dLambda^C = c(u) / (n ybar(u))`` when an event and a
+censoring share a time u (the weights G themselves are the same under both):
+
+- ``"score"`` (default): ``{T >= u}``, subjects with an event at u included, as
+  ``riskRegression::Score`` (its C++ ``getInfluenceFunctionKM``, riskRegression 2022.11.28);
+- ``"events_leave_first"``: ``{T >= u}`` minus the events at u, the risk set of the
+  prodlim reverse Kaplan-Meier that gives G (irdp's convention before 2024).
+
+Both agree without such ties. A simulation with ties (``docs/models.md``,
+``tests/reference/score_ties/simulate_se.py``) compares them with the empirical standard
+deviation of the estimates.
 """
 
 from __future__ import annotations
@@ -23,7 +35,10 @@ import numpy as np
 
 from irdp.nonparametric import censoring_survival
 
-__all__ = ["Censoring", "censoring_model", "censoring_if_weighted"]
+__all__ = ["Censoring", "censoring_model", "censoring_if_weighted", "IF_RISK_SETS"]
+
+#: Risk sets of the censoring influence function (see the module docstring).
+IF_RISK_SETS = ("score", "events_leave_first")
 
 
 @dataclass(frozen=True)
@@ -34,9 +49,11 @@ class Censoring:
     censored: np.ndarray  # bool, censored rows
     jump_times: np.ndarray  # distinct censoring times
     d_lambda: np.ndarray  # censoring hazard increments at jump_times
-    at_risk: np.ndarray  # number at risk of censoring at jump_times
+    at_risk: np.ndarray  # number at risk of censoring at jump_times (the KM of G)
     idx_left: np.ndarray  # per row: number of jump times < time (G(T-) = g[idx_left])
     idx_right: np.ndarray  # per row: number of jump times <= time
+    if_at_risk: np.ndarray  # risk set of the influence function at jump_times
+    if_d_lambda: np.ndarray  # censoring hazard increments of the influence function
 
     @property
     def g(self) -> np.ndarray:
@@ -55,7 +72,8 @@ class Censoring:
 
 
 def censoring_model(
-    time: np.ndarray, any_event: np.ndarray, *, events_leave_first: bool = True
+    time: np.ndarray, any_event: np.ndarray, *, events_leave_first: bool = True,
+    if_risk_set: str = "score",
 ) -> Censoring:
     """Fit the censoring Kaplan-Meier (censorings are the events).
 
@@ -64,8 +82,12 @@ def censoring_model(
     event at a censoring time u are still at risk of censoring at u. With ``True``
     (default; prodlim ``reverse=TRUE`` as used by riskRegression, and
     ``survival::concordance``'s ``fastkm1``), events at u leave the risk set
-    before the censorings at u.
+    before the censorings at u. ``if_risk_set`` chooses the risk set of the influence
+    function used for standard errors: ``"score"`` (``riskRegression::Score``) or
+    ``"events_leave_first"`` (see the module docstring).
     """
+    if if_risk_set not in IF_RISK_SETS:
+        raise ValueError(f"if_risk_set must be one of {IF_RISK_SETS}; got {if_risk_set!r}.")
     time = np.asarray(time, float)
     any_event = np.asarray(any_event, bool)
     km = censoring_survival(time, any_event, events_leave_first=events_leave_first)
@@ -76,7 +98,16 @@ def censoring_model(
     uniq, inv = np.unique(time, return_inverse=True)  # sorted queries: fast searches
     left = np.searchsorted(times, uniq, side="left")[inv]
     right = np.searchsorted(times, uniq, side="right")[inv]
-    return Censoring(time, ~any_event, times, d_lambda, np.asarray(at_risk, float), left, right)
+    at_risk = np.asarray(at_risk, float)
+    if if_risk_set == "score":  # {T >= u}: events at u stay at risk of censoring at u
+        n_cens = np.asarray(n_cens, float)
+        if_at_risk = len(time) - np.searchsorted(np.sort(time), times, side="left").astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if_d_lambda = np.where(if_at_risk > 0, n_cens / if_at_risk, 0.0)
+    else:
+        if_at_risk, if_d_lambda = at_risk, d_lambda
+    return Censoring(time, ~any_event, times, d_lambda, at_risk, left, right, if_at_risk,
+                     if_d_lambda)
 
 
 def censoring_if_weighted(cens: Censoring, s_index: np.ndarray, psi: np.ndarray) -> np.ndarray:
@@ -93,13 +124,13 @@ def censoring_if_weighted(cens: Censoring, s_index: np.ndarray, psi: np.ndarray)
     # Psi(u_j) = sum_i psi_i 1{s_i > u_j} = sum over i with s_index_i > j
     per = np.bincount(np.asarray(s_index), weights=psi, minlength=k + 1)
     big_psi = (per.sum() - np.cumsum(per))[:k]
-    ybar = cens.at_risk / n
+    ybar = cens.if_at_risk / n
     # jump part: subject k censored at a jump time T_k contributes -Psi(T_k)/ybar(T_k)
     out = np.zeros(n)
     rows = cens.censored & (cens.idx_right > cens.idx_left)
     j = cens.idx_left[rows]
     out[rows] = -big_psi[j] / ybar[j]
     # compensator part: + sum_{u <= T_k} Psi(u) dLambda(u) / ybar(u)
-    comp = np.concatenate(([0.0], np.cumsum(big_psi * cens.d_lambda / ybar)))
+    comp = np.concatenate(([0.0], np.cumsum(big_psi * cens.if_d_lambda / ybar)))
     out += comp[cens.idx_right]
     return out

@@ -43,6 +43,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from irdp._stats.splines import rcs_basis
+from irdp._stats.splines import rcs_knots as _stats_rcs_knots
 from irdp.exceptions import InsufficientDataError, UndefinedMetricWarning
 from irdp.metrics._bootstrap import (
     Bootstrap,
@@ -91,61 +93,15 @@ def _cll(p: np.ndarray) -> np.ndarray:
 
 
 def rcs_knots(x: np.ndarray, nk: int = 3) -> np.ndarray:
-    """Knots of ``rms::rcspline.eval(x, nk=3)`` (quantiles .1/.5/.9 with rms's rules).
-
-    Reproduces the rms rules for 3 knots: heavily tied extreme values (>= 5 %) become the
-    outer knots, fewer than 100 observations use the 5th smallest and largest values.
-    """
+    """Knots of ``rms::rcspline.eval(x, nk=3)`` (:func:`irdp._stats.splines.rcs_knots`)."""
     if nk != 3:
         raise ValueError(f"only 3 knots are implemented (McLernon et al.); got nk={nk}.")
-    xx = np.asarray(x, float)
-    n = len(xx)
-    xu, counts = np.unique(xx, return_counts=True)
-    if len(xu) - 2 <= nk:
-        if len(xu) < 3:
-            raise ValueError(
-                f"a restricted cubic spline needs at least 3 distinct predicted risks; got "
-                f"{len(xu)}. The calibration curve is undefined for (nearly) constant risks."
-            )
-        return xu[1:-1] if len(xu) > 4 else xu[[0, len(xu) // 2, -1]]
-    nke = nk
-    first: list[float] = []
-    last: list[float] = []
-    f = counts / n
-    if f[1:-1].max() < 0.05:
-        if f[0] >= 0.05:
-            first = [float(xu[1])]
-            xx = xx[xx > first[0]]
-            nke -= 1
-        if f[-1] >= 0.05:
-            last = [float(xu[-2])]
-            xx = xx[xx < last[0]]
-            nke -= 1
-    if nke == 1:
-        knots = np.array([np.median(xx)])
-    else:
-        p = np.linspace(0.5, 0.9, nke) if nke == 2 else np.linspace(0.1, 0.9, nke)
-        knots = np.quantile(xx, p)
-        if len(xx) < 100:
-            xs = np.sort(xx)
-            if not first:
-                knots[0] = xs[4]
-            if not last:
-                knots[-1] = xs[-5]
-    return np.unique(np.concatenate([first, knots, last]))
+    return _stats_rcs_knots(x, nk, few_values="interior")
 
 
 def _rcs_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
     """Design ``[x, spline term]`` of ``rms::rcs(x, 3)`` (norm = 2)."""
-    k1, k2, k3 = knots
-    norm = (k3 - k1) ** 2
-
-    def cube(v: np.ndarray) -> np.ndarray:
-        return np.maximum(v, 0.0) ** 3
-
-    term = (cube(x - k1) - cube(x - k2) * (k3 - k1) / (k3 - k2)
-            + cube(x - k3) * (k2 - k1) / (k3 - k2)) / norm
-    return np.column_stack([x, term])
+    return rcs_basis(x, knots)
 
 
 def aalen_johansen_variance(y: CompetingRisks, horizon: float) -> tuple[float, float]:

@@ -519,13 +519,13 @@ def _to_survival(out: Outcome, horizon: float | None) -> Survival:
 # --------------------------------------------------------------------------- td-AUC
 def _td_auc_core(
     y: Survival | CompetingRisks, risk: np.ndarray, horizon: float, definition: int,
-    with_se: bool = True,
+    with_se: bool = True, ipcw_se: str = "score",
 ) -> tuple[float, float, dict[str, Any]]:
     time = y.time
     any_event = y.cause != 0 if isinstance(y, CompetingRisks) else y.event
     event = y.event
     competing = y.competing if isinstance(y, CompetingRisks) else np.zeros(len(time), bool)
-    cens = censoring_model(time, any_event)
+    cens = censoring_model(time, any_event, if_risk_set=ipcw_se)
     g_left = cens.at_rows(left=True)
     g_t = float(cens.at(horizon))
     n = len(time)
@@ -601,6 +601,7 @@ def td_auc(
     n_jobs: int = 1,
     scheduler: Any = None,
     bootstrap: Any = None,
+    ipcw_se: str = "score",
 ) -> Estimate:
     """Cumulative/dynamic time-dependent AUC at ``horizon`` with IPCW.
 
@@ -633,6 +634,9 @@ def td_auc(
         Run the replicates on Dask (see :func:`irdp.validation.bootstrap_validate`).
     bootstrap : int, dict or Bootstrap, optional
         Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``.
+    ipcw_se : {"score", "events_leave_first"}, default="score"
+        Risk set of the censoring influence function when events and censorings share a
+        time (:mod:`irdp.metrics._ipcw`; the value is the same, the SE differs).
 
     Returns
     -------
@@ -668,12 +672,12 @@ def td_auc(
     require_kind(out, ("survival", "competing"), "td_auc")
     if definition not in (1, 2):
         raise ValueError(f"definition must be 1 or 2; got {definition!r}.")
-    return _td_auc(out, r, h, definition, level, settings)
+    return _td_auc(out, r, h, definition, level, settings, ipcw_se)
 
 
 def _td_auc(out: Survival | CompetingRisks, r: np.ndarray, h: float, definition: int,
-            level: float, settings: Bootstrap | None) -> Estimate:
-    value, se, details = _td_auc_core(out, r, h, definition)
+            level: float, settings: Bootstrap | None, ipcw_se: str = "score") -> Estimate:
+    value, se, details = _td_auc_core(out, r, h, definition, ipcw_se=ipcw_se)
     name = "td_auc" if out.kind == "survival" else f"td_auc_def{definition}"
     est = normal_estimate(
         name, value, se, level, method="influence function (IPCW)", clip=(0.0, 1.0),

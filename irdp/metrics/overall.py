@@ -40,7 +40,8 @@ def observed_risk(y: Outcome, horizon: float | None) -> float:
     return float(kaplan_meier(y.time, y.event).risk_at(horizon))
 
 
-def _ipcw_status(y: Outcome, horizon: float | None) -> tuple[np.ndarray, np.ndarray, Any]:
+def _ipcw_status(y: Outcome, horizon: float | None, ipcw_se: str = "score"
+                 ) -> tuple[np.ndarray, np.ndarray, Any]:
     """Status at the horizon and its IPCW weights (Graf 1999), with the censoring model.
 
     Binary: the 0/1 outcome with unit weights (no censoring model).
@@ -49,7 +50,7 @@ def _ipcw_status(y: Outcome, horizon: float | None) -> tuple[np.ndarray, np.ndar
         return y.y.astype(float), np.ones(len(y)), None
     time = y.time
     any_event = (y.cause != 0) if isinstance(y, CompetingRisks) else y.event
-    cens = censoring_model(time, any_event)
+    cens = censoring_model(time, any_event, if_risk_set=ipcw_se)
     g_t = float(cens.at(horizon))
     if g_t <= 0:
         raise InsufficientDataError(
@@ -68,10 +69,10 @@ def _brier_terms(status: np.ndarray, weight: np.ndarray, risk: np.ndarray) -> np
     return (status - risk) ** 2 * weight
 
 
-def _brier_parts(y: Outcome, risk: np.ndarray, horizon: float | None
-                 ) -> tuple[float, np.ndarray]:
+def _brier_parts(y: Outcome, risk: np.ndarray, horizon: float | None,
+                 ipcw_se: str = "score") -> tuple[float, np.ndarray]:
     """Brier score and its influence function (IPCW with censoring term when timed)."""
-    status, weight, cens = _ipcw_status(y, horizon)
+    status, weight, cens = _ipcw_status(y, horizon, ipcw_se)
     r = _brier_terms(status, weight, risk)
     value = float(r.mean())
     if cens is None:
@@ -125,6 +126,7 @@ def brier(
     n_jobs: int = 1,
     scheduler: Any = None,
     bootstrap: Any = None,
+    ipcw_se: str = "score",
 ) -> Estimate:
     """Brier score: mean squared difference between the observed status and the risk.
 
@@ -152,6 +154,10 @@ def brier(
         Run the replicates on Dask.
     bootstrap : int, dict or Bootstrap, optional
         Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``.
+    ipcw_se : {"score", "events_leave_first"}, default="score"
+        Risk set of the censoring influence function when events and censorings share a
+        time: ``riskRegression::Score``'s {T >= u} or the events-leave-first convention
+        (:mod:`irdp.metrics._ipcw`; the values are the same, the SEs differ).
 
     Returns
     -------
@@ -175,17 +181,17 @@ def brier(
     """
     settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, r, h = prepare(y, risk, horizon=horizon)
-    value, infl = _brier_parts(out, r, h)
+    value, infl = _brier_parts(out, r, h, ipcw_se)
     se = float(np.std(infl, ddof=1) / np.sqrt(len(r))) if len(r) > 1 else float("nan")
     est = normal_estimate("brier", value, se, level, method="influence function",
                           n=len(r), n_events=events_by_horizon(out, h), horizon=h)
     return apply_bootstrap(est, settings, out, (r,), lambda yb, rb: brier_value(yb, rb, h))
 
 
-def _ipa_parts(y: Outcome, risk: np.ndarray, horizon: float | None
+def _ipa_parts(y: Outcome, risk: np.ndarray, horizon: float | None, ipcw_se: str = "score"
                ) -> tuple[float, np.ndarray, float, float]:
-    bs, if_bs = _brier_parts(y, risk, horizon)
-    bs0, if_bs0 = _brier_parts(y, _null_risk(y, horizon), horizon)
+    bs, if_bs = _brier_parts(y, risk, horizon, ipcw_se)
+    bs0, if_bs0 = _brier_parts(y, _null_risk(y, horizon), horizon, ipcw_se)
     value = _ipa_from(bs, bs0)
     infl = -(if_bs / bs0 - bs * if_bs0 / bs0**2)
     return value, infl, bs, bs0
@@ -202,6 +208,7 @@ def ipa(
     n_jobs: int = 1,
     scheduler: Any = None,
     bootstrap: Any = None,
+    ipcw_se: str = "score",
 ) -> Estimate:
     """Index of prediction accuracy, 1 - Brier(model)/Brier(null model).
 
@@ -228,6 +235,8 @@ def ipa(
         Run the replicates on Dask.
     bootstrap : int, dict or Bootstrap, optional
         Deprecated spelling of ``n_boot``, ``seed`` and ``n_jobs``.
+    ipcw_se : {"score", "events_leave_first"}, default="score"
+        Risk set of the censoring influence function (as :func:`brier`).
 
     Returns
     -------
@@ -247,7 +256,7 @@ def ipa(
     """
     settings = resampling(n_boot, seed, n_jobs, scheduler, bootstrap)
     out, r, h = prepare(y, risk, horizon=horizon)
-    value, infl, bs, bs0 = _ipa_parts(out, r, h)
+    value, infl, bs, bs0 = _ipa_parts(out, r, h, ipcw_se)
     se = float(np.std(infl, ddof=1) / np.sqrt(len(r))) if len(r) > 1 else float("nan")
     est = normal_estimate("ipa", value, se, level, method="delta method (influence function)",
                           n=len(r), n_events=events_by_horizon(out, h), horizon=h)

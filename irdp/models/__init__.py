@@ -3,15 +3,19 @@
 Fitted models: :class:`LogisticIndex`, :class:`CoxIndex`, :class:`FineGrayIndex`,
 :class:`CauseSpecificCoxIndex`, :class:`PointsScore`; fixed instruments recalibrated to a
 risk: :class:`FixedScoreIndex` (WAI, WAS, ÖMPSQ-SF, 4-question mid-career questionnaire);
-risk levels: :class:`RiskLevels`. :func:`load` rebuilds any of them from ``export()``.
+risk levels: :class:`RiskLevels`. :func:`load` rebuilds any of them from ``export()``;
+:class:`MissingIndicatorPreprocessing` turns raw features into a model's columns and
+:class:`PreparedData` (from ``estimator.prepare(X, y)``) caches a design for repeated fits.
 """
 
+from irdp.models._prepared import PreparedData
 from irdp.models.base import load
 from irdp.models.competing import CauseSpecificCoxIndex, FineGrayIndex
 from irdp.models.cox import CoxIndex
 from irdp.models.levels import LEVELS, RiskLevels
 from irdp.models.logistic import LogisticIndex
 from irdp.models.points import PointsScore
+from irdp.models.preprocessing import MissingIndicatorPreprocessing
 from irdp.models.questionnaires import (
     FixedScoreIndex,
     ompsq_sf_score,
@@ -30,7 +34,9 @@ __all__ = [
     "FixedScoreIndex",
     "LEVELS",
     "LogisticIndex",
+    "MissingIndicatorPreprocessing",
     "PointsScore",
+    "PreparedData",
     "RiskLevels",
     "ompsq_sf_score",
     "q4_class",

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irdp._stats.splines import rcs_basis, rcs_knots
 from irdp._validation import first_labels
-from irdp.models.splines import rcs_basis, rcs_knots
 
 __all__ = ["Design", "as_frame"]
 
@@ -44,7 +44,7 @@ def _numeric(s: pd.Series, col: str) -> np.ndarray:
 def _check_missing(values: np.ndarray | pd.Series, col: str, index: pd.Index) -> None:
     miss = pd.isna(values) if isinstance(values, pd.Series) else np.isnan(values)
     miss = np.asarray(miss)
-    if miss.all():
+    if len(miss) and miss.all():
         raise ValueError(f"column {col!r} is entirely missing; drop it from X.")
     if miss.any():
         raise ValueError(
@@ -115,6 +115,15 @@ class Design:
         if not terms:
             raise ValueError("X has no predictor column left; a model needs at least one.")
         return cls(terms)
+
+    @property
+    def column_index(self) -> pd.Index:
+        """``columns`` as a pandas Index, built once (coefficient Series of every refit)."""
+        cached = self.__dict__.get("_column_index")
+        if cached is None:
+            cached = pd.Index(self.columns, dtype=object)
+            self.__dict__["_column_index"] = cached
+        return cached
 
     @property
     def columns(self) -> list[str]:

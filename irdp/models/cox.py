@@ -1,4 +1,4 @@
-"""Cox proportional-hazards risk index reproducing ``survival::coxph``."""
+"""Cox proportional-hazards risk index reproducing ``survival::coxph`` and ``survfit``."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 
+from irdp._stats import cox as cox_engine
 from irdp._validation import check_horizon
-from irdp.exceptions import SeparationWarning
-from irdp.models import _coxph
+from irdp.exceptions import ConvergenceWarning, InsufficientDataError, SeparationWarning
+from irdp.models._baseline import Baseline
+from irdp.models._prepared import PreparedData
 from irdp.models.base import RiskIndexMixin, finite_or_error, register
 from irdp.outcomes import CompetingRisks, Survival
 
-__all__ = ["CoxIndex", "fit_cox_arrays"]
+__all__ = ["CoxIndex", "fit_cox_arrays", "warn_fit_problems"]
 
 
 def _strata_codes(X: pd.DataFrame, strata: list[str] | None) -> np.ndarray:
@@ -39,36 +39,54 @@ def _strata_codes(X: pd.DataFrame, strata: list[str] | None) -> np.ndarray:
     return out
 
 
+def warn_fit_problems(res: cox_engine.CoxResult, names: list[str], what: str,
+                      stacklevel: int = 3) -> None:
+    """SeparationWarning for coefficients running to infinity, ConvergenceWarning otherwise."""
+    if res.separation:
+        cols = [names[j] for j in res.separated_columns][:5]
+        warnings.warn(
+            f"the {what} shows a monotone likelihood: the coefficients of {cols} run to "
+            f"infinity (|coef| up to {np.max(np.abs(res.coef)):.3g}; a covariate separates "
+            "events from non-events, e.g. it equals the event indicator). Estimates and SEs "
+            "are meaningless; merge sparse categories or drop the column.",
+            SeparationWarning,
+            stacklevel=stacklevel,
+        )
+    elif not res.converged:
+        warnings.warn(
+            f"the {what} did not converge in {res.n_iter} iterations; increase max_iter or "
+            "check collinear columns.",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+
+
 def fit_cox_arrays(
     Z: np.ndarray, time: np.ndarray, event: np.ndarray, *, strata: np.ndarray | None = None,
     weights: np.ndarray | None = None, ties: str = "efron", max_iter: int = 50,
-    tol: float = 1e-10, baseline: str = "breslow",
+    tol: float = 1e-10, baseline: str | None = None, names: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Fit a Cox model on arrays; returns coefficients, covariance and Breslow baseline.
+    """Fit a Cox model on arrays (the :mod:`irdp._stats.cox` engine).
 
-    The baseline cumulative hazard is returned per stratum at ``Z = 0``: Breslow
-    (``survfit(fit, ctype = 1)``) or, with ``baseline="efron"``, Efron's tie-corrected
-    estimator (``ctype = 2``, the default of ``survfit`` and ``basehaz`` for Efron fits).
+    Returns a dict with ``beta``, ``cov``, ``loglik``, ``loglik0``, ``converged``,
+    ``n_iter``, ``result`` (the engine's :class:`~irdp._stats.cox.CoxResult`) and
+    ``baseline``: ``{stratum code: (times, cumulative hazard, events)}`` at ``Z = 0``,
+    Breslow (``survfit(fit, ctype = 1)``) or Efron-type (``ctype = 2``; the default of
+    ``survfit`` and ``predictRisk`` for Efron fits: ``baseline=None`` follows ``ties``).
     """
-    n, p = Z.shape
-    w = np.ones(n) if weights is None else weights
-    s = np.zeros(n, dtype=np.int64) if strata is None else strata
-    center = (w @ Z) / w.sum()
-    cd = _coxph.prepare(Z, time, event.astype(bool), s, w, ties, center=center)
-    res = _coxph.newton(cd, ties, max_iter=max_iter, tol=tol)
-    beta = res["beta"]
-    try:
-        cov = linalg.inv(res["info"])
-    except linalg.LinAlgError:
-        cov = np.full((p, p), np.inf)
-    increments = _coxph.efron_increments if baseline == "efron" else _coxph.breslow_increments
-    inc = increments(cd, beta) * np.exp(-center @ beta)
-    base: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for k in np.unique(s):
-        sel = cd.g_stratum == k
-        tt, hh = cd.g_time[sel][::-1], inc[sel][::-1]  # ascending time
-        base[int(k)] = (tt, np.cumsum(hh))
-    return {**res, "cov": cov, "baseline": base, "center": center}
+    cd = cox_engine.prepare(Z, time, np.asarray(event, dtype=bool), strata=strata,
+                            weights=weights, ties=ties)
+    res = cox_engine.fit(cd, max_iter=max_iter, tol=tol, names=names)
+    kind = baseline or ties
+    inc = res.hazard_efron if kind == "efron" else res.hazard_breslow
+    base: dict[int, tuple[np.ndarray, ...]] = {}
+    counts = cd.g_d.astype(float)
+    for k, sel in cox_engine.stratum_slices(res.group_stratum):
+        base[int(k)] = (res.group_time[sel][::-1], np.cumsum(inc[sel][::-1]),
+                        counts[sel][::-1])
+    return {"beta": res.coef, "cov": res.cov, "loglik": res.loglik, "loglik0": res.loglik_null,
+            "converged": res.converged, "n_iter": res.n_iter, "baseline": base, "result": res,
+            "center": res.center}
 
 
 @register
@@ -77,15 +95,17 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
 
     Coefficients maximise the partial likelihood by Newton-Raphson with step halving and
     reproduce ``survival::coxph``; standard errors are the model-based inverse information
-    (``coxph``'s default ``se(coef)``). The baseline cumulative hazard is the Breslow
-    estimator per stratum (or Efron's tie-corrected one with ``baseline="efron"``), and
-    ``predict_risk(X, horizon) = 1 - exp(-H0_s(horizon) exp(lp))``.
+    (``coxph``'s default ``se(coef)``). The baseline cumulative hazard follows R's defaults:
+    the Efron-type estimator for Efron ties (``survfit.coxph``'s default ``ctype = 2``, as
+    ``riskRegression::predictRisk``) and Breslow's for Breslow ties; ``baseline`` chooses
+    explicitly. ``predict_risk(X, horizon) = 1 - exp(-H0_s(horizon) exp(lp))``.
 
     Parameters
     ----------
     ties : {"efron", "breslow"}, default="efron"
-    baseline : {"breslow", "efron"}, default="breslow"
-        Estimator of the baseline cumulative hazard (they differ only at tied times).
+    baseline : {"efron", "breslow"} or None, default=None
+        Estimator of the baseline cumulative hazard (they differ only at tied event times);
+        None follows ``ties``.
     strata : list of str, optional
         Columns of X defining strata (separate baseline hazards, shared coefficients).
     categorical : dict, optional
@@ -104,11 +124,12 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
     baseline_cumhaz_ : dict
         ``{stratum label: DataFrame(time, cumhaz)}`` at Z = 0.
     log_likelihood_, log_likelihood_null_, converged_, n_iter_, max_time_ : as named.
+        ``converged_`` is False when a coefficient runs to infinity (SeparationWarning).
 
     References
     ----------
     Cox DR. Regression models and life-tables. JRSS B 1972;34:187-220. Efron (1977), JASA
-    72:557. Breslow NE. Discussion of Cox (1972). Therneau & Grambsch (2000).
+    72:557. Breslow NE. Discussion of Cox (1972). Therneau & Grambsch (2000), section 10.2.
 
     Examples
     --------
@@ -133,7 +154,7 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
         self,
         *,
         ties: Literal["efron", "breslow"] = "efron",
-        baseline: Literal["breslow", "efron"] = "breslow",
+        baseline: Literal["breslow", "efron"] | None = None,
         strata: list[str] | None = None,
         categorical: dict[str, Any] | None = None,
         splines: dict[str, Any] | None = None,
@@ -148,12 +169,24 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
 
-    def _survival_of(self, y: Any) -> Survival:
-        return y.to_survival() if isinstance(y, CompetingRisks) else y
+    def _strata_of(self, X: pd.DataFrame) -> tuple[np.ndarray | None, list[str]]:
+        if not self.strata:
+            return None, [""]
+        labels = _strata_codes(X, list(self.strata)).astype(str)
+        levels, codes = np.unique(labels, return_inverse=True)
+        return codes, [str(u) for u in levels]
 
-    def fit(self, X: Any, y: Survival | CompetingRisks, *, sample_weight: Any = None):
+    def fit(self, X: Any, y: Survival | CompetingRisks | None = None, *,
+            sample_weight: Any = None):
         """Fit on a :class:`~irdp.outcomes.Survival` outcome (a competing-risks outcome is
         reduced to its event of interest, competing events being censored).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features) or PreparedData
+        y : Survival or CompetingRisks (None with PreparedData)
+        sample_weight : array-like of shape (n_samples,), optional
+            Case weights (``coxph(weights=)``).
 
         Returns
         -------
@@ -161,63 +194,49 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
         """
         if self.ties not in ("efron", "breslow"):
             raise ValueError(f"ties must be 'efron' or 'breslow'; got {self.ties!r}.")
-        if self.baseline not in ("efron", "breslow"):
-            raise ValueError(f"baseline must be 'breslow' or 'efron'; got {self.baseline!r}.")
-        y = self._check_outcome(y)
-        X = self._check_xy(X, y)
-        ys = self._survival_of(y)
-        strata = list(self.strata or [])
-        Z = self._fit_design(X, exclude=tuple(strata))
-        labels = _strata_codes(X, strata)
-        uniq, codes = np.unique(labels.astype(str), return_inverse=True)
-        w = np.ones(len(ys)) if sample_weight is None else np.asarray(sample_weight, float)
-        if w.shape != ys.time.shape or not np.all(np.isfinite(w)) or (w < 0).any():
-            raise ValueError("sample_weight must be finite, >= 0 and have one value per row.")
-        if ys.n_events == 0:
+        if self.baseline not in (None, "efron", "breslow"):
             raise ValueError(
-                f"y has no event among {len(ys)} rows; a Cox model cannot be fitted."
+                f"baseline must be None, 'breslow' or 'efron'; got {self.baseline!r}.")
+        X, y, w = self._fit_inputs(X, y, sample_weight)
+        ys = y.to_survival() if isinstance(y, CompetingRisks) else y
+        if isinstance(X, PreparedData):
+            codes, levels = X.strata, X.strata_levels
+        else:
+            codes, levels = self._strata_of(X)
+        Z = self._fit_design(X)
+        event = np.asarray(ys.event, dtype=bool)
+        n_ev = float(event.sum() if w is None else w[event].sum())
+        if n_ev == 0:
+            raise InsufficientDataError(
+                f"y has no event (with a positive weight) among {len(ys)} rows; a Cox model "
+                "cannot be fitted."
             )
-        res = fit_cox_arrays(
-            Z, ys.time, ys.event, strata=codes, weights=w, ties=self.ties,
-            max_iter=self.max_iter, tol=self.tol, baseline=self.baseline,
-        )
-        self._check_fit(res)
         names = self.design_.columns
-        self.coef_ = pd.Series(res["beta"], index=names, dtype=float)
-        self.se_ = pd.Series(np.sqrt(np.diag(res["cov"])), index=names, dtype=float)
-        self.cov_ = res["cov"]
+        res = fit_cox_arrays(Z, np.asarray(ys.time, dtype=float), event, strata=codes,
+                             weights=w, ties=self.ties, max_iter=self.max_iter, tol=self.tol,
+                             baseline=self.baseline, names=names)
+        warn_fit_problems(res["result"], names, "Cox fit")
+        cov = res["cov"]
+        self.coef_ = pd.Series(res["beta"], index=self.design_.column_index, dtype=float)
+        self.se_ = pd.Series(np.sqrt(np.diag(cov)), index=self.design_.column_index,
+                             dtype=float)
+        self.cov_ = cov
         self.log_likelihood_ = res["loglik"]
         self.log_likelihood_null_ = res["loglik0"]
         self.converged_ = res["converged"]
         self.n_iter_ = res["n_iter"]
-        self.strata_levels_ = [str(u) for u in uniq]
-        self.baseline_cumhaz_ = {
-            str(uniq[k]): pd.DataFrame({"time": tt, "cumhaz": hh})
-            for k, (tt, hh) in res["baseline"].items()
-        }
+        self.strata_levels_ = list(levels)
+        self.baselines_ = {levels[k]: Baseline(t, h, c) for k, (t, h, c) in
+                           res["baseline"].items()}
         self.max_time_ = float(np.max(ys.time))
-        self.development_ = {"n": len(ys), "n_events": int(ys.n_events),
-                             "max_time": self.max_time_, "ties": self.ties}
+        self.development_ = {"n": len(ys), "n_events": int(ys.n_events), "ties": self.ties}
         return self
 
-    def _check_fit(self, res: dict[str, Any]) -> None:
-        beta = res["beta"]
-        if not res["converged"]:
-            if np.max(np.abs(beta)) > 10:
-                warnings.warn(
-                    f"the Cox fit diverges (|coef| up to {np.max(np.abs(beta)):.3g} after "
-                    f"{res['n_iter']} iterations): a covariate (nearly) separates events from "
-                    "non-events (monotone likelihood). Merge sparse categories.",
-                    SeparationWarning,
-                    stacklevel=3,
-                )
-            else:
-                warnings.warn(
-                    f"the Cox fit did not converge in {res['n_iter']} iterations; increase "
-                    "max_iter or check collinear columns.",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
+    @property
+    def baseline_cumhaz_(self) -> dict[str, pd.DataFrame]:
+        """``{stratum label: DataFrame(time, cumhaz)}`` at Z = 0."""
+        return {k: pd.DataFrame({"time": b.time, "cumhaz": b.cumhaz})
+                for k, b in self.baselines_.items()}
 
     # ---- predictions ---------------------------------------------------------------------
     def linear_predictor(self, X: Any) -> np.ndarray:
@@ -226,33 +245,45 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
         return finite_or_error(Z @ self.coef_.to_numpy(), "linear_predictor")
 
     def baseline_cumulative_hazard_at(self, horizon: float, stratum: str = "") -> float:
-        """Breslow H0(horizon) of one stratum (right-continuous step function)."""
-        tab = self.baseline_cumhaz_[stratum]
-        pos = np.searchsorted(tab["time"].to_numpy(), horizon, side="right") - 1
-        return 0.0 if pos < 0 else float(tab["cumhaz"].to_numpy()[pos])
+        """Baseline cumulative hazard H0(horizon) of one stratum."""
+        if stratum not in self.baselines_:
+            raise ValueError(f"unknown stratum {stratum!r}; known: {self.strata_levels_[:5]}.")
+        return self.baselines_[stratum].at(float(horizon), what=f"this {type(self).__name__}")
 
     def _check_horizon(self, horizon: Any) -> float:
         return check_horizon(horizon, max_time=self.max_time_)
 
     def _row_strata(self, X: Any) -> np.ndarray:
-        labels = _strata_codes(pd.DataFrame(X) if not isinstance(X, pd.DataFrame) else X,
-                               list(self.strata or [])).astype(str)
-        unknown = ~np.isin(labels, self.strata_levels_)
+        """Index into ``strata_levels_`` of every row."""
+        if isinstance(X, PreparedData):
+            if X.strata is None:
+                return np.zeros(len(X), dtype=np.int64)
+            labels = np.asarray(X.strata_levels, dtype=object)[X.strata].astype(str)
+        elif not self.strata:
+            return np.zeros(len(X), dtype=np.int64)
+        else:
+            labels = _strata_codes(X if isinstance(X, pd.DataFrame) else pd.DataFrame(X),
+                                   list(self.strata)).astype(str)
+        known = np.asarray(self.strata_levels_)
+        unknown = ~np.isin(labels, known)
         if unknown.any():
             raise ValueError(
                 f"{int(unknown.sum())} rows belong to strata unseen at fit "
                 f"(e.g. {sorted(set(labels[unknown]))[:3]}); known: {self.strata_levels_[:5]}."
             )
-        return labels
+        order = np.argsort(known)
+        return order[np.searchsorted(known[order], labels)]
 
     def predict_cumulative_hazard(self, X: Any, horizon: float) -> np.ndarray:
         """H(horizon | x) = H0_s(horizon) exp(lp)."""
         self._check_is_fitted()
         h = self._check_horizon(horizon)
         lp = self.linear_predictor(X)
-        labels = self._row_strata(X)
-        h0 = np.array([self.baseline_cumulative_hazard_at(h, s) for s in self.strata_levels_])
-        idx = np.searchsorted(np.asarray(self.strata_levels_), labels)
+        idx = self._row_strata(X)
+        used = np.unique(idx)
+        h0 = np.zeros(len(self.strata_levels_))
+        for k in used:
+            h0[k] = self.baseline_cumulative_hazard_at(h, self.strata_levels_[k])
         return finite_or_error(h0[idx] * np.exp(lp), "predict_cumulative_hazard")
 
     def predict_risk(self, X: Any, horizon: float | None = None) -> np.ndarray:
@@ -265,23 +296,20 @@ class CoxIndex(RiskIndexMixin, BaseEstimator):
         return np.column_stack([1 - self.predict_risk(X, t) for t in times])
 
     # ---- export --------------------------------------------------------------------------
-    def _export_state(self) -> dict[str, Any]:
+    def _export_state(self, horizons: list[float] | None, threshold: int) -> dict[str, Any]:
+        base = {k: b.export(horizons, threshold, f"the baseline of stratum {k!r}")
+                for k, b in self.baselines_.items()}
+        held = [t for b in base.values() for t in b["time"]]
         return {
             "strata_levels": self.strata_levels_,
-            "baseline_cumhaz": {
-                k: {"time": v["time"].tolist(), "cumhaz": v["cumhaz"].tolist()}
-                for k, v in self.baseline_cumhaz_.items()
-            },
-            "max_time": self.max_time_,
+            "baseline_cumhaz": base,
+            "max_time": max(held) if held else 0.0,
             "log_likelihood": self.log_likelihood_,
         }
 
     def _load_state(self, state: dict[str, Any]) -> None:
         self.strata_levels_ = list(state["strata_levels"])
-        self.baseline_cumhaz_ = {
-            k: pd.DataFrame({"time": np.asarray(v["time"], float),
-                             "cumhaz": np.asarray(v["cumhaz"], float)})
-            for k, v in state["baseline_cumhaz"].items()
-        }
+        self.baselines_ = {k: Baseline.from_export(v)
+                           for k, v in state["baseline_cumhaz"].items()}
         self.max_time_ = float(state["max_time"])
         self.log_likelihood_ = state["log_likelihood"]

@@ -8,34 +8,21 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, special
+from scipy import special
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 
-from irdp.exceptions import SeparationWarning, UndefinedMetricWarning
+from irdp._stats import glm
+from irdp.exceptions import (
+    ConvergenceWarning,
+    InsufficientDataError,
+    SeparationWarning,
+    UndefinedMetricWarning,
+)
 from irdp.models.base import RiskIndexMixin, finite_or_error, register
 from irdp.outcomes import Binary, CompetingRisks, Survival
 
-__all__ = ["LogisticIndex", "fit_logistic"]
-
-
-def _loglik(Z: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray) -> float:
-    eta = Z @ beta
-    # log(1 + exp(eta)) computed stably
-    return float(np.sum(w * (y * eta - np.logaddexp(0.0, eta))))
-
-
-def _weighted_gram(Z: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Z' diag(v) Z for v >= 0, as W'W with W = sqrt(v) Z (a BLAS syrk: several times
-    faster than a general product, and robust to thread contention)."""
-    n, p = Z.shape
-    sv = np.sqrt(v)
-    out = np.zeros((p, p))
-    step = max(1, 2**22 // max(p, 1))  # ~32 MB blocks: no n x p temporary
-    for lo in range(0, n, step):
-        W = Z[lo:lo + step] * sv[lo:lo + step, None]
-        out += W.T @ W
-    return out
+__all__ = ["LogisticIndex", "fit_logistic", "warn_separation"]
 
 
 def fit_logistic(
@@ -47,74 +34,35 @@ def fit_logistic(
     max_iter: int = 50,
     tol: float = 1e-10,
 ) -> dict[str, Any]:
-    """Newton-Raphson (Fisher scoring) with step halving for the binomial logit model.
+    """Maximum-likelihood logistic regression on arrays (:func:`irdp._stats.glm.fit_logit`).
 
-    The intercept (first coefficient when ``intercept``) is handled without copying ``Z``
-    into a wider matrix: the information matrix is assembled by blocks. Returns a dict with
-    ``beta``, ``cov`` (inverse information at the estimate, as ``glm``), ``loglik``,
-    ``converged``, ``n_iter`` and ``fitted`` (probabilities).
+    Returns a dict with ``beta`` (intercept first), ``cov`` (inverse information, as
+    ``glm``), ``loglik``, ``converged``, ``n_iter``, ``fitted`` and ``separation``.
 
     References
     ----------
     McCullagh P, Nelder JA. Generalized Linear Models, 2nd ed., 1989, section 2.5 (IRLS).
     """
-    n, p = Z.shape
-    w = np.ones(n) if w is None else w
-    k = int(intercept)
-    beta = np.zeros(p + k)
+    res = glm.fit_logit(Z, y, weights=w, intercept=intercept, max_iter=max_iter, tol=tol)
+    return {"beta": res.coef, "cov": res.cov, "loglik": res.loglik, "converged": res.converged,
+            "n_iter": res.n_iter, "fitted": res.fitted, "separation": res.separation,
+            "result": res}
 
-    def linpred(b: np.ndarray) -> np.ndarray:
-        return Z @ b[k:] + (b[0] if k else 0.0)
 
-    def ll(eta: np.ndarray) -> float:
-        return float(np.sum(w * (y * eta - np.logaddexp(0.0, eta))))
-
-    def info_at(eta: np.ndarray) -> np.ndarray:
-        mu = special.expit(eta)
-        v = w * mu * (1 - mu)
-        out = np.empty((p + k, p + k))
-        out[k:, k:] = _weighted_gram(Z, v)
-        if k:
-            out[0, 0] = v.sum()
-            out[0, 1:] = out[1:, 0] = Z.T @ v
-        return out
-
-    eta = np.zeros(n)
-    cur = ll(eta)
-    converged = False
-    it = 0
-    info = info_at(eta)
-    for it in range(1, max_iter + 1):  # noqa: B007 - iteration count reported
-        resid = w * (y - special.expit(eta))
-        grad = np.r_[resid.sum(), Z.T @ resid] if k else Z.T @ resid
-        try:
-            step = linalg.solve(info, grad, assume_a="pos")
-        except (linalg.LinAlgError, ValueError):
-            step = linalg.lstsq(info, grad)[0]
-        for _ in range(30):  # step halving while the log-likelihood decreases
-            new_eta = linpred(beta + step)
-            new = ll(new_eta)
-            if new >= cur - 1e-12 * abs(cur):
-                break
-            step /= 2
-        beta = beta + step
-        eta = new_eta
-        change = abs(new - cur) / (abs(new) + 0.1)
-        cur = new
-        small = np.max(np.abs(step)) < 1e-6 * (1 + np.max(np.abs(beta)))
-        if change < tol and small:
-            converged = True
-            if np.max(np.abs(step)) < 1e-10 * (1 + np.max(np.abs(beta))):
-                break  # information at the previous iterate equals that at beta to ~1e-10
-            info = info_at(eta)
-            break
-        info = info_at(eta)
-    try:
-        cov = linalg.inv(info)
-    except linalg.LinAlgError:
-        cov = np.full((p + k, p + k), np.inf)
-    return {"beta": beta, "cov": cov, "loglik": cur, "converged": converged, "n_iter": it,
-            "fitted": special.expit(eta)}
+def warn_separation(res: glm.GLMResult, what: str, stacklevel: int = 3) -> None:
+    """SeparationWarning (or ConvergenceWarning) for a logistic fit of the core."""
+    if res.separation:
+        warnings.warn(
+            f"the {what} shows (quasi-)complete separation: fitted probabilities "
+            f"numerically 0 or 1 for {res.share_extreme:.1%} of rows and |coef| up to "
+            f"{res.max_abs_coef:.3g}. Estimates and SEs are unreliable; merge sparse "
+            "categories or use penalty='l2'.",
+            SeparationWarning,
+            stacklevel=stacklevel,
+        )
+    elif not res.converged:
+        warnings.warn(f"the {what} did not converge in {res.n_iter} iterations.",
+                      ConvergenceWarning, stacklevel=stacklevel)
 
 
 @register
@@ -202,13 +150,14 @@ class LogisticIndex(RiskIndexMixin, BaseEstimator):
         self.tol = tol
         self.random_state = random_state
 
-    def fit(self, X: Any, y: Binary | Survival | CompetingRisks, *, sample_weight: Any = None):
+    def fit(self, X: Any, y: Binary | Survival | CompetingRisks | None = None, *,
+            sample_weight: Any = None):
         """Fit the model; ``y`` must be :class:`~irdp.outcomes.Binary`.
 
         Parameters
         ----------
-        X : pandas.DataFrame of shape (n_samples, n_features)
-        y : Binary
+        X : pandas.DataFrame of shape (n_samples, n_features) or PreparedData
+        y : Binary (None with PreparedData)
         sample_weight : array-like of shape (n_samples,), optional
             Case weights (as ``glm(weights=)``).
 
@@ -220,16 +169,13 @@ class LogisticIndex(RiskIndexMixin, BaseEstimator):
             raise ValueError(
                 f"penalty must be None, 'l1', 'l2' or 'elasticnet'; got {self.penalty!r}."
             )
-        y = self._check_outcome(y)
-        X = self._check_xy(X, y)
+        X, y, w = self._fit_inputs(X, y, sample_weight)
         Z = self._fit_design(X)
         yy = y.y.astype(float)
-        w = np.ones(len(yy)) if sample_weight is None else np.asarray(sample_weight, float)
-        if w.shape != yy.shape or not np.all(np.isfinite(w)) or (w < 0).any():
-            raise ValueError("sample_weight must be finite, >= 0 and have one value per row.")
+        w = np.ones(len(yy)) if w is None else w
         n_ev = float(np.sum(w * yy))
         if n_ev == 0 or n_ev == np.sum(w):
-            raise ValueError(
+            raise InsufficientDataError(
                 f"y must contain both events and non-events; got {int(n_ev)} events among "
                 f"{len(yy)} rows. A logistic model cannot be fitted."
             )
@@ -244,30 +190,19 @@ class LogisticIndex(RiskIndexMixin, BaseEstimator):
         return self
 
     def _fit_ml(self, Z: np.ndarray, yy: np.ndarray, w: np.ndarray, names: list[str]) -> None:
-        res = fit_logistic(Z, yy, w, max_iter=self.max_iter, tol=self.tol)
-        beta, cov = res["beta"], res["cov"]
-        mu = res["fitted"]
-        extreme = np.mean((mu < 1e-8) | (mu > 1 - 1e-8))
-        if not res["converged"] or (extreme > 0 and np.max(np.abs(beta)) > 15):
-            warnings.warn(
-                "the logistic fit shows (quasi-)complete separation: fitted probabilities "
-                f"numerically 0 or 1 for {extreme:.1%} of rows and |coef| up to "
-                f"{np.max(np.abs(beta)):.3g}. Estimates and SEs are unreliable; merge sparse "
-                "categories or use penalty='l2'.",
-                SeparationWarning,
-                stacklevel=3,
-            )
-        elif not res["converged"]:  # pragma: no cover - covered by separation branch
-            warnings.warn("logistic fit did not converge", ConvergenceWarning, stacklevel=3)
+        res = glm.fit_logit(Z, yy, weights=w, max_iter=self.max_iter, tol=self.tol,
+                            names=names)
+        warn_separation(res, "logistic fit", stacklevel=4)
+        beta, cov = res.coef, res.cov
         se = np.sqrt(np.diag(cov))
         self.intercept_ = float(beta[0])
         self.intercept_se_ = float(se[0])
-        self.coef_ = pd.Series(beta[1:], index=names, dtype=float)
-        self.se_ = pd.Series(se[1:], index=names, dtype=float)
+        self.coef_ = pd.Series(beta[1:], index=self.design_.column_index, dtype=float)
+        self.se_ = pd.Series(se[1:], index=self.design_.column_index, dtype=float)
         self.cov_ = cov
-        self.log_likelihood_ = res["loglik"]
-        self.converged_ = res["converged"]
-        self.n_iter_ = res["n_iter"]
+        self.log_likelihood_ = res.loglik
+        self.converged_ = res.converged and not res.separation
+        self.n_iter_ = res.n_iter
         self.C_ = None
 
     def _fit_penalised(
@@ -284,17 +219,20 @@ class LogisticIndex(RiskIndexMixin, BaseEstimator):
             max_iter=5000, tol=1e-4, random_state=self.random_state, use_legacy_attributes=False,
         )
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
+            warnings.simplefilter("always", SklearnConvergenceWarning)
             est.fit(Zs, yy.astype(int), sample_weight=w)
-        if any(issubclass(c.category, ConvergenceWarning) for c in caught):
+        for c in caught:  # re-issue anything else; scikit-learn's convergence as irdp's
+            if not issubclass(c.category, SklearnConvergenceWarning):
+                warnings.warn_explicit(c.message, c.category, c.filename, c.lineno)
+        if any(issubclass(c.category, SklearnConvergenceWarning) for c in caught):
             warnings.warn(
                 "the penalised logistic solver did not fully converge for some penalties.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
         b = np.ravel(est.coef_) / sd
-        self.coef_ = pd.Series(b, index=names, dtype=float)
-        self.se_ = pd.Series(np.nan, index=names, dtype=float)
+        self.coef_ = pd.Series(b, index=self.design_.column_index, dtype=float)
+        self.se_ = pd.Series(np.nan, index=self.design_.column_index, dtype=float)
         raw = np.ravel(est.coef_)
         self.intercept_ = float(np.ravel(est.intercept_)[0] - np.sum(raw * mean / sd))
         self.intercept_se_ = float("nan")
@@ -337,7 +275,7 @@ class LogisticIndex(RiskIndexMixin, BaseEstimator):
         se = pd.concat([pd.Series({"(Intercept)": self.intercept_se_}), self.se_])
         return coef, se
 
-    def _export_state(self) -> dict[str, Any]:
+    def _export_state(self, horizons: list[float] | None, threshold: int) -> dict[str, Any]:
         return {"intercept": self.intercept_, "intercept_se": self.intercept_se_,
                 "horizon": self.horizon_, "C": self.C_}
 

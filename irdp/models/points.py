@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -10,32 +11,15 @@ from scipy import special
 from sklearn.base import BaseEstimator, clone
 
 from irdp._validation import check_horizon
+from irdp.exceptions import IrdpWarning
+from irdp.models._prepared import PreparedData
+from irdp.models._ranking import concordance
 from irdp.models.base import RiskIndexMixin, estimator_from_spec, load, register
 from irdp.models.cox import CoxIndex
 from irdp.models.logistic import LogisticIndex
 from irdp.outcomes import Binary, CompetingRisks, Survival
 
 __all__ = ["PointsScore", "concordance"]
-
-
-def concordance(risk: np.ndarray, y: Binary | Survival | CompetingRisks) -> float:
-    """Harrell's C (ties in risk count 1/2) for a survival outcome, AUC for a binary one.
-
-    Used to report the discrimination lost by rounding; the full metrics with confidence
-    intervals live in :mod:`irdp.metrics`.
-    """
-    risk = np.asarray(risk, float)
-    if isinstance(y, Binary):
-        from scipy.stats import rankdata
-
-        r = rankdata(risk)
-        n1 = int(y.y.sum())
-        n0 = len(risk) - n1
-        return float((r[y.y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-    from lifelines.utils import concordance_index
-
-    ys = y.to_survival() if isinstance(y, CompetingRisks) else y
-    return float(concordance_index(ys.time, -risk, ys.event))
 
 
 def _term_contribution(model: Any, term: dict[str, Any], values: list[Any]) -> np.ndarray:
@@ -128,7 +112,7 @@ class PointsScore(RiskIndexMixin, BaseEstimator):
         self.max_points = max_points
         self.horizon = horizon
 
-    def fit(self, X: Any, y: Binary | Survival | CompetingRisks):
+    def fit(self, X: Any, y: Binary | Survival | CompetingRisks | None = None):
         """Fit the underlying model and derive the points table.
 
         Returns
@@ -145,6 +129,8 @@ class PointsScore(RiskIndexMixin, BaseEstimator):
                 raise ValueError("PointsScore does not support a stratified Cox model.")
             if self.horizon is None:
                 raise ValueError("horizon is required to build a points score from a Cox model.")
+        if isinstance(X, PreparedData):
+            X, y = X.frame, X.y
         y = self._check_outcome(y)
         X = self._check_xy(X, y)
         self.model_ = clone(template).fit(X, y)
@@ -208,6 +194,14 @@ class PointsScore(RiskIndexMixin, BaseEstimator):
                 cuts = np.unique(np.quantile(x, np.linspace(0, 1, self.n_bins + 1)[1:-1]))
                 cuts = cuts[cuts > uniq[0]]
         cuts = np.asarray(cuts, dtype=float)
+        if len(cuts) == 0:
+            warnings.warn(
+                f"predictor {col!r} collapses to a single bin [-inf, inf) (its quantiles are "
+                "all equal to its minimum): it contributes 0 points. Give cut-points in "
+                f"bins={{{col!r}: [...]}} or drop it.",
+                IrdpWarning,
+                stacklevel=4,
+            )
         edges = np.r_[-np.inf, cuts, np.inf]
         which = np.searchsorted(cuts, x, side="right")
         rows = []
@@ -229,14 +223,17 @@ class PointsScore(RiskIndexMixin, BaseEstimator):
     def predict_points(self, X: Any) -> np.ndarray:
         """Total points of each row."""
         self._check_is_fitted()
+        if isinstance(X, PreparedData):
+            X = X.frame
         X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
         self.design_.transform(X)  # checks columns, missing values and unseen levels
         total = np.zeros(len(X), dtype=np.int64)
+        kinds = {t["column"]: t["kind"] for t in self.design_.terms}
         for col, tab in self.points_table_.groupby("column", sort=False):
-            if np.isnan(tab["lower"].to_numpy(dtype=float)).all():
-                mapping = dict(zip(tab["value"], tab["points"], strict=True))
-                total += np.asarray([mapping[v] for v in X[col].tolist()], dtype=np.int64)
-            else:
+            if kinds.get(col) == "categorical":
+                mapping = dict(zip(tab["category"], tab["points"], strict=True))
+                total += np.asarray([mapping[str(v)] for v in X[col].tolist()], dtype=np.int64)
+            else:  # bins [lower, upper); an exported -inf lower bound is null (unused)
                 lower = tab["lower"].to_numpy(dtype=float)
                 b = np.searchsorted(lower[1:], X[col].to_numpy(dtype=float), side="right")
                 total += tab["points"].to_numpy()[b]
@@ -263,10 +260,15 @@ class PointsScore(RiskIndexMixin, BaseEstimator):
             )
         return self._risk_of(self.predict_points(X))
 
-    def _export_state(self) -> dict[str, Any]:
-        tab = self.points_table_.astype(object).where(self.points_table_.notna(), None)
+    def _export_state(self, horizons: list[float] | None, threshold: int) -> dict[str, Any]:
+        # only what scoring needs: cut-points and points; the bin medians ("value") and
+        # their contributions describe the development data and are not published
+        keep = ["column", "category", "lower", "upper", "points"]
+        tab = self.points_table_[keep].astype(object).where(
+            self.points_table_[keep].notna(), None)
+        h = None if self.horizon_ is None else [float(self.horizon_)]
         return {
-            "model": self.model_.export(),
+            "model": self.model_.export(horizon=h, threshold=threshold),
             "points_table": tab.to_dict(orient="list"),
             "risk_table": self.risk_table_.to_dict(orient="list"),
             "B": self.B_, "lp_offset": self.lp_offset_, "horizon": self.horizon_,

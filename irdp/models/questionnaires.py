@@ -32,9 +32,9 @@ from scipy import special
 from sklearn.base import BaseEstimator
 
 from irdp._validation import first_labels
-from irdp.exceptions import IrdpWarning
+from irdp.exceptions import InsufficientDataError, IrdpWarning
 from irdp.models.base import RiskIndexMixin, register
-from irdp.models.logistic import fit_logistic
+from irdp.models.logistic import fit_logistic, warn_separation
 from irdp.outcomes import Binary
 
 __all__ = [
@@ -383,10 +383,14 @@ class FixedScoreIndex(RiskIndexMixin, BaseEstimator):
         X = self._check_xy(X, y)
         s = self.instrument_score(X)
         if np.ptp(s) == 0:
-            raise ValueError("the score is constant in these data; it cannot be recalibrated.")
+            raise InsufficientDataError(
+                "the score is constant in these data; it cannot be recalibrated.")
         if y.n_events in (0, len(y)):
-            raise ValueError(f"y must contain events and non-events; got {y.n_events}/{len(y)}.")
+            raise InsufficientDataError(
+                f"y must contain events and non-events; got {y.n_events} events among "
+                f"{len(y)} rows.")
         res = fit_logistic(s[:, None], y.y.astype(float))
+        warn_separation(res["result"], "recalibration of the score")
         se = np.sqrt(np.diag(res["cov"]))
         self.intercept_, self.intercept_se_ = float(res["beta"][0]), float(se[0])
         self.coef_ = pd.Series({"score": float(res["beta"][1])})
@@ -415,7 +419,7 @@ class FixedScoreIndex(RiskIndexMixin, BaseEstimator):
         se = pd.concat([pd.Series({"(Intercept)": self.intercept_se_}), self.se_])
         return coef, se
 
-    def _export_state(self) -> dict[str, Any]:
+    def _export_state(self, horizons: list[float] | None, threshold: int) -> dict[str, Any]:
         return {"intercept": self.intercept_, "intercept_se": self.intercept_se_,
                 "horizon": self.horizon_}
 

@@ -1,10 +1,13 @@
 """Scoring new workers from an exported model alone (``irdp score``).
 
-The export of a model (``model.export(cohort=definition)``) carries the cohort definition
-(index dates, eligibility, horizon), the names and definitions of the features, the
-design (levels, knots) and the coefficients and baseline; :func:`score_extract` rebuilds
-the cohort and features on a new extract and applies the model, so an SPSTI or a
-software editor needs neither the training data nor the training code path.
+The export of a model (``model.export(cohort=definition, horizon=..., preprocessing=...)``)
+carries the cohort definition (index dates, eligibility, horizon), the names and
+definitions of the features, the preprocessing of raw features (missing indicators, fill
+values, category handling), the design (levels, knots), the coefficients and the baseline
+at the published horizons; :func:`score_extract` rebuilds the cohort, the features and
+the preprocessing on an extract and applies the model, so an SPSTI or a software editor
+needs neither the training data nor the training code path. On the development extract it
+reproduces the fitted model's predictions exactly.
 """
 
 from __future__ import annotations
@@ -14,31 +17,37 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["feature_definitions", "score_extract"]
+from irdp.models._features import feature_definitions
+from irdp.models.base import load
+from irdp.models.preprocessing import MissingIndicatorPreprocessing
+
+__all__ = ["feature_definitions", "score_extract", "scoring_horizon"]
 
 ID_COLUMNS = ["worker_id", "spsti_id", "index_date", "index_visit_id"]
 
 
-def feature_definitions(columns: list[str]) -> list[dict[str, Any]]:
-    """Definition of each input column: the data-dictionary row of the registered feature
-    of that name (label, family, sources, window, type, missing rule...), or
-    ``{"name": ..., "registered": False}`` for a column built elsewhere."""
-    try:
-        from irdp.features import REGISTRY, data_dictionary
-    except ImportError:  # pragma: no cover - features are part of irdp
-        return [{"name": c, "registered": False} for c in columns]
-    table = data_dictionary()
-    key = "name" if "name" in table.columns else table.columns[0]
-    out = []
-    for c in columns:
-        if c in REGISTRY:
-            row = table[table[key] == c].iloc[0].to_dict()
-            out.append({"name": c, "registered": True,
-                        **{k: (None if pd.isna(v) else v) for k, v in row.items()
-                           if not isinstance(v, list | tuple) and k != key}})
-        else:
-            out.append({"name": c, "registered": False})
-    return out
+def scoring_horizon(spec: dict[str, Any], horizon: float | None) -> float | None:
+    """The horizon to score at: ``horizon`` if given, else the one the export holds."""
+    if horizon is not None:
+        return float(horizon)
+    held = spec.get("horizon")
+    if isinstance(held, list):
+        if len(held) == 1:
+            return float(held[0])
+        raise ValueError(
+            f"the model export holds several horizons {held}; choose one with --horizon."
+        )
+    return held
+
+
+def _input_columns(model: Any, spec: dict[str, Any]) -> list[str]:
+    if not hasattr(model, "feature_names_in_") or (
+            not hasattr(model, "design_") and not getattr(model, "_accepts_missing", False)):
+        raise ValueError(
+            f"{spec.get('model')} has no feature design (it reads instrument items directly); "
+            "irdp score can only apply models fitted on irdp features."
+        )
+    return list(model.feature_names_in_) + list(getattr(model, "strata", None) or [])
 
 
 def score_extract(
@@ -48,36 +57,36 @@ def score_extract(
     cohort: Any = None,
     horizon: float | None = None,
 ) -> pd.DataFrame:
-    """Build cohort and features on ``extract`` and score every eligible row.
+    """Build cohort, features and preprocessing on ``extract`` and score every eligible row.
 
     Parameters
     ----------
     spec : dict
-        A model export (``model.export(cohort=...)``).
+        A model export (``model.export(cohort=..., preprocessing=...)``).
     extract : irdp.io.Extract
     cohort : irdp.cohort.CohortDefinition, optional
         Overrides the definition stored in ``spec``.
     horizon : float, optional
-        Overrides the horizon stored in ``spec`` (days; timed models only).
+        Overrides the horizon stored in ``spec`` (days; timed models only). A confidential
+        export answers only at the horizons it holds.
 
     Returns
     -------
     pandas.DataFrame
         ``worker_id, spsti_id, index_date, index_visit_id, linear_predictor, risk``,
-        ``level`` when the export holds risk levels, ``scored`` and ``reason`` (rows with a
-        missing feature are not scored: NaN risk, ``scored=False``, the missing features
-        named in ``reason``).
+        ``level`` when the export holds risk levels, ``scored`` and ``reason``. With an
+        exported preprocessing (or a model that imputes, such as ``ImputedRiskIndex``) every
+        row is scored; otherwise rows with a missing feature are not scored (NaN risk,
+        ``scored=False``, the missing features named in ``reason``).
     """
     from irdp.cohort import CohortDefinition, build_cohort
     from irdp.features import REGISTRY, build_features
-    from irdp.models.base import load
 
     model = load(spec)
-    if not hasattr(model, "design_"):
-        raise ValueError(
-            f"{spec.get('model')} has no feature design (it reads instrument items directly); "
-            "irdp score can only apply models fitted on irdp features."
-        )
+    columns = _input_columns(model, spec)
+    prep = (MissingIndicatorPreprocessing.from_dict(spec["preprocessing"])
+            if "preprocessing" in spec else None)
+    raw = list(prep.features) if prep is not None and prep.features else columns
     if cohort is None:
         if "cohort" not in spec:
             raise ValueError(
@@ -85,21 +94,27 @@ def score_extract(
                 "model.export(cohort=definition) or pass --cohort."
             )
         cohort = CohortDefinition.from_dict(spec["cohort"])
-    columns = list(model.design_.input_columns) + list(getattr(model, "strata", None) or [])
-    unknown = [c for c in columns if c not in REGISTRY]
+    unknown = [c for c in raw if c not in REGISTRY]
     if unknown:
         raise ValueError(
             f"the model uses columns {unknown[:5]} that are not registered irdp features; "
             "irdp score can only rebuild registered features (see docs/feature_dictionary.md)."
+            + ("" if prep is not None else " Columns such as '<feature>__missing' come from "
+               "a preprocessing: export the model with preprocessing=...")
         )
+    h = scoring_horizon(spec, horizon)
     built = build_cohort(extract, cohort)
-    X = build_features(extract, built, features=list(dict.fromkeys(columns)))
+    X = build_features(extract, built, features=list(dict.fromkeys(raw)))
     out = built.table[ID_COLUMNS].copy()
-    missing = X[columns].isna()
+    if prep is not None:
+        X = prep.transform(X[raw])
+    if prep is not None or getattr(model, "_accepts_missing", False):
+        missing = pd.DataFrame(False, index=X.index, columns=columns)
+    else:
+        missing = X[columns].isna()
     ok = ~missing.any(axis=1).to_numpy()
     out["linear_predictor"] = np.nan
     out["risk"] = np.nan
-    h = horizon if horizon is not None else spec.get("horizon")
     if ok.any():
         Xok = X.loc[ok]
         out.loc[ok, "linear_predictor"] = model.linear_predictor(Xok)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from irdp.models import (
     PointsScore,
     RiskLevels,
 )
+from irdp.models.preprocessing import MissingIndicatorPreprocessing
 from irdp.pipeline._state import (
     _KIND_OUTCOME,
     COMPUTATION_FAILURES,
@@ -35,6 +35,11 @@ from irdp.pipeline._state import (
     _Skipped,
     _State,
 )
+from irdp.privacy import DEFAULT_THRESHOLD
+
+#: The missing-indicator preprocessing of raw features (exported with each model).
+_Preprocessing = MissingIndicatorPreprocessing
+_fit_preprocessing = MissingIndicatorPreprocessing.fit
 
 _MODEL_CLASSES: dict[str, type] = {
     "logistic": LogisticIndex,
@@ -42,68 +47,6 @@ _MODEL_CLASSES: dict[str, type] = {
     "fine_gray": FineGrayIndex,
     "cause_specific_cox": CauseSpecificCoxIndex,
 }
-
-
-@dataclass(frozen=True)
-class _Preprocessing:
-    """Missing-indicator design fitted on the development rows (exported with the model)."""
-
-    numeric_fill: dict[str, float]
-    indicators: list[str]
-    categorical: dict[str, str]
-    dropped: list[str]
-
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        out = {}
-        for c in X.columns:
-            if c in self.dropped:
-                continue
-            s = X[c]
-            if c in self.categorical:
-                out[c] = s.astype("string").fillna("(missing)").astype(object)
-            else:
-                v = pd.to_numeric(s.astype("Float64"), errors="coerce").astype(float)
-                if c in self.indicators:
-                    out[f"{c}__missing"] = v.isna().astype(float)
-                out[c] = v.fillna(self.numeric_fill.get(c, 0.0))
-        return pd.DataFrame(out, index=X.index)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"strategy": "missing-indicator (development median / '(missing)' level)",
-                "numeric_fill": self.numeric_fill, "indicators": self.indicators,
-                "categorical_reference": self.categorical, "dropped_constant": self.dropped}
-
-
-def _fit_preprocessing(X: pd.DataFrame) -> _Preprocessing:
-    """Fill values, indicators and reference levels from the development rows.
-
-    Features missing on exactly the same rows share one indicator (the first one's), so the
-    design has no duplicated columns.
-    """
-    fill, ind, cat, dropped = {}, [], {}, []
-    patterns: set[bytes] = set()
-    for c in X.columns:
-        s = X[c]
-        if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s) or \
-                s.dtype == object:
-            lab = s.astype("string").fillna("(missing)")
-            counts = lab.value_counts()
-            if len(counts) < 2:
-                dropped.append(c)
-                continue
-            cat[c] = str(sorted(counts.index[counts == counts.max()])[0])
-            continue
-        v = pd.to_numeric(s.astype("Float64"), errors="coerce").astype(float)
-        obs = v.dropna()
-        if obs.nunique() < 2:
-            dropped.append(c)
-            continue
-        fill[c] = float(obs.median())
-        pattern = np.packbits(v.isna().to_numpy()).tobytes()
-        if v.isna().any() and pattern not in patterns:
-            patterns.add(pattern)
-            ind.append(c)
-    return _Preprocessing(fill, ind, cat, dropped)
 
 
 def _step_models(st: _State) -> None:
@@ -144,6 +87,8 @@ def _fit_index(st: _State, idx: Any) -> None:
     Xm = prep.transform(st.X[names])
     opts = dict(idx.options)
     opts.setdefault("categorical", dict(prep.categorical))
+    if idx.kind == "cause_specific_cox":  # validate the model the export publishes
+        opts.setdefault("grid_min_events", DEFAULT_THRESHOLD)
     est = _MODEL_CLASSES[idx.kind](**opts)
     kind = _KIND_OUTCOME[idx.kind]
     known = st.frame["known_at_horizon"].astype(bool).to_numpy()

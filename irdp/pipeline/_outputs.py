@@ -8,7 +8,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from irdp.pipeline._state import _json_default, _State
+from irdp.exceptions import DisclosureError
+from irdp.pipeline._state import _json_default, _record_failure, _State
 from irdp.report import scan_identifiers
 
 #: Folder of a run where files holding an identifier are moved (never published).
@@ -20,9 +21,19 @@ def write_models(st: _State) -> None:
     folder = st.run_dir / "models"
     folder.mkdir(exist_ok=True)
     for name, model in st.fitted.items():
-        path = folder / f"{name}.json"
-        path.write_text(json.dumps(model.export(), indent=2, sort_keys=True,
-                                   default=_json_default) + "\n", encoding="utf-8")
+        # cohort, horizon and preprocessing travel with the model: `irdp score` rebuilds the
+        # run's predictions from a new extract
+        base = next((i.base for i in st.cfg.indices if i.name == name), None)
+        prep = st.preprocessing.get(name) or st.preprocessing.get(base)
+        try:
+            spec = model.export(cohort=st.cohort.definition, horizon=st.horizon,
+                                preprocessing=prep, threshold=st.cfg.report.min_count)
+        except DisclosureError as err:  # too few events for a confidential baseline
+            _record_failure(st, ("model",), f"model export {name}", "withheld", err)
+            continue
+        (folder / f"{name}.json").write_text(
+            json.dumps(spec, indent=2, sort_keys=True, default=_json_default) + "\n",
+            encoding="utf-8")
         if name in st.preprocessing:  # what to apply to raw features before the model
             path = folder / f"{name}.preprocessing.json"
             path.write_text(json.dumps(st.preprocessing[name].to_dict(), indent=2,

@@ -1,9 +1,9 @@
 """Minimum sample sizes for developing and for validating a risk index (Riley et al.).
 
 - :func:`development_sample_size` — the criteria of Riley et al. (Stat Med 2019; BMJ 2020)
-  for a binary or time-to-event outcome, computed as ``pmsampsize`` does (including its
-  rounding of the maximum R² to 2 and of the shrinkage of criterion 2 to 3 decimals, so the
-  numbers are those the R package prints): (1) expected uniform shrinkage >= 0.9,
+  for a binary or time-to-event outcome, computed as ``pmsampsize`` 1.1.3 does (since 1.1.1
+  the maximum R² and the shrinkage of criterion 2 are no longer rounded; irdp follows, so
+  its numbers are those of the current R package): (1) expected uniform shrinkage >= 0.9,
   (2) optimism in Nagelkerke's R² <= 0.05, (3) precise overall risk (binary: margin of error
   0.05; survival: the margin of error of the cumulative incidence at the time point is
   reported). Events per candidate parameter (EPP) are reported for every criterion.
@@ -33,7 +33,8 @@ References
 .. [5] Riley RD, Van Calster B, Collins GS. A note on estimating the Cox-Snell R² from a
    reported C statistic (AUROC) to inform sample size calculations for developing a
    prediction model with a binary outcome. Stat Med 2021;40:859-864.
-.. [6] Ensor J, Martin EC, Riley RD. pmsampsize and pmvalsampsize (R packages), CRAN.
+.. [6] Ensor J, Martin EC, Riley RD. pmsampsize: Sample Size for Development of a
+   Prediction Model, R package version 1.1.3 (2023-12-05), CRAN; and pmvalsampsize, CRAN.
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ def development_sample_size(
     parameters: int,
     rsquared: float | None = None,
     cstatistic: float | None = None,
+    nagrsquared: float | None = None,
     prevalence: float | None = None,
     rate: float | None = None,
     timepoint: float | None = None,
@@ -164,7 +166,8 @@ def development_sample_size(
     shrinkage: float = 0.9,
     mmoe: float = 0.05,
 ) -> SampleSizeResult:
-    """Minimum sample size to develop a risk index (Riley et al. criteria; ``pmsampsize``).
+    """Minimum sample size to develop a risk index (Riley et al. criteria; ``pmsampsize``
+    1.1.3).
 
     Parameters
     ----------
@@ -173,10 +176,14 @@ def development_sample_size(
         Number of candidate predictor parameters (degrees of freedom, counting every
         dummy variable and spline term).
     rsquared : float, optional
-        Anticipated Cox-Snell R² of the model (e.g. from a previous model, adjusted).
+        Anticipated Cox-Snell R² of the model (e.g. from a previous model, adjusted);
+        pmsampsize's ``csrsquared``.
     cstatistic : float, optional
         Binary outcome only: anticipated C statistic, converted to R²_CS with
         :func:`cstatistic_to_rsquared` when ``rsquared`` is not given.
+    nagrsquared : float, optional
+        Anticipated Nagelkerke R², converted as pmsampsize 1.1.3 does:
+        ``rsquared = round(nagrsquared * max R², 3)``.
     prevalence : float, optional
         Binary: anticipated outcome proportion.
     rate : float, optional
@@ -202,7 +209,9 @@ def development_sample_size(
     with max R² = 1 - exp(2 lnL_null / n). Criterion 3 (binary):
     n = (1.96/mmoe)² phi(1 - phi). Survival criterion 3 reports the 95 % confidence
     interval of the cumulative incidence at ``timepoint`` for the chosen size (no extra n).
-    Rounding follows pmsampsize (max R² to 2 decimals, criterion-2 shrinkage to 3).
+    As pmsampsize 1.1.3, max R² and the criterion-2 shrinkage are not rounded (versions
+    up to 1.1.0 rounded them to 2 and 3 decimals, which changed criterion 2 by up to 18
+    participants).
 
     References
     ----------
@@ -213,14 +222,21 @@ def development_sample_size(
     >>> res = development_sample_size("binary", parameters=24, rsquared=0.288,
     ...                               prevalence=0.174)
     >>> res.sample_size, round(res.epp, 2)
-    (668, 4.84)
+    (662, 4.8)
     """
     if isinstance(parameters, bool) or int(parameters) != parameters or parameters < 1:
         raise ValueError(f"parameters must be a positive integer; got {parameters!r}.")
     if not 0 < shrinkage < 1:
         raise ValueError(f"shrinkage must be in (0, 1); got {shrinkage!r}.")
+    given = [k for k, v in (("rsquared", rsquared), ("cstatistic", cstatistic),
+                            ("nagrsquared", nagrsquared)) if v is not None]
+    if len(given) > 1:
+        raise ValueError(f"give only one of rsquared, cstatistic and nagrsquared; got {given}.")
     if outcome == "binary":
         phi = _positive(prevalence, "prevalence", upper=1.0)
+        if nagrsquared is not None:
+            nag = _positive(nagrsquared, "nagrsquared", upper=1.0)
+            rsquared = round(nag * _max_r2_binary(phi), 3)
         if rsquared is None:
             if cstatistic is None:
                 raise ValueError("give rsquared (Cox-Snell R²) or cstatistic for a binary outcome.")
@@ -228,6 +244,10 @@ def development_sample_size(
         r2 = _positive(rsquared, "rsquared", upper=1.0)
         return _dev_binary(int(parameters), r2, phi, shrinkage, _positive(mmoe, "mmoe", upper=1.0))
     if outcome == "survival":
+        if nagrsquared is not None:
+            nag = _positive(nagrsquared, "nagrsquared", upper=1.0)
+            rsquared = round(nag * _max_r2_survival(_positive(rate, "rate"),
+                                                    _positive(meanfup, "meanfup")), 3)
         if rsquared is None:
             raise ValueError(
                 "rsquared (anticipated Cox-Snell R²) is required for a survival outcome; "
@@ -270,13 +290,23 @@ def _check_r2(r2: float, max_r2: float, shrinkage: float) -> None:
         )
 
 
+def _max_r2_binary(phi: float) -> float:
+    """1 - exp(2 lnL_null / n) with lnL_null / n = phi ln(phi) + (1 - phi) ln(1 - phi)."""
+    return 1 - math.exp(2 * (phi * math.log(phi) + (1 - phi) * math.log(1 - phi)))
+
+
+def _max_r2_survival(rate: float, meanfup: float) -> float:
+    """pmsampsize's max R² for survival: events = ceiling(rate meanfup n) at n = 10,000."""
+    n_ref = 10000
+    events = math.ceil(rate * meanfup * n_ref)
+    return 1 - math.exp(2 * (events * math.log(events / n_ref) - events) / n_ref)
+
+
 def _dev_binary(p: int, r2: float, phi: float, shrinkage: float, mmoe: float) -> SampleSizeResult:
     n1 = _n_for_shrinkage(p, r2, shrinkage)
-    e1 = n1 * phi
-    lnl_null = e1 * math.log(e1 / n1) + (n1 - e1) * math.log(1 - e1 / n1)
-    max_r2 = round(1 - math.exp(2 * lnl_null / n1), 2)
+    max_r2 = _max_r2_binary(phi)
     _check_r2(r2, max_r2, shrinkage)
-    s2 = round(r2 / (r2 + 0.05 * max_r2), 3)
+    s2 = r2 / (r2 + 0.05 * max_r2)
     n2 = _n_for_shrinkage(p, r2, s2)
     n3 = math.ceil((_Z / mmoe) ** 2 * phi * (1 - phi))
     nf = max(n1, n2, n3)
@@ -286,19 +316,17 @@ def _dev_binary(p: int, r2: float, phi: float, shrinkage: float, mmoe: float) ->
     return SampleSizeResult(
         sample_size=nf, events=nf * phi, epp=nf * phi / p, criteria=crit, outcome="binary",
         purpose="development",
-        details={"max_rsquared": max_r2, "shrinkage": s_final, "prevalence": phi},
+        details={"max_rsquared": max_r2, "nagelkerke_rsquared": r2 / max_r2,
+                 "shrinkage": s_final, "prevalence": phi},
     )
 
 
 def _dev_survival(p: int, r2: float, rate: float, timepoint: float, meanfup: float,
                   shrinkage: float) -> SampleSizeResult:
-    n_ref = 10000  # pmsampsize's arbitrary reference size for the null log-likelihood
-    events_ref = math.ceil(rate * meanfup * n_ref)
     n1 = _n_for_shrinkage(p, r2, shrinkage)
-    lnl_null = events_ref * math.log(events_ref / n_ref) - events_ref
-    max_r2 = round(1 - math.exp(2 * lnl_null / n_ref), 2)
+    max_r2 = _max_r2_survival(rate, meanfup)
     _check_r2(r2, max_r2, shrinkage)
-    s2 = round(r2 / (r2 + 0.05 * max_r2), 3)
+    s2 = r2 / (r2 + 0.05 * max_r2)
     n2 = _n_for_shrinkage(p, r2, s2)
     n3 = max(n1, n2)
     person_time = round(meanfup * n3, 1)
@@ -314,7 +342,8 @@ def _dev_survival(p: int, r2: float, rate: float, timepoint: float, meanfup: flo
         sample_size=nf, events=ev[-1], epp=ev[-1] / p, criteria=crit, outcome="survival",
         purpose="development",
         details={
-            "max_rsquared": max_r2, "shrinkage": s_final, "cumulative_incidence": cuminc,
+            "max_rsquared": max_r2, "nagelkerke_rsquared": r2 / max_r2,
+            "shrinkage": s_final, "cumulative_incidence": cuminc,
             "cumulative_incidence_ci": (lci, uci), "margin_of_error": uci - cuminc,
             "person_time": round(meanfup * nf, 1),
         },

@@ -38,10 +38,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import stats
 from sklearn.base import clone
 
+from irdp._stats import cox, glm
 from irdp._summary import Summary
+from irdp.exceptions import InsufficientDataError
+from irdp.models._baseline import Baseline
 from irdp.outcomes import Binary, CompetingRisks, Survival
 
 __all__ = ["update_model", "closed_test", "ClosedTestResult", "apply_shrinkage"]
@@ -74,83 +77,32 @@ def _check_fitted(model: Any) -> None:
         )
 
 
-# ---------------------------------------------------------------- 1-D and small-p fits
-def _logistic_offset_fit(Z: np.ndarray, y: np.ndarray, offset: np.ndarray,
-                         max_iter: int = 100) -> tuple[np.ndarray, float]:
-    """Maximum likelihood of logit p = offset + Z b (Newton with step halving)."""
-    b = np.zeros(Z.shape[1])
-
-    def ll(beta: np.ndarray) -> float:
-        eta = offset + Z @ beta
-        return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
-
-    cur = ll(b)
-    for _ in range(max_iter):
-        p = special.expit(offset + Z @ b)
-        grad = Z.T @ (y - p)
-        info = (Z * (p * (1 - p))[:, None]).T @ Z
-        step = np.linalg.solve(info, grad)
-        new, val = b + step, ll(b + step)
-        while val < cur - 1e-12 and np.max(np.abs(step)) > 1e-12:
-            step /= 2
-            new, val = b + step, ll(b + step)
-        if abs(val - cur) <= 1e-12 * (abs(cur) + 1):
-            b, cur = new, val
-            break
-        b, cur = new, val
-    return b, cur
+# ------------------------------------------------ fits with an offset (the numerical core)
+def _logistic_offset_fit(Z: np.ndarray, y: np.ndarray, offset: np.ndarray
+                         ) -> tuple[np.ndarray, float]:
+    """Maximum likelihood of logit p = offset + Z b (:func:`irdp._stats.glm.fit_logit`)."""
+    res = glm.fit_logit(Z, y, offset=offset, intercept=False, max_iter=100, tol=1e-12,
+                        compute_cov=False)
+    return res.coef, res.loglik
 
 
-def _breslow_loglik_and_fit(Z: np.ndarray, time: np.ndarray, event: np.ndarray,
-                            offset: np.ndarray, max_iter: int = 100) -> tuple[np.ndarray, float]:
-    """Cox partial likelihood (Breslow ties) of offset + Z b, maximised over b (p may be 0)."""
-    order = np.argsort(-time, kind="stable")
-    t, d, Zs, off = time[order], event[order].astype(float), Z[order], offset[order]
-    # last index of each group of tied times in the descending order (risk set end)
-    last = np.r_[np.flatnonzero(np.diff(t) != 0), len(t) - 1]
-    group_end = np.repeat(last, np.diff(np.r_[-1, last]))
-    b = np.zeros(Z.shape[1])
-
-    def parts(beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        eta = off + Zs @ beta
-        m = eta.max()
-        w = np.exp(eta - m)
-        s0 = np.cumsum(w)[group_end]
-        s1 = np.cumsum(Zs * w[:, None], axis=0)[group_end]
-        s2 = np.cumsum(Zs[:, :, None] * Zs[:, None, :] * w[:, None, None], axis=0)[group_end]
-        ll = float(np.sum(d * (eta - m - np.log(s0))))
-        zbar = s1 / s0[:, None]
-        grad = np.sum(d[:, None] * (Zs - zbar), axis=0)
-        info = np.sum(d[:, None, None] * (s2 / s0[:, None, None]
-                                          - zbar[:, :, None] * zbar[:, None, :]), axis=0)
-        return ll, grad, info
-
-    cur, grad, info = parts(b)
-    if Z.shape[1] == 0:
-        return b, cur
-    for _ in range(max_iter):
-        step = np.linalg.solve(info, grad)
-        new = b + step
-        val, g2, i2 = parts(new)
-        while val < cur - 1e-12 and np.max(np.abs(step)) > 1e-12:
-            step /= 2
-            new = b + step
-            val, g2, i2 = parts(new)
-        done = abs(val - cur) <= 1e-12 * (abs(cur) + 1)
-        b, cur, grad, info = new, val, g2, i2
-        if done:
-            break
-    return b, cur
+def _cox_offset_fit(Z: np.ndarray, time: np.ndarray, event: np.ndarray, offset: np.ndarray,
+                    ties: str) -> tuple[np.ndarray, float, cox.CoxResult]:
+    """Cox partial likelihood of offset + Z b maximised over b (p may be 0), on the engine."""
+    cd = cox.prepare(Z, time, np.asarray(event, dtype=bool), offset=offset, ties=ties,
+                     center=np.zeros(Z.shape[1]))
+    res = cox.fit(cd, max_iter=100, tol=1e-12, compute_cov=False, what="updated Cox model")
+    return res.coef, res.loglik, res
 
 
-def _breslow_baseline(time: np.ndarray, event: np.ndarray, lp: np.ndarray) -> pd.DataFrame:
-    """Breslow baseline cumulative hazard (at lp = 0) with the linear predictor fixed."""
-    ut, inv = np.unique(time, return_inverse=True)
-    d = np.bincount(inv, weights=event.astype(float), minlength=len(ut))
-    w = np.bincount(inv, weights=np.exp(lp), minlength=len(ut))
-    at_risk = np.cumsum(w[::-1])[::-1]
-    keep = d > 0
-    return pd.DataFrame({"time": ut[keep], "cumhaz": np.cumsum(d[keep] / at_risk[keep])})
+def _baseline_at_offset(time: np.ndarray, event: np.ndarray, lp: np.ndarray,
+                        ties: str) -> dict[str, Baseline]:
+    """Baseline cumulative hazard with the linear predictor fixed (Breslow or Efron-type,
+    following the model's ties, as ``survfit`` after ``coxph(... + offset(lp))``)."""
+    _, _, res = _cox_offset_fit(np.zeros((len(time), 0)), time, event, lp, ties)
+    inc = res.hazard_efron if ties == "efron" else res.hazard_breslow
+    return {"": Baseline(res.group_time[::-1], np.cumsum(inc[::-1]),
+                         res.group_events[::-1].astype(float))}
 
 
 # ------------------------------------------------------------------------ updating
@@ -178,16 +130,13 @@ def _fit_update(model: Any, X: Any, y: Any, method: str,
     kind = _kind(model)
     _check_fitted(model)
     if method == "refit":
-        new = clone(model).fit(X, y)
-        Z = new._design(X)
-        if kind == "logistic":
-            yy = y.y.astype(float)
-            ll = _logistic_offset_fit(np.column_stack([np.ones(len(yy)), Z]), yy,
-                                      np.zeros(len(yy)))[1]
-        else:
-            ys = _survival(y)  # Breslow partial likelihood, as for the other candidates
-            ll = _breslow_loglik_and_fit(Z, ys.time, ys.event, np.zeros(len(ys)))[1]
-        return new, ll, len(new.coef_) + (1 if kind == "logistic" else 0)
+        try:
+            new = clone(model).fit(X, y)
+        except InsufficientDataError as err:
+            raise InsufficientDataError(
+                f"the {type(model).__name__} cannot be refitted on the new data: {err}"
+            ) from err
+        return new, float(new.log_likelihood_), len(new.coef_) + (kind == "logistic")
     Z, cols = _design_cols(model, X, revise if method == "revision" else None)
     coef = model.coef_.to_numpy()
     lp = Z @ coef
@@ -227,14 +176,14 @@ def _fit_update(model: Any, X: Any, y: Any, method: str,
     else:
         ys = _survival(y)
         offset = lp if method == "intercept" else np.zeros(len(lp))
-        b, ll = _breslow_loglik_and_fit(extra, ys.time, ys.event, offset)
+        b, ll, _ = _cox_offset_fit(extra, ys.time, ys.event, offset, model.ties)
         slope = 1.0 if method == "intercept" else b[0]
         new_coef = coef * slope
         if method == "revision":
             new_coef[idx] += b[1:]
         new.coef_ = pd.Series(new_coef, index=model.coef_.index)
         new_lp = Z @ new_coef
-        new.baseline_cumhaz_ = {"": _breslow_baseline(ys.time, ys.event, new_lp)}
+        new.baselines_ = _baseline_at_offset(ys.time, ys.event, new_lp, model.ties)
         new.strata_levels_ = [""]
         new.max_time_ = float(ys.time.max())
         n_par = extra.shape[1]
@@ -323,8 +272,8 @@ def _original_loglik(model: Any, X: Any, y: Any, kind: str) -> float:
         yy = y.y.astype(float)
         return float(np.sum(yy * eta - np.logaddexp(0.0, eta)))
     ys = _survival(y)
-    return _breslow_loglik_and_fit(np.zeros((len(ys), 0)), ys.time, ys.event,
-                                   model.linear_predictor(X))[1]
+    return _cox_offset_fit(np.zeros((len(ys), 0)), ys.time, ys.event,
+                           model.linear_predictor(X), model.ties)[1]
 
 
 def closed_test(model: Any, X: Any, y: Any, *, alpha: float = 0.05) -> ClosedTestResult:
@@ -351,7 +300,8 @@ def closed_test(model: Any, X: Any, y: Any, *, alpha: float = 0.05) -> ClosedTes
     significant the refitted model is chosen. Cox: the partial likelihood does not involve
     the baseline hazard, so the baseline is always re-estimated ("intercept" is the
     simplest choice) and the tests are (1) refit vs intercept update (p df) and (2) refit vs
-    recalibration (p - 1 df), with Breslow partial likelihoods.
+    recalibration (p - 1 df), with the partial likelihood of the model's ties (Efron by
+    default, as ``coxph``).
 
     References
     ----------
@@ -396,7 +346,8 @@ def apply_shrinkage(model: Any, factor: float, X: Any, y: Any) -> Any:
         bootstrap validation (the optimism-corrected calibration slope).
     X, y : development data
         Used to re-estimate the intercept (logistic, so that the mean predicted risk equals
-        the observed one) or the Breslow baseline hazard (Cox) with the shrunk coefficients.
+        the observed one) or the baseline hazard (Cox; Efron-type or Breslow following the
+        model's ties) with the shrunk coefficients.
 
     Returns
     -------
@@ -426,7 +377,7 @@ def apply_shrinkage(model: Any, factor: float, X: Any, y: Any) -> Any:
         new.intercept_ = float(b[0])
     else:
         ys = _survival(y)
-        new.baseline_cumhaz_ = {"": _breslow_baseline(ys.time, ys.event, lp)}
+        new.baselines_ = _baseline_at_offset(ys.time, ys.event, lp, model.ties)
         new.strata_levels_ = [""]
     new.se_ = pd.Series(np.nan, index=new.coef_.index)
     new.shrinkage_ = s

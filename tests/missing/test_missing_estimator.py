@@ -74,3 +74,38 @@ def test_bootstrap_validate_refits_imputation_in_each_resample():
     table = res.to_frame()
     assert table.loc["c_harrell", "n"] == 4
     assert 0.6 < res.corrected("c") < 0.9
+
+
+def test_export_round_trip_without_development_rows():
+    """The export holds the m indices and, per imputation, the deployment imputation model
+    (means, SDs, regression coefficients: p + p + p^2 numbers), never the imputed rows."""
+    import json
+
+    from irdp.models import load
+
+    X, y = _data(n=500, seed=3)
+    model = ImputedRiskIndex(LogisticIndex(), m=3, max_iter=3, random_state=4).fit(X, y)
+    spec = json.loads(json.dumps(model.export(), allow_nan=False))
+    assert spec["model"] == "ImputedRiskIndex"
+    for dm in spec["state"]["deployment_models"]:
+        assert len(dm["mean"]) == len(dm["sd"]) == X.shape[1]
+        assert np.asarray(dm["coef"]).shape == (X.shape[1], X.shape[1])
+    assert "imputed" not in json.dumps(spec)
+    again = load(spec)
+    np.testing.assert_array_equal(again.predict_risk(X), model.predict_risk(X))
+    # new rows are completed one by one: a row's risk does not depend on the other rows
+    np.testing.assert_array_equal(model.predict_risk(X.iloc[:7]), model.predict_risk(X)[:7])
+    assert list(model.summary().index) == ["a", "b"]  # Rubin-pooled coefficients
+
+
+def test_deployment_completion_is_the_conditional_mean():
+    """With b = 2a + noise in development, a missing b is completed near 2a."""
+    rng = np.random.default_rng(9)
+    a = rng.normal(size=2000)
+    X = pd.DataFrame({"a": a, "b": 2 * a + rng.normal(0, 0.1, 2000)})
+    y = Binary(rng.random(2000) < 1 / (1 + np.exp(-X["a"])))
+    model = ImputedRiskIndex(LogisticIndex(), m=2, max_iter=2, random_state=0).fit(X, y)
+    new = pd.DataFrame({"a": [1.0, -0.5], "b": [np.nan, np.nan]})
+    done = model._completed(new)
+    for d in done:
+        np.testing.assert_allclose(d["b"], [2.0, -1.0], atol=0.05)

@@ -12,8 +12,9 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from irdp.exceptions import IndexMismatchError, UndefinedMetricWarning
-from irdp.models import load
+from irdp.models import CauseSpecificCoxIndex, load
 from irdp.outcomes import Binary, CompetingRisks, Survival
+from irdp.privacy import DEFAULT_THRESHOLD
 from irdp.testing import all_risk_indices, make_index_data
 
 INDICES = all_risk_indices()
@@ -39,6 +40,31 @@ def test_registry_names_unique():
     assert len(set(IDS)) == len(IDS) >= 10
 
 
+def test_every_risk_index_is_registered_and_covered():
+    """Every class of irdp deriving from RiskIndexMixin (all modules imported) is registered
+    for export/load, and all_risk_indices() has examples of every registered index."""
+    import importlib
+    import pkgutil
+
+    import irdp
+    from irdp.models.base import RiskIndexMixin, registered_models
+
+    for mod in pkgutil.walk_packages(irdp.__path__, "irdp."):
+        if not mod.name.endswith("__main__"):
+            importlib.import_module(mod.name)
+    seen, todo = set(), [RiskIndexMixin]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub.__module__.startswith("irdp.") and sub not in seen:
+                seen.add(sub)
+                todo.append(sub)
+    registry = registered_models()
+    assert {c.__name__ for c in seen} <= set(registry)
+    covered = {type(est).__name__ for _, est, _, _ in INDICES}
+    assert covered == {n for n, c in registry.items() if issubclass(c, RiskIndexMixin)}
+    assert "ImputedRiskIndex" in covered
+
+
 @pytest.mark.parametrize(("name", "est", "outcome", "cols"), INDICES, ids=IDS)
 def test_clone_and_params(name, est, outcome, cols):
     c = clone(est)
@@ -61,9 +87,16 @@ def test_fit_predict_summary_export_load(fitted):
     s = _summary(m)
     assert list(s.columns[:6]) == ["coef", "se", "z", "p", "ci_lower", "ci_upper"]
     assert s.shape[1] == 7  # plus the exponentiated effect
-    spec = json.loads(json.dumps(m.export(), allow_nan=False))  # strict JSON
+    # strict JSON, keys sorted as a run writes them (the design fixes the column order)
+    spec = json.loads(json.dumps(m.export(horizon=h), allow_nan=False, sort_keys=True))
     m2 = load(spec)
-    np.testing.assert_array_equal(m2.predict_risk(X, horizon=h), risk)
+    published = m
+    if isinstance(m, CauseSpecificCoxIndex) and m.grid_min_events is None:
+        # an exact CSC model reveals every event day: its export is its confidential grid
+        published = m.to_grid(DEFAULT_THRESHOLD)
+        assert np.max(np.abs(published.predict_risk(X, horizon=h) - risk)) < 0.01
+    np.testing.assert_array_equal(m2.predict_risk(X, horizon=h),
+                                  published.predict_risk(X, horizon=h))
     np.testing.assert_array_equal(m2.linear_predictor(X), lp)
     # a fitted estimator clones to an unfitted one
     assert not hasattr(clone(m), "coef_")
@@ -76,7 +109,8 @@ def test_higher_linear_predictor_means_higher_risk(fitted):
     order = np.argsort(lp, kind="stable")
     # risks are non-decreasing in the linear predictor (single-model, single-stratum
     # indices; CSC risk also depends on the competing cause's lp, strata on the baseline)
-    if name not in ("cause_specific_cox", "cox_strata"):
+    if name not in ("cause_specific_cox", "cause_specific_cox_grid", "cox_strata",
+                    "imputed_logistic", "imputed_cox"):  # and means of m models' risks
         assert np.all(np.diff(risk[order]) >= -1e-12)
 
 

@@ -6,8 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from irdp.exceptions import SeparationWarning, UndefinedMetricWarning
-from irdp.models import CoxIndex, FineGrayIndex, LogisticIndex
+from irdp.exceptions import (
+    ConvergenceError,
+    InsufficientDataError,
+    SeparationWarning,
+    UndefinedMetricWarning,
+)
+from irdp.models import CauseSpecificCoxIndex, CoxIndex, FineGrayIndex, LogisticIndex
 from irdp.outcomes import Binary, CompetingRisks, Survival
 from irdp.testing import make_index_data
 
@@ -134,3 +139,85 @@ def test_bad_hyper_parameters(model, match):
         DATA["survival"] if isinstance(model, CoxIndex) else DATA["binary"])
     with pytest.raises(ValueError, match=match):
         model.fit(X[["age"]], y)
+
+
+def test_cox_coefficient_running_to_infinity_is_flagged():
+    """A covariate equal to the event indicator: coxph warns 'Loglik converged before
+    variable 2; coefficient may be infinite'; irdp gives SeparationWarning and
+    converged_ = False (it used to report coef 37.9, SE NaN and converged True)."""
+    y = DATA["survival"]
+    Xs = X[["age"]].assign(ev=y.event.astype(float))
+    with pytest.warns(SeparationWarning, match=r"\['ev'\] run to infinity"):
+        m = CoxIndex().fit(Xs, y)
+    assert m.converged_ is False
+    assert m.coef_["ev"] > 10
+    with pytest.warns(SeparationWarning, match="monotone likelihood"):
+        cs = CauseSpecificCoxIndex().fit(Xs.assign(ev=(DATA["competing"].cause == 1) * 1.0),
+                                         DATA["competing"])
+    assert cs.converged_ is False
+    assert np.all(np.isfinite(cs.predict_risk(Xs.head(20), horizon=2.0)))  # no NaN risk
+
+
+@pytest.mark.parametrize("model", [CoxIndex(), LogisticIndex()])
+def test_all_zero_weights_give_a_clear_error(model):
+    y = DATA["survival"] if isinstance(model, CoxIndex) else DATA["binary"]
+    with pytest.raises(ValueError, match="at least one positive value; all 300 weights are 0"):
+        model.fit(X[["age"]], y, sample_weight=np.zeros(len(X)))
+
+
+def test_zero_weight_on_every_event_is_insufficient_data():
+    y = DATA["survival"]
+    w = np.where(y.event, 0.0, 1.0)
+    with pytest.raises(InsufficientDataError, match="no event"):
+        CoxIndex().fit(X[["age"]], y, sample_weight=w)
+
+
+def test_data_limits_raise_typed_errors():
+    """Valid data that cannot support a fit raise ComputationError subclasses (a run records
+    them as the step's failure), never a bare ValueError."""
+    with pytest.raises(InsufficientDataError, match="constant"):
+        CoxIndex(categorical={"sex": "M"}).fit(X.assign(absence_days=3.0), DATA["survival"])
+    with pytest.raises(InsufficientDataError, match="no event of interest"):
+        FineGrayIndex().fit(X[["age"]], CompetingRisks(np.ones(len(X)), np.full(len(X), 2)))
+    collinear = X[["age"]].assign(age2=2 * X["age"])
+    with pytest.raises(ConvergenceError, match="singular"):
+        CoxIndex().fit(collinear, DATA["survival"])
+
+
+def test_no_import_cycle_between_models_modules():
+    """models.base no longer imports points or scoring (the old base <-> points <-> scoring
+    cycle), and no two modules of irdp.models / irdp._stats import each other."""
+    grimp = pytest.importorskip("grimp")
+    g = grimp.build_graph("irdp", cache_dir=None)
+    for other in ("irdp.models.points", "irdp.models.scoring"):
+        assert g.find_shortest_chain(importer="irdp.models.base", imported=other) is None
+    mods = sorted(m for m in g.modules if m.startswith(("irdp.models", "irdp._stats")))
+    cycles = [(a, b) for i, a in enumerate(mods) for b in mods[i + 1:]
+              if g.chain_exists(importer=a, imported=b) and g.chain_exists(importer=b, imported=a)]
+    assert cycles == []
+    assert g.find_shortest_chain(importer="irdp._stats.cox", imported="irdp.metrics") is None
+
+
+def test_rare_cause_gives_finite_risks_and_no_confidential_grid():
+    """A cause-specific model of a rare cause diverged (|coef| up to 345 in the old engine)
+    until exp(lp) overflowed on held-out rows: inf x 0 baseline jumps gave NaN risks and a
+    FloatingPointError (the 3,000-worker run). Diverging coefficients are now reported
+    (SeparationWarning) and never produce NaN risks; the real data limit -- too few events of
+    a cause to publish its hazard -- is an InsufficientDataError of the confidential grid."""
+    rng = np.random.default_rng(3)
+    n = 400
+    Xr = pd.DataFrame(rng.integers(0, 2, (n, 8)).astype(float),
+                      columns=[f"b{j}" for j in range(8)])
+    time = rng.exponential(1, n)
+    cause = np.where(rng.random(n) < 0.3, 1, 0)
+    rare = np.flatnonzero((cause == 0) & (Xr["b0"].to_numpy() == 1))[:6]
+    cause[rare] = 3  # 6 deaths, all with b0 = 1: the cause-3 coefficient of b0 diverges
+    y = CompetingRisks(time, cause)
+    with pytest.warns(SeparationWarning, match="cause 3"):
+        m = CauseSpecificCoxIndex().fit(Xr, y)
+    risk = m.predict_risk(Xr.assign(b0=50.0), horizon=1.0)  # extreme values: exp overflows
+    assert np.all(np.isfinite(risk))
+    assert np.all((risk >= 0) & (risk <= 1))
+    with pytest.warns(SeparationWarning), pytest.raises(
+            InsufficientDataError, match=r"cause 3: <11"):
+        CauseSpecificCoxIndex(grid_min_events=11).fit(Xr, y)

@@ -49,42 +49,36 @@ COX_CASES = {
 def risk_set_path(request, monkeypatch):
     """Run the Cox tests through both risk-set summation paths (cumulative sums over rows
     for many distinct times, segment sums for few)."""
-    from irdp.models import _coxph
+    from irdp._stats import cox
 
-    monkeypatch.setattr(_coxph, "SEGMENT_RATIO", 10**9 if request.param == "rows" else 0)
+    monkeypatch.setattr(cox, "SEGMENT_RATIO", 10**9 if request.param == "rows" else 0)
     return request.param
 
 
 @pytest.mark.parametrize("case", list(COX_CASES))
 def test_cox_matches_coxph(case, risk_set_path):
     """R: coxph(Surv(time, event) ~ x1 + x2 + x3 [+ strata(s)], ties=, [weights = w],
-    control = coxph.control(eps = 1e-12)); survfit(fit, newdata = 0, ctype = 1)$cumhaz."""
+    control = coxph.control(eps = 1e-12)); survfit(fit, newdata = 0, ctype = 1 and 2)$cumhaz.
+    The default baseline follows ties, as survfit.coxph (ctype = 2 for Efron fits)."""
     d, v = _load("cox", "data_cox.csv")
     ref = v[case]
     ties, strata, weighted = COX_CASES[case]
     cols = ["x1", "x2", "x3"] + (strata or [])
-    m = CoxIndex(ties=ties, strata=strata).fit(
-        d[cols], Survival(d["time"], d["event"]),
-        sample_weight=d["w"].to_numpy(float) if weighted else None,
-    )
+    y = Survival(d["time"], d["event"])
+    w = d["w"].to_numpy(float) if weighted else None
+    m = CoxIndex(ties=ties, strata=strata).fit(d[cols], y, sample_weight=w)
     # coefficients and model-based SEs: 1e-6 relative (both fits converged to 1e-12)
     np.testing.assert_allclose(m.coef_.to_numpy(), ref["coef"], rtol=1e-6)
     np.testing.assert_allclose(m.se_.to_numpy(), ref["se"], rtol=1e-6)
     np.testing.assert_allclose(m.log_likelihood_, ref["loglik"][1], rtol=1e-9)
     np.testing.assert_allclose(m.log_likelihood_null_, ref["loglik"][0], rtol=1e-9)
-    # Breslow baseline cumulative hazard at covariates 0, every stratum: 1e-6 relative
-    for b in ref["basehaz"]:
-        times = np.asarray(b["time"], float)
-        ours = [m.baseline_cumulative_hazard_at(t, b["stratum"]) for t in times]
-        np.testing.assert_allclose(ours, b["cumhaz"], rtol=1e-6, atol=1e-12)
-    # Efron's tie-corrected baseline (survfit ctype = 2; basehaz's default for Efron fits)
-    if "basehaz_efron" in ref:
-        me = CoxIndex(ties=ties, strata=strata, baseline="efron").fit(
-            d[cols], Survival(d["time"], d["event"]),
-            sample_weight=d["w"].to_numpy(float) if weighted else None,
-        )
-        for b in ref["basehaz_efron"]:
-            ours = [me.baseline_cumulative_hazard_at(t, b["stratum"]) for t in b["time"]]
+    default = "basehaz_efron" if ties == "efron" else "basehaz"
+    for kind, key in ((None, default), ("breslow", "basehaz"), ("efron", "basehaz_efron")):
+        mk = m if kind is None else CoxIndex(ties=ties, strata=strata, baseline=kind).fit(
+            d[cols], y, sample_weight=w)
+        # baseline cumulative hazard at covariates 0, every stratum: 1e-6 relative
+        for b in ref[key]:
+            ours = [mk.baseline_cumulative_hazard_at(t, b["stratum"]) for t in b["time"]]
             np.testing.assert_allclose(ours, b["cumhaz"], rtol=1e-6, atol=1e-12)
 
 
@@ -209,3 +203,45 @@ def test_aalen_johansen_variance_refused_for_weights():
     aj = aalen_johansen([1, 2, 3], [1, 2, 0], weights=[1, 2, 1])
     with pytest.raises(ValueError, match="not available for weighted data"):
         aj.variance_at(2.0)
+
+
+# ---- heavy ties: R's default baseline (survfit.coxph ctype follows ties; predictRisk) ---
+TIES_CASES = {
+    # key: (data, ties, weights, strata)
+    "ties/efron": ("ties", "efron", False, None),
+    "ties/breslow": ("ties", "breslow", False, None),
+    "ties/efron_weights": ("ties", "efron", True, None),
+    "ties/efron_strata": ("ties", "efron", False, ["s"]),
+    "tiny/efron": ("tiny", "efron", False, None),
+    "tiny/breslow": ("tiny", "breslow", False, None),
+}
+
+
+@pytest.mark.parametrize("case", list(TIES_CASES))
+def test_cox_predictions_with_heavy_ties_match_survfit(case):
+    """R: fit <- coxph(Surv(time, event) ~ x + g [+ strata(s)], ties =, [weights = w]);
+    summary(survfit(fit, newdata = nd[i, ]), times = 1:5)$surv (default ctype: 2 for Efron,
+    1 for Breslow) and riskRegression::predictRisk(fit, nd, times = 1:5). Times are whole
+    periods 1..6 (80 rows, 54 events; 12 rows, 10 events), events and censorings tied."""
+    data, ties, weighted, strata = TIES_CASES[case]
+    key = case.split("/")[1]
+    d = pd.read_csv(REF / "cox_ties" / f"data_{data}.csv")
+    v = json.loads((REF / "cox_ties" / "values.json").read_text())
+    ref = v[data][key]
+    cols = ["x", "g"] + (strata or [])
+    m = CoxIndex(ties=ties, strata=strata).fit(
+        d[cols], Survival(d["time"], d["event"]),
+        sample_weight=d["w"].to_numpy(float) if weighted else None)
+    np.testing.assert_allclose(m.coef_.to_numpy(), ref["coef"], rtol=1e-6)
+    np.testing.assert_allclose(m.se_.to_numpy(), ref["se"], rtol=1e-6)
+    nd = pd.DataFrame(v["newdata"])[cols]
+    surv = m.predict_survival_function(nd, times=v["times"])
+    np.testing.assert_allclose(surv, np.asarray(ref["surv"]), rtol=1e-6, atol=1e-12)
+    if "risk" in ref:
+        risk = np.column_stack([m.predict_risk(nd, t) for t in v["times"]])
+        np.testing.assert_allclose(risk, np.asarray(ref["risk"]), rtol=1e-6, atol=1e-12)
+    if ties == "efron":  # the Breslow baseline stays available, and differs here
+        b = CoxIndex(ties=ties, strata=strata, baseline="breslow").fit(
+            d[cols], Survival(d["time"], d["event"]),
+            sample_weight=d["w"].to_numpy(float) if weighted else None)
+        assert np.max(np.abs(b.predict_survival_function(nd, times=[3.0]) - surv[:, [2]])) > 0.01

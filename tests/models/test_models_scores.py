@@ -212,3 +212,24 @@ def test_risk_levels_errors():
         RiskLevels(method="sensitivity").fit([0.1, 0.2])
     with pytest.raises(ValueError, match="probability"):
         RiskLevels().fit([1.5])
+
+
+def test_points_predictor_collapsing_to_one_bin_warns_and_round_trips():
+    """A predictor whose quantiles all equal its minimum lands in one [-inf, inf) bin with 0
+    points: PointsScore warns; the export (infinite bounds written as null) still scores."""
+    import json
+
+    from irdp.models import load
+
+    rng = np.random.default_rng(4)
+    n = 600
+    X = pd.DataFrame({"age": rng.uniform(20, 65, n),
+                      "days": np.where(rng.random(n) < 0.9, 0.0, rng.integers(1, 90, n))})
+    y = Binary(rng.random(n) < 1 / (1 + np.exp(-(-3 + 0.05 * (X["age"] - 20)))))
+    with pytest.warns(IrdpWarning, match=r"'days' collapses to a single bin"):
+        ps = PointsScore(model=LogisticIndex()).fit(X, y)
+    tab = ps.points_table_
+    assert tab.loc[tab["column"] == "days", "points"].tolist() == [0]
+    again = load(json.loads(json.dumps(ps.export(), allow_nan=False, sort_keys=True)))
+    np.testing.assert_array_equal(again.predict_points(X), ps.predict_points(X))
+    np.testing.assert_array_equal(again.predict_risk(X), ps.predict_risk(X))

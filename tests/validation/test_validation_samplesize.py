@@ -18,40 +18,42 @@ REF = Path(__file__).parents[1] / "reference" / "samplesize"
 VALUES = json.loads((REF / "values.json").read_text())
 
 
-@pytest.mark.parametrize(
-    ("r2", "p", "prev", "sizes", "epp"),
-    [
-        # pmsampsize tests/testthat/test_bin.R, tests 4.1-4.4 (4.1 = Riley et al. BMJ 2020).
-        (0.288, 24, 0.174, [623, 668, 221, 668], [4.52, 4.84, 1.6, 4.84]),
-        (0.55, 24, 0.174, [255, 532, 221, 532], [1.85, 3.86, 1.6, 3.86]),
-        (0.288, 36, 0.174, [934, 1002, 221, 1002], [4.51, 4.84, 1.07, 4.84]),
-        (0.288, 24, 0.25, [623, 583, 289, 623], [6.49, 6.07, 3.01, 6.49]),
-    ],
-)
-def test_development_binary_matches_pmsampsize(r2, p, prev, sizes, epp):
-    res = development_sample_size("binary", parameters=p, rsquared=r2, prevalence=prev)
-    assert res.criteria["sample_size"].tolist() == sizes  # counts: exact
-    assert res.criteria["epp"].tolist() == pytest.approx(epp, abs=1e-9)
-    assert res.sample_size == sizes[-1]
+PMSAMPSIZE = json.loads((REF / "pmsampsize_1.1.3.json").read_text())
 
 
-@pytest.mark.parametrize(
-    ("r2", "p", "rate", "t", "fup", "sizes", "epp"),
-    [
-        # pmsampsize tests/testthat/test_surv.R, tests 3.1, 3.7, 3.9.
-        (0.051, 25, 0.065, 2, 2.07, [4286, 875, 4286, 4286], [23.07, 4.71, 23.07, 23.07]),
-        (0.06, 40, 0.08, 3, 5, [5798, 974, 5798, 5798], [57.98, 9.74, 57.98, 57.98]),
-        (0.3, 80, 0.03, 1, 5, [1974, 2279, 2279, 2279], [3.7, 4.27, 4.27, 4.27]),
-    ],
-)
-def test_development_survival_matches_pmsampsize(r2, p, rate, t, fup, sizes, epp):
-    res = development_sample_size(
-        "survival", parameters=p, rsquared=r2, rate=rate, timepoint=t, meanfup=fup
-    )
-    assert res.criteria["sample_size"].tolist() == sizes
-    assert res.criteria["epp"].tolist() == pytest.approx(epp, abs=1e-9)
-    lo, hi = res.details["cumulative_incidence_ci"]
-    assert lo < res.details["cumulative_incidence"] < hi
+@pytest.mark.parametrize("case", PMSAMPSIZE["cases"], ids=[c["id"] for c in PMSAMPSIZE["cases"]])
+def test_development_matches_pmsampsize_1_1_3(case):
+    """pmsampsize 1.1.3, tests/testthat/test_bin.R 4.1-4.4 and test_surv.R 3.1-3.9:
+    pmsampsize(type=, csrsquared=, parameters=, prevalence= | rate=, timepoint=, meanfup=),
+    run from the package's own R code by pmsampsize_1.1.3.R (13 cases)."""
+    assert PMSAMPSIZE["version"] == "1.1.3"
+    if case["type"] == "b":
+        res = development_sample_size("binary", parameters=case["parameters"],
+                                      rsquared=case["csrsquared"], prevalence=case["prevalence"])
+    else:
+        res = development_sample_size("survival", parameters=case["parameters"],
+                                      rsquared=case["csrsquared"], rate=case["rate"],
+                                      timepoint=case["timepoint"], meanfup=case["meanfup"])
+    assert res.criteria["sample_size"].tolist() == case["sample_size"] == case["ss"]  # exact
+    assert res.criteria["epp"].tolist() == pytest.approx(case["epp"], abs=1e-9)
+    assert res.sample_size == case["ss"][-1]
+    # unrounded intermediate quantities of 1.1.3: max R2, Nagelkerke R2, shrinkage
+    assert res.details["max_rsquared"] == pytest.approx(case["max_r2a"], rel=1e-12)
+    assert res.details["nagelkerke_rsquared"] == pytest.approx(case["nag_r2"], rel=1e-12)
+    assert res.details["shrinkage"] == pytest.approx(case["final_shrinkage"], rel=1e-12)
+    if case["type"] == "s":
+        lo, hi = res.details["cumulative_incidence_ci"]
+        assert lo < res.details["cumulative_incidence"] < hi
+
+
+def test_nagelkerke_input_as_pmsampsize_1_1_3():
+    """pmsampsize 1.1.3: rsquared = round(nagrsquared * max R2, 3)."""
+    res = development_sample_size("binary", parameters=24, nagrsquared=0.4774, prevalence=0.174)
+    assert res.criteria.loc["Criteria 1", "rsquared"] == 0.288
+    assert res.sample_size == 662
+    with pytest.raises(ValueError, match="only one of"):
+        development_sample_size("binary", parameters=24, rsquared=0.2, nagrsquared=0.3,
+                                prevalence=0.174)
 
 
 def test_cstatistic_conversion_matches_large_simulation():

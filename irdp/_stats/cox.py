@@ -1,0 +1,600 @@
+"""Cox and Fine-Gray partial likelihood (private numerical core): the one Cox engine of irdp.
+
+One weighted partial likelihood serves every Cox-type fit of irdp: :class:`irdp.models.CoxIndex`,
+the cause-specific models of :class:`irdp.models.CauseSpecificCoxIndex`, the Fine-Gray model
+of :class:`irdp.models.FineGrayIndex`, the calibration slope and curve of
+:mod:`irdp.metrics` and model updating in :mod:`irdp.validation`. It handles Breslow and
+Efron ties, strata, case weights, an offset and, for Fine-Gray, subjects who stay in the risk
+set after a competing event with weight G(t-)/G(T_j-) (Fine & Gray 1999), G the censoring
+survival given by the caller (``cmprsk::crr`` and ``survival::finegray`` use slightly
+different conventions, see :mod:`irdp._stats.finegray`).
+
+Rows are sorted once by (stratum, time descending, censored before events); a risk set is
+then a contiguous block of rows, every risk-set sum is a cumulative sum read at the last row
+of a tie group, and the information matrix is assembled as ``X' diag(c) X - sum_g C_g S1_g
+S1_g'`` (+ Efron cross terms over tied groups only), so no (n, p, p) array is formed: each
+Newton step costs O(n p) memory and one BLAS ``syrk`` of n p^2 flops. When a data set has few
+distinct times, risk-set sums are segment sums over tie groups instead of row cumulative sums.
+
+References
+----------
+.. [1] Cox DR. Regression models and life-tables. JRSS B 1972;34:187-220.
+.. [2] Efron B. The efficiency of Cox's likelihood function for censored data. JASA
+   1977;72:557-565.
+.. [3] Breslow NE. Discussion of Professor Cox's paper. JRSS B 1972;34:216-217.
+.. [4] Therneau TM, Grambsch PM. Modeling Survival Data: Extending the Cox Model. Springer
+   2000, sections 3.3 (ties), 3.6 (monotone likelihood) and 10.2 (baseline hazards).
+.. [5] Fine JP, Gray RJ. A proportional hazards model for the subdistribution of a competing
+   risk. JASA 1999;94:496-509.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from irdp._stats._linalg import inverse_pd, single_threaded_blas, solve_pd
+from irdp.exceptions import ConvergenceError, InsufficientDataError
+
+__all__ = ["CoxData", "CoxResult", "prepare", "fit", "derivatives", "loglik", "stratum_slices"]
+
+Ties = Literal["efron", "breslow"]
+
+#: Use per-row cumulative sums when there are more than n / SEGMENT_RATIO sub-blocks.
+SEGMENT_RATIO = 8
+
+
+@dataclass
+class _Linger:
+    """Fine-Gray: rows that stay in the risk set after a competing event."""
+
+    rows: np.ndarray      # sorted positions of competing-event rows (ascending position)
+    inv_g: np.ndarray     # 1 / G(T_j-) of those rows
+    Xl: np.ndarray        # (p, n_l) their centred covariates
+    g_g: np.ndarray       # (G,) G(t_g-) at each event group
+    k_g: np.ndarray       # (G,) number of linger rows at positions <= g_end
+    k_end: np.ndarray     # (G,) number of linger rows at positions <= end of g's stratum
+    m_row: np.ndarray     # (n_l,) number of event groups with g_end < position of the row
+    s_row: np.ndarray     # (n_l,) number of event groups before the row's stratum
+
+
+@dataclass
+class CoxData:
+    """Sorted data and tie-group bookkeeping, computed once per fit."""
+
+    Xt: np.ndarray           # (p, n) sorted, centred, transposed
+    w: np.ndarray            # (n,) case weights, sorted
+    time: np.ndarray         # (n,) times, sorted (descending within stratum)
+    offset: np.ndarray | None
+    event: np.ndarray        # (n,) bool, sorted
+    order: np.ndarray        # original row of each sorted row
+    center: np.ndarray       # (p,)
+    ties: str
+    single: bool             # one stratum
+    strat_end: np.ndarray    # (n,) last row of each row's stratum
+    g_end: np.ndarray        # (G,) last row of each event group (stratum, time)
+    g_start: np.ndarray      # (G,) first row of the stratum of each event group
+    g_ev_first: np.ndarray   # (G,) first event row of each event group
+    g_d: np.ndarray          # (G,) number of events
+    g_wd: np.ndarray         # (G,) weighted number of events
+    g_time: np.ndarray       # (G,) time
+    g_stratum: np.ndarray    # (G,) stratum code
+    ev_rows: np.ndarray      # sorted rows that are events
+    ev_group: np.ndarray     # event group of each of those rows
+    tied: np.ndarray         # groups with more than one event (Efron only)
+    t_group: np.ndarray      # Efron terms of tied groups: index into ``tied``
+    t_frac: np.ndarray       # Efron terms: l / d
+    seg: dict[str, np.ndarray] | None  # segment-sum bookkeeping (few distinct times)
+    linger: _Linger | None
+    buf: np.ndarray          # (p, n + 1) work buffer, column 0 kept at zero
+
+    def __post_init__(self) -> None:
+        we = np.zeros(len(self.w))
+        we[self.ev_rows] = self.w[self.ev_rows]
+        self.we = we  # event weights by row
+        self.wd_total = float(np.sum(self.g_wd))
+        tg = self.tied
+        self.t_mw = (self.g_wd[tg] / self.g_d[tg])[self.t_group] if len(tg) else np.zeros(0)
+        self.t_start = (np.cumsum(self.g_d[tg]) - self.g_d[tg]) if len(tg) else np.zeros(
+            0, dtype=np.int64)
+        self.t_end1 = self.g_end[tg] + 1  # rows of the tied events: t_first .. t_end1 - 1
+        self.t_first = self.g_ev_first[tg]
+        self.g_end1 = self.g_end + 1
+        self.c0buf = np.zeros(len(self.w) + 1)
+        self.unit_weights = bool(np.all(self.w == 1.0))
+
+    @property
+    def n(self) -> int:
+        return len(self.w)
+
+    @property
+    def p(self) -> int:
+        return self.Xt.shape[0]
+
+
+def prepare(
+    X: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    *,
+    strata: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
+    ties: Ties = "efron",
+    center: np.ndarray | None = None,
+    competing: np.ndarray | None = None,
+    censoring_left: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> CoxData:
+    """Sort and index the data once.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, p)
+    time : ndarray of shape (n,)
+    event : ndarray of shape (n,)
+        Events of the modelled cause (bool).
+    strata : ndarray of shape (n,), optional
+        Integer stratum codes.
+    weights, offset : ndarray of shape (n,), optional
+    ties : {"efron", "breslow"}
+    center : ndarray of shape (p,), optional
+        Subtracted from X (default: the weighted column means, as ``coxph``).
+    competing : ndarray of shape (n,), optional
+        Fine-Gray: rows with a competing event, kept in later risk sets with weight
+        ``G(t-) / G(T_j-)``.
+    censoring_left : callable, optional
+        Fine-Gray: ``G(t-)`` evaluated at an array of times (required with ``competing``).
+    """
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=bool)
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    s = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata)
+    if center is None:
+        center = (w @ X) / w.sum() if p else np.zeros(0)
+    # stratum asc, time desc, censored first
+    order = np.lexsort((event, -time)) if strata is None else np.lexsort((event, -time, s))
+    t, e, ss, ww = time[order], event[order], s[order], w[order]
+    buf = np.empty((p, n + 1))
+    buf[:, 0] = 0.0
+    Xt = np.empty((p, n))
+    Xf = np.asfortranarray(X) if p and not X.flags.f_contiguous and n * p > 1_000_000 else X
+    for j in range(p):  # one column at a time: a single (p, n) allocation
+        np.take(Xf[:, j], order, out=Xt[j])
+        Xt[j] -= center[j]
+    off = None if offset is None else np.asarray(offset, dtype=float)[order]
+    new_stratum = np.concatenate(([True], ss[1:] != ss[:-1]))
+    single = not new_stratum[1:].any()
+    first = np.flatnonzero(new_stratum)
+    last = np.append(first[1:] - 1, n - 1)
+    strat_id = np.cumsum(new_stratum) - 1
+    strat_start = first[strat_id]
+    strat_end = last[strat_id]
+    new_group = new_stratum | np.concatenate(([True], t[1:] != t[:-1]))
+    grp = np.cumsum(new_group) - 1
+    grp_start = np.flatnonzero(new_group)
+    n_groups = len(grp_start)
+    gl = np.append(grp_start[1:] - 1, n - 1)
+    ef = e.astype(float)
+    d = np.bincount(grp, weights=ef, minlength=n_groups)
+    wd = np.bincount(grp, weights=ww * ef, minlength=n_groups)
+    has = d > 0
+    gid = np.full(n_groups, -1)
+    gid[has] = np.arange(int(has.sum()))
+    ev_rows = np.flatnonzero(e)
+    ev_group = gid[grp[ev_rows]]
+    g_d = d[has].astype(np.int64)
+    g_end = gl[has]
+    g_ev_first = g_end - g_d + 1  # events sort after censorings within a tie group
+    if ties == "efron":
+        tied = np.flatnonzero(g_d > 1)
+        dt = g_d[tied]
+        t_group = np.repeat(np.arange(len(tied)), dt)
+        starts = np.cumsum(dt) - dt
+        t_frac = (np.arange(len(t_group)) - starts[t_group]) / dt[t_group]
+    else:
+        tied = t_group = np.zeros(0, dtype=np.int64)
+        t_frac = np.zeros(0)
+    seg = None
+    mark = np.zeros(n + 1, dtype=bool)  # union of two sorted index sets, in O(n)
+    mark[grp_start] = True
+    mark[g_ev_first] = True
+    sub_start = np.flatnonzero(mark[:n])
+    if len(sub_start) * SEGMENT_RATIO <= n:
+        seg = {
+            "sub_start": sub_start,
+            "grp_first_sub": np.searchsorted(sub_start, grp_start),
+            "g_all": grp[g_end],
+            "g_first_all": grp[strat_start[g_end]],
+            "g_ev_sub": np.searchsorted(sub_start, g_ev_first),
+        }
+    cd = CoxData(
+        Xt, ww, t, off, e, order, np.asarray(center, dtype=float), ties, bool(single), strat_end,
+        g_end, strat_start[g_end], g_ev_first, g_d, wd[has], t[g_end], ss[g_end], ev_rows,
+        ev_group, tied, t_group, t_frac, seg, None, buf,
+    )
+    if competing is not None and np.any(competing):
+        if censoring_left is None:
+            raise ValueError("censoring_left is required with competing (Fine-Gray).")
+        cd.linger = _prepare_linger(cd, np.asarray(competing, dtype=bool)[order], t,
+                                    censoring_left, strat_id, first)
+    return cd
+
+
+def _prepare_linger(cd: CoxData, comp: np.ndarray, t: np.ndarray,
+                    censoring_left: Callable[[np.ndarray], np.ndarray],
+                    strat_id: np.ndarray, first: np.ndarray) -> _Linger:
+    rows = np.flatnonzero(comp)
+    g_row = np.asarray(censoring_left(t[rows]), dtype=float)
+    inv_g = np.where(g_row > 0, 1.0 / np.where(g_row > 0, g_row, 1.0), 0.0)
+    g_g = np.asarray(censoring_left(cd.g_time), dtype=float)
+    k_g = np.searchsorted(rows, cd.g_end, side="right")
+    k_end = np.searchsorted(rows, cd.strat_end[cd.g_end], side="right")
+    m_row = np.searchsorted(cd.g_end, rows, side="left")
+    s_row = np.searchsorted(cd.g_end, first[strat_id[rows]], side="left")
+    return _Linger(rows, inv_g, cd.Xt[:, rows].copy(), g_g, k_g, k_end, m_row, s_row)
+
+
+# ------------------------------------------------------------------------- risk-set sums
+def _between(c: np.ndarray, lo: np.ndarray, hi: np.ndarray, single_lo: bool) -> np.ndarray:
+    """Sums over rows lo..hi (inclusive) from a cumulative sum with a leading zero."""
+    if single_lo:
+        return c[..., hi + 1]
+    return c[..., hi + 1] - c[..., lo]
+
+
+def _group_sums(cd: CoxData, r: np.ndarray, need_s1: bool = True) -> tuple[np.ndarray, ...]:
+    """S0, S1 (p, G) over risk sets, and T0, T1 over the tied events of ``cd.tied``."""
+    p = cd.p
+    body = cd.buf[:, 1:]
+    if cd.seg is None:
+        c0 = cd.c0buf
+        np.cumsum(r, out=c0[1:])
+        S0 = c0[cd.g_end1] if cd.single else _between(c0, cd.g_start, cd.g_end, False)
+        T0 = c0[cd.t_end1] - c0[cd.t_first]
+        if not need_s1 or p == 0:
+            return S0, None, T0, None
+        np.multiply(cd.Xt, r, out=body)
+        np.cumsum(body, axis=1, out=body)
+        S1 = cd.buf[:, cd.g_end1] if cd.single else _between(cd.buf, cd.g_start, cd.g_end,
+                                                               False)
+        T1 = cd.buf[:, cd.t_end1] - cd.buf[:, cd.t_first]
+        return S0, S1, T0, T1
+    sg = cd.seg
+    sub0 = np.add.reduceat(r, sg["sub_start"])
+    c0 = np.cumsum(np.add.reduceat(sub0, sg["grp_first_sub"]))
+    lo = sg["g_first_all"] - 1
+    S0 = c0[sg["g_all"]] - np.where(lo >= 0, c0[np.maximum(lo, 0)], 0.0)
+    T0 = sub0[sg["g_ev_sub"][cd.tied]]
+    if not need_s1 or p == 0:
+        return S0, None, T0, None
+    np.multiply(cd.Xt, r, out=body)
+    sub1 = np.add.reduceat(body, sg["sub_start"], axis=1)
+    c1 = np.cumsum(np.add.reduceat(sub1, sg["grp_first_sub"], axis=1), axis=1)
+    S1 = c1[:, sg["g_all"]] - np.where(lo >= 0, c1[:, np.maximum(lo, 0)], 0.0)
+    return S0, S1, T0, sub1[:, sg["g_ev_sub"][cd.tied]]
+
+
+def _linger_sums(cd: CoxData, r: np.ndarray, need_s1: bool) -> tuple[np.ndarray, np.ndarray]:
+    lg = cd.linger
+    rl = r[lg.rows] * lg.inv_g
+    c0 = np.concatenate(([0.0], np.cumsum(rl)))
+    L0 = lg.g_g * (c0[lg.k_end] - c0[lg.k_g])
+    if not need_s1 or cd.p == 0:
+        return L0, None
+    c1 = np.zeros((cd.p, len(rl) + 1))
+    np.cumsum(lg.Xl * rl, axis=1, out=c1[:, 1:])
+    return L0, lg.g_g * (c1[:, lg.k_end] - c1[:, lg.k_g])
+
+
+def _terms(cd: CoxData, beta: np.ndarray, need_s1: bool = True) -> dict[str, Any]:
+    """Risk-set sums per event group and the group weights of the tie terms.
+
+    Group g contributes ``A_g = sum_l mw/den_gl``, ``B_g = sum_l mw f_l/den_gl``,
+    ``C_g = sum_l mw/den_gl^2``, ``D_g = sum_l mw f_l/den_gl^2`` and ``E_g = sum_l mw
+    f_l^2/den_gl^2`` with ``den_gl = S0_g - f_l T0_g`` (Efron, l = 0..d-1, f_l = l/d) or
+    ``den = S0`` and ``mw = wd`` (Breslow, or a group with a single event).
+    """
+    eta = beta @ cd.Xt if cd.p else np.zeros(cd.n)
+    if cd.offset is not None:
+        eta = eta + cd.offset
+    shift = float(eta.max()) if len(eta) else 0.0
+    r = np.exp(eta - shift)
+    if not cd.unit_weights:
+        r *= cd.w
+    S0, S1, T0, T1 = _group_sums(cd, r, need_s1)
+    if cd.linger is not None:
+        L0, L1 = _linger_sums(cd, r, need_s1)
+        S0 = S0 + L0
+        if S1 is not None:
+            S1 = S1 + L1
+    with np.errstate(divide="ignore"):
+        A = cd.g_wd / S0
+        C = A / S0
+        log_s0 = np.log(S0)
+    log_term = float(np.dot(cd.g_wd, log_s0))
+    B = D = E = None
+    tg = cd.tied
+    if len(tg):
+        g, f = cd.t_group, cd.t_frac
+        mw = cd.t_mw
+        den = S0[tg][g] - f * T0[g]
+        inv = 1.0 / den
+        # the terms of a tied group are contiguous: one segment sum for the five weights
+        a = mw * inv
+        c = a * inv
+        stack = np.stack([a, c, a * f, c * f, c * f * f])
+        A[tg], C[tg], B, D, E = np.add.reduceat(stack, cd.t_start, axis=1)
+        log_term += float(np.dot(mw, np.log(den)) - np.dot(cd.g_wd[tg], log_s0[tg]))
+    log_term += shift * cd.wd_total
+    return {"eta": eta, "r": r, "shift": shift, "S0": S0, "S1": S1, "T0": T0, "T1": T1,
+            "A": A, "B": B, "C": C, "D": D, "E": E, "log_term": log_term}
+
+
+def _event_term(cd: CoxData, eta: np.ndarray) -> float:
+    return float(np.dot(cd.we, eta))
+
+
+def loglik(cd: CoxData, beta: np.ndarray) -> float:
+    """Log partial likelihood at ``beta`` (value only: no score, no information)."""
+    tm = _terms(cd, np.asarray(beta, dtype=float), need_s1=False)
+    return _event_term(cd, tm["eta"]) - tm["log_term"]
+
+
+def _row_weights(cd: CoxData, tm: dict[str, Any]) -> np.ndarray:
+    """``c_i = r_i * (sum of A_g over the risk sets holding row i) - Efron correction``."""
+    n = cd.n
+    at_rows = np.zeros(n)
+    at_rows[cd.g_end] = tm["A"]
+    rev = np.cumsum(at_rows[::-1])[::-1]
+    if cd.single:
+        a = rev
+    else:
+        after = np.r_[rev[1:], 0.0]
+        a = rev - after[cd.strat_end]
+    c = tm["r"] * a
+    if tm["B"] is not None:
+        rows = cd.ev_rows
+        bg = np.zeros(len(cd.g_d))
+        bg[cd.tied] = tm["B"]
+        c[rows] -= tm["r"][rows] * bg[cd.ev_group]
+    if cd.linger is not None:
+        lg = cd.linger
+        pag = np.concatenate(([0.0], np.cumsum(tm["A"] * lg.g_g)))
+        c[lg.rows] += tm["r"][lg.rows] * lg.inv_g * (pag[lg.m_row] - pag[lg.s_row])
+    return c
+
+
+def derivatives(cd: CoxData, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, dict]:
+    """Log partial likelihood, score vector and information matrix at ``beta``."""
+    tm = _terms(cd, beta)
+    ll = _event_term(cd, tm["eta"]) - tm["log_term"]
+    c = _row_weights(cd, tm)
+    tm["c"] = c
+    if cd.p == 0:
+        return ll, np.zeros(0), np.zeros((0, 0)), tm
+    score = cd.Xt @ (cd.we - c)
+    S1 = tm["S1"]
+    outer = None
+    if tm["B"] is not None:
+        S1t, T1 = S1[:, cd.tied], tm["T1"]
+        cross = (S1t * tm["D"]) @ T1.T
+        outer = -cross - cross.T + (T1 * tm["E"]) @ T1.T
+    # sum_g C_g S1_g S1_g' as a syrk of sqrt(C) S1, scaled in place (no second (p, G)
+    # array); ``fit(keep_terms=True)`` recomputes the unscaled sums at the estimate
+    np.multiply(S1, np.sqrt(tm["C"]), out=S1)
+    tm["S1"] = None
+    outer = S1 @ S1.T if outer is None else outer + S1 @ S1.T
+    body = cd.buf[:, 1:]
+    np.multiply(cd.Xt, np.sqrt(np.maximum(c, 0.0)), out=body)
+    info = body @ body.T - outer
+    cd.buf[:, 0] = 0.0
+    return ll, score, info, tm
+
+
+# ------------------------------------------------------------------------------- fitting
+@dataclass(frozen=True)
+class CoxResult:
+    """A fitted Cox or Fine-Gray partial likelihood.
+
+    ``hazard`` holds the baseline hazard increments at covariates 0 (uncentred, offset 0)
+    at the event groups ``group_time`` / ``group_stratum`` (sorted by stratum, then time
+    descending): Breslow's ``wd / S0`` or the Efron-type ``sum_l mw / (S0 - f_l T0)``.
+    """
+
+    coef: np.ndarray
+    cov: np.ndarray | None
+    info: np.ndarray
+    score: np.ndarray
+    loglik: float
+    loglik_null: float
+    converged: bool
+    n_iter: int
+    separation: bool
+    separated_columns: tuple[int, ...]
+    center: np.ndarray
+    group_time: np.ndarray
+    group_stratum: np.ndarray
+    group_events: np.ndarray
+    hazard_breslow: np.ndarray
+    hazard_efron: np.ndarray
+    var_terms: np.ndarray
+    mean_terms: np.ndarray | None
+    terms: dict[str, Any] | None = None
+
+    def baseline(self, kind: Literal["breslow", "efron"]) -> dict[Any, tuple[np.ndarray, ...]]:
+        """``{stratum: (times ascending, cumulative hazard)}`` at covariates 0."""
+        inc = self.hazard_efron if kind == "efron" else self.hazard_breslow
+        out = {}
+        for k, sel in stratum_slices(self.group_stratum):
+            out[k] = (self.group_time[sel][::-1], np.cumsum(inc[sel][::-1]))
+        return out
+
+
+def stratum_slices(group_stratum: np.ndarray) -> list[tuple[Any, slice]]:
+    """(stratum code, slice of its event groups); groups are sorted by stratum."""
+    if not len(group_stratum):
+        return []
+    starts = np.flatnonzero(np.concatenate(([True], group_stratum[1:] != group_stratum[:-1])))
+    ends = np.append(starts[1:], len(group_stratum))
+    return [(group_stratum[a].item(), slice(a, b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def _divergence(beta: np.ndarray, cov: np.ndarray | None, score: np.ndarray,
+                converged: bool) -> tuple[int, ...]:
+    """Columns whose coefficient runs to infinity (monotone likelihood).
+
+    ``coxph``'s rule: the next Newton step ``V u`` is still large relative to the
+    coefficient after the log-likelihood has converged ("Loglik converged before variable
+    j; coefficient may be infinite"); or no convergence with a large coefficient.
+    """
+    big = np.abs(beta) > 5
+    if cov is None or not np.all(np.isfinite(cov)):
+        return tuple(np.flatnonzero(big | ~np.isfinite(beta)))
+    nxt = np.abs(cov @ score)
+    infs = (nxt > 1e-9) & (nxt > np.sqrt(1e-9) * np.abs(beta)) & big
+    if not converged:
+        infs |= np.abs(beta) > 10
+    return tuple(np.flatnonzero(infs))
+
+
+def newton(cd: CoxData, *, max_iter: int = 50, tol: float = 1e-10,
+           beta0: np.ndarray | None = None) -> dict[str, Any]:
+    """Newton-Raphson with step halving, as ``survival::coxph`` (``coxph.control``).
+
+    A trial step whose log-likelihood is not finite is halved. Near a monotone likelihood
+    (a coefficient running to infinity), risk-set sums underflow; the floating-point
+    overflow and invalid-value conditions that this produces are part of the detection
+    (non-finite trial values are rejected, divergence is reported by :func:`fit`), so they
+    are not reported as NumPy RuntimeWarnings.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return _newton(cd, max_iter, tol, beta0)
+
+
+def _newton(cd: CoxData, max_iter: int, tol: float, beta0: np.ndarray | None
+            ) -> dict[str, Any]:
+    p = cd.p
+    beta = np.zeros(p) if beta0 is None else np.asarray(beta0, dtype=float).copy()
+    ll, score, info, tm = derivatives(cd, beta)
+    ll0 = ll if beta0 is None or not np.any(beta0) else loglik(cd, np.zeros(p))
+    converged = p == 0
+    it = 0
+    for it in range(1, max_iter + 1 if p else 1):  # noqa: B007
+        step = solve_pd(info, score)
+        prev = ll
+        for _ in range(30):
+            new = derivatives(cd, beta + step)
+            if np.isfinite(new[0]) and new[0] >= prev - 1e-12 * abs(prev):
+                break
+            step = step / 2
+        beta = beta + step
+        ll, score, info, tm = new
+        rel = abs(1 - prev / ll) if ll != 0 else abs(prev - ll)
+        if rel < tol and np.max(np.abs(step)) < 1e-5 * (1 + np.max(np.abs(beta))):
+            converged = True
+            break
+        if rel == 0.0 and np.max(np.abs(step)) == 0.0:  # cannot move: singular information
+            break
+    return {"beta": beta, "info": info, "score": score, "loglik": ll, "loglik0": ll0,
+            "converged": converged, "n_iter": it, "terms": tm}
+
+
+def _mean_terms(cd: CoxData, tm: dict[str, Any]) -> np.ndarray:
+    """``sum_l mw (S1 - f T1) / den^2`` per event group (Tsiatis variance of H0), (G, p)."""
+    mean = tm["S1"] * tm["C"]
+    if tm["D"] is not None and tm["T1"] is not None:
+        mean[:, cd.tied] -= tm["T1"] * tm["D"]
+    return (mean * np.exp(-tm["shift"])).T
+
+
+def _baseline_pieces(cd: CoxData, tm: dict[str, Any], beta: np.ndarray) -> dict[str, Any]:
+    """Baseline increments (Breslow and Efron-type) and the Tsiatis variance terms."""
+    scale = np.exp(-tm["shift"] - (cd.center @ beta if cd.p else 0.0))
+    S0 = tm["S0"]
+    breslow = cd.g_wd / S0
+    efron = tm["A"].copy()  # Efron-type when ties="efron" (equals Breslow for d = 1)
+    if cd.ties != "efron":
+        efron = breslow.copy()
+        tg = np.flatnonzero(cd.g_d > 1)
+        if len(tg):  # Efron-type baseline of a Breslow fit (survfit ctype = 2)
+            dt = cd.g_d[tg]
+            g = np.repeat(np.arange(len(tg)), dt)
+            f = (np.arange(len(g)) - (np.cumsum(dt) - dt)[g]) / dt[g]
+            T0 = _tied_risk(cd, tm["r"], tg)
+            mw = (cd.g_wd[tg] / dt)[g]
+            efron[tg] = np.bincount(g, weights=mw / (S0[tg][g] - f * T0[g]), minlength=len(tg))
+    C = tm["C"]
+    e2 = np.exp(-2 * tm["shift"])
+    return {"breslow": breslow * scale, "efron": efron * scale, "var_terms": C * e2,
+            "mean_terms": _mean_terms(cd, tm) if tm["S1"] is not None else None}
+
+
+def _tied_risk(cd: CoxData, r: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    c0 = np.concatenate(([0.0], np.cumsum(r)))
+    return c0[cd.g_end[groups] + 1] - c0[cd.g_ev_first[groups]]
+
+
+def fit(
+    cd: CoxData,
+    *,
+    max_iter: int = 50,
+    tol: float = 1e-10,
+    compute_cov: bool = True,
+    names: list[str] | None = None,
+    what: str = "Cox model",
+    keep_terms: bool = False,
+) -> CoxResult:
+    """Maximise the partial likelihood of prepared data.
+
+    ``keep_terms=True`` keeps the risk-set sums at the estimate (``terms``) and the Tsiatis
+    variance terms of the baseline (``mean_terms``), for Fine-Gray's robust variance and
+    the calibration curves; fits that only need coefficients and baselines skip them.
+
+    Returns a :class:`CoxResult`; ``separation`` flags coefficients running to infinity
+    (the caller warns with :class:`irdp.exceptions.SeparationWarning`).
+
+    Raises
+    ------
+    InsufficientDataError
+        No event with a positive weight.
+    ConvergenceError
+        Singular information matrix at the estimate without divergence (collinear columns).
+    """
+    if len(cd.g_d) == 0 or not np.any(cd.g_wd > 0):
+        raise InsufficientDataError(
+            f"the {what} has no event with a positive weight among {cd.n} rows; it cannot "
+            "be fitted."
+        )
+    with single_threaded_blas(cd.n * max(cd.p, 1)):
+        res = newton(cd, max_iter=max_iter, tol=tol)
+        beta, tm = res["beta"], res["terms"]
+        cov = None
+        if compute_cov or not res["converged"]:
+            try:
+                cov = inverse_pd(res["info"], names, what=what)
+            except ConvergenceError:
+                cols = _divergence(beta, None, res["score"], res["converged"])
+                if not cols:
+                    raise
+                cov = np.full((cd.p, cd.p), np.nan)
+        cols = _divergence(beta, cov, res["score"], res["converged"])
+        with np.errstate(over="ignore", invalid="ignore"):  # diverged fits: inf, reported
+            if keep_terms:  # the unscaled risk-set sums at the estimate
+                tm = _terms(cd, beta)
+            base = _baseline_pieces(cd, tm, beta)
+    if not compute_cov and not cols:
+        cov = None
+    return CoxResult(
+        coef=beta, cov=cov, info=res["info"], score=res["score"], loglik=res["loglik"],
+        loglik_null=res["loglik0"], converged=bool(res["converged"] and not cols),
+        n_iter=res["n_iter"], separation=bool(cols), separated_columns=cols, center=cd.center,
+        group_time=cd.g_time, group_stratum=cd.g_stratum, group_events=cd.g_wd,
+        hazard_breslow=base["breslow"], hazard_efron=base["efron"],
+        var_terms=base["var_terms"], mean_terms=base["mean_terms"],
+        terms=tm if keep_terms else None,
+    )
