@@ -427,7 +427,25 @@ def figure_title(title: str, name: str = "") -> str:
         return MEASURE_TITLES[key]
     if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", key):
         return column_label(key)
-    return title
+    text = readable(title)
+    return text[:1].upper() + text[1:] if text != title and text[:1].islower() else text
+
+
+_TICK = re.compile(r"^(?P<code>[a-z][a-z0-9_]*): (?P<level>.+)$")
+
+
+def tick_label(text: str) -> str:
+    """A tick label ``grouping: level`` in words (``age_band: <30`` -> ``Age band: <30``)."""
+    if text.strip() == "(overall)":
+        return "Overall"
+    m = _TICK.match(text.strip())
+    if not m:
+        return text
+    code = m["code"]
+    label = _CLUSTERS.get(code) if code.startswith("spsti") else None
+    label = label or feature_label(code) or (COLUMN_LABELS.get(code) if code in COLUMN_LABELS
+                                             else None)
+    return f"{label}: {m['level']}" if label else text
 
 
 _CODE_WORD = re.compile(r"\b(?:by|of) (spsti_id|spsti|naf_section|company_size|age_band)\b")
@@ -490,3 +508,13 @@ def relabel_figure(fig: Any, name: str = "") -> None:
             label = get()
             if label and figure_title(label, name) != label:
                 set_(figure_title(label, name))
+        _relabel_ticks(ax)
+
+
+def _relabel_ticks(ax: Any) -> None:
+    """Tick labels naming a grouping and a level (``age_band: <30``) put in words."""
+    for axis in (ax.yaxis, ax.xaxis):
+        labels = [t.get_text() for t in axis.get_ticklabels()]
+        new = [tick_label(t) for t in labels]
+        if new != labels and all(labels):
+            axis.set_ticks(axis.get_ticklocs(), labels=new)

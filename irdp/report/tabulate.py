@@ -516,7 +516,7 @@ def _folded(cells: _Cells, c: Any) -> bool:
         return True
     text = value if isinstance(value, str) else _plain_number(value)
     if text:
-        cells.note(f"{column_label(c)}: {text} (every row).")
+        cells.note(f"{column_label(c)}: {text} in every row.")
     return True
 
 
@@ -639,17 +639,28 @@ def _level_text(f: pd.DataFrame) -> str:
     return "95% CI"
 
 
+#: Columns on the scale of the row's measure (printed with the measure's decimals).
+_MEASURE_SCALE = {"value", "estimate", "mean", "lower", "upper", "apparent", "training",
+                  "test", "optimism", "corrected", "difference", "value_a", "value_b",
+                  "pi_lower", "pi_upper", "ci_lower", "ci_upper"}
+
+
 def _row_decimals(f: pd.DataFrame, i: Any, c: Any, measure_col: str | None) -> int:
-    if measure_col is not None:
+    """Decimals of an estimate: the measure's, per row for coefficients, else per column."""
+    if measure_col is not None and str(c) in _MEASURE_SCALE:
         d = measure_decimals(f.at[i, measure_col])
         if d is not None:
             return d
-    return decimals_for([f.at[i, c]], significant=3)
+    if str(c) == "coef":
+        return decimals_for([f.at[i, c]], significant=3)
+    return decimals_for(f[c], significant=3)
 
 
 def _num(v: Any, i: Any, d: int, f: pd.DataFrame, measure_col: str | None, c: Any) -> str:
-    if measure_col is not None and measure_decimals(f.at[i, measure_col]) is not None:
-        return format_number(v, measure_decimals(f.at[i, measure_col]) or 0)
+    if measure_col is not None and str(c) in _MEASURE_SCALE:
+        m = measure_decimals(f.at[i, measure_col])
+        if m is not None:
+            return format_number(v, m)
     return format_number(v, d)
 
 
