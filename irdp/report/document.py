@@ -61,19 +61,22 @@ class Note:
 
 @dataclass(frozen=True)
 class Failure:
-    """A step that failed or was skipped: stated in its section, which then answers nothing.
+    """A step that failed or was skipped, or a piece not available in this version.
 
-    The TRIPOD+AI checklist marks every item the section answers as not answered, with
-    ``reason``.
+    It is stated in its section, and the TRIPOD+AI checklist marks every item the section
+    answers as not answered, with ``reason``.
     """
 
     section: str
     step: str
     reason: str
+    kind: Literal["failed", "unavailable"] = "failed"
 
     @property
     def text(self) -> str:
         """The statement shown in the section."""
+        if self.kind == "unavailable":
+            return f"{self.step}: not available in this version ({self.reason})."
         return f"Not reported: the step '{self.step}' failed or was skipped ({self.reason})."
 
 
@@ -134,11 +137,11 @@ class Section:
 
     @property
     def failures(self) -> list[str]:
-        """Why (part of) the section is missing: failed or skipped steps, and notes of kind
-        ``unavailable``. Empty when nothing failed."""
-        return [b.text if isinstance(b, Note) else f"step '{b.step}' failed or was "
-                f"skipped: {b.reason}" for b in self.blocks
-                if isinstance(b, Failure) or (isinstance(b, Note) and b.kind == "unavailable")]
+        """Why (part of) the section is missing: the steps that failed or were skipped and
+        the pieces not available (:meth:`Report.add_failure`, :meth:`Report.unavailable`).
+        Empty when nothing failed."""
+        return [b.text if b.kind == "unavailable" else f"step '{b.step}' failed or was "
+                f"skipped: {b.reason}" for b in self.blocks if isinstance(b, Failure)]
 
 
 DisclosureHook = Callable[..., pd.DataFrame]
@@ -297,13 +300,17 @@ class Report:
 
     @property
     def failures(self) -> list[Failure]:
-        """Every failed or skipped step recorded with :meth:`add_failure`, in reading order."""
+        """Every failed or skipped step (:meth:`add_failure`) and every piece not available
+        (:meth:`unavailable`), in reading order."""
         return [b for s in self.sections.values() for b in s.blocks if isinstance(b, Failure)]
 
     def unavailable(self, section_id: str, what: str, reason: str) -> None:
-        """Say explicitly that ``what`` is not available in this version, and why."""
-        self.add_note(section_id, f"{what}: not available in this version ({reason}).",
-                      kind="unavailable")
+        """Say explicitly that ``what`` is not available in this version, and why.
+
+        Like :meth:`add_failure`, the section's TRIPOD+AI items are then not answered.
+        """
+        self.section(section_id).blocks.append(
+            Failure(section_id, what, reason, kind="unavailable"))
 
     def add_table(
         self,

@@ -462,6 +462,8 @@ def readable(text: str) -> str:
     'Predicted and observed risk by SPSTI'
     >>> readable("Forest plot of oe of logistic by spsti: random-effects summary")
     'Forest plot of O/E ratio of logistic by SPSTI: random-effects summary'
+    >>> readable("Forest plot of citl of cox by period")
+    'Forest plot of calibration-in-the-large of cox by period'
     """
     def by(m: re.Match[str]) -> str:
         code = m.group(1)
@@ -470,7 +472,7 @@ def readable(text: str) -> str:
         return f"{word} {label if code.startswith('spsti') else label.lower()}"
 
     def measure(m: re.Match[str]) -> str:
-        return m.group(0)[: -len(m.group(1))] + measure_label(m.group(1))
+        return m.group(0)[: -len(m.group(1))] + _inline(measure_label(m.group(1)))
 
     def token(m: re.Match[str]) -> str:
         code = m.group(0)
@@ -480,7 +482,8 @@ def readable(text: str) -> str:
 
     text = _CODE_WORD.sub(by, text)
     text = _MEASURE_WORD.sub(measure, text)
-    return _CODE_TOKEN.sub(token, text)
+    text = _CODE_TOKEN.sub(token, text)
+    return text[:1].upper() + text[1:] if text[:1].islower() else text
 
 
 _NAMES = ("Brier", "Harrell", "Uno", "Spiegelhalter", "Work Ability", "Cochran")

@@ -172,7 +172,8 @@ def _block(b: Any, section: Section, marker: str, appendix: list[AppendixEntry],
     if isinstance(b, Text):
         return _text(b)
     if isinstance(b, Failure):
-        return Markup(f'<p class="note failure">{escape(b.text)}</p>')
+        cls = "failure" if b.kind == "failed" else "unavailable"
+        return Markup(f'<p class="note {cls}">{escape(b.text)}</p>')
     if isinstance(b, Note):
         return Markup(f'<p class="note {escape(b.kind)}">{escape(b.text)}</p>')
     if isinstance(b, TableBlock):

@@ -45,8 +45,8 @@ def add_checklist(report: Report) -> pd.DataFrame:
         "checklist",
         "For each TRIPOD+AI item: the report sections that answer it, why it is not answered "
         "(a step that failed or was skipped, or a section this run did not produce), or what "
-        "the authors must add before submission. Item wording: the official TRIPOD+AI "
-        "checklist (Collins et al., BMJ 2024;385:e078378).",
+        "the authors must add before submission. Item numbering and wording: the official "
+        "TRIPOD+AI checklist (Collins et al., BMJ 2024;385:e078378).",
     )
     report.add_table("checklist", "tripod_ai_checklist", table,
                      caption="TRIPOD+AI checklist", disclosure=False)

@@ -68,6 +68,8 @@ def tabulate(block: TableBlock, marker: str) -> Grid:
     cells = _Cells(frame, mask, marker)
     if _is_table_one(frame):
         return _table_one(cells)
+    if {"item", "topic", "requirement", "where", "status"} <= set(map(str, frame.columns)):
+        return _checklist(cells)
     if {"measure", "value"} <= set(map(str, frame.columns)):
         return _measures(cells)
     return _plain(cells)
@@ -217,6 +219,29 @@ def _mean_sd(cells: _Cells, i: Any, g: str, d: int) -> str:
         return ""
     return f"{format_number(mean, d)} ({format_number(sd, d)})" if as_float(sd) is not None \
         else format_number(mean, d)
+
+
+# ------------------------------------------------------------------- TRIPOD+AI checklist
+def _checklist(cells: _Cells) -> Grid:
+    """Item, requirement (topic in front), status, and where it is answered or what is
+    missing (the reasons of a failed section, what the authors must add)."""
+    f = cells.frame
+    rows = []
+    for i in f.index:
+        where = str(f.at[i, "where"] or "")
+        status = str(f.at[i, "status"])
+        extra = [str(f.at[i, c]) for c in ("reason", "to_add") if c in f.columns
+                 and isinstance(f.at[i, c], str) and f.at[i, c]]
+        if status == "answered":
+            detail = where
+        else:
+            detail = "; ".join(([f"answered in part in {where}"] if where and
+                                status == "partly answered" else []) + extra)
+        rows.append([str(f.at[i, "item"]), f"{f.at[i, 'topic']}: {f.at[i, 'requirement']}",
+                     status, detail])
+    return Grid(["Item", "Topic: requirement (official wording)", "Status",
+                 "Where answered, or what is missing"], rows, [False] * 4, stub=1,
+                notes=cells.notes, wrap={1, 2, 3})
 
 
 # ------------------------------------------------------------------- long tables of measures
