@@ -303,3 +303,20 @@ def test_tripod_ai_official_numbering_and_wording():
     assert {i.applies for i in TRIPOD_ITEMS} == {"D", "E", "D;E"}
     covered = {it for s in SECTIONS for it in s.items}
     assert {i.item for i in TRIPOD_ITEMS if not i.authors_must_add} <= covered
+
+
+@pytest.mark.parametrize(("name", "where"), [
+    ("forest_logistic_spsti_c", "main"),
+    ("forest_logistic_spsti_oe", "main"),
+    ("forest_logistic_spsti_brier", "appendix"),
+    ("forest_logistic_period_c", "appendix"),
+    ("calibration_logistic_val", "main"),
+    ("calibration_logistic_dev", "appendix"),
+    ("decision_curves", "main"),
+])
+def test_figure_placement(name, where):
+    from irdp.report.document import FigureBlock
+    from irdp.report.layout import placement
+
+    assert placement(FigureBlock(name, b"", "image/png", "c")) == where
+    assert placement(FigureBlock(name, b"", "image/png", "c", "main")) == "main"
