@@ -213,6 +213,8 @@ def grid_html(grid: Grid) -> Markup:
             cls = [] if grid.numeric[j] else ["text"]
             if j in grid.wrap:
                 cls.append("wrap")
+                if max((len(w) for w in text.split()), default=0) > WRAP_CHARS:
+                    cls.append("long")
             tag = "th" if j < grid.stub else "td"
             if j == 0 and kind in ("strong", "sub"):
                 cls.append(kind)

@@ -59,8 +59,10 @@ APPENDIX_FIGURES: tuple[str, ...] = (r"calibration_.+_dev", r"calibration_.+_opt
 #: Sections that are themselves appendices: their blocks stay where they are.
 APPENDIX_SECTIONS = ("checklist", "provenance")
 
-#: More lines than this in a preformatted block: it is collapsed.
+#: More lines than this in a preformatted block: it is collapsed on screen (and printed in
+#: three columns); more than MAX_PRINTED_PRE_LINES: not printed (a line says where it is).
 MAX_PRE_LINES = 20
+MAX_PRINTED_PRE_LINES = 60
 
 
 def _matches(patterns: tuple[str, ...], name: str) -> bool:
@@ -196,8 +198,12 @@ def _text(b: Text) -> Markup:
     pre = Markup(f"<pre>{escape(b.text)}</pre>")
     if len(lines) <= MAX_PRE_LINES:
         return pre
-    return Markup(f'<details class="pre"><summary>Show the {len(lines)} lines</summary>'
-                  f"{pre}</details>")
+    screen = Markup(f'<details class="pre screen-only"><summary>Show the {len(lines)} '
+                    f"lines</summary>{pre}</details>")
+    if len(lines) <= MAX_PRINTED_PRE_LINES:
+        return screen + Markup(f'<pre class="print-only columns-3">{escape(b.text)}</pre>')
+    return screen + Markup(f'<p class="print-only pointer">({len(lines)} lines: see the HTML '
+                           "version of this report.)</p>")
 
 
 def _warnings(texts: list[str]) -> Markup:
@@ -223,9 +229,23 @@ def _table(b: TableBlock, grid: Grid) -> Markup:
         f"{''.join(tables)}{notes}</figure>")
 
 
+def _shape(b: FigureBlock) -> str:
+    """``" wide"`` for a figure much wider than tall (it spans the page), ``" tall"`` for a
+    much taller one (it may be taller in print), else ``""``; read from the PNG header."""
+    if b.mime != "image/png" or len(b.data) < 24 or b.data[12:16] != b"IHDR":
+        return ""
+    width = int.from_bytes(b.data[16:20], "big")
+    height = int.from_bytes(b.data[20:24], "big")
+    if height and width / height > 1.7:
+        return " wide"
+    if width and height / width > 1.3:
+        return " tall"
+    return ""
+
+
 def _figure(b: FigureBlock) -> Markup:
     return Markup(
-        f'<figure class="plot" id="figure-{escape(b.name)}">'
+        f'<figure class="plot{_shape(b)}" id="figure-{escape(b.name)}">'
         f'<img src="{b.data_uri}" alt="{escape(readable(b.caption))}">'
         f"<figcaption>{escape(readable(b.caption))}</figcaption></figure>")
 
