@@ -84,6 +84,11 @@ def decimals_for(values: Iterable[Any], *, significant: int = 3, max_decimals: i
     return int(min(max(significant - 1 - exponent, 0), max_decimals))
 
 
+#: Beyond this magnitude a number (e.g. the coefficient of a separated model) prints with
+#: three significant digits.
+HUGE = 1e12
+
+
 def format_integer(value: Any) -> str:
     """An integer with a thousands separator (``-6``, ``77,889``); '' when missing."""
     x = as_float(value)
@@ -91,6 +96,8 @@ def format_integer(value: Any) -> str:
         return MISSING
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
+    if abs(x) >= HUGE:
+        return f"{x:.3g}"
     return f"{int(round(x)):,}"
 
 
@@ -111,7 +118,7 @@ def format_number(value: Any, decimals: int) -> str:
         return MISSING
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
-    if decimals <= 0:
+    if decimals <= 0 or abs(x) >= HUGE:
         return format_integer(x)
     text = f"{x:,.{decimals}f}"
     if text.startswith("-") and float(text[1:].replace(",", "")) == 0:

@@ -101,6 +101,17 @@ class _Cells:
             self.notes.append(text)
 
 
+def _str(value: Any) -> str:
+    """Text of a cell: '' when missing (None, NaN, NA), else ``str``."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _strs(values: pd.Series) -> list[str]:
+    return [_str(v) for v in values.tolist()]
+
+
 # ------------------------------------------------------------------------------ Table 1
 def _is_table_one(frame: pd.DataFrame) -> bool:
     cols = [str(c) for c in frame.columns]
@@ -154,7 +165,7 @@ def _table_one_variable(cells: _Cells, var: str, part: pd.DataFrame, groups: lis
         rows.append(["N", *(_count(cells, part.index[0], g) for g in groups)]
                     + ([""] if smd else []))
         return rows, ["strong"]
-    levels = part["level"].astype(str).tolist()
+    levels = _strs(part["level"])
     if levels and levels[0] == "mean (SD)":
         i = part.index[0]
         means = [part[f"{g}: %/mean"].iloc[0] for g in groups]
@@ -258,12 +269,12 @@ def _measures(cells: _Cells) -> Grid:
     lo, hi = _interval_columns(f)
     skip = {"measure", "value", "se", "level", "method", "horizon", "label", lo, hi}
     keys = [c for c in f.columns if str(c) not in skip and not cells.is_number(c)
-            and not (str(c) == "group" and set(f[c].astype(str)) <= set(MEASURE_GROUPS))]
+            and not (str(c) == "group" and set(_strs(f[c])) <= set(MEASURE_GROUPS))]
     keys = [c for c in keys if not _duplicates(f, c, keys)]
     counts = [c for c in f.columns if str(c) not in skip and cells.is_count(c)]
     _interval_notes(cells, lo)
-    measures = list(dict.fromkeys(f["measure"].astype(str)))
-    combos = list(dict.fromkeys(zip(*(f[k].astype(str) for k in keys), strict=True))) \
+    measures = list(dict.fromkeys(_strs(f["measure"])))
+    combos = list(dict.fromkeys(zip(*(_strs(f[k]) for k in keys), strict=True))) \
         if keys else [()]
     if len(measures) > 6 or len(combos) <= 4:
         return _measures_as_rows(cells, keys, combos, measures, counts, (lo, hi))
@@ -273,7 +284,7 @@ def _measures(cells: _Cells) -> Grid:
 def _duplicates(f: pd.DataFrame, c: Any, keys: list[Any]) -> bool:
     """A text column repeating an earlier key column (e.g. a label equal to the group)."""
     earlier = keys[: keys.index(c)]
-    return any(f[c].astype(str).equals(f[k].astype(str)) for k in earlier)
+    return any(_strs(f[c]) == _strs(f[k]) for k in earlier)
 
 
 def _interval_notes(cells: _Cells, lo: str | None) -> None:
@@ -314,7 +325,7 @@ def _method_notes(cells: _Cells) -> None:
     if "method" not in f.columns:
         return
     by_method: dict[str, list[str]] = {}
-    for m, method in zip(f["measure"].astype(str), f["method"].astype(str), strict=True):
+    for m, method in zip(_strs(f["measure"]), _strs(f["method"]), strict=True):
         if not method or method == "nan" or _DEVELOPER.search(method) or \
                 _TREAT_ALL.match(method):
             continue
@@ -342,7 +353,7 @@ def _measures_as_rows(cells: _Cells, keys: list[Any], combos: list[tuple[str, ..
                       measures: list[str], counts: list[Any],
                       bounds: tuple[str | None, str | None]) -> Grid:
     f = cells.frame
-    key_values = [tuple(str(f.at[i, k]) for k in keys) for i in f.index]
+    key_values = [tuple(_str(f.at[i, k]) for k in keys) for i in f.index]
     spanners, order = _spanners(keys, combos)
     headers = ["Measure"] + [_combo_label(
         [k for j, k in enumerate(keys) if j != order], tuple(v for j, v in enumerate(c)
@@ -364,7 +375,7 @@ def _measures_as_rows(cells: _Cells, keys: list[Any], combos: list[tuple[str, ..
         row = [measure_label(m)]
         for combo in combos:
             hit = [i for i, kv in zip(f.index, key_values, strict=True)
-                   if kv == combo and str(f.at[i, "measure"]) == m]
+                   if kv == combo and _str(f.at[i, "measure"]) == m]
             row.append(_estimate_cell(cells, hit[0], m, bounds) if hit else "")
         rows.append(row)
         kinds.append("")
@@ -396,9 +407,9 @@ def _spanners(keys: list[Any], combos: list[tuple[str, ...]]
 
 
 def _groups_of(f: pd.DataFrame) -> dict[str, str]:
-    if "group" not in f.columns or not set(f["group"].astype(str)) <= set(MEASURE_GROUPS):
+    if "group" not in f.columns or not set(_strs(f["group"])) <= set(MEASURE_GROUPS):
         return {}
-    return dict(zip(f["measure"].astype(str), f["group"].astype(str), strict=True))
+    return dict(zip(_strs(f["measure"]), _strs(f["group"]), strict=True))
 
 
 def _first_count(cells: _Cells, key_values: list[tuple[str, ...]], combo: tuple[str, ...],
@@ -413,13 +424,13 @@ def _count_notes(cells: _Cells, counts: list[Any], keys: list[Any]) -> None:
     f = cells.frame
     for c in counts:
         varying = []
-        for _, part in f.groupby([f[k].astype(str) for k in keys] or [np.zeros(len(f))],
+        for _, part in f.groupby([pd.Series(_strs(f[k]), index=f.index) for k in keys]
+                                 or [np.zeros(len(f))],
                                  sort=False):
-            values = part[c]
-            if values.nunique(dropna=False) > 1:
-                first = values.iloc[0]
+            values = [str(v) for v in part[c].tolist()]
+            if len(set(values)) > 1:
                 varying += [measure_label(m) for m, v in zip(part["measure"], values,
-                                                              strict=True) if v != first]
+                                                              strict=True) if v != values[0]]
         if varying:
             names = ", ".join(dict.fromkeys(varying))
             cells.note(f"{column_label(c)}: the first rows give the count of most measures; "
@@ -435,7 +446,7 @@ def _treat_all_row(cells: _Cells, m: str, combos: list[tuple[str, ...]],
     values = []
     for combo in combos:
         hit = [i for i, kv in zip(f.index, key_values, strict=True)
-               if kv == combo and str(f.at[i, "measure"]) == m]
+               if kv == combo and _str(f.at[i, "measure"]) == m]
         match = _TREAT_ALL.match(str(f.at[hit[0], "method"])) if hit else None
         values.append(format_number(float(match["v"]), measure_decimals(m) or 4)
                       if match else "")
@@ -449,7 +460,7 @@ def _measures_as_columns(cells: _Cells, keys: list[Any], combos: list[tuple[str,
                          measures: list[str], counts: list[Any],
                          bounds: tuple[str | None, str | None]) -> Grid:
     f = cells.frame
-    key_values = [tuple(str(f.at[i, k]) for k in keys) for i in f.index]
+    key_values = [tuple(_str(f.at[i, k]) for k in keys) for i in f.index]
     two_level = len(keys) == 2
     stub_keys = keys[1:] if two_level else keys
     headers = [" / ".join(column_label(k) for k in stub_keys)]
@@ -466,7 +477,7 @@ def _measures_as_columns(cells: _Cells, keys: list[Any], combos: list[tuple[str,
         row = [label, *(_first_count(cells, key_values, combo, c) for c in counts)]
         for m in measures:
             hit = [i for i, kv in zip(f.index, key_values, strict=True)
-                   if kv == combo and str(f.at[i, "measure"]) == m]
+                   if kv == combo and _str(f.at[i, "measure"]) == m]
             row.append(_estimate_cell(cells, hit[0], m, bounds) if hit else "")
         rows.append(row)
         kinds.append("sub" if two_level else "")
@@ -650,10 +661,15 @@ def _ratio_interval(f: pd.DataFrame, i: Any, ratio: str, lo: str, hi: str) -> st
     if r is None or term_label(term) == "Intercept":
         return ""
     a, b = as_float(f.at[i, lo]), as_float(f.at[i, hi])
-    bounds = [math.exp(x) if x is not None else None for x in (a, b)]
+    bounds = [_exp(x) if x is not None else None for x in (a, b)]
     spread = [abs(x - 1) for x in (r, *[b for b in bounds if b is not None]) if x != 1]
     d = decimals_for([min(spread)] if spread else [r], significant=2, max_decimals=4)
     return format_interval(r, bounds[0], bounds[1], max(d, 2))
+
+
+def _exp(x: float) -> float:
+    """exp(x), infinite beyond the float range (a coefficient of a separated model)."""
+    return math.exp(x) if x < 709.0 else math.inf
 
 
 def _level_text(f: pd.DataFrame) -> str:

@@ -13,6 +13,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from irdp.report import (
     SECTIONS,
@@ -320,3 +322,54 @@ def test_figure_placement(name, where):
 
     assert placement(FigureBlock(name, b"", "image/png", "c")) == where
     assert placement(FigureBlock(name, b"", "image/png", "c", "main")) == "main"
+
+
+def test_separated_model_coefficients_render():
+    """A coefficient of a separated model (exp overflows) prints, its odds ratio as ∞."""
+    coef = pd.DataFrame({"term": ["age", "rqth"], "coef": [0.05, 812.0], "se": [0.01, 1e5],
+                         "p": [0.001, 0.99], "ci_lower": [0.03, -2e5], "ci_upper": [0.07, 2e5]})
+    coef["odds_ratio"] = np.exp(coef["coef"].clip(upper=700))
+    r = Report("separation")
+    r.add_table("model", "coefficients_x", coef, caption="Separated", disclosure=False)
+    cells = _cells(render_html(r))
+    assert "812 (-200,000 to 200,000)" in cells
+    assert any(c.startswith("1.01e+304 (0.00–∞)") for c in cells)
+
+
+def test_suppressed_counts_in_a_measure_table():
+    """Counts under the threshold are suppressed in the pivoted table too (marker, no NA)."""
+    perf = _performance()
+    perf.loc[perf["data"] == "validation", "n_events"] = 7
+    r = Report("small")
+    shown = r.add_table("performance", "performance", perf, caption="Performance",
+                        count_columns=["n", "n_events"])
+    assert shown["n_events"].isna().any()
+    cells = _cells(render_html(r))
+    events = cells[cells.index("Events"):][:5]
+    assert "<11" in events
+    assert "781" not in cells  # nothing invented
+
+
+_VALUES = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True, width=64),
+                    st.integers(-10**15, 10**15), st.sampled_from(["a", "<30", "55+", "faible",
+                                                                    "forte", "", "(missing)"]))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(columns=st.lists(st.sampled_from(["index", "data", "measure", "value", "lower", "upper",
+                                         "n", "p", "coef", "ci_lower", "ci_upper", "group",
+                                         "method", "level_0", "odds_ratio", "rate"]),
+                        min_size=1, max_size=7, unique=True),
+       n_rows=st.integers(0, 6), data=st.data())
+def test_any_table_renders(columns, n_rows, data):
+    """Whatever the columns and values (missing, infinite, huge, text), a table renders."""
+    frame = pd.DataFrame({c: data.draw(st.lists(_VALUES, min_size=n_rows, max_size=n_rows))
+                          for c in columns})
+    ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])]
+    frame[ints] = frame[ints].astype("float64")  # counts of people need disclosure control
+    r = Report("fuzz")
+    r.add_table("performance", "t", frame, caption="t", disclosure=False)
+    grid = tabulate(r.tables()[0], "<11")
+    for part in split_to_width(grid):
+        assert len(part.headers) == len(part.numeric)
+    assert "<table>" in render_html(r)
