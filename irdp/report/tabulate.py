@@ -341,11 +341,17 @@ def _combo_label(keys: list[Any], combo: tuple[str, ...]) -> str:
     return ", ".join(_value_label(k, v) for k, v in zip(keys, combo, strict=True))
 
 
+#: Columns whose values are words of the pipeline (data sets, analyses): capitalised.
+_WORD_COLUMNS = {"data", "dataset", "analysis", "purpose"}
+
+
 def _value_label(column: Any, value: str) -> str:
     if str(column) in _LABEL_COLUMNS:
         return term_label(value)
     if value == "(overall)":
         return "Overall"
+    if str(column) in _WORD_COLUMNS and value[:1].islower():
+        return value[:1].upper() + value[1:]
     return value
 
 
