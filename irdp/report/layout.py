@@ -26,6 +26,7 @@ __all__ = [
     "APPENDIX_TABLES",
     "MAIN_TABLES",
     "MAX_MAIN_ROWS",
+    "MAX_LISTED_ROWS",
     "MAIN_FOREST_MEASURES",
     "MAIN_FOREST_CLUSTERS",
     "APPENDIX_FIGURES",
@@ -47,6 +48,9 @@ MAIN_TABLES: tuple[str, ...] = (r"table1_dev_val", r"coefficients_.+", r"points_
                                 r"performance", r"flow", r"tripod_ai_checklist")
 #: A table with more displayed rows than this goes to the appendix (unless in MAIN_TABLES).
 MAX_MAIN_ROWS = 25
+#: Even a table of MAIN_TABLES goes to the appendix beyond this many displayed rows (e.g. the
+#: cause-specific Cox models of every cause), unless placed in the main text explicitly.
+MAX_LISTED_ROWS = 70
 #: Forest plots (``forest_<index>_<by>_<measure>``) kept in the main text: discrimination and
 #: calibration-in-the-large across SPSTI; the others go to the appendix.
 MAIN_FOREST_MEASURES: tuple[str, ...] = ("c", "c_harrell", "auc", "oe", "oe_ratio")
@@ -80,11 +84,11 @@ def placement(block: TableBlock | FigureBlock, grid: Grid | None = None
                        for by in MAIN_FOREST_CLUSTERS for m in MAIN_FOREST_MEASURES)
             return "main" if main else "appendix"
         return "appendix" if _matches(APPENDIX_FIGURES, block.name) else "main"
+    rows = grid.n_rows if grid is not None else len(block.frame)
     if _matches(MAIN_TABLES, block.name):
-        return "main"
+        return "main" if rows <= MAX_LISTED_ROWS else "appendix"
     if _matches(APPENDIX_TABLES, block.name):
         return "appendix"
-    rows = grid.n_rows if grid is not None else len(block.frame)
     return "appendix" if rows > MAX_MAIN_ROWS else "main"
 
 

@@ -514,13 +514,41 @@ def _plain(cells: _Cells) -> Grid:
             numeric.append(is_num)
             makers.append(maker)
     rows = [[make(i) for make in makers] for i in f.index]
-    if headers and not numeric[0] and len(rows) > 2:
-        _blank_repeats(rows)
     for j, is_num in enumerate(numeric):
         if not is_num:
             wrap.add(j)
+    if len(headers) > 2 and not numeric[0] and not numeric[1] and _mean_run(rows) >= 5:
+        return _sectioned(headers, rows, numeric, wrap, cells.notes)
+    if headers and not numeric[0] and len(rows) > 2:
+        _blank_repeats(rows)
     stub = 1 if headers and not numeric[0] else 0
     return Grid(headers, rows, numeric, stub=stub, notes=cells.notes, wrap=wrap)
+
+
+def _mean_run(rows: list[list[str]]) -> float:
+    """Mean length of the runs of equal values in the first column."""
+    if not rows:
+        return 0.0
+    runs = 1 + sum(1 for k in range(1, len(rows)) if rows[k][0] != rows[k - 1][0])
+    return len(rows) / runs
+
+
+def _sectioned(headers: list[str], rows: list[list[str]], numeric: list[bool], wrap: set[int],
+               notes: list[str]) -> Grid:
+    """Long runs in the first column become heading rows over their block (e.g. one model
+    per cause), and the column is dropped."""
+    out: list[list[str]] = []
+    kinds: list[Any] = []
+    previous = None
+    for row in rows:
+        if row[0] != previous:
+            previous = row[0]
+            out.append([f"{headers[0]}: {row[0]}" if row[0] else headers[0]])
+            kinds.append("section")
+        out.append(row[1:])
+        kinds.append("sub")
+    return Grid(headers[1:], out, numeric[1:], stub=1, kinds=kinds, notes=notes,
+                wrap={j - 1 for j in wrap if j > 0})
 
 
 def _blank_repeats(rows: list[list[str]]) -> None:

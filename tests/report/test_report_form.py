@@ -373,3 +373,27 @@ def test_any_table_renders(columns, n_rows, data):
     for part in split_to_width(grid):
         assert len(part.headers) == len(part.numeric)
     assert "<table>" in render_html(r)
+
+
+def test_models_of_every_cause_are_sectioned_and_long_ones_go_to_the_appendix():
+    terms = ["age", "sex[F]", "rqth", "sl_days_24m", "dx_msk_24m"]
+    pieces = []
+    for cause in ("1 (inaptitude)", "2 (retirement)"):
+        pieces.append(pd.DataFrame({"cause": cause, "term": terms,
+                                    "coef": [0.05, 0.3, 0.7, 0.002, 0.4],
+                                    "p": [0.001, 0.02, 0.3, 0.01, 0.04],
+                                    "ci_lower": [0.03, 0.1, 0.2, 0.001, 0.1],
+                                    "ci_upper": [0.07, 0.5, 1.2, 0.003, 0.7]}))
+    short = pd.concat(pieces, ignore_index=True)
+    short["hazard_ratio"] = np.exp(short["coef"])
+    r = Report("csc")
+    r.add_table("model", "coefficients_csc", short, caption="Every cause", disclosure=False)
+    long = pd.concat([short] * 7, ignore_index=True)
+    long["cause"] = [f"{k // 5}" for k in range(len(long))]
+    r.add_table("model", "coefficients_long", long, caption="Many causes", disclosure=False)
+    html = render_html(r)
+    main = html[: html.index('<div id="appendix"')]
+    assert "Cause: 1 (inaptitude)" in _cells(main)  # one heading row per cause
+    assert 'id="table-coefficients_csc"' in main
+    assert 'id="table-coefficients_long"' not in main  # 84 rows with headings: appendix
+    assert 'href="#appendix-coefficients_long"' in main
