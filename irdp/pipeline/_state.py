@@ -188,10 +188,8 @@ def _record_failure(st: _State, sections: tuple[str, ...], part: str, reason: st
                           type(err).__name__ if err is not None else None)
     st.failures.append(failure)
     for section in sections:
-        # The "report-form" branch adds Report.add_failure(section, step, reason), which also
-        # marks the section's TRIPOD+AI items "not answered": it replaces this note at merge.
-        st.report.add_note(section, f"Not computed — {failure.label}: {reason}",
-                           kind="unavailable")
+        # a visible statement in the section; its TRIPOD+AI items become "not answered"
+        st.report.add_failure(section, failure.label, reason)
     return failure
 
 

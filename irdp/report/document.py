@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from irdp.report.labels import ordinal_row_order, relabel_figure
 from irdp.report.tripod import SECTIONS, section_spec
 
 __all__ = [
@@ -25,11 +26,18 @@ __all__ = [
     "Section",
     "Text",
     "Note",
+    "Failure",
     "TableBlock",
     "FigureBlock",
+    "Placement",
     "figure_to_bytes",
     "disclosure_control",
 ]
+
+#: Where a table or figure goes: ``"main"`` text, ``"appendix"`` (collapsible, with a pointer
+#: in its section) or ``"auto"`` (the rules of :mod:`irdp.report.layout`).
+Placement = Literal["auto", "main", "appendix"]
+_PLACEMENTS = ("auto", "main", "appendix")
 
 _TABLE_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,80}$")
 
@@ -52,6 +60,27 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """A step that failed or was skipped, or a piece not available in this version.
+
+    It is stated in its section, and the TRIPOD+AI checklist marks every item the section
+    answers as not answered, with ``reason``.
+    """
+
+    section: str
+    step: str
+    reason: str
+    kind: Literal["failed", "unavailable"] = "failed"
+
+    @property
+    def text(self) -> str:
+        """The statement shown in the section."""
+        if self.kind == "unavailable":
+            return f"{self.step}: not available in this version ({self.reason})."
+        return f"Not reported: the step '{self.step}' failed or was skipped ({self.reason})."
+
+
+@dataclass(frozen=True)
 class TableBlock:
     """A disclosure-controlled table, written as ``tables/<name>.csv`` and shown in the HTML."""
 
@@ -60,6 +89,7 @@ class TableBlock:
     caption: str
     suppressed: dict[str, int] = field(default_factory=dict)
     mask: pd.DataFrame | None = None
+    placement: Placement = "auto"
 
     def display_frame(self, marker: str) -> pd.DataFrame:
         """Values as strings: suppressed cells become ``marker``, other missing cells ''."""
@@ -82,6 +112,7 @@ class FigureBlock:
     data: bytes
     mime: str
     caption: str
+    placement: Placement = "auto"
 
     @property
     def data_uri(self) -> str:
@@ -102,7 +133,15 @@ class Section:
     @property
     def answered(self) -> bool:
         """True when the section holds text, tables or figures (not only notes)."""
-        return any(not isinstance(b, Note) for b in self.blocks)
+        return any(not isinstance(b, Note | Failure) for b in self.blocks)
+
+    @property
+    def failures(self) -> list[str]:
+        """Why (part of) the section is missing: the steps that failed or were skipped and
+        the pieces not available (:meth:`Report.add_failure`, :meth:`Report.unavailable`).
+        Empty when nothing failed."""
+        return [b.text if b.kind == "unavailable" else f"step '{b.step}' failed or was "
+                f"skipped: {b.reason}" for b in self.blocks if isinstance(b, Failure)]
 
 
 DisclosureHook = Callable[..., pd.DataFrame]
@@ -228,10 +267,50 @@ class Report:
         """Append a note (``kind="unavailable"`` marks a piece missing in this version)."""
         self.section(section_id).blocks.append(Note(text, kind=kind))
 
+    def add_failure(self, section: str, step: str, reason: str) -> Failure:
+        """State in ``section`` that ``step`` failed or was skipped, and why.
+
+        The statement is shown in the section, listed by :attr:`failures`, and every
+        TRIPOD+AI item the section answers is marked *not answered* (with ``reason``) by
+        :func:`irdp.report.add_checklist`, whatever else the section holds.
+
+        Parameters
+        ----------
+        section : str
+            Section anchor (:data:`irdp.report.SECTIONS`).
+        step : str
+            Name of the step (e.g. ``"updating"``).
+        reason : str
+            Why it failed or was skipped, in words a reader understands.
+
+        Examples
+        --------
+        >>> r = Report("Demo")
+        >>> r.add_text("updating", "Closed testing on the validation data.")
+        >>> f = r.add_failure("updating", "updating", "a predictor is constant")
+        >>> r.section("updating").failures
+        ["step 'updating' failed or was skipped: a predictor is constant"]
+        """
+        for name, value in (("step", step), ("reason", reason)):
+            if not isinstance(value, str) or not value.strip():
+                raise TypeError(f"{name} must be a non-empty string; got {value!r}.")
+        failure = Failure(section, step.strip(), reason.strip())
+        self.section(section).blocks.append(failure)
+        return failure
+
+    @property
+    def failures(self) -> list[Failure]:
+        """Every failed or skipped step (:meth:`add_failure`) and every piece not available
+        (:meth:`unavailable`), in reading order."""
+        return [b for s in self.sections.values() for b in s.blocks if isinstance(b, Failure)]
+
     def unavailable(self, section_id: str, what: str, reason: str) -> None:
-        """Say explicitly that ``what`` is not available in this version, and why."""
-        self.add_note(section_id, f"{what}: not available in this version ({reason}).",
-                      kind="unavailable")
+        """Say explicitly that ``what`` is not available in this version, and why.
+
+        Like :meth:`add_failure`, the section's TRIPOD+AI items are then not answered.
+        """
+        self.section(section_id).blocks.append(
+            Failure(section_id, what, reason, kind="unavailable"))
 
     def add_table(
         self,
@@ -248,6 +327,7 @@ class Report:
         block_column: str | None = None,
         block_derived: Sequence[Hashable] = (),
         disclosure: bool = True,
+        placement: Placement = "auto",
     ) -> pd.DataFrame:
         """Add a table after disclosure control; return the controlled table.
 
@@ -273,9 +353,20 @@ class Report:
         disclosure : bool, default=True
             ``False`` only for tables without any count of people (e.g. coefficients);
             the table then must not have integer columns.
+        placement : {"auto", "main", "appendix"}, default="auto"
+            Main text or appendix; ``"auto"`` follows :func:`irdp.report.layout.placement`
+            (long material such as the data dictionary or per-threshold tables goes to the
+            appendix, with a pointer in the section).
+
+        Notes
+        -----
+        Rows whose categories are ordinal (age bands, company sizes, risk levels...) are put
+        in their natural order within each block of rows (see
+        :func:`irdp.report.labels.sort_ordinal`); the returned table has that order.
         """
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"frame must be a pandas DataFrame; got {type(frame).__name__}.")
+        _check_placement(placement)
         self._claim(name)
         frame = frame.reset_index(drop=True)
         suppressed: dict[str, int] = {}
@@ -298,7 +389,12 @@ class Report:
                     f"table {name!r} has integer columns {ints} but disclosure=False; counts "
                     "of people must pass disclosure control. Declare them in count_columns."
                 )
-        self.section(section_id).blocks.append(TableBlock(name, frame, caption, suppressed, mask))
+        order = ordinal_row_order(frame)
+        if order is not None:
+            frame = frame.iloc[order].reset_index(drop=True)
+            mask = None if mask is None else mask.iloc[order].reset_index(drop=True)
+        self.section(section_id).blocks.append(
+            TableBlock(name, frame, caption, suppressed, mask, placement))
         return frame
 
     def _by_block(
@@ -328,11 +424,21 @@ class Report:
         totals["threshold"] = self.min_count
         return out, totals
 
-    def add_figure(self, section_id: str, name: str, fig: Any, *, caption: str) -> None:
-        """Render a matplotlib figure (closed afterwards) and embed it."""
+    def add_figure(self, section_id: str, name: str, fig: Any, *, caption: str,
+                   placement: Placement = "auto") -> None:
+        """Render a matplotlib figure (closed afterwards) and embed it.
+
+        ``fig`` is a matplotlib ``Figure`` or an :class:`irdp.plotting.Display` (its
+        ``figure_``); ``placement`` as in :meth:`add_table`.
+        """
+        _check_placement(placement)
         self._claim(name)
+        if hasattr(fig, "figure_") and hasattr(fig, "plot"):  # an irdp Display
+            fig = fig.figure_ if fig.figure_ is not None else fig.plot().figure_
+        relabel_figure(fig, name)
         data, mime = figure_to_bytes(fig, self.figure_format)
-        self.section(section_id).blocks.append(FigureBlock(name, data, mime, caption))
+        self.section(section_id).blocks.append(
+            FigureBlock(name, data, mime, caption, placement))
 
     def tables(self) -> list[TableBlock]:
         """Every table, in reading order."""
@@ -349,6 +455,11 @@ class Report:
         if name in self._names:
             raise ValueError(f"name {name!r} is already used in this report; names are unique.")
         self._names.add(name)
+
+
+def _check_placement(placement: object) -> None:
+    if placement not in _PLACEMENTS:
+        raise ValueError(f"placement must be one of {list(_PLACEMENTS)}; got {placement!r}.")
 
 
 def _fmt(value: Any) -> str:

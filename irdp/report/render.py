@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from markupsafe import Markup, escape
 
-from irdp.report.document import Report, TableBlock
+from irdp.report.document import Report
+from irdp.report.layout import layout
 from irdp.report.tripod import checklist
 
 __all__ = ["render_html", "write_tables", "write_report", "add_checklist"]
@@ -31,35 +31,22 @@ def _env() -> Any:
     )
 
 
-def _table_html(block: TableBlock, marker: str) -> Markup:
-    shown = block.display_frame(marker)
-    numeric = {
-        str(c): pd.api.types.is_numeric_dtype(block.frame[c]) and
-        not pd.api.types.is_bool_dtype(block.frame[c])
-        for c in block.frame.columns
-    }
-    cls = {c: "" if numeric[c] else ' class="text"' for c in shown.columns}
-    head = "".join(f"<th{cls[c]}>{escape(c)}</th>" for c in shown.columns)
-    rows = []
-    for values in shown.itertuples(index=False):
-        cells = "".join(
-            f"<td{cls[c]}>{escape(v)}</td>"
-            for c, v in zip(shown.columns, values, strict=True)
-        )
-        rows.append(f"<tr>{cells}</tr>")
-    return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
-
-
 def add_checklist(report: Report) -> pd.DataFrame:
-    """Fill the ``checklist`` section from the other sections; return the checklist table."""
-    answered = {sid: s.answered for sid, s in report.sections.items()
-                if sid not in ("checklist",)}
-    table = checklist(answered)
+    """Fill the ``checklist`` section from the other sections; return the checklist table.
+
+    An item is answered only by a section that was produced and did not fail (see
+    :meth:`Report.add_failure`); the reasons of failed sections are in the ``reason``
+    column.
+    """
+    sections = {sid: s for sid, s in report.sections.items() if sid != "checklist"}
+    table = checklist({sid: s.answered for sid, s in sections.items()},
+                      {sid: s.failures for sid, s in sections.items()})
     report.add_text(
         "checklist",
-        "For each TRIPOD+AI item: the report sections that answer it, or what the authors "
-        "must add before submission. Item wording is paraphrased from Collins et al., BMJ "
-        "2024;385:e078378; check it against the official checklist.",
+        "For each TRIPOD+AI item: the report sections that answer it, why it is not answered "
+        "(a step that failed or was skipped, or a section this run did not produce), or what "
+        "the authors must add before submission. Item numbering and wording: the official "
+        "TRIPOD+AI checklist (Collins et al., BMJ 2024;385:e078378).",
     )
     report.add_table("checklist", "tripod_ai_checklist", table,
                      caption="TRIPOD+AI checklist", disclosure=False)
@@ -67,23 +54,28 @@ def add_checklist(report: Report) -> pd.DataFrame:
 
 
 def render_html(report: Report, *, run_id: str = "", version: str | None = None) -> str:
-    """Render the report as one self-contained HTML document (a string)."""
+    """Render the report as one self-contained HTML document (a string).
+
+    The main text holds the sections in reading order with formatted tables and figures;
+    long material is moved to the appendix (see :mod:`irdp.report.layout`). The report
+    object is not modified.
+    """
     if version is None:
         from irdp import __version__ as version
-    marker = f"<{report.min_count}"
     parts: list[tuple[str, list[Any]]] = []
     for s in report.sections.values():
         if parts and parts[-1][0] == s.part:
             parts[-1][1].append(s)
         else:
             parts.append((s.part, [s]))
-    for s in report.sections.values():
-        if not s.blocks:
-            report.add_note(s.id, "Nothing is reported in this section for this run.")
+    arranged = layout(report)
+    main = [(p, ss) for p, ss in parts if p != "Appendix"]
+    appendix = [s for p, ss in parts if p == "Appendix" for s in ss]
     template = _env().get_template("report.html.j2")
     return template.render(
-        report=report, parts=parts, run_id=run_id, version=version,
-        table_html=lambda b: _table_html(b, marker),
+        report=report, parts=main, appendix_sections=appendix, run_id=run_id,
+        version=version, blocks=arranged.blocks, appendix=arranged.appendix,
+        failures=report.failures,
     )
 
 

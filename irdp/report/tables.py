@@ -17,6 +17,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from irdp.report.labels import sort_ordinal
+
 __all__ = ["smd_continuous", "smd_categorical", "table_one", "TABLE_ONE_N"]
 
 #: Label of Table 1's first row (the size of each group).
@@ -129,7 +131,9 @@ def table_one(
         Column defining the groups (e.g. development/validation, SPSTI).
     variables : sequence of str
         Columns to describe. Numeric (non-boolean) columns are summarised by mean and SD,
-        others by counts and percentages of each level; missing values get their own row.
+        others by counts and percentages of each level, in their natural order (declared
+        levels of a registered feature, numeric bands such as ``<30, 30-39, 55+``, or
+        alphabetical); missing values get their own row.
     overall : bool, default=True
         Add an ``Overall`` column group (the row total of the group counts).
     group_order : sequence of str, optional
@@ -198,7 +202,7 @@ def table_one(
             smd = _max_smd_categorical(tab.drop(index="(missing)", errors="ignore"))
             if overall:
                 tab["Overall"] = tab.sum(axis=1)
-            levels = sorted(v for v in tab.index if v != "(missing)")
+            levels = sort_ordinal([v for v in tab.index if v != "(missing)"], feature=var)
             for i, lev in enumerate(levels):
                 counts = {g: int(tab.loc[lev, g]) for g in cols}
                 pct = {g: 100 * counts[g] / sizes[g] if sizes[g] else nan for g in cols}

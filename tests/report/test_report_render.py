@@ -72,7 +72,9 @@ def test_every_section_and_checklist_item():
     assert list(checklist["item"]) == [i.item for i in TRIPOD_ITEMS]
     st = checklist.set_index("item")["status"]
     assert st["20a"] == "answered"
-    assert st["23b"] == "not available in this version"  # only the unavailable IECV section
+    assert st["23b"] == "not answered"  # only the unavailable IECV section
+    reason = checklist.set_index("item")["reason"]
+    assert "IECV: not available in this version" in reason["23b"]
     assert st["17"] == "authors must add"
 
 
