@@ -1,0 +1,1025 @@
+"""Disclosure control of the tables of a run as one linked system.
+
+The tables a run publishes about one population share totals, margins and zeros, across
+files: Table 1 by SPSTI and Table 1 development/validation describe the same workers, the
+fairness tables describe the validation workers by sex, and rates published with their
+denominator reveal their numerators. Suppressing each table on its own lets a reader undo the
+suppression by combining them. :class:`LinkedTables` holds the declarations of every table and
+chooses the suppressed cells for the whole system at once; its audit
+(:meth:`LinkedTables.audit`) proves by linear programming that no hidden count can be narrowed
+down to fewer than ``min_count`` values.
+
+How a table is declared
+-----------------------
+Every count of a table is the number of units of a *population* (``"cohort"``...) in a *cell*
+given by coordinates on dimensions (``{"spsti": "S002", "index_visit_type": "REPRISE"}``):
+
+* ``dims`` maps columns of the frame to dimensions: the row's value in the column is its
+  coordinate; a value listed in ``totals`` (``"all"``, ``"Overall"``, ``"Total"``...) means
+  "every level", i.e. a margin.
+* ``variable_level=("variable", "level")`` reads the dimension's name in one column and its
+  level in another (Table 1); a name listed in ``totals`` (``"N"``) is the whole group.
+* ``counts`` maps each count column to the coordinates it adds (``{"S002: n": {"spsti":
+  "S002"}, "Overall: n": {}}``); ``hidden`` count columns take part in the analysis but are
+  not published (the numerators behind a published rate, for example).
+* ``rates`` maps a published rate or proportion column to its :class:`Rate` (numerator and
+  denominator count columns, scale, printed decimals): a published rate with a known
+  denominator is a published numerator.
+* ``derived`` lists columns hidden whenever one of their source counts is hidden (means,
+  standard deviations, standardised differences).
+* ``fixed`` adds coordinates to every cell (``{"dataset": "validation"}``).
+
+Cells of different tables with the same population and coordinates are the same count; a
+total is the sum of its cells over every level of a dimension (declare the levels with
+:meth:`LinkedTables.levels` when no table lists them all); :meth:`LinkedTables.hierarchy`
+declares a coarser dimension (``dataset``) made of levels of a finer one (``spsti``).
+
+The suppression
+---------------
+1. *Primary*: every published count ``0 < n < min_count`` (and zero with ``protect_zeros``), and
+   every rate whose numerator or denominator is such a count or is hidden.
+2. *Complementary*, driven by the audit: while some hidden or implied count has a feasible
+   interval narrower than ``min_count`` that reaches below ``min_count``, suppress a published
+   rate in one of its constraints or else the smallest non-zero published count of its
+   tightest constraint (a zero carries no uncertainty and is never chosen), and audit again.
+   Every round suppresses at least one more cell, so the process ends; the result passes the
+   audit by construction.
+3. Suppressed cells show the policy's neutral marker (``[c]``), never ``<11``: a bound would
+   itself be published information, and false for a complementary cell.
+
+References
+----------
+Hundepool A. et al., *Statistical Disclosure Control*, Wiley 2012, ch. 4 (linked tables,
+secondary suppression, audit by linear programming). de Wolf P.-P., Giessing S. Adjusting the
+tau-ARGUS modular approach to deal with linked tables. *Data & Knowledge Engineering*
+2009;68:1160-1174. CASD, « Règles de confidentialité » (secret secondaire).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from irdp.exceptions import DisclosureError
+from irdp.privacy._lp import LinearSystem, feasible_intervals
+from irdp.privacy.policy import DisclosurePolicy, resolve_policy
+
+__all__ = [
+    "DEFAULT_TOTALS",
+    "Rate",
+    "LinkedTables",
+    "SuppressedTables",
+]
+
+#: Row labels read as "every level" (a margin) by default.
+DEFAULT_TOTALS: tuple[str, ...] = ("all", "All", "ALL", "Total", "total", "TOTAL", "Overall",
+                                   "overall", "(overall)", "(all)")
+
+Key = frozenset  # frozenset of (dimension, level) pairs
+Cell = tuple[str, int, Hashable]  # (table, row position, column)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A published rate or proportion: ``value = scale * numerator / denominator``.
+
+    Parameters
+    ----------
+    numerator, denominator : label
+        Count columns of the same table (published or ``hidden``).
+    scale : float, default=1.0
+        100 for a percentage.
+    decimals : int, optional
+        Decimals printed. ``None``: the value is taken as exact when suppressing (the
+        cautious choice) and at its printed precision when auditing files.
+    denominator_row : mapping, optional
+        Selects the row holding the denominator, e.g. ``{"variable": "N"}`` for Table 1
+        percentages (default: the rate's own row).
+    where : mapping or callable, optional
+        Rows where the column is this rate (``{"level": [...]}`` or ``row -> bool``); in other
+        rows the column holds something else (Table 1's means).
+    """
+
+    numerator: Hashable
+    denominator: Hashable
+    scale: float = 1.0
+    decimals: int | None = None
+    denominator_row: Mapping[Hashable, Any] | None = None
+    where: Mapping[Hashable, Sequence[Any]] | Callable[[pd.Series], bool] | None = None
+
+    def applies(self, row: pd.Series) -> bool:
+        """True when this rate is what the column holds in ``row``."""
+        if self.where is None:
+            return True
+        if callable(self.where):
+            return bool(self.where(row))
+        return all(row[c] in set(v) for c, v in self.where.items())
+
+
+@dataclass
+class _Table:
+    name: str
+    frame: pd.DataFrame
+    population: str
+    row_keys: list[dict[str, str]]
+    counts: dict[Hashable, dict[str, str]]
+    hidden: list[Hashable]
+    rates: dict[Hashable, Rate]
+    derived: dict[Hashable, list[Any]]
+    derived_block: Hashable | None
+
+
+@dataclass
+class _Var:
+    population: str
+    key: Key
+    truth: float | None = None
+    cells: list[Cell] = field(default_factory=list)
+    external: bool = False
+
+    @property
+    def published(self) -> bool:
+        return bool(self.cells) or self.external
+
+
+@dataclass
+class _RateItem:
+    cell: Cell
+    num: int
+    den: int
+    scale: float
+    value: float
+    half_width: float
+
+
+class _Model:
+    """Variables (one per population x cell), additivity constraints and rate items."""
+
+    def __init__(self) -> None:
+        self.vars: list[_Var] = []
+        self.index: dict[tuple[str, Key], int] = {}
+        self.families: list[tuple[int, list[int], str]] = []
+        self.rates: list[_RateItem] = []
+        self.cell_var: dict[Cell, int] = {}
+
+    def var(self, population: str, key: Key) -> int:
+        k = (population, key)
+        if k not in self.index:
+            self.index[k] = len(self.vars)
+            self.vars.append(_Var(population, key))
+        return self.index[k]
+
+
+def _label(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return None
+    return str(value)
+
+
+class LinkedTables:
+    """The tables of a run, declared together so that suppression protects them together.
+
+    Parameters
+    ----------
+    policy : DisclosurePolicy, optional
+        Default: ``DisclosurePolicy()`` (``min_count=11``).
+
+    Examples
+    --------
+    Table 1 by SPSTI and by development/validation set share their rows: suppressing them
+    together leaves no cell that one table gives back from the other.
+
+    >>> import pandas as pd
+    >>> by_spsti = pd.DataFrame({"level": ["all", "A", "B"], "S1: n": [40, 5, 35],
+    ...                          "S2: n": [60, 30, 30], "Overall: n": [100, 35, 65]})
+    >>> lt = LinkedTables()
+    >>> lt.add("t1", by_spsti, dims={"level": "x"},
+    ...        counts={"S1: n": {"spsti": "S1"}, "S2: n": {"spsti": "S2"}, "Overall: n": {}})
+    >>> out = lt.suppress()
+    >>> out["t1"]["S1: n"].isna().tolist()
+    [False, True, True]
+    >>> out.audit().n_recoverable
+    0
+    """
+
+    def __init__(self, policy: DisclosurePolicy | None = None) -> None:
+        self.policy = resolve_policy(policy)
+        self._tables: dict[str, _Table] = {}
+        self._levels: dict[tuple[str, str], list[str]] = {}
+        self._hierarchies: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
+        self._external: list[tuple[str, dict[str, str], float]] = []
+
+    # ---- declarations ---------------------------------------------------------------------
+    def add(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        counts: Mapping[Hashable, Mapping[str, Any]] | Sequence[Hashable],
+        population: str = "cohort",
+        dims: Mapping[Hashable, str] | None = None,
+        variable_level: tuple[Hashable, Hashable] | None = None,
+        row_keys: Sequence[Mapping[str, Any]] | None = None,
+        totals: Iterable[str] = DEFAULT_TOTALS,
+        hidden: Sequence[Hashable] = (),
+        rates: Mapping[Hashable, Rate | tuple[Hashable, Hashable]] | None = None,
+        derived: Mapping[Hashable, Sequence[Any] | str] | None = None,
+        derived_block: Hashable | None = None,
+        fixed: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Declare a table to publish (see the module documentation).
+
+        Parameters
+        ----------
+        name : str
+            Unique name (the file stem of its CSV).
+        frame : pandas.DataFrame
+            The table with its true counts (its index is ignored).
+        counts : mapping or sequence
+            Count columns and the coordinates each adds (a sequence: no coordinate).
+        population : str, default="cohort"
+            Population the counts are about; cells of one population are linked.
+        dims : mapping, optional
+            Columns giving row coordinates: ``{column: dimension}``.
+        variable_level : (label, label), optional
+            Column of dimension names and column of levels (Table 1 layout).
+        row_keys : sequence of mappings, optional
+            Coordinates of each row, given directly instead of ``dims``.
+        totals : iterable of str
+            Labels read as "every level" (margins), and names of whole-group rows under
+            ``variable_level``.
+        hidden : sequence of labels, default=()
+            Count columns used for the analysis only (never published).
+        rates : mapping, optional
+            ``{column: Rate}``; a ``(numerator, denominator)`` pair is an exact proportion.
+        derived : mapping, optional
+            ``{column: sources}``: the column is hidden in a row when one of its sources (count
+            columns of the row, or ``"row"`` for any count of the row) is hidden.
+        derived_block : label, optional
+            Column grouping rows into blocks: a derived column is then hidden in the whole
+            block (for example Table 1's SMD, shown once per variable).
+        fixed : mapping, optional
+            Coordinates added to every cell of the table.
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"frame must be a pandas DataFrame; got {type(frame).__name__}.")
+        if not isinstance(name, str) or not name:
+            raise TypeError("name must be a non-empty str.")
+        if name in self._tables:
+            raise ValueError(f"name must be unique; a table {name!r} is already declared.")
+        frame = frame.reset_index(drop=True)
+        if not isinstance(counts, Mapping):
+            counts = {c: {} for c in counts}
+        counts = {c: {str(d): str(v) for d, v in coords.items()} for c, coords in counts.items()}
+        rates = {c: (r if isinstance(r, Rate) else Rate(*r)) for c, r in (rates or {}).items()}
+        _check_columns(name, frame, list(counts) + list(rates) + list(derived or {}), hidden,
+                       rates, counts)
+        keys = self._row_keys(name, frame, dims, variable_level, row_keys, set(totals), fixed)
+        der: dict[Hashable, list[Any]] = {}
+        for c, src in (derived or {}).items():
+            der[c] = ["row"] if src == "row" else list(src)
+        self._tables[name] = _Table(name, frame, str(population), keys, counts, list(hidden),
+                                    rates, der, derived_block)
+
+    @staticmethod
+    def _row_keys(
+        name: str, frame: pd.DataFrame, dims: Mapping[Hashable, str] | None,
+        variable_level: tuple[Hashable, Hashable] | None,
+        row_keys: Sequence[Mapping[str, Any]] | None, totals: set[str],
+        fixed: Mapping[str, Any] | None,
+    ) -> list[dict[str, str]]:
+        if row_keys is not None:
+            if len(row_keys) != len(frame):
+                raise ValueError(f"row_keys of table {name!r} must have one entry per row; "
+                                 f"got {len(row_keys)} for {len(frame)} rows.")
+            keys = [{str(d): str(v) for d, v in k.items()} for k in row_keys]
+        else:
+            keys = [{} for _ in range(len(frame))]
+            for col, dim in (dims or {}).items():
+                if col not in frame.columns:
+                    raise ValueError(f"dims of table {name!r} names column {col!r}, which is "
+                                     "not in the frame.")
+                for i, v in enumerate(frame[col].tolist()):
+                    lab = _label(v)
+                    if lab is not None and lab not in totals:
+                        keys[i][str(dim)] = lab
+            if variable_level is not None:
+                vc, lc = variable_level
+                for i, (var, lev) in enumerate(zip(frame[vc].tolist(), frame[lc].tolist(),
+                                                   strict=True)):
+                    var_l, lev_l = _label(var), _label(lev)
+                    if var_l is None or var_l in totals or lev_l in totals:
+                        continue
+                    keys[i][var_l] = "" if lev_l is None else lev_l
+        for k in keys:
+            for d, v in (fixed or {}).items():
+                if k.get(str(d), str(v)) != str(v):
+                    raise ValueError(f"table {name!r}: fixed coordinate {d}={v} contradicts a "
+                                     f"row coordinate {d}={k[str(d)]}.")
+                k[str(d)] = str(v)
+        if len({tuple(sorted(k.items())) for k in keys}) != len(keys):
+            raise ValueError(f"table {name!r}: two rows have the same coordinates; add the "
+                             "column that tells them apart to dims.")
+        return keys
+
+    def levels(self, dimension: str, levels: Sequence[Any], *,
+               population: str = "cohort") -> None:
+        """Declare every level of a dimension (needed when no table lists them all)."""
+        self._levels[(str(population), str(dimension))] = [str(v) for v in levels]
+
+    def hierarchy(self, coarse: str, fine: str, mapping: Mapping[Any, Sequence[Any]], *,
+                  population: str = "cohort") -> None:
+        """Declare a dimension made of groups of levels of another (``dataset`` of ``spsti``).
+
+        Parameters
+        ----------
+        coarse, fine : str
+            Dimension names.
+        mapping : mapping
+            ``{coarse level: [fine levels]}``; every fine level belongs to one group.
+        """
+        inv: dict[str, str] = {}
+        for g, members in mapping.items():
+            for f in members:
+                if str(f) in inv:
+                    raise ValueError(f"hierarchy {coarse!r}: level {f!r} of {fine!r} is in "
+                                     "two groups.")
+                inv[str(f)] = str(g)
+        self._hierarchies[(str(population), str(coarse))] = (str(fine), inv)
+
+    def add_known(self, key: Mapping[str, Any], value: float, *,
+                  population: str = "cohort") -> None:
+        """Declare a count published outside these tables (it is never suppressed)."""
+        self._external.append((str(population), {str(k): str(v) for k, v in key.items()},
+                               float(value)))
+
+    @property
+    def names(self) -> list[str]:
+        """Names of the declared tables."""
+        return list(self._tables)
+
+    # ---- model ------------------------------------------------------------------------------
+    def _canonical(self, population: str, key: Mapping[str, str]) -> Key:
+        key = dict(key)
+        for (pop, coarse), (fine, inv) in self._hierarchies.items():
+            if pop == population and coarse in key and fine in key:
+                if inv.get(key[fine]) != key[coarse]:
+                    raise ValueError(f"coordinates {coarse}={key[coarse]} and {fine}="
+                                     f"{key[fine]} contradict the declared hierarchy.")
+                del key[coarse]
+        return frozenset(key.items())
+
+    def _build(self, *, truth: bool) -> _Model:
+        m = _Model()
+        for t in self._tables.values():
+            for r, rk in enumerate(t.row_keys):
+                for c, coords in t.counts.items():
+                    key = _merge_key(t.name, rk, coords)
+                    j = m.var(t.population, self._canonical(t.population, key))
+                    if c not in t.hidden:
+                        m.cell_var[(t.name, r, c)] = j
+                        m.vars[j].cells.append((t.name, r, c))
+                    if truth:
+                        _set_truth(m.vars[j], t.frame.at[r, c], t.name, c)
+        for pop, key, value in self._external:
+            j = m.var(pop, self._canonical(pop, key))
+            m.vars[j].external = True
+            _set_truth(m.vars[j], value, "(known)", "value")
+        self._families(m)
+        for t in self._tables.values():
+            for c, rate in t.rates.items():
+                for r in range(len(t.frame)):
+                    row = t.frame.iloc[r]
+                    if not rate.applies(row):
+                        continue
+                    rd = r if rate.denominator_row is None else _find_row(t, rate.denominator_row)
+                    num = m.var(t.population, self._canonical(
+                        t.population, _merge_key(t.name, t.row_keys[r], t.counts[rate.numerator])))
+                    den = m.var(t.population, self._canonical(
+                        t.population, _merge_key(t.name, t.row_keys[rd],
+                                                 t.counts[rate.denominator])))
+                    v = pd.to_numeric(pd.Series([row[c]]), errors="coerce").iloc[0]
+                    h = 0.5 * 10.0 ** (-rate.decimals) if rate.decimals is not None else 0.0
+                    m.rates.append(_RateItem((t.name, r, c), num, den, rate.scale,
+                                             float(v) if v == v else np.nan, h))
+        return m
+
+    def _domain(self, population: str, dim: str, m: _Model) -> list[str]:
+        if (population, dim) in self._levels:
+            return self._levels[(population, dim)]
+        hier = self._hierarchies.get((population, dim))
+        if hier is not None:
+            return sorted(set(hier[1].values()))
+        seen = {v for (pop, key) in m.index for d, v in key if pop == population and d == dim}
+        return sorted(seen)
+
+    def _families(self, m: _Model) -> None:
+        done: set[tuple[str, Key, str]] = set()
+        n_declared = len(m.vars)  # counts created below do not spawn families of their own
+        for j in range(n_declared):
+            v = m.vars[j]
+            if not v.published:
+                continue
+            for d, _lev in v.key:
+                parent = v.key - {(d, _lev)}
+                if (v.population, parent, d) in done:
+                    continue
+                done.add((v.population, parent, d))
+                pid = m.var(v.population, parent)
+                kids = [m.var(v.population, parent | {(d, lev)})
+                        for lev in self._domain(v.population, d, m)]
+                m.families.append((pid, kids, d))
+                self._hierarchy_family(m, v.population, parent, d, done)
+            for (pop, coarse), (fine, inv) in self._hierarchies.items():
+                # a cell of a fine level also sums, with its group, to the coarse cell
+                if pop != v.population:
+                    continue
+                fine_level = dict(v.key).get(fine)
+                if fine_level is None or fine_level not in inv:
+                    continue
+                g = inv[fine_level]
+                base = v.key - {(fine, fine_level)}
+                if (pop, base, f"{coarse}={g}") in done:
+                    continue
+                done.add((pop, base, f"{coarse}={g}"))
+                pid = m.var(pop, base | {(coarse, g)})
+                kids = [m.var(pop, base | {(fine, f)}) for f, gg in inv.items() if gg == g]
+                m.families.append((pid, kids, coarse))
+
+    def _hierarchy_family(self, m: _Model, population: str, parent: Key, d: str,
+                          done: set[tuple[str, Key, str]]) -> None:
+        hier = self._hierarchies.get((population, d))
+        if hier is None:
+            return
+        fine, inv = hier
+        for g in sorted(set(inv.values())):
+            if (population, parent, f"{d}={g}") in done:
+                continue
+            done.add((population, parent, f"{d}={g}"))
+            pid = m.var(population, parent | {(d, g)})
+            kids = [m.var(population, parent | {(fine, f)}) for f, gg in inv.items() if gg == g]
+            m.families.append((pid, kids, d))
+
+    def _check_truth(self, m: _Model) -> None:
+        problems = []
+        for pid, kids, d in m.families:
+            vals = [m.vars[k].truth for k in [pid, *kids]]
+            if any(v is None for v in vals):
+                continue
+            if abs(vals[0] - sum(vals[1:])) > 1e-6 * max(1.0, abs(vals[0])):
+                problems.append(f"{_where(m, pid)} is not the sum of its levels of {d!r} "
+                                f"({vals[0]:g} against {sum(vals[1:]):g})")
+        for it in m.rates:
+            a, b = m.vars[it.num].truth, m.vars[it.den].truth
+            if a is None or b is None or not np.isfinite(it.value) or b == 0:
+                continue
+            expected = it.scale * a / b
+            tol = max(it.half_width * 1.0000001, 1e-6 * max(1.0, abs(expected)))
+            if abs(expected - it.value) > tol:
+                problems.append(f"rate in table {it.cell[0]!r}, column {it.cell[2]!r} is "
+                                f"{it.value:g}, not {expected:g} = scale x numerator / "
+                                "denominator")
+        if problems:
+            raise ValueError(
+                f"the declared tables are inconsistent ({len(problems)} problem(s), e.g. "
+                f"{problems[:3]}). Check the counts, coordinates and totals declared, and "
+                "declare every level of a dimension with LinkedTables.levels()."
+            )
+
+    # ---- suppression ------------------------------------------------------------------------
+    def suppress(self, *, strict: bool = True) -> SuppressedTables:
+        """Choose the suppressed cells of every table together; return the controlled tables.
+
+        Parameters
+        ----------
+        strict : bool, default=True
+            Raise :class:`~irdp.exceptions.DisclosureError` when some small count cannot be
+            protected by suppressing published cells (a count known from outside the tables,
+            :meth:`add_known`, pins it). ``False`` keeps the best pattern found and lists the
+            counts left exposed in :attr:`SuppressedTables.unprotected`.
+
+        Returns
+        -------
+        SuppressedTables
+            Mapping ``name -> controlled DataFrame`` (suppressed cells are missing; hidden
+            count columns are dropped), with the masks, the policy and the audit.
+
+        Raises
+        ------
+        ValueError
+            When the declared tables are inconsistent (a total is not the sum of its cells).
+        """
+        m = self._build(truth=True)
+        self._check_truth(m)
+        state = _State(m, self.policy)
+        state.primary()
+        state.complete(strict=strict)
+        return SuppressedTables(self, m, state)
+
+    def audit(self) -> Any:
+        """Audit the tables as declared, without suppressing anything (for checking a table
+        suppressed elsewhere: missing values in count columns are read as suppressed)."""
+        m = self._build(truth=True)
+        state = _State(m, self.policy, missing_as_suppressed=True)
+        return state.audit_result(self)
+
+    def manifest(self, suppressed: SuppressedTables | None = None) -> dict[str, Any]:
+        """The structure of the declared tables as JSON-ready data (no values).
+
+        Written by a run next to its tables (``disclosure.json``), it lets
+        :func:`irdp.privacy.audit_run` rebuild the linked system from the published files.
+        """
+        tables = []
+        for t in self._tables.values():
+            hidden = set(t.hidden)
+            tables.append({
+                "name": t.name,
+                "population": t.population,
+                "rows": t.row_keys,
+                "counts": {str(c): v for c, v in t.counts.items()},
+                "hidden": [str(c) for c in t.hidden],
+                "published_counts": [str(c) for c in t.counts if c not in hidden],
+                "rates": {
+                    str(c): {
+                        "numerator": str(r.numerator), "denominator": str(r.denominator),
+                        "scale": r.scale, "decimals": r.decimals,
+                        "denominator_row": (None if r.denominator_row is None
+                                            else _find_row(t, r.denominator_row)),
+                        "rows": [i for i in range(len(t.frame))
+                                 if r.applies(t.frame.iloc[i])],
+                    } for c, r in t.rates.items()
+                },
+            })
+        return {
+            "format": "irdp-disclosure-manifest",
+            "version": 1,
+            "policy": self.policy.to_dict(),
+            "tables": tables,
+            "levels": [{"population": p, "dimension": d, "levels": v}
+                       for (p, d), v in self._levels.items()],
+            "hierarchies": [{"population": p, "coarse": c, "fine": f, "groups": inv}
+                            for (p, c), (f, inv) in self._hierarchies.items()],
+            "known": [{"population": p, "key": k, "value": v} for p, k, v in self._external],
+        }
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any], frames: Mapping[str, pd.DataFrame],
+                      policy: DisclosurePolicy | None = None) -> LinkedTables:
+        """Rebuild the system from a manifest and the published frames (see :meth:`manifest`).
+
+        Used by the audit of a run folder: ``frames`` hold the numbers as published (suppressed
+        cells missing); hidden count columns are absent and become unknowns.
+        """
+        if policy is None:
+            policy = DisclosurePolicy.from_dict(manifest["policy"])
+        lt = cls(policy)
+        for t in manifest.get("tables", []):
+            if t["name"] not in frames:
+                continue
+            f = frames[t["name"]].reset_index(drop=True).copy()
+            for c in t["hidden"]:
+                f[c] = np.nan
+            rates = {}
+            for c, r in t["rates"].items():
+                rows = set(r["rows"])
+                rates[c] = Rate(r["numerator"], r["denominator"], scale=float(r["scale"]),
+                                decimals=r["decimals"],
+                                denominator_row=(None if r["denominator_row"] is None
+                                                 else {"__row__": r["denominator_row"]}),
+                                where=_RowsIn(rows))
+            f["__row__"] = np.arange(len(f))
+            lt.add(t["name"], f, counts=t["counts"], population=t["population"],
+                   row_keys=t["rows"], hidden=t["hidden"], rates=rates)
+        for lv in manifest.get("levels", []):
+            lt.levels(lv["dimension"], lv["levels"], population=lv["population"])
+        for h in manifest.get("hierarchies", []):
+            groups: dict[str, list[str]] = {}
+            for f_, g in h["groups"].items():
+                groups.setdefault(g, []).append(f_)
+            lt.hierarchy(h["coarse"], h["fine"], groups, population=h["population"])
+        for k in manifest.get("known", []):
+            lt.add_known(k["key"], k["value"], population=k["population"])
+        return lt
+
+
+@dataclass(frozen=True)
+class _RowsIn:
+    rows: set[int]
+
+    def __call__(self, row: pd.Series) -> bool:
+        return int(row["__row__"]) in self.rows
+
+
+def _check_columns(name: str, frame: pd.DataFrame, cols: list[Hashable],
+                   hidden: Sequence[Hashable], rates: Mapping[Hashable, Rate],
+                   counts: Mapping[Hashable, Any]) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise ValueError(f"table {name!r}: columns {missing[:5]} are declared but not in the "
+                         f"frame (columns: {list(frame.columns)[:10]}).")
+    bad_hidden = [c for c in hidden if c not in counts]
+    if bad_hidden:
+        raise ValueError(f"table {name!r}: hidden columns {bad_hidden[:5]} must be count "
+                         "columns (declare them in counts).")
+    for c, r in rates.items():
+        for part in (r.numerator, r.denominator):
+            if part not in counts:
+                raise ValueError(f"table {name!r}: rate {c!r} refers to {part!r}, which is not "
+                                 "a count column; declare it in counts (hidden if it is not "
+                                 "published).")
+    for c in counts:
+        if not pd.api.types.is_numeric_dtype(frame[c]) and not frame[c].isna().all():
+            raise TypeError(f"table {name!r}: count column {c!r} must be numeric; got dtype "
+                            f"{frame[c].dtype}.")
+
+
+def _merge_key(name: str, row: Mapping[str, str], coords: Mapping[str, str]) -> dict[str, str]:
+    key = dict(row)
+    for d, v in coords.items():
+        if key.get(d, v) != v:
+            raise ValueError(f"table {name!r}: a column coordinate {d}={v} contradicts the row "
+                             f"coordinate {d}={key[d]}.")
+        key[d] = v
+    return key
+
+
+def _set_truth(var: _Var, value: Any, table: str, col: Hashable) -> None:
+    v = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    if v != v:
+        return
+    v = float(v)
+    if v < 0 or v != int(v):
+        raise ValueError(f"table {table!r}, column {col!r}: counts must be non-negative "
+                         f"integers; found {v:g}.")
+    if var.truth is not None and var.truth != v:
+        raise ValueError(f"table {table!r}, column {col!r}: the count of "
+                         f"{_key_text(var.key)} is {v:g} here but {var.truth:g} in another "
+                         "table of the same population.")
+    var.truth = v
+
+
+def _find_row(t: _Table, selector: Mapping[Hashable, Any]) -> int:
+    hit = np.ones(len(t.frame), dtype=bool)
+    for c, v in selector.items():
+        hit &= (t.frame[c] == v).to_numpy()
+    rows = np.flatnonzero(hit)
+    if len(rows) != 1:
+        raise ValueError(f"table {t.name!r}: denominator_row {dict(selector)} selects "
+                         f"{len(rows)} rows; it must select exactly one.")
+    return int(rows[0])
+
+
+def _key_text(key: Key) -> str:
+    return "{" + ", ".join(f"{d}={v}" for d, v in sorted(key)) + "}" if key else "{all}"
+
+
+def _where(m: _Model, j: int) -> str:
+    v = m.vars[j]
+    if v.cells:
+        t, r, c = v.cells[0]
+        return f"table {t!r} row {r} column {c!r}"
+    return f"the count of {v.population} {_key_text(v.key)}"
+
+
+class _State:
+    """Suppression status of the published items and the audit of it."""
+
+    def __init__(self, m: _Model, policy: DisclosurePolicy, *,
+                 missing_as_suppressed: bool = False) -> None:
+        self.m = m
+        self.policy = policy
+        self.suppressed_vars: set[int] = set()
+        self.suppressed_rates: set[int] = set()
+        self.primary_vars: set[int] = set()
+        self.unprotected: list[str] = []
+        self._cache: dict[Any, Any] = {}
+        if missing_as_suppressed:
+            for j, v in enumerate(m.vars):
+                if v.cells and v.truth is None:
+                    self.suppressed_vars.add(j)
+            for k, it in enumerate(m.rates):
+                if not np.isfinite(it.value):
+                    self.suppressed_rates.add(k)
+
+    def visible(self, j: int) -> bool:
+        v = self.m.vars[j]
+        return v.external or (bool(v.cells) and j not in self.suppressed_vars
+                              and v.truth is not None)
+
+    def primary(self) -> None:
+        for j, v in enumerate(self.m.vars):
+            if v.cells and not v.external and v.truth is not None and \
+                    self.policy.is_sensitive(v.truth):
+                self.suppressed_vars.add(j)
+                self.primary_vars.add(j)
+        self._rates_follow()
+
+    def _rates_follow(self) -> None:
+        for k, it in enumerate(self.m.rates):
+            if k in self.suppressed_rates or not np.isfinite(it.value):
+                continue
+            for j in (it.num, it.den):
+                v = self.m.vars[j]
+                if j in self.suppressed_vars or (v.truth is not None and
+                                                 self.policy.is_sensitive(v.truth)):
+                    self.suppressed_rates.add(k)
+                    break
+
+    def system(self) -> tuple[LinearSystem, list[tuple[str, Any]]]:
+        """The linear system of what is published; ``items[k]`` says what constraint k is."""
+        m, pol = self.m, self.policy
+        s = LinearSystem()
+        for j, v in enumerate(m.vars):
+            s.add_var()
+            if not self.visible(j):
+                continue
+            if v.external or pol.rounding is None:
+                s.bound(j, v.truth, v.truth)
+                continue
+            shown = pol.published_count(int(v.truth))
+            lo, hi = pol.interval(shown)
+            if shown == 0 and not pol.protect_zeros:
+                hi = 0.0  # counts 1, 2... would have been suppressed, not rounded to 0
+            elif shown >= pol.min_count:
+                lo = max(lo, pol.min_count)  # the reader knows the policy
+            s.bound(j, lo, hi)
+        items: list[tuple[str, Any]] = []
+        for pid, kids, _d in m.families:
+            s.add_eq([pid, *kids], [1.0] + [-1.0] * len(kids), 0.0)
+            items.append(("family", (pid, kids)))
+        for k, it in enumerate(m.rates):
+            if k in self.suppressed_rates or not np.isfinite(it.value):
+                continue
+            h = it.half_width if it.half_width > 0 else 1e-9 * max(1.0, abs(it.value))
+            # scale*num <= (value+h)*den  and  scale*num >= (value-h)*den
+            s.add_ub([it.num, it.den], [it.scale, -(it.value + h)], 0.0)
+            items.append(("rate", k))
+            s.add_ub([it.num, it.den], [-it.scale, it.value - h], 0.0)
+            items.append(("rate", k))
+        return s, items
+
+    def intervals(self) -> tuple[Any, LinearSystem, list[tuple[str, Any]]]:
+        s, items = self.system()
+        iv = feasible_intervals(s, cache=self._cache)
+        return iv, s, items
+
+    def breaches(self, iv: Any) -> list[int]:
+        out = []
+        for j, v in enumerate(self.m.vars):
+            if v.external:
+                continue
+            if self.visible(j):
+                if self.policy.is_sensitive(v.truth):
+                    out.append(j)  # a small count can be read
+                continue
+            lo, hi = iv.lower[j], iv.upper[j]
+            if not np.isnan(lo) and self.policy.is_breach(lo, hi):
+                out.append(j)
+        return out
+
+    def complete(self, *, strict: bool = True) -> None:
+        """Complementary suppression until the audit finds no recoverable count."""
+        while True:
+            iv, s, items = self.intervals()
+            if not iv.feasible:
+                raise ValueError("the declared tables are inconsistent: no set of counts "
+                                 "satisfies every published number (check the declarations).")
+            bad = self.breaches(iv)
+            if not bad:
+                return
+            cons_of = s.constraints_of()
+            touched: set[int] = set()
+            progress = False
+            for j in sorted(bad, key=lambda j: (iv.upper[j] - iv.lower[j], j)):
+                if touched & set(cons_of[j]):
+                    continue
+                choice = self._complement(j, iv, s, items, cons_of)
+                if choice is None:
+                    continue
+                kind, what, used = choice
+                if kind == "rate":
+                    self.suppressed_rates.add(what)
+                else:
+                    self.suppressed_vars.add(what)
+                touched |= set(used)
+                progress = True
+            if not progress:
+                where = [_where(self.m, j) for j in bad[:5]]
+                if not strict:
+                    self.unprotected = where + ([f"... {len(bad) - 5} more"]
+                                                if len(bad) > 5 else [])
+                    return
+                raise DisclosureError(
+                    f"{len(bad)} count(s) cannot be protected by suppressing published cells "
+                    f"(e.g. {where}); the published totals pin them. Publish fewer tables "
+                    "or coarser categories."
+                )
+            self._rates_follow()
+
+    def _complement(self, j: int, iv: Any, s: LinearSystem, items: list[tuple[str, Any]],
+                    cons_of: list[list[int]]) -> tuple[str, int, list[int]] | None:
+        """Choose what to suppress next to protect count ``j``.
+
+        A published rate in a constraint of ``j`` is suppressed first. Otherwise the lines of
+        ``j`` are searched, and through the hidden counts that are themselves pinned (interval
+        narrower than ``min_count``) the lines that pin them, breadth first; among the visible
+        non-zero counts found, the one whose suppression exposes no new line wins, then the
+        nearest, then a cell rather than a total, then the smallest.
+        """
+        rows = s.eq + s.ub
+        for k in cons_of[j]:
+            if items[k][0] == "rate":
+                return "rate", items[k][1], [k]
+        m = self.policy.min_count
+        best: tuple[Any, ...] | None = None
+        seen_v, seen_k = {j}, set()
+        frontier = [j]
+        depth = 0
+        while frontier and depth < 6:
+            nxt = []
+            for v in frontier:
+                for k in cons_of[v]:
+                    if k in seen_k:
+                        continue
+                    seen_k.add(k)
+                    if items[k][0] == "rate":
+                        if best is None or best[0] > -1:
+                            best = (-1, depth, False, 0.0, items[k][1], k, "rate")
+                        continue
+                    parent = items[k][1][0]
+                    for i in (int(x) for x in rows[k][0]):
+                        if self._candidate(i):
+                            exposed = sum(1 for kk in cons_of[i] if kk != k and all(
+                                self.visible(int(x)) or int(x) == i for x in rows[kk][0]))
+                            score = (exposed, depth, i == parent, self.m.vars[i].truth, i, k,
+                                     "var")
+                            best = score if best is None or score < best else best
+                        elif (i not in seen_v and not self.visible(i)
+                              and iv.upper[i] - iv.lower[i] < m):
+                            seen_v.add(i)
+                            nxt.append(i)
+            if best is not None and best[0] <= 0:
+                break
+            frontier = nxt
+            depth += 1
+        if best is None:
+            return None
+        return best[6], best[4], [best[5]]
+
+    def _candidate(self, i: int) -> bool:
+        v = self.m.vars[i]
+        return self.visible(i) and not v.external and bool(v.cells) and (v.truth or 0) > 0
+
+    def audit_result(self, tables: LinkedTables) -> Any:
+        from irdp.privacy.audit import AuditResult, Finding
+
+        iv, _s, _items = self.intervals()
+        findings = []
+        if not iv.feasible:
+            findings.append(Finding(
+                kind="inconsistent", attack="lp-differencing", files=(), location="",
+                message="the published numbers contradict the declared structure: no set of "
+                        "counts satisfies them all", lower=np.nan, upper=np.nan))
+        for j in self.breaches(iv):
+            v = self.m.vars[j]
+            lo, hi = iv.lower[j], iv.upper[j]
+            if self.visible(j):
+                kind, msg = "readable", (f"a count of {v.truth:g} (below {self.policy.min_count}"
+                                         ") is published")
+                lo = hi = v.truth
+            else:
+                kind = "recoverable"
+                msg = (f"published numbers pin this hidden count to [{lo:g}, {hi:g}], fewer "
+                       f"than {self.policy.min_count} values")
+            loc = _where(self.m, j)
+            files = tuple(sorted({t for t, _r, _c in v.cells}))
+            findings.append(Finding(kind=kind, attack="lp-differencing", files=files,
+                                    location=loc, message=msg, lower=float(lo),
+                                    upper=float(hi)))
+        return AuditResult(findings=tuple(findings), policy=self.policy,
+                           n_cells_checked=int(np.isfinite(iv.lower).sum()))
+
+
+class SuppressedTables(Mapping[str, pd.DataFrame]):
+    """The controlled tables of a :class:`LinkedTables` (a mapping ``name -> DataFrame``).
+
+    Suppressed cells are missing (``pd.NA``) in count, rate and derived columns; hidden count
+    columns are dropped. :meth:`mask` gives the suppressed cells, :meth:`formatted` the tables
+    as text with the policy's marker, :meth:`audit` re-checks the result.
+    """
+
+    def __init__(self, tables: LinkedTables, model: _Model, state: _State) -> None:
+        self.policy = tables.policy
+        self._tables = tables
+        self._model = model
+        self._state = state
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._masks: dict[str, pd.DataFrame] = {}
+        for name, t in tables._tables.items():
+            self._frames[name], self._masks[name] = self._render(t)
+
+    def _render(self, t: _Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+        m, st = self._model, self._state
+        out = t.frame.drop(columns=t.hidden)
+        mask = pd.DataFrame(False, index=out.index, columns=out.columns)
+        for c in t.counts:
+            if c in t.hidden:
+                continue
+            hide = np.array([m.cell_var[(t.name, r, c)] in st.suppressed_vars
+                             for r in range(len(t.frame))], dtype=bool)
+            mask[c] = hide
+        for k, it in enumerate(m.rates):
+            if it.cell[0] == t.name and k in st.suppressed_rates:
+                mask.loc[it.cell[1], it.cell[2]] = True
+        counts = [c for c in t.counts if c not in t.hidden]
+        for c, sources in t.derived.items():
+            for r in range(len(t.frame)):
+                src = counts if "row" in sources else sources
+                if any(mask.at[r, s] for s in src if s in mask.columns):
+                    mask.at[r, c] = True
+                elif any(s in t.hidden and m.cell_var.get((t.name, r, s)) is None
+                         and self._hidden_small(t, r, s) for s in src):
+                    mask.at[r, c] = True
+            if t.derived_block is not None:
+                blocks = t.frame[t.derived_block]
+                for b in blocks[mask[c].to_numpy()].unique():
+                    mask.loc[(blocks == b).to_numpy(), c] = True
+        for c in mask.columns:
+            if not mask[c].any():
+                continue
+            col = out[c]
+            if pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col):
+                col = col.astype("Int64")
+            elif pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+                col = col.astype("Float64")
+            else:
+                col = col.astype(object)
+            out[c] = col.mask(mask[c])
+        if self.policy.rounding is not None:
+            for c in counts:
+                col = out[c]
+                shown = [v if pd.isna(v) else self.policy.published_count(int(v))
+                         for v in col.tolist()]
+                out[c] = pd.array(shown, dtype="Int64")
+        out.attrs["disclosure"] = {
+            "policy": self.policy.to_dict(),
+            "n_suppressed": int(mask.to_numpy().sum()),
+        }
+        return out, mask
+
+    def _hidden_small(self, t: _Table, r: int, s: Hashable) -> bool:
+        v = pd.to_numeric(pd.Series([t.frame.at[r, s]]), errors="coerce").iloc[0]
+        return v == v and self.policy.is_sensitive(float(v))
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self._frames[name]
+
+    def __iter__(self) -> Any:
+        return iter(self._frames)
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def mask(self, name: str) -> pd.DataFrame:
+        """Boolean frame of the suppressed cells of table ``name`` (True = suppressed)."""
+        return self._masks[name]
+
+    def formatted(self, name: str) -> pd.DataFrame:
+        """Table ``name`` as text, suppressed cells showing the policy's marker."""
+        from irdp.privacy.disclosure import format_suppressed
+
+        return format_suppressed(self._frames[name], policy=self.policy,
+                                 mask=self._masks[name])
+
+    @property
+    def n_primary(self) -> int:
+        """Number of counts suppressed because they are small."""
+        return len(self._state.primary_vars)
+
+    @property
+    def n_secondary(self) -> int:
+        """Number of counts suppressed to protect others."""
+        return len(self._state.suppressed_vars - self._state.primary_vars)
+
+    @property
+    def unprotected(self) -> list[str]:
+        """Counts left exposed by ``suppress(strict=False)`` (locations, at most five)."""
+        return list(self._state.unprotected)
+
+    @property
+    def n_rates(self) -> int:
+        """Number of rates suppressed."""
+        return len(self._state.suppressed_rates)
+
+    def audit(self) -> Any:
+        """The LP audit of the published result (should find nothing)."""
+        return self._state.audit_result(self._tables)
+
+    def manifest(self) -> dict[str, Any]:
+        """Structure of the tables for the audit of a run folder (see
+        :meth:`LinkedTables.manifest`)."""
+        return self._tables.manifest()
