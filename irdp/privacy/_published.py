@@ -54,6 +54,8 @@ _NOT_COUNT_NAME = re.compile(r"points|score|threshold|year|age|days|bin|rank|low
                              r"knot|step|index|level|value|coef|se$|mean|sd|median|p\d",
                              re.IGNORECASE)
 _MAX_SUBSET_COLS = 12
+_TOTAL_NAME = re.compile(r"^(n|N|n_common|n_total|total|workers|n_events|events)$")
+_STATISTIC = re.compile(r"mean|median|\bsd\b|moyenne|médiane|quantile|iqr", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ class PublishedTable:
                 t.counts.append(c)
             elif "number" in kinds:
                 t.numbers.append(c)
+        for c in t.counts:  # a blank count is a hidden count
+            t.cells[c] = [Cell("hidden") if x.kind == "empty" else x for x in t.cells[c]]
         return t
 
     def label_key(self, row: int, cols: Sequence[str]) -> tuple[str, ...]:
@@ -208,6 +212,8 @@ class _Builder:
         self.relations: list[str] = []
         self.pending: list[tuple[int, float, float, float, str, tuple[str, ...]]] = []
         self.reported: set[int] = set()
+        self._joins: list[tuple[PublishedTable, PublishedTable, list[str],
+                                list[tuple[int, int]]]] | None = None
         for t in tables:
             for c in t.counts:
                 for r, cell in enumerate(t.cells[c]):
@@ -241,29 +247,31 @@ class _Builder:
         k = len(cols)
         if k < 3 or len(vals) < 2:
             return
+        vis = ~np.isnan(vals)
+        filled = np.where(vis, vals, 0.0)
+        pos = (filled > 0).astype(float)
         found: list[tuple[int, tuple[int, ...]]] = []
         for ti in range(k):
             others = [i for i in range(k) if i != ti]
             if k - 1 > _MAX_SUBSET_COLS:
                 subsets: list[tuple[int, ...]] = [tuple(others)]
-            else:
+            else:  # largest first: the relation keeps every column it can
                 subsets = [s for n in range(len(others), 1, -1)
                            for s in itertools.combinations(others, n)]
-            for sub in subsets:
-                idx = [ti, *sub]
-                full = ~np.isnan(vals[:, idx]).any(axis=1)
-                if full.sum() < 2:
-                    continue
-                v = vals[full]
-                if not np.allclose(v[:, 0], v[:, 1:].sum(axis=1), atol=1e-9):
-                    continue
-                nz = (v[:, 1:] > 0)
-                if (nz.sum(axis=1) >= 2).sum() < 1 or not nz.any(axis=0).all():
-                    continue
-                if any(set(sub) > set(s) and t0 == ti for t0, s in found):
-                    continue
-                found.append((ti, sub))
-                break  # the largest subset for this total
+            member = np.zeros((len(subsets), k))
+            for i, sub in enumerate(subsets):
+                member[i, list(sub)] = 1.0
+            # rows where the total and every member are visible
+            support = ((member @ (~vis).T) == 0) & vis[:, ti][None, :]
+            diff = np.abs(member @ filled.T - filled[:, ti][None, :])
+            holds = np.where(support, diff < 1e-9, True).all(axis=1)
+            enough = support.sum(axis=1) >= 2
+            two_nonzero = ((member @ pos.T >= 2) & support).any(axis=1)
+            seen_nonzero = (support.astype(float) @ pos) > 0
+            every_member = (seen_nonzero | (member == 0)).all(axis=1)
+            ok = np.flatnonzero(holds & enough & two_nonzero & every_member)
+            if len(ok):
+                found.append((ti, subsets[int(ok[0])]))
         for ti, sub in found:
             self.relations.append(f"{where}: {cols[ti]} = sum of {len(sub)} columns")
             for row in refs:
@@ -293,7 +301,7 @@ class _Builder:
             for r0 in range(len(t.text)):
                 ok_blocks = [b for b in blocks if r0 not in b and len(b) >= 2]
                 verified = [b for b in ok_blocks if self._sums_to(vals, b, r0)]
-                if len(verified) >= 2 and all(self._consistent(vals, b, r0) for b in ok_blocks):
+                if verified and all(self._consistent(vals, b, r0) for b in ok_blocks):
                     self.relations.append(f"{t.name}: every block sums to row {r0}")
                     for b in ok_blocks:
                         for ci, c in enumerate(t.counts):
@@ -316,7 +324,7 @@ class _Builder:
     def _sums_to(vals: np.ndarray, block: list[int], r0: int) -> bool:
         v = vals[block + [r0]]
         full = ~np.isnan(v).any(axis=0)
-        if full.sum() < 1:
+        if full.sum() < 2:
             return False
         return bool(np.allclose(v[:-1, full].sum(axis=0), v[-1, full], atol=1e-9)
                     and (v[:-1, full] > 0).sum() >= 2)
@@ -360,21 +368,31 @@ class _Builder:
 
     def joins(self) -> list[tuple[PublishedTable, PublishedTable, list[str],
                                   list[tuple[int, int]]]]:
+        """Pairs of tables sharing label columns, with the pairs of rows that have the same
+        labels (one-to-one, or many rows of one table to a single row of the other)."""
+        if self._joins is not None:
+            return self._joins
         out = []
         for a, b in itertools.combinations(self.tables, 2):
             common = [c for c in a.labels if c in b.labels]
             if not common:
                 continue
-            index_b: dict[tuple[str, ...], list[int]] = {}
-            for r in range(len(b.text)):
-                index_b.setdefault(b.label_key(r, common), []).append(r)
+            keys_a = [a.label_key(r, common) for r in range(len(a.text))]
+            keys_b = [b.label_key(r, common) for r in range(len(b.text))]
+            where_b: dict[tuple[str, ...], list[int]] = {}
+            for r, k in enumerate(keys_b):
+                where_b.setdefault(k, []).append(r)
+            where_a: dict[tuple[str, ...], list[int]] = {}
+            for r, k in enumerate(keys_a):
+                where_a.setdefault(k, []).append(r)
             pairs = []
-            for r in range(len(a.text)):
-                hit = index_b.get(a.label_key(r, common), [])
-                if len(hit) == 1:
-                    pairs.append((r, hit[0]))
+            for k, rows_a in where_a.items():
+                rows_b = where_b.get(k, [])
+                if len(rows_b) == 1 or len(rows_a) == 1:
+                    pairs += [(ra, rb) for ra in rows_a for rb in rows_b]
             if len(pairs) >= 2:
                 out.append((a, b, common, pairs))
+        self._joins = out
         return out
 
     def cross_relations(self) -> None:
@@ -400,29 +418,31 @@ class _Builder:
             names = [f"{t.name}:{c}" for t, c in cols]
             self._column_relations(vals, names, refs, f"{a.name} x {b.name}")
 
-    def zero_blocks(self, totals: dict[float, str]) -> list[Finding]:
-        """Blocks whose visible counts already add up to a published total."""
+    def zero_blocks(self, totals: dict[float, tuple[str, str]]) -> list[Finding]:
+        """Blocks of a cross-tabulation whose visible counts already add up to a total
+        published in another table: every hidden cell of the block is then zero."""
         out = []
         for t in self.tables:
-            if not t.counts:
+            cols = [c for c in t.counts if not _TOTAL_NAME.search(c)]
+            if len(cols) < 2 or len(cols) < len(t.counts):
                 continue
             for rows in self._blocks(t):
-                cells = [(r, c) for r in rows for c in t.counts]
+                cells = [(r, c) for r in rows for c in cols]
                 hidden = [(r, c) for r, c in cells if t.cells[c][r].kind == "hidden"]
                 if not hidden or len(hidden) == len(cells):
                     continue
                 s = sum(t.cells[c][r].value for r, c in cells if t.cells[c][r].kind == "count")
-                if s in totals and s > 0:
-                    for r, c in hidden:
-                        j = self.var_of[(t.name, r, c)]
-                        self.system.bound(j, 0, 0)
-                        self.reported.add(j)
-                    out.append(Finding(
-                        "recoverable", "lp-differencing", t.files,
-                        f"table {t.name}, rows {rows[0]}-{rows[-1]}",
-                        f"the visible counts of this block already add up to {s:g}, the total "
-                        f"published in {totals[s]}: its {len(hidden)} hidden cell(s) are 0",
-                        0.0, 0.0))
+                source = totals.get(s)
+                if source is None or source[0] == t.name or s <= 0:
+                    continue
+                for r, c in hidden:
+                    self.reported.add(self.var_of[(t.name, r, c)])
+                out.append(Finding(
+                    "recoverable", "lp-differencing", t.files,
+                    f"table {t.name}, rows {rows[0]}-{rows[-1]}",
+                    f"the visible counts of this block already add up to {s:g}, the total "
+                    f"published in {source[1]}: its {len(hidden)} hidden cell(s) are 0",
+                    0.0, 0.0))
         return out
 
     def rates(self, significant: bool) -> list[Finding]:
@@ -440,29 +460,24 @@ class _Builder:
                 for r, cell in enumerate(t.cells[c]):
                     if cell.kind != "number" or not 0 < cell.value <= scale:
                         continue
+                    if any(_STATISTIC.search(t.text.at[r, lab]) for lab in t.labels):
+                        continue  # a mean, median or SD printed in the same column
                     dens = [(t, r, d) for d in t.counts] + [
                         (pt, pr, d) for pt, pr in partners.get((t.name, r), [])
                         for d in pt.counts]
                     for dt, dr, d in dens:
                         f = self._implied(t, r, c, cell, scale, dt, dr, d)
-                        if f is not None and scale != 1.0 and self._implied(
-                                t, r, c, cell, 1.0, dt, dr, d, probe=True) is None:
-                            continue  # read as a plain ratio (a mean), it is not a count
                         if f is not None:
                             out.append(f)
         return out
 
     def _implied(self, t: PublishedTable, r: int, c: str, cell: Cell, scale: float,
-                 dt: PublishedTable, dr: int, d: str, probe: bool = False) -> Finding | None:
+                 dt: PublishedTable, dr: int, d: str) -> Finding | None:
         den = dt.cells[d][dr]
         lo_r, hi_r = (cell.value - cell.half) / scale, (cell.value + cell.half) / scale
         if den.kind == "count":
             lo, hi = math.ceil(lo_r * den.value - 1e-9), math.floor(hi_r * den.value + 1e-9)
-            if lo > hi:
-                return None
-            if probe:  # an integer either way (the reading is ambiguous)
-                return Finding("recoverable", "probe", (), "", "")
-            if not self.policy.is_breach(lo, hi):
+            if lo > hi or not self.policy.is_breach(lo, hi):
                 return None
             files = tuple(sorted(set(t.files) | set(dt.files)))
             return Finding("recoverable", "rate-denominator", files,
@@ -471,7 +486,7 @@ class _Builder:
                            f"the rate {cell.value:g} times the count {den.value:g} gives a "
                            f"count of {lo:g}" + (f" to {hi:g}" if hi > lo else ""),
                            float(lo), float(hi))
-        if den.kind == "hidden" and not probe:
+        if den.kind == "hidden":
             self.pending.append((self.var_of[(dt.name, dr, d)], lo_r, hi_r, cell.value,
                                  f"table {t.name}, row {r}, column {c!r} x table {dt.name}, "
                                  f"row {dr}, column {d!r}",
@@ -497,13 +512,13 @@ def audit_published_tables(
         b.row_relations(t)
         b.named_relations(t)
     b.cross_relations()
-    totals: dict[float, str] = {}
+    totals: dict[float, tuple[str, str]] = {}
     for t in tables:
         for c in t.counts:
-            if c in ("n", "N", "n_common", "n_total", "workers") or c.endswith(": n"):
+            if _TOTAL_NAME.search(c):
                 for r, cell in enumerate(t.cells[c]):
                     if cell.kind == "count":
-                        totals.setdefault(cell.value, f"{t.name} ({c}, row {r})")
+                        totals.setdefault(cell.value, (t.name, f"{t.name} ({c}, row {r})"))
     findings = b.zero_blocks(totals)
     findings += b.rates(significant_digits is not None)
     for t in tables:  # small counts published as such
@@ -517,6 +532,20 @@ def audit_published_tables(
                                             cell.value, cell.value))
     targets = [j for j, v in enumerate(b.vars) if v.hidden]
     iv = feasible_intervals(b.system, targets)
+    if not iv.feasible:
+        # a '<N' label on a complementary cell holding N or more contradicts the totals:
+        # the attacker drops the labels of the cells involved and solves again
+        relaxed = [j for j in iv.infeasible_vars if b.vars[j].hidden
+                   and np.isfinite(b.system.upper[j])]
+        for j in relaxed:
+            b.system.upper[j] = np.inf
+        iv = feasible_intervals(b.system, targets)
+        if relaxed:
+            files = tuple(sorted({f for j in relaxed for f in b.vars[j].files}))
+            findings.append(Finding(
+                "inconsistent", "bound-label", files, f"{len(relaxed)} labelled cell(s)",
+                "'<N' labels contradict the published totals: some complementary cells "
+                "labelled '<N' hold N or more (their labels were ignored)"))
     if not iv.feasible:
         findings.append(Finding("inconsistent", "lp-differencing", (), "",
                                 "the relations found do not hold together (a discovered "

@@ -68,6 +68,9 @@ from irdp.exceptions import DisclosureError
 from irdp.privacy._lp import LinearSystem, feasible_intervals
 from irdp.privacy.policy import DisclosurePolicy, resolve_policy
 
+#: Candidate complements tried (by recomputing the interval) for each count to protect.
+_TRIALS = 8
+
 __all__ = [
     "DEFAULT_TOTALS",
     "Rate",
@@ -140,6 +143,7 @@ class _Var:
     truth: float | None = None
     cells: list[Cell] = field(default_factory=list)
     external: bool = False
+    declared: bool = False
 
     @property
     def published(self) -> bool:
@@ -321,9 +325,6 @@ class LinkedTables:
                     raise ValueError(f"table {name!r}: fixed coordinate {d}={v} contradicts a "
                                      f"row coordinate {d}={k[str(d)]}.")
                 k[str(d)] = str(v)
-        if len({tuple(sorted(k.items())) for k in keys}) != len(keys):
-            raise ValueError(f"table {name!r}: two rows have the same coordinates; add the "
-                             "column that tells them apart to dims.")
         return keys
 
     def levels(self, dimension: str, levels: Sequence[Any], *,
@@ -380,6 +381,7 @@ class LinkedTables:
                 for c, coords in t.counts.items():
                     key = _merge_key(t.name, rk, coords)
                     j = m.var(t.population, self._canonical(t.population, key))
+                    m.vars[j].declared = True
                     if c not in t.hidden:
                         m.cell_var[(t.name, r, c)] = j
                         m.vars[j].cells.append((t.name, r, c))
@@ -388,6 +390,7 @@ class LinkedTables:
         for pop, key, value in self._external:
             j = m.var(pop, self._canonical(pop, key))
             m.vars[j].external = True
+            m.vars[j].declared = True
             _set_truth(m.vars[j], value, "(known)", "value")
         self._families(m)
         for t in self._tables.values():
@@ -418,37 +421,42 @@ class LinkedTables:
         return sorted(seen)
 
     def _families(self, m: _Model) -> None:
+        """Additivity constraints: every declared count, and every margin above it, is the
+        sum of its cells over the levels of each of its dimensions (and of each group of a
+        hierarchy). Sibling cells created on the way do not spawn constraints of their own."""
         done: set[tuple[str, Key, str]] = set()
-        n_declared = len(m.vars)  # counts created below do not spawn families of their own
-        for j in range(n_declared):
-            v = m.vars[j]
-            if not v.published:
-                continue
-            for d, _lev in v.key:
-                parent = v.key - {(d, _lev)}
-                if (v.population, parent, d) in done:
+        todo = [(v.population, v.key) for v in m.vars if v.declared]
+        seen = set(todo)
+        while todo:
+            pop, key = todo.pop()
+            for d, lev in key:
+                parent = key - {(d, lev)}
+                if (pop, parent) not in seen:
+                    seen.add((pop, parent))
+                    todo.append((pop, parent))
+                if (pop, parent, d) in done:
                     continue
-                done.add((v.population, parent, d))
-                pid = m.var(v.population, parent)
-                kids = [m.var(v.population, parent | {(d, lev)})
-                        for lev in self._domain(v.population, d, m)]
+                done.add((pop, parent, d))
+                pid = m.var(pop, parent)
+                kids = [m.var(pop, parent | {(d, x)}) for x in self._domain(pop, d, m)]
                 m.families.append((pid, kids, d))
-                self._hierarchy_family(m, v.population, parent, d, done)
-            for (pop, coarse), (fine, inv) in self._hierarchies.items():
+                self._hierarchy_family(m, pop, parent, d, done)
+            for (hp, coarse), (fine, inv) in self._hierarchies.items():
                 # a cell of a fine level also sums, with its group, to the coarse cell
-                if pop != v.population:
-                    continue
-                fine_level = dict(v.key).get(fine)
-                if fine_level is None or fine_level not in inv:
+                fine_level = dict(key).get(fine)
+                if hp != pop or fine_level is None or fine_level not in inv:
                     continue
                 g = inv[fine_level]
-                base = v.key - {(fine, fine_level)}
+                base = key - {(fine, fine_level)}
                 if (pop, base, f"{coarse}={g}") in done:
                     continue
                 done.add((pop, base, f"{coarse}={g}"))
                 pid = m.var(pop, base | {(coarse, g)})
                 kids = [m.var(pop, base | {(fine, f)}) for f, gg in inv.items() if gg == g]
                 m.families.append((pid, kids, coarse))
+                if (pop, base | {(coarse, g)}) not in seen:
+                    seen.add((pop, base | {(coarse, g)}))
+                    todo.append((pop, base | {(coarse, g)}))
 
     def _hierarchy_family(self, m: _Model, population: str, parent: Key, d: str,
                           done: set[tuple[str, Key, str]]) -> None:
@@ -517,6 +525,7 @@ class LinkedTables:
         self._check_truth(m)
         state = _State(m, self.policy)
         state.primary()
+        state.lines()
         state.complete(strict=strict)
         return SuppressedTables(self, m, state)
 
@@ -657,8 +666,9 @@ def _set_truth(var: _Var, value: Any, table: str, col: Hashable) -> None:
                          f"integers; found {v:g}.")
     if var.truth is not None and var.truth != v:
         raise ValueError(f"table {table!r}, column {col!r}: the count of "
-                         f"{_key_text(var.key)} is {v:g} here but {var.truth:g} in another "
-                         "table of the same population.")
+                         f"{_key_text(var.key)} is {v:g} here but {var.truth:g} elsewhere in "
+                         "the same population (two cells with the same coordinates must hold "
+                         "the same count; add the dimension that tells them apart).")
     var.truth = v
 
 
@@ -777,9 +787,41 @@ class _State:
                     out.append(j)  # a small count can be read
                 continue
             lo, hi = iv.lower[j], iv.upper[j]
-            if not np.isnan(lo) and self.policy.is_breach(lo, hi):
-                out.append(j)
+            if np.isnan(lo):
+                continue
+            if v.cells:
+                # a suppressed cell must keep at least min_count + 1 possible values,
+                # whatever it holds (a complement narrowed down gives its partners away)
+                if hi - lo < self.policy.min_count:
+                    out.append(j)
+            elif self.policy.is_breach(lo, hi):
+                out.append(j)  # an unpublished count implied by the published ones
         return out
+
+    def lines(self) -> None:
+        """Fast first pass: every additive line left with a single hidden cell to protect gets
+        a complement (its smallest non-zero visible cell, a total only when no cell is left);
+        the audit-driven pass (:meth:`complete`) then handles what lines alone cannot see."""
+        changed = True
+        while changed:
+            changed = False
+            for pid, kids, _d in self.m.families:
+                unknown = [i for i in (pid, *kids) if not self.visible(i)]
+                if len(unknown) != 1 or not self._needs_protection(unknown[0]):
+                    continue
+                cells = [i for i in kids if self._candidate(i)]
+                if not cells and self._candidate(pid):
+                    cells = [pid]
+                if cells:
+                    self.suppressed_vars.add(min(cells, key=lambda i: (self.m.vars[i].truth, i)))
+                    changed = True
+        self._rates_follow()
+
+    def _needs_protection(self, j: int) -> bool:
+        v = self.m.vars[j]
+        if v.cells:
+            return j in self.suppressed_vars
+        return v.truth is not None and self.policy.is_sensitive(v.truth)
 
     def complete(self, *, strict: bool = True) -> None:
         """Complementary suppression until the audit finds no recoverable count."""
@@ -797,6 +839,8 @@ class _State:
             for j in sorted(bad, key=lambda j: (iv.upper[j] - iv.lower[j], j)):
                 if touched & set(cons_of[j]):
                     continue
+                if progress and not self._pinned(j, *self._try(j, "var", -1)):
+                    continue  # protected by a complement chosen earlier in this round
                 choice = self._complement(j, iv, s, items, cons_of)
                 if choice is None:
                     continue
@@ -824,22 +868,61 @@ class _State:
                     cons_of: list[list[int]]) -> tuple[str, int, list[int]] | None:
         """Choose what to suppress next to protect count ``j``.
 
-        A published rate in a constraint of ``j`` is suppressed first. Otherwise the lines of
-        ``j`` are searched, and through the hidden counts that are themselves pinned (interval
-        narrower than ``min_count``) the lines that pin them, breadth first; among the visible
-        non-zero counts found, the one whose suppression exposes no new line wins, then the
-        nearest, then a cell rather than a total, then the smallest.
+        Candidates are the published rates and the visible non-zero counts of the lines of
+        ``j`` and, breadth first, of the lines of the hidden counts that pin it (interval
+        narrower than ``min_count``). The most promising (exposing no new line, nearest,
+        cheapest: rates first, then small counts) are tried one at a time by recomputing the
+        interval of ``j``; the cheapest one that protects ``j`` wins, else the one that
+        widens its interval most.
         """
-        rows = s.eq + s.ub
-        for k in cons_of[j]:
-            if items[k][0] == "rate":
-                return "rate", items[k][1], [k]
-        m = self.policy.min_count
+        cands = self._candidates(j, iv, s, items, cons_of)
+        if not cands:
+            return None
+        base = iv.upper[j] - iv.lower[j]
         best: tuple[Any, ...] | None = None
+        for score, kind, what, k in cands[:_TRIALS]:
+            lo, hi = self._try(j, kind, what)
+            safe = not self._pinned(j, lo, hi)
+            gain = (hi - lo) - base
+            key = (not safe, -gain if not safe else 0.0, score[0], score[2], score[1])
+            if best is None or key < best[0]:
+                best = (key, kind, what, k)
+        assert best is not None
+        if best[0][0] and best[0][1] >= 0:  # no candidate helps: take the first one
+            _score, kind, what, k = cands[0]
+            return kind, what, [k]
+        return best[1], best[2], [best[3]]
+
+    def _pinned(self, j: int, lo: float, hi: float) -> bool:
+        if np.isnan(lo):
+            return False
+        if self.m.vars[j].cells:
+            return hi - lo < self.policy.min_count
+        return self.policy.is_breach(lo, hi)
+
+    def _try(self, j: int, kind: str, what: int) -> tuple[float, float]:
+        """Interval of ``j`` if ``what`` were suppressed too."""
+        target = self.suppressed_rates if kind == "rate" else self.suppressed_vars
+        added = what >= 0 and what not in target
+        if added:
+            target.add(what)
+        try:
+            s, _items = self.system()
+            iv = feasible_intervals(s, [j], cache=self._cache)
+        finally:
+            if added:
+                target.discard(what)
+        return float(iv.lower[j]), float(iv.upper[j])
+
+    def _candidates(self, j: int, iv: Any, s: LinearSystem, items: list[tuple[str, Any]],
+                    cons_of: list[list[int]]) -> list[tuple[Any, str, int, int]]:
+        rows = s.eq + s.ub
+        m = self.policy.min_count
+        found: dict[tuple[str, int], tuple[Any, str, int, int]] = {}
         seen_v, seen_k = {j}, set()
         frontier = [j]
         depth = 0
-        while frontier and depth < 6:
+        while frontier and depth < 4 and len(found) < 40:
             nxt = []
             for v in frontier:
                 for k in cons_of[v]:
@@ -847,28 +930,30 @@ class _State:
                         continue
                     seen_k.add(k)
                     if items[k][0] == "rate":
-                        if best is None or best[0] > -1:
-                            best = (-1, depth, False, 0.0, items[k][1], k, "rate")
+                        key = ("rate", items[k][1])
+                        found.setdefault(key, ((0, depth, 0.0), "rate", items[k][1], k))
+                        for i in (int(x) for x in rows[k][0]):
+                            if (i not in seen_v and not self.visible(i)
+                                    and iv.upper[i] - iv.lower[i] < m):
+                                seen_v.add(i)
+                                nxt.append(i)
                         continue
-                    parent = items[k][1][0]
                     for i in (int(x) for x in rows[k][0]):
                         if self._candidate(i):
                             exposed = sum(1 for kk in cons_of[i] if kk != k and all(
                                 self.visible(int(x)) or int(x) == i for x in rows[kk][0]))
-                            score = (exposed, depth, i == parent, self.m.vars[i].truth, i, k,
-                                     "var")
-                            best = score if best is None or score < best else best
+                            score = (exposed, depth, float(self.m.vars[i].truth))
+                            key = ("var", i)
+                            if key not in found or score < found[key][0]:
+                                found[key] = (score, "var", i, k)
                         elif (i not in seen_v and not self.visible(i)
                               and iv.upper[i] - iv.lower[i] < m):
                             seen_v.add(i)
                             nxt.append(i)
-            if best is not None and best[0] <= 0:
-                break
             frontier = nxt
             depth += 1
-        if best is None:
-            return None
-        return best[6], best[4], [best[5]]
+        # the cheapest first: exposing no new line, then smallest, then nearest
+        return sorted(found.values(), key=lambda c: (c[0][0], c[0][2], c[0][1], c[1], c[2]))
 
     def _candidate(self, i: int) -> bool:
         v = self.m.vars[i]
