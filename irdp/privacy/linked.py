@@ -92,8 +92,11 @@ class Rate:
 
     Parameters
     ----------
-    numerator, denominator : label
-        Count columns of the same table (published or ``hidden``).
+    numerator : label
+        Count column of the same table (published or ``hidden``).
+    denominator : label or number
+        Count column of the same table, or a known count (the size of the population,
+        published elsewhere).
     scale : float, default=1.0
         100 for a percentage.
     decimals : int, optional
@@ -113,6 +116,14 @@ class Rate:
     decimals: int | None = None
     denominator_row: Mapping[Hashable, Any] | None = None
     where: Mapping[Hashable, Sequence[Any]] | Callable[[pd.Series], bool] | None = None
+
+    def known_denominator(self, counts: Mapping[Hashable, Any]) -> float | None:
+        """The denominator when it is a number rather than a count column."""
+        d = self.denominator
+        if d not in counts and isinstance(d, int | float | np.number) and not isinstance(
+                d, bool):
+            return float(d)
+        return None
 
     def applies(self, row: pd.Series) -> bool:
         """True when this rate is what the column holds in ``row``."""
@@ -234,6 +245,7 @@ class LinkedTables:
         derived: Mapping[Hashable, Sequence[Any] | str] | None = None,
         derived_block: Hashable | None = None,
         fixed: Mapping[str, Any] | None = None,
+        other: Sequence[Hashable] = (),
     ) -> None:
         """Declare a table to publish (see the module documentation).
 
@@ -268,6 +280,10 @@ class LinkedTables:
             block (for example Table 1's SMD, shown once per variable).
         fixed : mapping, optional
             Coordinates added to every cell of the table.
+        other : sequence of labels, default=()
+            Integer columns that are not counts of people (points, years, steps). Every other
+            integer column must be declared: an undeclared count would be published
+            unprotected.
         """
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"frame must be a pandas DataFrame; got {type(frame).__name__}.")
@@ -282,6 +298,15 @@ class LinkedTables:
         rates = {c: (r if isinstance(r, Rate) else Rate(*r)) for c, r in (rates or {}).items()}
         _check_columns(name, frame, list(counts) + list(rates) + list(derived or {}), hidden,
                        rates, counts)
+        declared = set(counts) | set(rates) | set(derived or {}) | set(other) | set(
+            dims or {}) | set(variable_level or ())
+        loose = [c for c in frame.columns if c not in declared
+                 and pd.api.types.is_integer_dtype(frame[c])
+                 and not pd.api.types.is_bool_dtype(frame[c])]
+        if loose:
+            raise ValueError(f"table {name!r}: integer columns {loose[:5]} are not declared; "
+                             "declare counts in counts (hidden=... if not published) and "
+                             "other integers in other.")
         keys = self._row_keys(name, frame, dims, variable_level, row_keys, set(totals), fixed)
         der: dict[Hashable, list[Any]] = {}
         for c, src in (derived or {}).items():
@@ -399,12 +424,19 @@ class LinkedTables:
                     row = t.frame.iloc[r]
                     if not rate.applies(row):
                         continue
-                    rd = r if rate.denominator_row is None else _find_row(t, rate.denominator_row)
                     num = m.var(t.population, self._canonical(
                         t.population, _merge_key(t.name, t.row_keys[r], t.counts[rate.numerator])))
-                    den = m.var(t.population, self._canonical(
-                        t.population, _merge_key(t.name, t.row_keys[rd],
-                                                 t.counts[rate.denominator])))
+                    known = rate.known_denominator(t.counts)
+                    if known is not None:
+                        den = m.var(t.population, frozenset({("__known__", f"{known:g}")}))
+                        m.vars[den].external = True
+                        m.vars[den].truth = known
+                    else:
+                        rd = (r if rate.denominator_row is None
+                              else _find_row(t, rate.denominator_row))
+                        den = m.var(t.population, self._canonical(
+                            t.population, _merge_key(t.name, t.row_keys[rd],
+                                                     t.counts[rate.denominator])))
                     v = pd.to_numeric(pd.Series([row[c]]), errors="coerce").iloc[0]
                     h = 0.5 * 10.0 ** (-rate.decimals) if rate.decimals is not None else 0.0
                     m.rates.append(_RateItem((t.name, r, c), num, den, rate.scale,
@@ -554,7 +586,10 @@ class LinkedTables:
                 "published_counts": [str(c) for c in t.counts if c not in hidden],
                 "rates": {
                     str(c): {
-                        "numerator": str(r.numerator), "denominator": str(r.denominator),
+                        "numerator": str(r.numerator),
+                        "denominator": (r.known_denominator(t.counts)
+                                        if r.known_denominator(t.counts) is not None
+                                        else str(r.denominator)),
                         "scale": r.scale, "decimals": r.decimals,
                         "denominator_row": (None if r.denominator_row is None
                                             else _find_row(t, r.denominator_row)),
@@ -601,8 +636,9 @@ class LinkedTables:
                                                  else {"__row__": r["denominator_row"]}),
                                 where=_RowsIn(rows))
             f["__row__"] = np.arange(len(f))
+            rest = [c for c in f.columns if c not in t["counts"] and c not in rates]
             lt.add(t["name"], f, counts=t["counts"], population=t["population"],
-                   row_keys=t["rows"], hidden=t["hidden"], rates=rates)
+                   row_keys=t["rows"], hidden=t["hidden"], rates=rates, other=rest)
         for lv in manifest.get("levels", []):
             lt.levels(lv["dimension"], lv["levels"], population=lv["population"])
         for h in manifest.get("hierarchies", []):
@@ -635,7 +671,9 @@ def _check_columns(name: str, frame: pd.DataFrame, cols: list[Hashable],
         raise ValueError(f"table {name!r}: hidden columns {bad_hidden[:5]} must be count "
                          "columns (declare them in counts).")
     for c, r in rates.items():
-        for part in (r.numerator, r.denominator):
+        parts = [r.numerator] + ([] if r.known_denominator(counts) is not None
+                                 else [r.denominator])
+        for part in parts:
             if part not in counts:
                 raise ValueError(f"table {name!r}: rate {c!r} refers to {part!r}, which is not "
                                  "a count column; declare it in counts (hidden if it is not "
