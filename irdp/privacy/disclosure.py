@@ -221,14 +221,19 @@ def suppress_small_counts(
                              f"{int(bad.sum())} other value(s) (first rows: "
                              f"{list(table.index[bad][:5])}).")
 
-    lt, where = _declare(table, cols, row_total, total_row, known_totals, policy)
-    done = lt.suppress(strict=False)
     mask = np.zeros(table.shape, dtype=bool)
-    for c in cols:
-        p = table.columns.get_loc(c)
-        mask[:, p] = done.mask(where[c])[c].to_numpy(dtype=bool) | np.isnan(_as_float(table, c))
-    n_primary = done.n_primary
-    n_secondary = done.n_secondary
+    values = {c: _as_float(table, c) for c in cols}
+    n_primary = n_secondary = 0
+    unprotected: list[str] = []
+    if any(np.isnan(v).any() or any(policy.is_sensitive(x) for x in v)
+           for v in values.values()):
+        lt, where = _declare(table, cols, row_total, total_row, known_totals, policy)
+        done = lt.suppress(strict=False)
+        for c in cols:
+            p = table.columns.get_loc(c)
+            mask[:, p] = done.mask(where[c])[c].to_numpy(dtype=bool) | np.isnan(values[c])
+        n_primary, n_secondary = done.n_primary, done.n_secondary
+        unprotected = done.unprotected
 
     out = table.copy()
     n_rates = 0
@@ -256,7 +261,7 @@ def suppress_small_counts(
         "n_primary": n_primary,
         "n_secondary": n_secondary,
         "n_rates": n_rates,
-        "n_unprotected": len(done.unprotected),
+        "n_unprotected": len(unprotected),
         "policy": policy.to_dict(),
     }
     if return_mask:

@@ -65,11 +65,13 @@ import numpy as np
 import pandas as pd
 
 from irdp.exceptions import DisclosureError
-from irdp.privacy._lp import LinearSystem, feasible_intervals
+from scipy import sparse
+
+from irdp.privacy._lp import LinearSystem, _merge, _stack, feasible_intervals
 from irdp.privacy.policy import DisclosurePolicy, resolve_policy
 
 #: Candidate complements tried (by recomputing the interval) for each count to protect.
-_TRIALS = 8
+_TRIALS = 5
 
 __all__ = [
     "DEFAULT_TOTALS",
@@ -308,6 +310,9 @@ class LinkedTables:
                              "declare counts in counts (hidden=... if not published) and "
                              "other integers in other.")
         keys = self._row_keys(name, frame, dims, variable_level, row_keys, set(totals), fixed)
+        for rk in keys:
+            for coords in counts.values():
+                _merge_key(name, rk, coords)  # a column coordinate must not contradict a row
         der: dict[Hashable, list[Any]] = {}
         for c, src in (derived or {}).items():
             der[c] = ["row"] if src == "row" else list(src)
@@ -745,6 +750,9 @@ class _State:
         self.primary_vars: set[int] = set()
         self.unprotected: list[str] = []
         self._cache: dict[Any, Any] = {}
+        self._a_fam: Any = None
+        self._truth: np.ndarray | None = None
+        self.auditing = missing_as_suppressed
         if missing_as_suppressed:
             for j, v in enumerate(m.vars):
                 if v.cells and v.truth is None:
@@ -777,43 +785,79 @@ class _State:
                     self.suppressed_rates.add(k)
                     break
 
+    def _static(self) -> None:
+        """Constraint rows that do not depend on what is suppressed, built once."""
+        m = self.m
+        n = len(m.vars)
+        fam = [(np.array([pid, *kids], dtype=np.int64),
+                np.array([1.0] + [-1.0] * len(kids)), 0.0) for pid, kids, _d in m.families]
+        self._a_fam, self._b_fam = _stack(fam, n)
+        self._fam_items = [("family", (pid, kids)) for pid, kids, _d in m.families]
+        rate_rows = []
+        for it in m.rates:
+            v = it.value if np.isfinite(it.value) else 0.0
+            h = it.half_width if it.half_width > 0 else 1e-9 * max(1.0, abs(v))
+            # scale*num <= (value+h)*den  and  scale*num >= (value-h)*den
+            rate_rows.append((*_merge([it.num, it.den], [it.scale, -(v + h)]), 0.0))
+            rate_rows.append((*_merge([it.num, it.den], [-it.scale, v - h]), 0.0))
+        self._a_rate, self._b_rate = _stack(rate_rows, n)
+
     def system(self) -> tuple[LinearSystem, list[tuple[str, Any]]]:
         """The linear system of what is published; ``items[k]`` says what constraint k is."""
         m, pol = self.m, self.policy
-        s = LinearSystem()
+        if self._a_fam is None:
+            self._static()
+        n = len(m.vars)
+        lower = np.zeros(n)
+        upper = np.full(n, np.inf)
         for j, v in enumerate(m.vars):
-            s.add_var()
             if not self.visible(j):
                 continue
             if v.external or pol.rounding is None:
-                s.bound(j, v.truth, v.truth)
+                lower[j] = upper[j] = v.truth
                 continue
             shown = pol.published_count(int(v.truth))
             lo, hi = pol.interval(shown)
             if shown == 0 and not pol.protect_zeros:
-                hi = 0.0  # counts 1, 2... would have been suppressed, not rounded to 0
+                hi = 0  # counts 1, 2... would have been suppressed, not rounded to 0
             elif shown >= pol.min_count:
                 lo = max(lo, pol.min_count)  # the reader knows the policy
-            s.bound(j, lo, hi)
-        items: list[tuple[str, Any]] = []
-        for pid, kids, _d in m.families:
-            s.add_eq([pid, *kids], [1.0] + [-1.0] * len(kids), 0.0)
-            items.append(("family", (pid, kids)))
-        for k, it in enumerate(m.rates):
-            if k in self.suppressed_rates or not np.isfinite(it.value):
-                continue
-            h = it.half_width if it.half_width > 0 else 1e-9 * max(1.0, abs(it.value))
-            # scale*num <= (value+h)*den  and  scale*num >= (value-h)*den
-            s.add_ub([it.num, it.den], [it.scale, -(it.value + h)], 0.0)
-            items.append(("rate", k))
-            s.add_ub([it.num, it.den], [-it.scale, it.value - h], 0.0)
-            items.append(("rate", k))
+            lower[j], upper[j] = lo, hi
+        active = [k for k, it in enumerate(m.rates)
+                  if k not in self.suppressed_rates and np.isfinite(it.value)]
+        rows = np.array([r for k in active for r in (2 * k, 2 * k + 1)], dtype=np.int64)
+        a_ub = self._a_rate[rows] if len(rows) else sparse.csr_array((0, n))
+        b_ub = self._b_rate[rows] if len(rows) else np.zeros(0)
+        s = LinearSystem.from_matrices(lower, upper, self._a_fam, self._b_fam, a_ub, b_ub)
+        items = self._fam_items + [("rate", k) for k in active for _ in (0, 1)]
         return s, items
 
     def intervals(self) -> tuple[Any, LinearSystem, list[tuple[str, Any]]]:
         s, items = self.system()
-        iv = feasible_intervals(s, cache=self._cache)
+        iv = feasible_intervals(s, self._targets(), cache=self._cache, **self._shortcut())
         return iv, s, items
+
+    def _shortcut(self) -> dict[str, Any]:
+        """When suppressing (true counts known), a count whose maximum exceeds its true value
+        by min_count is protected: its minimum need not be computed."""
+        if self.auditing:
+            return {}
+        if self._truth is None:
+            self._truth = np.array([np.nan if v.truth is None else v.truth
+                                    for v in self.m.vars])
+        return {"reference": self._truth, "enough": float(self.policy.min_count)}
+
+    def _targets(self) -> list[int]:
+        """Counts whose interval can reveal something: every hidden published cell and every
+        unpublished count, except an unpublished total already known to be at least
+        ``min_count`` (its visible parts add up to that much)."""
+        m, pol = self.m, self.policy
+        floor = np.zeros(len(m.vars))
+        for pid, kids, _d in m.families:
+            floor[pid] = max(floor[pid], sum(m.vars[k].truth for k in kids
+                                             if self.visible(k) and m.vars[k].truth))
+        return [j for j, v in enumerate(m.vars) if not self.visible(j)
+                and (v.cells or pol.protect_zeros or floor[j] < pol.min_count)]
 
     def breaches(self, iv: Any) -> list[int]:
         out = []
@@ -946,7 +990,7 @@ class _State:
             target.add(what)
         try:
             s, _items = self.system()
-            iv = feasible_intervals(s, [j], cache=self._cache)
+            iv = feasible_intervals(s, [j], cache=self._cache, **self._shortcut())
         finally:
             if added:
                 target.discard(what)
@@ -954,7 +998,6 @@ class _State:
 
     def _candidates(self, j: int, iv: Any, s: LinearSystem, items: list[tuple[str, Any]],
                     cons_of: list[list[int]]) -> list[tuple[Any, str, int, int]]:
-        rows = s.eq + s.ub
         m = self.policy.min_count
         found: dict[tuple[str, int], tuple[Any, str, int, int]] = {}
         seen_v, seen_k = {j}, set()
@@ -970,16 +1013,16 @@ class _State:
                     if items[k][0] == "rate":
                         key = ("rate", items[k][1])
                         found.setdefault(key, ((0, depth, 0.0), "rate", items[k][1], k))
-                        for i in (int(x) for x in rows[k][0]):
+                        for i in (int(x) for x in s.row_indices(k)):
                             if (i not in seen_v and not self.visible(i)
                                     and iv.upper[i] - iv.lower[i] < m):
                                 seen_v.add(i)
                                 nxt.append(i)
                         continue
-                    for i in (int(x) for x in rows[k][0]):
+                    for i in (int(x) for x in s.row_indices(k)):
                         if self._candidate(i):
                             exposed = sum(1 for kk in cons_of[i] if kk != k and all(
-                                self.visible(int(x)) or int(x) == i for x in rows[kk][0]))
+                                self.visible(int(x)) or int(x) == i for x in s.row_indices(kk)))
                             score = (exposed, depth, float(self.m.vars[i].truth))
                             key = ("var", i)
                             if key not in found or score < found[key][0]:
@@ -1000,6 +1043,7 @@ class _State:
     def audit_result(self, tables: LinkedTables) -> Any:
         from irdp.privacy.audit import AuditResult, Finding
 
+        self.auditing = True  # exact intervals, not the shortcut of the suppression
         iv, _s, _items = self.intervals()
         findings = []
         if not iv.feasible:
