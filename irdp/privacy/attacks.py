@@ -351,7 +351,9 @@ def figure_findings(
         elif label is not None and (hit := re.search(r"n\s*=\s*([\d\s,]+)", str(label))):
             n = float(re.sub(r"[\s,]", "", hit.group(1)))
         jumps = np.abs(np.diff(yv)) if len(yv) > 1 else np.array([])
-        if n is not None and n > 0 and len(jumps):
+        if n is not None and n > 0:
+            # jump x group size: the events of the step without censoring, more than them
+            # with censoring, so a value below min_count proves a small step
             est = jumps * n
             few = (est > 0.5) & (est < policy.min_count - 0.5)
             if few.any():
@@ -362,7 +364,7 @@ def figure_findings(
                                    f"{policy.min_count} events have occurred since the last",
                                    float(np.round(est[few]).min()),
                                    float(np.round(est[few]).max())))
-                continue
+            continue
         if len(xv) >= 4:
             res = step_event_counts(xv, yv)
             if res.breach(policy):
