@@ -328,6 +328,9 @@ def _solve_component(
         return (np.ceil(bounds[:, 0] - _TOL),
                 np.where(np.isfinite(bounds[:, 1]), np.floor(bounds[:, 1] + _TOL), np.inf),
                 False)
+    single = _single_line(sub, is_eq, rest[rows], bounds, want[vars_])
+    if single is not None:
+        return single if single[0] is not None else None
     if integrality is None:
         # sums of counts (coefficients +-1) have integral vertices in the table structures
         # met here; rates (fractional coefficients) need an integer program, cheap when small
@@ -371,6 +374,37 @@ def _solve_component(
     if cache is not None:
         cache[key] = result
     return result
+
+
+def _single_line(sub: sparse.csr_array, is_eq: np.ndarray, rhs: np.ndarray,
+                 bounds: np.ndarray, wanted: np.ndarray) -> Any:
+    """Exact intervals when the component is one equality of +-1 coefficients (a column of
+    counts and its total): no optimisation needed. ``None`` when it does not apply;
+    ``(None, None, False)`` when the equality cannot hold."""
+    if sub.shape[0] != 1 or not is_eq[0]:
+        return None
+    c = sub.toarray()[0]
+    if np.any(np.abs(np.abs(c) - 1.0) > 1e-12):
+        return None
+    lo_t = np.where(c > 0, bounds[:, 0], -bounds[:, 1])  # range of each term c_i x_i
+    hi_t = np.where(c > 0, bounds[:, 1], -bounds[:, 0])
+    total_lo, total_hi = lo_t.sum(), hi_t.sum()
+    b = float(rhs[0])
+    if b < total_lo - _TOL or b > total_hi + _TOL:
+        return (None, None, False)
+    with np.errstate(invalid="ignore"):
+        others_lo = total_lo - lo_t  # range of the other terms
+        others_hi = total_hi - hi_t
+        term_lo = np.maximum(lo_t, b - others_hi)
+        term_hi = np.minimum(hi_t, b - others_lo)
+    x_lo = np.where(c > 0, term_lo, -term_hi)
+    x_hi = np.where(c > 0, term_hi, -term_lo)
+    x_lo = np.where(np.isnan(x_lo), bounds[:, 0], x_lo)
+    x_hi = np.where(np.isnan(x_hi), bounds[:, 1], x_hi)
+    out_lo = np.where(wanted, np.ceil(x_lo - _TOL), np.nan)
+    out_hi = np.where(wanted, np.where(np.isfinite(x_hi), np.floor(x_hi + _TOL), np.inf),
+                      np.nan)
+    return (out_lo, out_hi, False)
 
 
 def _optimise(

@@ -116,11 +116,29 @@ def test_random_small_systems_match_enumeration(seed):
 
 def test_cache_reuses_components():
     s = LinearSystem()
-    a, b = s.add_var(), s.add_var()
+    a, b, c = s.add_var(), s.add_var(), s.add_var()
     s.add_eq([a, b], [1, 1], 30)
+    s.add_eq([b, c], [1, 1], 40)
     cache: dict = {}
     first = feasible_intervals(s, cache=cache)
     assert len(cache) == 1
     again = feasible_intervals(s, cache=cache)
     assert len(cache) == 1
     np.testing.assert_array_equal(first.upper, again.upper)
+    assert (first.lower[a], first.upper[a]) == (0.0, 30.0)
+
+
+def test_single_line_is_exact_without_optimisation():
+    # x + y + z = 25 with y published as 12 and z <= 10 (a '<11' label): x in [3, 13]
+    s = LinearSystem()
+    x, y, z = s.add_var(), s.add_var(), s.add_var(0, 10)
+    s.bound(y, 12, 12)
+    s.add_eq([x, y, z], [1, 1, 1], 25)
+    iv = feasible_intervals(s)
+    assert (iv.lower[x], iv.upper[x]) == (3.0, 13.0)
+    assert (iv.lower[z], iv.upper[z]) == (0.0, 10.0)
+    s.add_var()
+    s2 = LinearSystem()
+    u, v = s2.add_var(0, 3), s2.add_var(0, 3)
+    s2.add_eq([u, v], [1, 1], 10)
+    assert not feasible_intervals(s2).feasible
