@@ -388,19 +388,23 @@ def _single_line(sub: sparse.csr_array, is_eq: np.ndarray, rhs: np.ndarray,
         return None
     lo_t = np.where(c > 0, bounds[:, 0], -bounds[:, 1])  # range of each term c_i x_i
     hi_t = np.where(c > 0, bounds[:, 1], -bounds[:, 0])
-    total_lo, total_hi = lo_t.sum(), hi_t.sum()
     b = float(rhs[0])
+
+    def others(t: np.ndarray) -> np.ndarray:
+        """Sum of the other terms, with infinite ends counted apart (inf - inf is no sum)."""
+        finite = np.where(np.isfinite(t), t, 0.0)
+        n_inf = (~np.isfinite(t)).sum() - (~np.isfinite(t)).astype(int)
+        sign = np.sign(t[~np.isfinite(t)][0]) if (~np.isfinite(t)).any() else 1.0
+        return np.where(n_inf > 0, sign * np.inf, finite.sum() - finite)
+
+    total_lo = lo_t.sum() if np.isfinite(lo_t).all() else -np.inf
+    total_hi = hi_t.sum() if np.isfinite(hi_t).all() else np.inf
     if b < total_lo - _TOL or b > total_hi + _TOL:
         return (None, None, False)
-    with np.errstate(invalid="ignore"):
-        others_lo = total_lo - lo_t  # range of the other terms
-        others_hi = total_hi - hi_t
-        term_lo = np.maximum(lo_t, b - others_hi)
-        term_hi = np.minimum(hi_t, b - others_lo)
+    term_lo = np.maximum(lo_t, b - others(hi_t))  # range of each term given the others
+    term_hi = np.minimum(hi_t, b - others(lo_t))
     x_lo = np.where(c > 0, term_lo, -term_hi)
     x_hi = np.where(c > 0, term_hi, -term_lo)
-    x_lo = np.where(np.isnan(x_lo), bounds[:, 0], x_lo)
-    x_hi = np.where(np.isnan(x_hi), bounds[:, 1], x_hi)
     out_lo = np.where(wanted, np.ceil(x_lo - _TOL), np.nan)
     out_hi = np.where(wanted, np.where(np.isfinite(x_hi), np.floor(x_hi + _TOL), np.inf),
                       np.nan)
