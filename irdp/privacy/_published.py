@@ -76,8 +76,10 @@ def parse_cell(text: str, *, marker: str = "[c]", significant_digits: int | None
     --------
     >>> parse_cell("12"), parse_cell("<11").upper, parse_cell("[c]").kind
     (Cell(kind='count', value=12.0, half=0.0, upper=inf), 10.0, 'hidden')
-    >>> parse_cell("0.0936").half
+    >>> parse_cell("0.0936", significant_digits=None).half  # 4 decimals printed
     5e-05
+    >>> parse_cell("0.0936").half  # written by irdp with 6 significant digits
+    5e-08
     """
     s = text.strip()
     if s == "":
@@ -506,12 +508,26 @@ def audit_published_tables(
     -------
     (findings, n_checked, relations)
     """
+    del significant_digits  # the precision is read cell by cell (PublishedTable.from_text)
     b = _Builder(tables, policy)
     for t in tables:
         b.column_relations(t)
         b.row_relations(t)
         b.named_relations(t)
     b.cross_relations()
+    findings = b.zero_blocks(_published_totals(tables))
+    findings += b.rates(True)
+    findings += _readable(tables, policy)
+    targets = [j for j, v in enumerate(b.vars) if v.hidden]
+    iv, problems = _solve(b, targets)
+    findings += problems
+    findings += _recovered(b, iv, targets, policy)
+    findings += _rates_on_pinned(b, iv, policy)
+    return findings, len(targets), b.relations
+
+
+def _published_totals(tables: list[PublishedTable]) -> dict[float, tuple[str, str]]:
+    """Values of the columns named like population totals, with where they are."""
     totals: dict[float, tuple[str, str]] = {}
     for t in tables:
         for c in t.counts:
@@ -519,18 +535,26 @@ def audit_published_tables(
                 for r, cell in enumerate(t.cells[c]):
                     if cell.kind == "count":
                         totals.setdefault(cell.value, (t.name, f"{t.name} ({c}, row {r})"))
-    findings = b.zero_blocks(totals)
-    findings += b.rates(significant_digits is not None)
-    for t in tables:  # small counts published as such
+    return totals
+
+
+def _readable(tables: list[PublishedTable], policy: DisclosurePolicy) -> list[Finding]:
+    """Small counts published as such."""
+    out = []
+    for t in tables:
         for c in t.counts:
             for r, cell in enumerate(t.cells[c]):
                 if cell.kind == "count" and policy.is_sensitive(cell.value):
-                    findings.append(Finding("readable", "published-count", t.files,
-                                            f"table {t.name}, row {r}, column {c!r}",
-                                            f"a count of {cell.value:g} (below "
-                                            f"{policy.min_count}) is published",
-                                            cell.value, cell.value))
-    targets = [j for j, v in enumerate(b.vars) if v.hidden]
+                    out.append(Finding("readable", "published-count", t.files,
+                                       f"table {t.name}, row {r}, column {c!r}",
+                                       f"a count of {cell.value:g} (below {policy.min_count})"
+                                       " is published", cell.value, cell.value))
+    return out
+
+
+def _solve(b: _Builder, targets: list[int]) -> tuple[Any, list[Finding]]:
+    """Intervals of the hidden counts; labels contradicted by the totals are dropped."""
+    out = []
     iv = feasible_intervals(b.system, targets)
     if not iv.feasible:
         # a '<N' label on a complementary cell holding N or more contradicts the totals:
@@ -542,15 +566,22 @@ def audit_published_tables(
         iv = feasible_intervals(b.system, targets)
         if relaxed:
             files = tuple(sorted({f for j in relaxed for f in b.vars[j].files}))
-            findings.append(Finding(
+            out.append(Finding(
                 "inconsistent", "bound-label", files, f"{len(relaxed)} labelled cell(s)",
                 "'<N' labels contradict the published totals: some complementary cells "
                 "labelled '<N' hold N or more (their labels were ignored)"))
     if not iv.feasible:
-        findings.append(Finding("inconsistent", "lp-differencing", (), "",
-                                "the relations found do not hold together (a discovered "
-                                "relation is a coincidence); the LP audit of the affected "
-                                "tables is incomplete"))
+        out.append(Finding("inconsistent", "lp-differencing", (), "",
+                           "the relations found do not hold together (a discovered relation "
+                           "is a coincidence); the LP audit of the affected tables is "
+                           "incomplete"))
+    return iv, out
+
+
+def _recovered(b: _Builder, iv: Any, targets: list[int], policy: DisclosurePolicy
+               ) -> list[Finding]:
+    """Hidden counts whose interval is narrower than min_count."""
+    out = []
     for j in targets:
         lo, hi = iv.lower[j], iv.upper[j]
         if np.isnan(lo) or j in b.reported or hi - lo >= policy.min_count:
@@ -560,16 +591,21 @@ def audit_published_tables(
         where = f"table {v.table}, row {v.row}, column {v.column!r}"
         bound = b.tables_by_name[v.table].cells[v.column][v.row].upper
         if lo == 0 and hi == bound:
-            findings.append(Finding("recoverable", "bound-label", v.files, where,
-                                    f"the label of this hidden cell publishes the bound "
-                                    f"x <= {bound:g}: fewer than {policy.min_count} possible "
-                                    "values (use a neutral marker)", lo, hi))
+            out.append(Finding("recoverable", "bound-label", v.files, where,
+                               f"the label of this hidden cell publishes the bound x <= "
+                               f"{bound:g}: fewer than {policy.min_count} possible values "
+                               "(use a neutral marker)", lo, hi))
             continue
         what = f"exactly {lo:g}" if lo == hi else f"[{lo:g}, {hi:g}]"
-        findings.append(Finding("recoverable", "lp-differencing", v.files, where,
-                                f"the published numbers pin this hidden count to {what}, "
-                                f"fewer than {policy.min_count} values", lo, hi))
-    # rates times hidden counts that the published numbers pin down
+        out.append(Finding("recoverable", "lp-differencing", v.files, where,
+                           f"the published numbers pin this hidden count to {what}, fewer "
+                           f"than {policy.min_count} values", lo, hi))
+    return out
+
+
+def _rates_on_pinned(b: _Builder, iv: Any, policy: DisclosurePolicy) -> list[Finding]:
+    """Rates times hidden counts that the published numbers pin down."""
+    out = []
     for dj, lo_r, hi_r, value, loc, files in b.pending:
         dlo, dhi = iv.lower[dj], iv.upper[dj]
         if np.isnan(dlo) or not np.isfinite(dhi) or dhi - dlo >= 1:
@@ -578,8 +614,8 @@ def audit_published_tables(
         hi = math.floor(hi_r * dhi + 1e-9)
         if lo > hi or not policy.is_breach(lo, hi):
             continue
-        findings.append(Finding("recoverable", "rate-denominator", files, loc,
-                                f"the rate {value:g} times the hidden count, which the "
-                                f"published numbers pin to {dlo:g}, gives a count of {lo:g}"
-                                + (f" to {hi:g}" if hi > lo else ""), float(lo), float(hi)))
-    return findings, len(targets), b.relations
+        out.append(Finding("recoverable", "rate-denominator", files, loc,
+                           f"the rate {value:g} times the hidden count, which the published "
+                           f"numbers pin to {dlo:g}, gives a count of {lo:g}"
+                           + (f" to {hi:g}" if hi > lo else ""), float(lo), float(hi)))
+    return out

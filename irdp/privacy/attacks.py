@@ -123,8 +123,8 @@ def step_event_counts(
     >>> d = np.array([1, 2, 1, 3, 1, 1, 4, 2, 1, 1])
     >>> risk_set = np.linspace(1000, 900, 10)
     >>> h = np.cumsum(d / risk_set)
-    >>> step_event_counts(np.arange(10), h).counts.round(2).tolist()
-    [1.0, 2.0, 1.0, 3.0, 1.0, 1.0, 4.0, 2.0, 1.0, 1.0]
+    >>> np.round(step_event_counts(np.arange(10), h).counts).astype(int).tolist()
+    [1, 2, 1, 3, 1, 1, 4, 2, 1, 1]
     """
     t = np.asarray(times, dtype=float)
     v = np.asarray(values, dtype=float)
@@ -325,51 +325,58 @@ def figure_findings(
     n_col = _pick(frame, meta.get("n"), ("n", "group_size"))
     ev_col = _pick(frame, meta.get("n_events"), ("n_events", "events"))
     risk_col = _pick(frame, meta.get("n_at_risk"), ("n_at_risk", "at_risk", "n_risk"))
-    out: list[Finding] = []
+    cols = {"x": x, "y": y, "n": n_col, "events": ev_col, "risk": risk_col}
     groups = [(None, frame)] if series is None else list(frame.groupby(series, sort=False))
+    out: list[Finding] = []
     for label, part in groups:
-        part = part.sort_values(x)
-        where = f"series {label!r}" if label is not None else "curve"
-        if ev_col is not None or risk_col is not None:
-            small = np.zeros(len(part), dtype=bool)
-            for c in (ev_col, risk_col):
-                if c is not None:
-                    v = pd.to_numeric(part[c], errors="coerce").to_numpy(float)
-                    small |= (v > 0) & (v < policy.min_count)
-            if small.any():
-                out.append(Finding("readable", "figure-steps", (file,), where,
-                                   f"{int(small.sum())} drawn step(s) hold fewer than "
-                                   f"{policy.min_count} events or workers at risk"))
-            continue
-        yv = pd.to_numeric(part[y], errors="coerce").to_numpy(float)
-        xv = pd.to_numeric(part[x], errors="coerce").to_numpy(float)
-        keep = np.concatenate([[True], np.diff(yv) != 0]) if len(yv) else np.array([], bool)
-        xv, yv = xv[keep], yv[keep]
-        n = None
-        if n_col is not None:
-            n = float(pd.to_numeric(part[n_col], errors="coerce").max())
-        elif label is not None and (hit := re.search(r"n\s*=\s*([\d\s,]+)", str(label))):
-            n = float(re.sub(r"[\s,]", "", hit.group(1)))
-        jumps = np.abs(np.diff(yv)) if len(yv) > 1 else np.array([])
-        if n is not None and n > 0:
-            # jump x group size: the events of the step without censoring, more than them
-            # with censoring, so a value below min_count proves a small step
-            est = jumps * n
-            few = (est > 0.5) & (est < policy.min_count - 0.5)
-            if few.any():
-                out.append(Finding("recoverable", "figure-steps", (file,), where,
-                                   f"{int(few.sum())} of {len(jumps)} drawn steps stand for "
-                                   f"about 1 to {policy.min_count - 1} events (jump x group "
-                                   f"size {n:g}); draw only points where at least "
-                                   f"{policy.min_count} events have occurred since the last",
-                                   float(np.round(est[few]).min()),
-                                   float(np.round(est[few]).max())))
-            continue
-        if len(xv) >= 4:
-            res = step_event_counts(xv, yv)
-            if res.breach(policy):
-                out.append(Finding("recoverable", "figure-steps", (file,), where,
-                                   f"the jumps of the drawn curve give the number of events of "
-                                   f"{int(res.recovered(policy).sum())} of its steps (increment "
-                                   "attack)"))
+        found = _series_findings(part.sort_values(x), label, cols, file, policy)
+        if found is not None:
+            out.append(found)
     return out
+
+
+def _series_findings(part: pd.DataFrame, label: Any, cols: Mapping[str, str | None],
+                     file: str, policy: DisclosurePolicy) -> Finding | None:
+    """The attack on one drawn step curve."""
+    where = f"series {label!r}" if label is not None else "curve"
+    if cols["events"] is not None or cols["risk"] is not None:
+        small = np.zeros(len(part), dtype=bool)
+        for c in (cols["events"], cols["risk"]):
+            if c is not None:
+                v = pd.to_numeric(part[c], errors="coerce").to_numpy(float)
+                small |= (v > 0) & (v < policy.min_count)
+        if not small.any():
+            return None
+        return Finding("readable", "figure-steps", (file,), where,
+                       f"{int(small.sum())} drawn step(s) hold fewer than {policy.min_count} "
+                       "events or workers at risk")
+    yv = pd.to_numeric(part[cols["y"]], errors="coerce").to_numpy(float)
+    xv = pd.to_numeric(part[cols["x"]], errors="coerce").to_numpy(float)
+    keep = np.concatenate([[True], np.diff(yv) != 0]) if len(yv) else np.array([], bool)
+    xv, yv = xv[keep], yv[keep]
+    n = None
+    if cols["n"] is not None:
+        n = float(pd.to_numeric(part[cols["n"]], errors="coerce").max())
+    elif label is not None and (hit := re.search(r"n\s*=\s*([\d\s,]+)", str(label))):
+        n = float(re.sub(r"[\s,]", "", hit.group(1)))
+    if n is not None and n > 0:
+        # jump x group size: the events of the step without censoring, more than them with
+        # censoring, so a value below min_count proves a small step
+        est = np.abs(np.diff(yv)) * n if len(yv) > 1 else np.array([])
+        few = (est > 0.5) & (est < policy.min_count - 0.5)
+        if not few.any():
+            return None
+        return Finding("recoverable", "figure-steps", (file,), where,
+                       f"{int(few.sum())} of {len(est)} drawn steps stand for about 1 to "
+                       f"{policy.min_count - 1} events (jump x group size {n:g}); draw only "
+                       f"points where at least {policy.min_count} events have occurred since "
+                       "the last", float(np.round(est[few]).min()),
+                       float(np.round(est[few]).max()))
+    if len(xv) >= 4:
+        res = step_event_counts(xv, yv)
+        if res.breach(policy):
+            return Finding("recoverable", "figure-steps", (file,), where,
+                           f"the jumps of the drawn curve give the number of events of "
+                           f"{int(res.recovered(policy).sum())} of its steps (increment "
+                           "attack)")
+    return None

@@ -89,8 +89,7 @@ class IdentifierHit:
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
-    for i, line in enumerate(text.splitlines(), start=1):
-        yield i, line
+    yield from enumerate(text.splitlines(), start=1)
 
 
 def find_identifiers(

@@ -58,20 +58,27 @@ tau-ARGUS modular approach to deal with linked tables. *Data & Knowledge Enginee
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from irdp.exceptions import DisclosureError
-from scipy import sparse
-
-from irdp.privacy._lp import LinearSystem, _merge, _stack, feasible_intervals
+from irdp.privacy._model import (
+    Key,
+    _check_columns,
+    _find_row,
+    _label,
+    _merge_key,
+    _Model,
+    _RateItem,
+    _RowsIn,
+    _set_truth,
+    _Table,
+    _where,
+)
+from irdp.privacy._suppress import _State
 from irdp.privacy.policy import DisclosurePolicy, resolve_policy
-
-#: Candidate complements tried (by recomputing the interval) for each count to protect.
-_TRIALS = 5
 
 __all__ = [
     "DEFAULT_TOTALS",
@@ -83,10 +90,6 @@ __all__ = [
 #: Row labels read as "every level" (a margin) by default.
 DEFAULT_TOTALS: tuple[str, ...] = ("all", "All", "ALL", "Total", "total", "TOTAL", "Overall",
                                    "overall", "(overall)", "(all)")
-
-Key = frozenset  # frozenset of (dimension, level) pairs
-Cell = tuple[str, int, Hashable]  # (table, row position, column)
-
 
 @dataclass(frozen=True)
 class Rate:
@@ -134,67 +137,6 @@ class Rate:
         if callable(self.where):
             return bool(self.where(row))
         return all(row[c] in set(v) for c, v in self.where.items())
-
-
-@dataclass
-class _Table:
-    name: str
-    frame: pd.DataFrame
-    population: str
-    row_keys: list[dict[str, str]]
-    counts: dict[Hashable, dict[str, str]]
-    hidden: list[Hashable]
-    rates: dict[Hashable, Rate]
-    derived: dict[Hashable, list[Any]]
-    derived_block: Hashable | None
-
-
-@dataclass
-class _Var:
-    population: str
-    key: Key
-    truth: float | None = None
-    cells: list[Cell] = field(default_factory=list)
-    external: bool = False
-    declared: bool = False
-
-    @property
-    def published(self) -> bool:
-        return bool(self.cells) or self.external
-
-
-@dataclass
-class _RateItem:
-    cell: Cell
-    num: int
-    den: int
-    scale: float
-    value: float
-    half_width: float
-
-
-class _Model:
-    """Variables (one per population x cell), additivity constraints and rate items."""
-
-    def __init__(self) -> None:
-        self.vars: list[_Var] = []
-        self.index: dict[tuple[str, Key], int] = {}
-        self.families: list[tuple[int, list[int], str]] = []
-        self.rates: list[_RateItem] = []
-        self.cell_var: dict[Cell, int] = {}
-
-    def var(self, population: str, key: Key) -> int:
-        k = (population, key)
-        if k not in self.index:
-            self.index[k] = len(self.vars)
-            self.vars.append(_Var(population, key))
-        return self.index[k]
-
-
-def _label(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
-        return None
-    return str(value)
 
 
 class LinkedTables:
@@ -332,23 +274,7 @@ class LinkedTables:
                                  f"got {len(row_keys)} for {len(frame)} rows.")
             keys = [{str(d): str(v) for d, v in k.items()} for k in row_keys]
         else:
-            keys = [{} for _ in range(len(frame))]
-            for col, dim in (dims or {}).items():
-                if col not in frame.columns:
-                    raise ValueError(f"dims of table {name!r} names column {col!r}, which is "
-                                     "not in the frame.")
-                for i, v in enumerate(frame[col].tolist()):
-                    lab = _label(v)
-                    if lab is not None and lab not in totals:
-                        keys[i][str(dim)] = lab
-            if variable_level is not None:
-                vc, lc = variable_level
-                for i, (var, lev) in enumerate(zip(frame[vc].tolist(), frame[lc].tolist(),
-                                                   strict=True)):
-                    var_l, lev_l = _label(var), _label(lev)
-                    if var_l is None or var_l in totals or lev_l in totals:
-                        continue
-                    keys[i][var_l] = "" if lev_l is None else lev_l
+            keys = _keys_from_columns(name, frame, dims, variable_level, totals)
         for k in keys:
             for d, v in (fixed or {}).items():
                 if k.get(str(d), str(v)) != str(v):
@@ -571,7 +497,7 @@ class LinkedTables:
         suppressed elsewhere: missing values in count columns are read as suppressed)."""
         m = self._build(truth=True)
         state = _State(m, self.policy, missing_as_suppressed=True)
-        return state.audit_result(self)
+        return state.audit_result()
 
     def manifest(self, suppressed: SuppressedTables | None = None) -> dict[str, Any]:
         """The structure of the declared tables as JSON-ready data (no values).
@@ -656,419 +582,40 @@ class LinkedTables:
         return lt
 
 
-@dataclass(frozen=True)
-class _RowsIn:
-    rows: set[int]
-
-    def __call__(self, row: pd.Series) -> bool:
-        return int(row["__row__"]) in self.rows
-
-
-def _check_columns(name: str, frame: pd.DataFrame, cols: list[Hashable],
-                   hidden: Sequence[Hashable], rates: Mapping[Hashable, Rate],
-                   counts: Mapping[Hashable, Any]) -> None:
-    missing = [c for c in cols if c not in frame.columns]
-    if missing:
-        raise ValueError(f"table {name!r}: columns {missing[:5]} are declared but not in the "
-                         f"frame (columns: {list(frame.columns)[:10]}).")
-    bad_hidden = [c for c in hidden if c not in counts]
-    if bad_hidden:
-        raise ValueError(f"table {name!r}: hidden columns {bad_hidden[:5]} must be count "
-                         "columns (declare them in counts).")
-    for c, r in rates.items():
-        parts = [r.numerator] + ([] if r.known_denominator(counts) is not None
-                                 else [r.denominator])
-        for part in parts:
-            if part not in counts:
-                raise ValueError(f"table {name!r}: rate {c!r} refers to {part!r}, which is not "
-                                 "a count column; declare it in counts (hidden if it is not "
-                                 "published).")
-    for c in counts:
-        if not pd.api.types.is_numeric_dtype(frame[c]) and not frame[c].isna().all():
-            raise TypeError(f"table {name!r}: count column {c!r} must be numeric; got dtype "
-                            f"{frame[c].dtype}.")
-
-
-def _merge_key(name: str, row: Mapping[str, str], coords: Mapping[str, str]) -> dict[str, str]:
-    key = dict(row)
-    for d, v in coords.items():
-        if key.get(d, v) != v:
-            raise ValueError(f"table {name!r}: a column coordinate {d}={v} contradicts the row "
-                             f"coordinate {d}={key[d]}.")
-        key[d] = v
-    return key
-
-
-def _set_truth(var: _Var, value: Any, table: str, col: Hashable) -> None:
-    v = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-    if v != v:
-        return
-    v = float(v)
-    if v < 0 or v != int(v):
-        raise ValueError(f"table {table!r}, column {col!r}: counts must be non-negative "
-                         f"integers; found {v:g}.")
-    if var.truth is not None and var.truth != v:
-        raise ValueError(f"table {table!r}, column {col!r}: the count of "
-                         f"{_key_text(var.key)} is {v:g} here but {var.truth:g} elsewhere in "
-                         "the same population (two cells with the same coordinates must hold "
-                         "the same count; add the dimension that tells them apart).")
-    var.truth = v
-
-
-def _find_row(t: _Table, selector: Mapping[Hashable, Any]) -> int:
-    hit = np.ones(len(t.frame), dtype=bool)
-    for c, v in selector.items():
-        hit &= (t.frame[c] == v).to_numpy()
-    rows = np.flatnonzero(hit)
-    if len(rows) != 1:
-        raise ValueError(f"table {t.name!r}: denominator_row {dict(selector)} selects "
-                         f"{len(rows)} rows; it must select exactly one.")
-    return int(rows[0])
-
-
-def _key_text(key: Key) -> str:
-    return "{" + ", ".join(f"{d}={v}" for d, v in sorted(key)) + "}" if key else "{all}"
-
-
-def _where(m: _Model, j: int) -> str:
-    v = m.vars[j]
-    if v.cells:
-        t, r, c = v.cells[0]
-        return f"table {t!r} row {r} column {c!r}"
-    return f"the count of {v.population} {_key_text(v.key)}"
-
-
-class _State:
-    """Suppression status of the published items and the audit of it."""
-
-    def __init__(self, m: _Model, policy: DisclosurePolicy, *,
-                 missing_as_suppressed: bool = False) -> None:
-        self.m = m
-        self.policy = policy
-        self.suppressed_vars: set[int] = set()
-        self.suppressed_rates: set[int] = set()
-        self.primary_vars: set[int] = set()
-        self.unprotected: list[str] = []
-        self._cache: dict[Any, Any] = {}
-        self._a_fam: Any = None
-        self._truth: np.ndarray | None = None
-        self.auditing = missing_as_suppressed
-        if missing_as_suppressed:
-            for j, v in enumerate(m.vars):
-                if v.cells and v.truth is None:
-                    self.suppressed_vars.add(j)
-            for k, it in enumerate(m.rates):
-                if not np.isfinite(it.value):
-                    self.suppressed_rates.add(k)
-
-    def visible(self, j: int) -> bool:
-        v = self.m.vars[j]
-        return v.external or (bool(v.cells) and j not in self.suppressed_vars
-                              and v.truth is not None)
-
-    def primary(self) -> None:
-        for j, v in enumerate(self.m.vars):
-            if v.cells and not v.external and v.truth is not None and \
-                    self.policy.is_sensitive(v.truth):
-                self.suppressed_vars.add(j)
-                self.primary_vars.add(j)
-        self._rates_follow()
-
-    def _rates_follow(self) -> None:
-        for k, it in enumerate(self.m.rates):
-            if k in self.suppressed_rates or not np.isfinite(it.value):
+def _keys_from_columns(
+    name: str, frame: pd.DataFrame, dims: Mapping[Hashable, str] | None,
+    variable_level: tuple[Hashable, Hashable] | None, totals: set[str],
+) -> list[dict[str, str]]:
+    """Row coordinates read from label columns (``dims`` and ``variable_level``)."""
+    keys: list[dict[str, str]] = [{} for _ in range(len(frame))]
+    for col, dim in (dims or {}).items():
+        if col not in frame.columns:
+            raise ValueError(f"dims of table {name!r} names column {col!r}, which is not in "
+                             "the frame.")
+        for i, v in enumerate(frame[col].tolist()):
+            lab = _label(v)
+            if lab is not None and lab not in totals:
+                keys[i][str(dim)] = lab
+    if variable_level is not None:
+        vc, lc = variable_level
+        for i, (var, lev) in enumerate(zip(frame[vc].tolist(), frame[lc].tolist(),
+                                           strict=True)):
+            var_l, lev_l = _label(var), _label(lev)
+            if var_l is None or var_l in totals or lev_l in totals:
                 continue
-            for j in (it.num, it.den):
-                v = self.m.vars[j]
-                if j in self.suppressed_vars or (v.truth is not None and
-                                                 self.policy.is_sensitive(v.truth)):
-                    self.suppressed_rates.add(k)
-                    break
+            keys[i][var_l] = "" if lev_l is None else lev_l
+    return keys
 
-    def _static(self) -> None:
-        """Constraint rows that do not depend on what is suppressed, built once."""
-        m = self.m
-        n = len(m.vars)
-        fam = [(np.array([pid, *kids], dtype=np.int64),
-                np.array([1.0] + [-1.0] * len(kids)), 0.0) for pid, kids, _d in m.families]
-        self._a_fam, self._b_fam = _stack(fam, n)
-        self._fam_items = [("family", (pid, kids)) for pid, kids, _d in m.families]
-        rate_rows = []
-        for it in m.rates:
-            v = it.value if np.isfinite(it.value) else 0.0
-            h = it.half_width if it.half_width > 0 else 1e-9 * max(1.0, abs(v))
-            # scale*num <= (value+h)*den  and  scale*num >= (value-h)*den
-            rate_rows.append((*_merge([it.num, it.den], [it.scale, -(v + h)]), 0.0))
-            rate_rows.append((*_merge([it.num, it.den], [-it.scale, v - h]), 0.0))
-        self._a_rate, self._b_rate = _stack(rate_rows, n)
 
-    def system(self) -> tuple[LinearSystem, list[tuple[str, Any]]]:
-        """The linear system of what is published; ``items[k]`` says what constraint k is."""
-        m, pol = self.m, self.policy
-        if self._a_fam is None:
-            self._static()
-        n = len(m.vars)
-        lower = np.zeros(n)
-        upper = np.full(n, np.inf)
-        for j, v in enumerate(m.vars):
-            if not self.visible(j):
-                continue
-            if v.external or pol.rounding is None:
-                lower[j] = upper[j] = v.truth
-                continue
-            shown = pol.published_count(int(v.truth))
-            lo, hi = pol.interval(shown)
-            if shown == 0 and not pol.protect_zeros:
-                hi = 0  # counts 1, 2... would have been suppressed, not rounded to 0
-            elif shown >= pol.min_count:
-                lo = max(lo, pol.min_count)  # the reader knows the policy
-            lower[j], upper[j] = lo, hi
-        active = [k for k, it in enumerate(m.rates)
-                  if k not in self.suppressed_rates and np.isfinite(it.value)]
-        rows = np.array([r for k in active for r in (2 * k, 2 * k + 1)], dtype=np.int64)
-        a_ub = self._a_rate[rows] if len(rows) else sparse.csr_array((0, n))
-        b_ub = self._b_rate[rows] if len(rows) else np.zeros(0)
-        s = LinearSystem.from_matrices(lower, upper, self._a_fam, self._b_fam, a_ub, b_ub)
-        items = self._fam_items + [("rate", k) for k in active for _ in (0, 1)]
-        return s, items
-
-    def intervals(self) -> tuple[Any, LinearSystem, list[tuple[str, Any]]]:
-        s, items = self.system()
-        iv = feasible_intervals(s, self._targets(), cache=self._cache, **self._shortcut())
-        return iv, s, items
-
-    def _shortcut(self) -> dict[str, Any]:
-        """When suppressing (true counts known), a count whose maximum exceeds its true value
-        by min_count is protected: its minimum need not be computed."""
-        if self.auditing:
-            return {}
-        if self._truth is None:
-            self._truth = np.array([np.nan if v.truth is None else v.truth
-                                    for v in self.m.vars])
-        return {"reference": self._truth, "enough": float(self.policy.min_count)}
-
-    def _targets(self) -> list[int]:
-        """Counts whose interval can reveal something: every hidden published cell and every
-        unpublished count, except an unpublished total already known to be at least
-        ``min_count`` (its visible parts add up to that much)."""
-        m, pol = self.m, self.policy
-        floor = np.zeros(len(m.vars))
-        for pid, kids, _d in m.families:
-            floor[pid] = max(floor[pid], sum(m.vars[k].truth for k in kids
-                                             if self.visible(k) and m.vars[k].truth))
-        return [j for j, v in enumerate(m.vars) if not self.visible(j)
-                and (v.cells or pol.protect_zeros or floor[j] < pol.min_count)]
-
-    def breaches(self, iv: Any) -> list[int]:
-        out = []
-        for j, v in enumerate(self.m.vars):
-            if v.external:
-                continue
-            if self.visible(j):
-                if self.policy.is_sensitive(v.truth):
-                    out.append(j)  # a small count can be read
-                continue
-            lo, hi = iv.lower[j], iv.upper[j]
-            if np.isnan(lo):
-                continue
-            if v.cells:
-                # a suppressed cell must keep at least min_count + 1 possible values,
-                # whatever it holds (a complement narrowed down gives its partners away)
-                if hi - lo < self.policy.min_count:
-                    out.append(j)
-            elif self.policy.is_breach(lo, hi):
-                out.append(j)  # an unpublished count implied by the published ones
-        return out
-
-    def lines(self) -> None:
-        """Fast first pass: every additive line left with a single hidden cell to protect gets
-        a complement (its smallest non-zero visible cell, a total only when no cell is left);
-        the audit-driven pass (:meth:`complete`) then handles what lines alone cannot see."""
-        changed = True
-        while changed:
-            changed = False
-            for pid, kids, _d in self.m.families:
-                unknown = [i for i in (pid, *kids) if not self.visible(i)]
-                if len(unknown) != 1 or not self._needs_protection(unknown[0]):
-                    continue
-                cells = [i for i in kids if self._candidate(i)]
-                if not cells and self._candidate(pid):
-                    cells = [pid]
-                if cells:
-                    self.suppressed_vars.add(min(cells, key=lambda i: (self.m.vars[i].truth, i)))
-                    changed = True
-        self._rates_follow()
-
-    def _needs_protection(self, j: int) -> bool:
-        v = self.m.vars[j]
-        if v.cells:
-            return j in self.suppressed_vars
-        return v.truth is not None and self.policy.is_sensitive(v.truth)
-
-    def complete(self, *, strict: bool = True) -> None:
-        """Complementary suppression until the audit finds no recoverable count."""
-        while True:
-            iv, s, items = self.intervals()
-            if not iv.feasible:
-                raise ValueError("the declared tables are inconsistent: no set of counts "
-                                 "satisfies every published number (check the declarations).")
-            bad = self.breaches(iv)
-            if not bad:
-                return
-            cons_of = s.constraints_of()
-            touched: set[int] = set()
-            progress = False
-            for j in sorted(bad, key=lambda j: (iv.upper[j] - iv.lower[j], j)):
-                if touched & set(cons_of[j]):
-                    continue
-                if progress and not self._pinned(j, *self._try(j, "var", -1)):
-                    continue  # protected by a complement chosen earlier in this round
-                choice = self._complement(j, iv, s, items, cons_of)
-                if choice is None:
-                    continue
-                kind, what, used = choice
-                if kind == "rate":
-                    self.suppressed_rates.add(what)
-                else:
-                    self.suppressed_vars.add(what)
-                touched |= set(used)
-                progress = True
-            if not progress:
-                where = [_where(self.m, j) for j in bad[:5]]
-                if not strict:
-                    self.unprotected = where + ([f"... {len(bad) - 5} more"]
-                                                if len(bad) > 5 else [])
-                    return
-                raise DisclosureError(
-                    f"{len(bad)} count(s) cannot be protected by suppressing published cells "
-                    f"(e.g. {where}); the published totals pin them. Publish fewer tables "
-                    "or coarser categories."
-                )
-            self._rates_follow()
-
-    def _complement(self, j: int, iv: Any, s: LinearSystem, items: list[tuple[str, Any]],
-                    cons_of: list[list[int]]) -> tuple[str, int, list[int]] | None:
-        """Choose what to suppress next to protect count ``j``.
-
-        Candidates are the published rates and the visible non-zero counts of the lines of
-        ``j`` and, breadth first, of the lines of the hidden counts that pin it (interval
-        narrower than ``min_count``). The most promising (exposing no new line, nearest,
-        cheapest: rates first, then small counts) are tried one at a time by recomputing the
-        interval of ``j``; the cheapest one that protects ``j`` wins, else the one that
-        widens its interval most.
-        """
-        cands = self._candidates(j, iv, s, items, cons_of)
-        if not cands:
-            return None
-        base = iv.upper[j] - iv.lower[j]
-        best: tuple[Any, ...] | None = None
-        for score, kind, what, k in cands[:_TRIALS]:
-            lo, hi = self._try(j, kind, what)
-            safe = not self._pinned(j, lo, hi)
-            gain = (hi - lo) - base
-            key = (not safe, -gain if not safe else 0.0, score[0], score[2], score[1])
-            if best is None or key < best[0]:
-                best = (key, kind, what, k)
-        assert best is not None
-        if best[0][0] and best[0][1] >= 0:  # no candidate helps: take the first one
-            _score, kind, what, k = cands[0]
-            return kind, what, [k]
-        return best[1], best[2], [best[3]]
-
-    def _pinned(self, j: int, lo: float, hi: float) -> bool:
-        if np.isnan(lo):
-            return False
-        if self.m.vars[j].cells:
-            return hi - lo < self.policy.min_count
-        return self.policy.is_breach(lo, hi)
-
-    def _try(self, j: int, kind: str, what: int) -> tuple[float, float]:
-        """Interval of ``j`` if ``what`` were suppressed too."""
-        target = self.suppressed_rates if kind == "rate" else self.suppressed_vars
-        added = what >= 0 and what not in target
-        if added:
-            target.add(what)
-        try:
-            s, _items = self.system()
-            iv = feasible_intervals(s, [j], cache=self._cache, **self._shortcut())
-        finally:
-            if added:
-                target.discard(what)
-        return float(iv.lower[j]), float(iv.upper[j])
-
-    def _candidates(self, j: int, iv: Any, s: LinearSystem, items: list[tuple[str, Any]],
-                    cons_of: list[list[int]]) -> list[tuple[Any, str, int, int]]:
-        m = self.policy.min_count
-        found: dict[tuple[str, int], tuple[Any, str, int, int]] = {}
-        seen_v, seen_k = {j}, set()
-        frontier = [j]
-        depth = 0
-        while frontier and depth < 4 and len(found) < 40:
-            nxt = []
-            for v in frontier:
-                for k in cons_of[v]:
-                    if k in seen_k:
-                        continue
-                    seen_k.add(k)
-                    if items[k][0] == "rate":
-                        key = ("rate", items[k][1])
-                        found.setdefault(key, ((0, depth, 0.0), "rate", items[k][1], k))
-                        for i in (int(x) for x in s.row_indices(k)):
-                            if (i not in seen_v and not self.visible(i)
-                                    and iv.upper[i] - iv.lower[i] < m):
-                                seen_v.add(i)
-                                nxt.append(i)
-                        continue
-                    for i in (int(x) for x in s.row_indices(k)):
-                        if self._candidate(i):
-                            exposed = sum(1 for kk in cons_of[i] if kk != k and all(
-                                self.visible(int(x)) or int(x) == i for x in s.row_indices(kk)))
-                            score = (exposed, depth, float(self.m.vars[i].truth))
-                            key = ("var", i)
-                            if key not in found or score < found[key][0]:
-                                found[key] = (score, "var", i, k)
-                        elif (i not in seen_v and not self.visible(i)
-                              and iv.upper[i] - iv.lower[i] < m):
-                            seen_v.add(i)
-                            nxt.append(i)
-            frontier = nxt
-            depth += 1
-        # the cheapest first: exposing no new line, then smallest, then nearest
-        return sorted(found.values(), key=lambda c: (c[0][0], c[0][2], c[0][1], c[1], c[2]))
-
-    def _candidate(self, i: int) -> bool:
-        v = self.m.vars[i]
-        return self.visible(i) and not v.external and bool(v.cells) and (v.truth or 0) > 0
-
-    def audit_result(self, tables: LinkedTables) -> Any:
-        from irdp.privacy.audit import AuditResult, Finding
-
-        self.auditing = True  # exact intervals, not the shortcut of the suppression
-        iv, _s, _items = self.intervals()
-        findings = []
-        if not iv.feasible:
-            findings.append(Finding(
-                kind="inconsistent", attack="lp-differencing", files=(), location="",
-                message="the published numbers contradict the declared structure: no set of "
-                        "counts satisfies them all", lower=np.nan, upper=np.nan))
-        for j in self.breaches(iv):
-            v = self.m.vars[j]
-            lo, hi = iv.lower[j], iv.upper[j]
-            if self.visible(j):
-                kind, msg = "readable", (f"a count of {v.truth:g} (below {self.policy.min_count}"
-                                         ") is published")
-                lo = hi = v.truth
-            else:
-                kind = "recoverable"
-                msg = (f"published numbers pin this hidden count to [{lo:g}, {hi:g}], fewer "
-                       f"than {self.policy.min_count} values")
-            loc = _where(self.m, j)
-            files = tuple(sorted({t for t, _r, _c in v.cells}))
-            findings.append(Finding(kind=kind, attack="lp-differencing", files=files,
-                                    location=loc, message=msg, lower=float(lo),
-                                    upper=float(hi)))
-        return AuditResult(findings=tuple(findings), policy=self.policy,
-                           n_cells_checked=int(np.isfinite(iv.lower).sum()))
+def _nullable(col: pd.Series) -> pd.Series:
+    """A column that can hold missing values without changing what it shows."""
+    if pd.api.types.is_bool_dtype(col):
+        return col.astype(object)
+    if pd.api.types.is_integer_dtype(col):
+        return col.astype("Int64")
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype("Float64")
+    return col.astype(object)
 
 
 class SuppressedTables(Mapping[str, pd.DataFrame]):
@@ -1090,53 +637,44 @@ class SuppressedTables(Mapping[str, pd.DataFrame]):
             self._frames[name], self._masks[name] = self._render(t)
 
     def _render(self, t: _Table) -> tuple[pd.DataFrame, pd.DataFrame]:
-        m, st = self._model, self._state
         out = t.frame.drop(columns=t.hidden)
-        mask = pd.DataFrame(False, index=out.index, columns=out.columns)
-        for c in t.counts:
-            if c in t.hidden:
-                continue
-            hide = np.array([m.cell_var[(t.name, r, c)] in st.suppressed_vars
-                             for r in range(len(t.frame))], dtype=bool)
-            mask[c] = hide
-        for k, it in enumerate(m.rates):
-            if it.cell[0] == t.name and k in st.suppressed_rates:
-                mask.loc[it.cell[1], it.cell[2]] = True
-        counts = [c for c in t.counts if c not in t.hidden]
-        for c, sources in t.derived.items():
-            for r in range(len(t.frame)):
-                src = counts if "row" in sources else sources
-                if any(mask.at[r, s] for s in src if s in mask.columns):
-                    mask.at[r, c] = True
-                elif any(s in t.hidden and m.cell_var.get((t.name, r, s)) is None
-                         and self._hidden_small(t, r, s) for s in src):
-                    mask.at[r, c] = True
-            if t.derived_block is not None:
-                blocks = t.frame[t.derived_block]
-                for b in blocks[mask[c].to_numpy()].unique():
-                    mask.loc[(blocks == b).to_numpy(), c] = True
+        mask = self._mask(t, out)
         for c in mask.columns:
-            if not mask[c].any():
-                continue
-            col = out[c]
-            if pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col):
-                col = col.astype("Int64")
-            elif pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-                col = col.astype("Float64")
-            else:
-                col = col.astype(object)
-            out[c] = col.mask(mask[c])
+            if mask[c].any():
+                out[c] = _nullable(out[c]).mask(mask[c])
         if self.policy.rounding is not None:
-            for c in counts:
-                col = out[c]
+            for c in (c for c in t.counts if c not in t.hidden):
                 shown = [v if pd.isna(v) else self.policy.published_count(int(v))
-                         for v in col.tolist()]
+                         for v in out[c].tolist()]
                 out[c] = pd.array(shown, dtype="Int64")
         out.attrs["disclosure"] = {
             "policy": self.policy.to_dict(),
             "n_suppressed": int(mask.to_numpy().sum()),
         }
         return out, mask
+
+    def _mask(self, t: _Table, out: pd.DataFrame) -> pd.DataFrame:
+        """Suppressed cells of a table: counts, rates, and the columns derived from them."""
+        m, st = self._model, self._state
+        mask = pd.DataFrame(False, index=out.index, columns=out.columns)
+        counts = [c for c in t.counts if c not in t.hidden]
+        for c in counts:
+            mask[c] = [m.cell_var[(t.name, r, c)] in st.suppressed_vars
+                       for r in range(len(t.frame))]
+        for k, it in enumerate(m.rates):
+            if it.cell[0] == t.name and k in st.suppressed_rates:
+                mask.loc[it.cell[1], it.cell[2]] = True
+        for c, sources in t.derived.items():
+            src = counts if "row" in sources else sources
+            for r in range(len(t.frame)):
+                if any(mask.at[r, x] for x in src if x in mask.columns) or any(
+                        x in t.hidden and self._hidden_small(t, r, x) for x in src):
+                    mask.at[r, c] = True
+            if t.derived_block is not None:
+                blocks = t.frame[t.derived_block]
+                for b in blocks[mask[c].to_numpy()].unique():
+                    mask.loc[(blocks == b).to_numpy(), c] = True
+        return mask
 
     def _hidden_small(self, t: _Table, r: int, s: Hashable) -> bool:
         v = pd.to_numeric(pd.Series([t.frame.at[r, s]]), errors="coerce").iloc[0]
@@ -1184,7 +722,7 @@ class SuppressedTables(Mapping[str, pd.DataFrame]):
 
     def audit(self) -> Any:
         """The LP audit of the published result (should find nothing)."""
-        return self._state.audit_result(self._tables)
+        return self._state.audit_result()
 
     def manifest(self) -> dict[str, Any]:
         """Structure of the tables for the audit of a run folder (see

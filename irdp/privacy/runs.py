@@ -260,30 +260,53 @@ def audit_run(
     declared, n_declared, more = _manifest_findings(run_dir, tables, policy)
     findings += declared
     notes += more
+    found, n_figures = _json_findings(run_dir, files, policy, notes)
+    findings += found
+    findings += _identifier_findings(run_dir, files, identifiers, require_nir_key, notes)
+    figures = [p for p in files if p.suffix.lower() in (".png", ".svg")]
+    if figures:
+        notes.append(f"{len(figures)} image file(s) checked only through data sidecars "
+                     f"({n_figures} sidecar(s) read).")
+    findings = _dedupe(findings)
+    return AuditResult(tuple(findings), policy, n_checked + n_declared,
+                       tuple(p.relative_to(run_dir).as_posix() for p in files), tuple(notes))
+
+
+def _json_findings(run_dir: Path, files: list[Path], policy: DisclosurePolicy,
+                   notes: list[str]) -> tuple[list[Finding], int]:
+    """Model exports and figure data sidecars; returns the findings and the sidecars read."""
+    findings: list[Finding] = []
     n_figures = 0
     for path in files:
+        if path.suffix.lower() != ".json" or path.name in (MANIFEST_NAME, "provenance.json"):
+            continue
         rel = path.relative_to(run_dir).as_posix()
-        if path.suffix.lower() == ".json" and path.name != MANIFEST_NAME:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            notes.append(f"{rel}: not valid JSON, not checked.")
+            continue
+        if isinstance(data, dict) and data.get("format") == FIGURE_DATA_FORMAT:
+            n_figures += 1
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                notes.append(f"{rel}: not valid JSON, not checked.")
-                continue
-            if isinstance(data, dict) and data.get("format") == FIGURE_DATA_FORMAT:
-                n_figures += 1
-                try:
-                    findings += figure_findings(data, rel, policy)
-                except ValueError as err:
-                    findings.append(Finding("inconsistent", "figure-steps", (rel,), "",
-                                            str(err)))
-            elif path.name != "provenance.json":
-                findings += model_export_findings(data, rel, policy)
+                findings += figure_findings(data, rel, policy)
+            except ValueError as err:
+                findings.append(Finding("inconsistent", "figure-steps", (rel,), "", str(err)))
+        else:
+            findings += model_export_findings(data, rel, policy)
+    return findings, n_figures
+
+
+def _identifier_findings(run_dir: Path, files: list[Path], identifiers: Iterable[str],
+                         require_nir_key: bool, notes: list[str]) -> list[Finding]:
+    """NIR/INS-shaped values and extract identifiers in every text file (never quoted)."""
     ids = {str(i) for i in identifiers}
     short = {i for i in ids if i.isdigit() and len(i) < 6}
     if short:
         notes.append(f"{len(short)} purely numeric identifier value(s) shorter than 6 digits "
                      "cannot be told apart from counts and were not searched.")
     ids -= short
+    findings = []
     for path in files:
         if path.suffix.lower() not in _TEXT_SUFFIXES:
             continue
@@ -295,13 +318,7 @@ def audit_run(
             findings.append(Finding("identifier", f"identifier-{hit.kind}", (rel,),
                                     f"line {hit.line}, column {hit.column}", f"{what} is "
                                     "published (not quoted here)"))
-    figures = [p for p in files if p.suffix.lower() in (".png", ".svg")]
-    if figures:
-        notes.append(f"{len(figures)} image file(s) checked only through data sidecars "
-                     f"({n_figures} sidecar(s) read).")
-    findings = _dedupe(findings)
-    return AuditResult(tuple(findings), policy, n_checked + n_declared,
-                       tuple(p.relative_to(run_dir).as_posix() for p in files), tuple(notes))
+    return findings
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

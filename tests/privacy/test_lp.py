@@ -65,7 +65,8 @@ def test_unbounded_and_infeasible():
     a, b = s.add_var(), s.add_var()
     s.add_eq([a, b], [1, -1], 0)  # a = b, nothing else
     iv = feasible_intervals(s)
-    assert iv.lower[a] == 0 and np.isinf(iv.upper[a])
+    assert iv.lower[a] == 0
+    assert np.isinf(iv.upper[a])
     s2 = LinearSystem()
     c = s2.add_var()
     s2.bound(c, 3, 3)
