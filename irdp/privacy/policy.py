@@ -75,7 +75,7 @@ class DisclosurePolicy:
 
     Examples
     --------
-    >>> DisclosurePolicy().as_text()[:68]
+    >>> DisclosurePolicy().as_text()[:69]
     'Disclosure control: counts of 1 to 10 are suppressed (min_count = 11)'
     >>> DisclosurePolicy(min_count=5)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
