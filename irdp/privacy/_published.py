@@ -51,10 +51,14 @@ _COUNT_NAME = re.compile(
     r"flagged|tp|fp|fn|tn|size|effectif|n_total)([\s_:)]|$)|_by_horizon$|^n_|_n$|: n$",
     re.IGNORECASE)
 _NOT_COUNT_NAME = re.compile(r"points|score|threshold|year|age|days|bin|rank|lower|upper|"
-                             r"knot|step|index|level|value|coef|se$|mean|sd|median|p\d",
+                             r"knot|step|index|level|value|coef|se$|mean|sd|median|p\d|"
+                             r"resample|boot|iter|seed|jobs|fold|degree|version",
                              re.IGNORECASE)
 _MAX_SUBSET_COLS = 12
-_TOTAL_NAME = re.compile(r"^(n|N|n_common|n_total|total|workers|n_events|events)$")
+_TOTAL_NAME = re.compile(r"^(n|N|n_common|n_total|total|workers)$")
+#: A block adding up to a published total is evidence only for totals this large (a small
+#: sum matches some published count by chance).
+_MIN_BLOCK_TOTAL = 100
 _STATISTIC = re.compile(r"mean|median|\bsd\b|moyenne|médiane|quantile|iqr", re.IGNORECASE)
 
 
@@ -130,7 +134,7 @@ class PublishedTable:
             if "text" in kinds:
                 t.labels.append(c)
             elif "count" in kinds and "number" not in kinds:
-                if not _NOT_COUNT_NAME.search(c) or _COUNT_NAME.search(c):
+                if not _NOT_COUNT_NAME.search(c):
                     t.counts.append(c)
             elif kinds <= {"empty", "hidden"} and _COUNT_NAME.search(c):
                 t.counts.append(c)
@@ -435,7 +439,7 @@ class _Builder:
                     continue
                 s = sum(t.cells[c][r].value for r, c in cells if t.cells[c][r].kind == "count")
                 source = totals.get(s)
-                if source is None or source[0] == t.name or s <= 0:
+                if source is None or source[0] == t.name or s < _MIN_BLOCK_TOTAL:
                     continue
                 for r, c in hidden:
                     self.reported.add(self.var_of[(t.name, r, c)])

@@ -144,7 +144,14 @@ class AuditResult:
     def as_text(self, max_findings: int = 50) -> str:
         """The summary followed by the first findings, as plain text."""
         lines = [self.summary().as_text()]
-        shown = [f for f in self.findings if f.kind in BREACH_KINDS][:max_findings]
+
+        def severity(f: Finding) -> tuple[int, float]:
+            # identifiers first, then the counts recovered most precisely
+            width = f.upper - f.lower if np.isfinite(f.upper - f.lower) else np.inf
+            return (0 if f.kind == "identifier" else 1, width if width == width else np.inf)
+
+        breaches = sorted((f for f in self.findings if f.kind in BREACH_KINDS), key=severity)
+        shown = breaches[:max_findings]
         for f in shown:
             where = f"{', '.join(f.files)}: " if f.files else ""
             lines.append(f"- [{f.kind}/{f.attack}] {where}{f.location}: {f.message}")
