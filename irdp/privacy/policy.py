@@ -59,7 +59,8 @@ class DisclosurePolicy:
         fewer than ``min_count`` values (see :func:`irdp.privacy.audit_tables`).
     rounding : int, optional
         Round every published count to the nearest multiple of ``rounding`` (half up), after
-        suppression; readers then know each count only within ``rounding`` values. ``None``
+        suppression; readers then know each count only within ``rounding`` values. A count
+        that would be shown below ``min_count`` once rounded is suppressed instead. ``None``
         (default) publishes exact counts. OpenSAFELY's rule is ``min_count=8, rounding=5``
         (which needs an override, 8 being below 11).
     protect_zeros : bool, default=False
@@ -136,11 +137,19 @@ class DisclosurePolicy:
         return self.min_count < DEFAULT_MIN_COUNT
 
     def is_sensitive(self, value: float) -> bool:
-        """True for a count that must not be read: ``0 < value < min_count`` (and 0 when
-        ``protect_zeros``)."""
+        """True for a count that must not be shown: ``0 < value < min_count`` (and 0 when
+        ``protect_zeros``); with rounding, also a count whose rounded value would be below
+        ``min_count`` (11 and 12 round to 10 with ``rounding=5``), so that no published
+        number is below ``min_count``."""
         if value != value:  # NaN: nothing to protect
             return False
-        return (0 < value < self.min_count) or (self.protect_zeros and value == 0)
+        if self.protect_zeros and value == 0:
+            return True
+        if value <= 0:
+            return False
+        if value < self.min_count:
+            return True
+        return self.rounding is not None and self.published_count(int(value)) < self.min_count
 
     def is_breach(self, lo: float, hi: float) -> bool:
         """The audit criterion for one hidden or implied count known to lie in ``[lo, hi]``.

@@ -93,6 +93,10 @@ def test_rounding_half_up_and_intervals():
         assert hi - lo == (4 if v > 2 else 2)  # counts are never negative
     q = DisclosurePolicy(rounding=10)
     assert q.interval(20) == (15, 24)
+    # no published number below min_count: 11 and 12 would be shown as 10
+    r = DisclosurePolicy(rounding=5)
+    assert [r.is_sensitive(v) for v in (10, 11, 12, 13)] == [True, True, True, False]
+    assert not p.is_sensitive(8)
 
 
 def test_sensitivity_and_breach_criterion():
