@@ -121,11 +121,20 @@ def _merge_key(name: str, row: Mapping[str, str], coords: Mapping[str, str]) -> 
     return key
 
 
+def _number(value: Any) -> float:
+    """A cell as a float (NaN when missing or not a number)."""
+    if value is None or value is pd.NA or isinstance(value, str | bytes | bool | np.bool_):
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def _set_truth(var: _Var, value: Any, table: str, col: Hashable) -> None:
-    v = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    v = _number(value)
     if v != v:
         return
-    v = float(v)
     if v < 0 or v != int(v):
         raise ValueError(f"table {table!r}, column {col!r}: counts must be non-negative "
                          f"integers; found {v:g}.")

@@ -90,6 +90,9 @@ class _State:
             rate_rows.append((*_merge([it.num, it.den], [it.scale, -(v + h)]), 0.0))
             rate_rows.append((*_merge([it.num, it.den], [-it.scale, v - h]), 0.0))
         self._a_rate, self._b_rate = _stack(rate_rows, n)
+        self._rate_values_ok = np.array([np.isfinite(it.value) for it in m.rates], dtype=bool)
+        self._external = np.array([v.external for v in m.vars], dtype=bool)
+        self._published = np.array([bool(v.cells) for v in m.vars], dtype=bool)
 
     def system(self) -> tuple[LinearSystem, list[tuple[str, Any]]]:
         """The linear system of what is published; ``items[k]`` says what constraint k is."""
@@ -99,12 +102,11 @@ class _State:
         n = len(m.vars)
         lower = np.zeros(n)
         upper = np.full(n, np.inf)
-        for j, v in enumerate(m.vars):
-            if not self.visible(j):
-                continue
-            if v.external or pol.rounding is None:
-                lower[j] = upper[j] = v.truth
-                continue
+        vis = self._visible_mask()
+        exact = vis & (self._external | (pol.rounding is None))
+        lower[exact] = upper[exact] = self._truth_or_nan()[exact]
+        for j in np.flatnonzero(vis & ~exact):
+            v = m.vars[j]
             shown = pol.published_count(int(v.truth))
             lo, hi = pol.interval(shown)
             if shown == 0 and not pol.protect_zeros:
@@ -112,14 +114,29 @@ class _State:
             elif shown >= pol.min_count:
                 lo = max(lo, pol.min_count)  # the reader knows the policy
             lower[j], upper[j] = lo, hi
-        active = [k for k, it in enumerate(m.rates)
-                  if k not in self.suppressed_rates and np.isfinite(it.value)]
-        rows = np.array([r for k in active for r in (2 * k, 2 * k + 1)], dtype=np.int64)
+        on = self._rate_values_ok.copy()
+        if self.suppressed_rates:
+            on[list(self.suppressed_rates)] = False
+        active = np.flatnonzero(on)
+        rows = np.column_stack([2 * active, 2 * active + 1]).ravel().astype(np.int64)
         a_ub = self._a_rate[rows] if len(rows) else sparse.csr_array((0, n))
         b_ub = self._b_rate[rows] if len(rows) else np.zeros(0)
         s = LinearSystem.from_matrices(lower, upper, self._a_fam, self._b_fam, a_ub, b_ub)
-        items = self._fam_items + [("rate", k) for k in active for _ in (0, 1)]
+        items = self._fam_items + [("rate", int(k)) for k in active for _ in (0, 1)]
         return s, items
+
+    def _truth_or_nan(self) -> np.ndarray:
+        if self._truth is None:
+            self._truth = np.array([np.nan if v.truth is None else v.truth
+                                    for v in self.m.vars])
+        return self._truth
+
+    def _visible_mask(self) -> np.ndarray:
+        has_truth = ~np.isnan(self._truth_or_nan())
+        vis = self._published & has_truth
+        if self.suppressed_vars:
+            vis[list(self.suppressed_vars)] = False
+        return vis | self._external
 
     def intervals(self) -> tuple[Any, LinearSystem, list[tuple[str, Any]]]:
         s, items = self.system()
@@ -131,10 +148,7 @@ class _State:
         by min_count is protected: its minimum need not be computed."""
         if self.auditing:
             return {}
-        if self._truth is None:
-            self._truth = np.array([np.nan if v.truth is None else v.truth
-                                    for v in self.m.vars])
-        return {"reference": self._truth, "enough": float(self.policy.min_count)}
+        return {"reference": self._truth_or_nan(), "enough": float(self.policy.min_count)}
 
     def _targets(self) -> list[int]:
         """Counts whose interval can reveal something: every hidden published cell and every

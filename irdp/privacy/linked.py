@@ -71,6 +71,7 @@ from irdp.privacy._model import (
     _label,
     _merge_key,
     _Model,
+    _number,
     _RateItem,
     _RowsIn,
     _set_truth,
@@ -368,7 +369,7 @@ class LinkedTables:
                         den = m.var(t.population, self._canonical(
                             t.population, _merge_key(t.name, t.row_keys[rd],
                                                      t.counts[rate.denominator])))
-                    v = pd.to_numeric(pd.Series([row[c]]), errors="coerce").iloc[0]
+                    v = _number(row[c])
                     h = 0.5 * 10.0 ** (-rate.decimals) if rate.decimals is not None else 0.0
                     m.rates.append(_RateItem((t.name, r, c), num, den, rate.scale,
                                              float(v) if v == v else np.nan, h))
