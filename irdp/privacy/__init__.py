@@ -14,6 +14,7 @@
   figure steps, identifiers) and move breaching outputs to ``withheld/``.
 """
 
+from irdp.privacy.attacks import figure_findings, figure_sidecar, model_export_findings
 from irdp.privacy.audit import AuditResult, Finding
 from irdp.privacy.disclosure import (
     check_disclosure,
@@ -21,6 +22,7 @@ from irdp.privacy.disclosure import (
     is_disclosive,
     suppress_small_counts,
 )
+from irdp.privacy.identifiers import find_identifiers
 from irdp.privacy.linked import LinkedTables, Rate, SuppressedTables
 from irdp.privacy.policy import (
     DEFAULT_MIN_COUNT,
@@ -45,8 +47,12 @@ __all__ = [
     "Rate",
     "SuppressedTables",
     "check_disclosure",
+    "figure_findings",
+    "figure_sidecar",
+    "find_identifiers",
     "format_suppressed",
     "is_disclosive",
+    "model_export_findings",
     "pseudonymise",
     "resolve_policy",
     "suppress_small_counts",

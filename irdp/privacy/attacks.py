@@ -33,6 +33,7 @@ from irdp.privacy.policy import DisclosurePolicy
 
 __all__ = [
     "FIGURE_DATA_FORMAT",
+    "figure_sidecar",
     "StepCounts",
     "step_event_counts",
     "model_export_findings",
@@ -267,6 +268,53 @@ def model_export_findings(
                         message=f"a count of {v:g} (below {policy.min_count}) is stored",
                         lower=float(v), upper=float(v)))
     return out
+
+
+def figure_sidecar(
+    frame: pd.DataFrame,
+    *,
+    figure: str,
+    kind: str = "step",
+    steps: Mapping[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """The data sidecar of a figure (``<figure>.data.json``): the coordinates it drew.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        What the figure drew, one row per drawn point (``Display.to_frame()``).
+    figure : str
+        The figure's name (file stem).
+    kind : str, default="step"
+        ``step`` for step curves (Kaplan-Meier, Aalen-Johansen); anything else otherwise.
+    steps : mapping, optional
+        Columns holding ``series``, ``x``, ``y`` and, when known, ``n_at_risk``,
+        ``n_events`` (since the last drawn point) or the group size ``n``.
+
+    Returns
+    -------
+    dict
+        JSON-ready (``json.dumps``); read back by :func:`figure_findings`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"series": ["a", "a"], "x": [0.0, 90.0], "y": [0.0, 0.02],
+    ...                   "n_at_risk": [600, 580], "n_events": [0, 12]})
+    >>> side = figure_sidecar(f, figure="km", steps={"n_at_risk": "n_at_risk",
+    ...                                               "n_events": "n_events"})
+    >>> side["format"], figure_findings(side, "km.data.json")
+    ('irdp-figure-data', [])
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"frame must be a pandas DataFrame; got {type(frame).__name__}.")
+    split = frame.reset_index(drop=True).to_dict(orient="split")
+    data = [[None if isinstance(v, float) and v != v else
+             (v.item() if hasattr(v, "item") else v) for v in row] for row in split["data"]]
+    return {"format": FIGURE_DATA_FORMAT, "version": 1, "figure": str(figure),
+            "kind": kind, "frame": {"columns": [str(c) for c in split["columns"]],
+                                    "data": data},
+            "steps": dict(steps) if steps is not None else None}
 
 
 def _figure_frame(data: Mapping[str, Any]) -> pd.DataFrame:

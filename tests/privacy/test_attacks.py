@@ -148,3 +148,20 @@ def test_find_identifiers_positions_never_values():
     assert find_identifiers("2024-01-31,1234567,0.0936") == []
     assert find_identifiers("1850578006084") == []
     assert [h.kind for h in find_identifiers("1850578006084", require_key=False)] == ["nir"]
+
+
+def test_figure_sidecar_round_trip(rng):
+    import json
+
+    from irdp.privacy import figure_sidecar
+
+    n = 1072
+    drawn = pd.DataFrame({"series": ["faible"] * 3, "x": [0.0, 40.0, 200.0],
+                          "y": [0.0, 1 / n, 2 / n], "n": [n, n, n]})
+    side = json.loads(json.dumps(figure_sidecar(drawn, figure="observed_by_level_cox",
+                                                steps={"n": "n"})))
+    assert side["format"] == FIGURE_DATA_FORMAT
+    found = figure_findings(side, "observed_by_level_cox.data.json")
+    assert [f.attack for f in found] == ["figure-steps"]
+    with pytest.raises(TypeError, match="DataFrame"):
+        figure_sidecar(drawn.to_dict(), figure="x")
