@@ -150,7 +150,7 @@ def test_find_identifiers_positions_never_values():
     assert [h.kind for h in find_identifiers("1850578006084", require_key=False)] == ["nir"]
 
 
-def test_figure_sidecar_round_trip(rng):
+def test_figure_sidecar_round_trip():
     import json
 
     from irdp.privacy import figure_sidecar
