@@ -45,3 +45,7 @@ main.add_command(_features_command)
 from irdp.cli.score import score as _score_command  # noqa: E402
 
 main.add_command(_score_command)
+
+from irdp.cli.audit import audit as _audit_command  # noqa: E402
+
+main.add_command(_audit_command)

@@ -1,29 +1,62 @@
-"""Privacy at the edges: keyed pseudonymisation and disclosure control of published tables.
+"""Privacy at the edges: pseudonymisation, one disclosure policy, suppression and audit.
 
 - :func:`pseudonymise` / :class:`Pseudonymiser`: HMAC-SHA256 pseudonyms with a caller-supplied
   key that irdp never writes anywhere (used by :func:`irdp.io.read_extract`).
-- :func:`suppress_small_counts`: primary suppression of counts below a threshold (default 11),
-  secondary suppression so totals cannot reveal a masked cell, and suppression of rates whose
-  numerator or denominator is masked. :func:`check_disclosure` / :func:`is_disclosive` tell
-  whether a table is safe to publish; :func:`format_suppressed` renders masked cells.
+- :class:`DisclosurePolicy`: the one disclosure policy of a run (``min_count`` 11 by default,
+  optional rounding, override stamped on every output).
+- :class:`LinkedTables`: the tables of a run declared together; :meth:`LinkedTables.suppress`
+  chooses primary and complementary suppressions for the whole system and its audit proves by
+  linear programming that no hidden count can be narrowed below ``min_count`` values.
+- :func:`suppress_small_counts`, :func:`check_disclosure`, :func:`is_disclosive`,
+  :func:`format_suppressed`: the same control for a single table.
+- :func:`audit_run` / :func:`withhold`: re-read a run folder as an attacker would (LP
+  differencing within and across tables, rates times denominators, model-export increments,
+  figure steps, identifiers) and move breaching outputs to ``withheld/``.
 """
 
+from irdp.privacy.attacks import figure_findings, figure_sidecar, model_export_findings
+from irdp.privacy.audit import AuditResult, Finding
 from irdp.privacy.disclosure import (
-    DEFAULT_THRESHOLD,
     check_disclosure,
     format_suppressed,
     is_disclosive,
     suppress_small_counts,
 )
+from irdp.privacy.identifiers import find_identifiers
+from irdp.privacy.linked import LinkedTables, Rate, SuppressedTables
+from irdp.privacy.policy import (
+    DEFAULT_MIN_COUNT,
+    DEFAULT_THRESHOLD,
+    SUPPRESSED_MARKER,
+    DisclosurePolicy,
+    resolve_policy,
+)
 from irdp.privacy.pseudonymise import MIN_KEY_BYTES, Pseudonymiser, pseudonymise
+from irdp.privacy.runs import audit_run, audit_tables, withhold
 
 __all__ = [
+    "DEFAULT_MIN_COUNT",
     "DEFAULT_THRESHOLD",
     "MIN_KEY_BYTES",
+    "SUPPRESSED_MARKER",
+    "AuditResult",
+    "DisclosurePolicy",
+    "Finding",
+    "LinkedTables",
     "Pseudonymiser",
+    "Rate",
+    "SuppressedTables",
     "check_disclosure",
+    "figure_findings",
+    "figure_sidecar",
+    "find_identifiers",
     "format_suppressed",
     "is_disclosive",
+    "model_export_findings",
     "pseudonymise",
+    "resolve_policy",
     "suppress_small_counts",
+    "audit_run",
+    "audit_tables",
+    "withhold",
 ]

@@ -1,29 +1,29 @@
-"""Statistical disclosure control of published tables (small-cell suppression).
+"""Statistical disclosure control of one published table (small-cell suppression).
 
-Every table that leaves irdp (reports, ``irdp check`` outputs, CSV exports) goes through
-:func:`suppress_small_counts`; :func:`check_disclosure` / :func:`is_disclosive` let report code
-assert that a table is safe before writing it.
+These functions control a single table; they are thin wrappers around the linked-table engine
+(:class:`irdp.privacy.LinkedTables`), so a table controlled here passes the same audit by
+linear programming as the tables of a whole run. To protect several tables about the same
+population (Table 1 by SPSTI and by development/validation set, fairness groups and fairness
+measures...) declare them together in a :class:`~irdp.privacy.LinkedTables` instead: tables
+suppressed one at a time give each other's hidden counts back.
 
-Rules applied (DOMAIN.md §5.2, CASD / SNDS practice):
+Rules applied (:class:`~irdp.privacy.DisclosurePolicy`, 11 by default):
 
-1. **Primary suppression**: every count ``0 < n < threshold`` (default 11, i.e. cells 1-10 are
-   masked) is suppressed. Zeros are kept unless ``suppress_zeros=True``.
-2. **Secondary (complementary) suppression**: when the table has additive structure — a
-   row-total column (``row_total``, equal to the sum of the other count columns of the row)
-   and/or a total row (``total_row``, equal to the sum of the other rows), or totals published
-   elsewhere (``known_totals=True``: each count column's total is known) — a line holding
-   exactly one suppressed cell would let a reader recompute it by subtraction. The smallest
-   other visible cell of that line is then suppressed too, and the process is repeated until
-   every line holds zero or at least two suppressed cells.
-3. **Rates and percentages**: a rate column declared in ``rates`` as
-   ``{"rate": ("numerator", "denominator")}`` is suppressed whenever its numerator or its
-   denominator is suppressed (otherwise the count could be recomputed from the rate).
+1. **Primary suppression**: every count ``0 < n < min_count`` (cells 1-10 are masked); zeros
+   too when the policy protects zeros (``suppress_zeros=True``).
+2. **Complementary suppression** along the additive structure declared — a row-total column
+   (``row_total``), a total row (``total_row``), column totals published elsewhere
+   (``known_totals``) — until no hidden cell can be narrowed down to fewer than ``min_count``
+   values (checked by linear programming). A zero is never used as a complement.
+3. **Rates and percentages** declared in ``rates`` as ``{"rate": ("numerator",
+   "denominator")}`` are suppressed whenever their numerator or denominator is suppressed
+   or small.
 
 References
 ----------
 CASD, « Règles de confidentialité » (no cell may concern fewer than 11 units; secondary
 secrecy). Hundepool A. et al., *Statistical Disclosure Control*, Wiley 2012, ch. 4
-(primary and secondary cell suppression).
+(primary and secondary cell suppression, audit by linear programming).
 """
 
 from __future__ import annotations
@@ -34,6 +34,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irdp.privacy.linked import LinkedTables
+from irdp.privacy.policy import (
+    DEFAULT_THRESHOLD,
+    DisclosurePolicy,
+    resolve_policy,
+)
+
 __all__ = [
     "DEFAULT_THRESHOLD",
     "suppress_small_counts",
@@ -41,17 +48,6 @@ __all__ = [
     "is_disclosive",
     "format_suppressed",
 ]
-
-#: Default minimum publishable count (CASD / SNDS practice: cells 1-10 are masked).
-DEFAULT_THRESHOLD = 11
-
-
-def _check_threshold(threshold: Any) -> int:
-    if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer):
-        raise TypeError(f"threshold must be an int; got {type(threshold).__name__}.")
-    if threshold < 1:
-        raise ValueError(f"threshold must be >= 1; got {threshold}. Typical values are 5, 10, 11.")
-    return int(threshold)
 
 
 def _resolve_count_columns(
@@ -70,8 +66,8 @@ def _resolve_count_columns(
     missing = [c for c in cols if c not in table.columns]
     if missing:
         raise ValueError(
-            f"count_columns must name columns of table; {missing} are absent "
-            f"(columns are {list(table.columns)})."
+            f"count_columns must name columns of table; {missing[:5]} are absent "
+            f"(columns are {list(table.columns)[:10]})."
         )
     for c in cols:
         if not pd.api.types.is_numeric_dtype(table[c]):
@@ -100,7 +96,7 @@ def _check_structure(
             if c not in cols:
                 raise ValueError(
                     f"rates[{rate!r}] refers to {c!r}, which is not a count column "
-                    f"(count columns: {cols}). Add it to count_columns."
+                    f"(count columns: {cols[:10]}). Add it to count_columns."
                 )
     if row_total is not None and row_total not in cols:
         raise ValueError(f"row_total {row_total!r} must be one of the count columns {cols}.")
@@ -110,65 +106,51 @@ def _check_structure(
         raise ValueError("table index must be unique when total_row is given.")
 
 
-def _lines(
-    table: pd.DataFrame,
-    cols: list[Hashable],
-    row_total: Hashable | None,
-    total_row: Hashable | None,
-    known_totals: bool,
-) -> list[list[tuple[int, int]]]:
-    """Additive lines (sets of (row, col) positions whose cells sum to a visible/known total)."""
-    lines: list[list[tuple[int, int]]] = []
-    col_pos = [table.columns.get_loc(c) for c in cols]
-    rows = list(range(len(table)))
+def _as_float(table: pd.DataFrame, c: Hashable) -> np.ndarray:
+    return pd.to_numeric(table[c]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _declare(
+    table: pd.DataFrame, cols: list[Hashable], row_total: Hashable | None,
+    total_row: Hashable | None, known_totals: bool, policy: DisclosurePolicy,
+) -> tuple[LinkedTables, dict[Hashable, str]]:
+    """One table as a linked system: rows on a private dimension, columns on another when a
+    row-total column ties them, else one population per column."""
+    lt = LinkedTables(policy)
+    tr = None if total_row is None else table.index.get_loc(total_row)
+    keys = [{} if r == tr else {"__row__": str(r)} for r in range(len(table))]
+    frame = table.reset_index(drop=True)
+    where: dict[Hashable, str] = {}
+    groups: list[tuple[str, list[Hashable], dict[Hashable, dict[str, str]]]]
     if row_total is not None:
-        rt = table.columns.get_loc(row_total)
-        parts = [p for p in col_pos if p != rt]
-        for r in rows:
-            lines.append([(r, p) for p in parts] + [(r, rt)])
-    if total_row is not None or known_totals:
-        tr = None if total_row is None else table.index.get_loc(total_row)
-        body = [r for r in rows if r != tr]
-        for p in col_pos:
-            line = [(r, p) for r in body]
-            if tr is not None:
-                line.append((tr, p))
-            lines.append(line)
-    return lines
-
-
-def _secondary(values: np.ndarray, mask: np.ndarray, lines: list[list[tuple[int, int]]]) -> int:
-    """Complementary suppression in place; returns the number of extra cells suppressed."""
-    added = 0
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            n_masked = sum(mask[r, c] for r, c in line)
-            if n_masked != 1:
-                continue
-            candidates = [(r, c) for r, c in line if not mask[r, c]]
-            if not candidates:  # pragma: no cover - a line of one cell cannot be additive
-                continue
-            # smallest visible cell first (least information loss); ties by position
-            r, c = min(candidates, key=lambda rc: (values[rc], rc))
-            mask[r, c] = True
-            added += 1
-            changed = True
-    return added
+        coords = {c: ({} if c == row_total else {"__col__": str(i)}) for i, c in enumerate(cols)}
+        groups = [("t", cols, coords)]
+    else:
+        groups = [(f"t{i}", [c], {c: {}}) for i, c in enumerate(cols)]
+    for name, gcols, coords in groups:
+        lt.add(name, frame[gcols], counts=coords, population=name, row_keys=keys)
+        for c in gcols:
+            where[c] = name
+        if known_totals and tr is None:
+            for c in gcols:
+                total = float(np.nansum(_as_float(frame, c)))
+                lt.add_known(coords[c], total, population=name)
+    return lt, where
 
 
 def suppress_small_counts(
     table: pd.DataFrame,
     *,
-    threshold: int = DEFAULT_THRESHOLD,
+    policy: DisclosurePolicy | None = None,
+    min_count: int | None = None,
     count_columns: Sequence[Hashable] | None = None,
     rates: Mapping[Hashable, tuple[Hashable, Hashable]] | None = None,
     row_total: Hashable | None = None,
     total_row: Hashable | None = None,
     known_totals: bool = False,
-    suppress_zeros: bool = False,
+    suppress_zeros: bool | None = None,
     return_mask: bool = False,
+    threshold: int | None = None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Suppress small counts, their complements and the rates built on them.
 
@@ -176,15 +158,18 @@ def suppress_small_counts(
     ----------
     table : pandas.DataFrame
         The table to publish (one row per group; count, total and rate columns).
-    threshold : int, default=11
-        Smallest publishable count: counts ``0 < n < threshold`` are suppressed.
+    policy : DisclosurePolicy, optional
+        The disclosure policy (default: ``min_count=11``).
+    min_count : int, optional
+        Smallest publishable count, when no ``policy`` is given (below 11 is refused: build
+        a :class:`~irdp.privacy.DisclosurePolicy` with an override instead).
     count_columns : sequence of labels, optional
         Columns holding counts (including ``row_total`` if any). Default: every integer column
         not listed in ``rates``.
     rates : mapping, optional
         ``{rate_column: (numerator_column, denominator_column)}``; a rate (or percentage) is
-        suppressed when its numerator or denominator is suppressed. The numerator and
-        denominator must be count columns.
+        suppressed when its numerator or denominator is suppressed or small. The numerator
+        and denominator must be count columns.
     row_total : label, optional
         Count column equal to the sum of the other count columns of each row.
     total_row : label, optional
@@ -192,18 +177,23 @@ def suppress_small_counts(
     known_totals : bool, default=False
         Column totals are published elsewhere (e.g. the overall number of workers), so each
         count column is additive even without a ``total_row``.
-    suppress_zeros : bool, default=False
-        Also suppress zero counts.
+    suppress_zeros : bool, optional
+        Also suppress zero counts (default: the policy's ``protect_zeros``).
     return_mask : bool, default=False
         Also return the boolean DataFrame of suppressed cells.
+    threshold : int, optional
+        Former name of ``min_count`` (kept for existing callers).
 
     Returns
     -------
     pandas.DataFrame or (pandas.DataFrame, pandas.DataFrame)
         A copy of ``table`` in which suppressed cells are missing (``pd.NA``; count and rate
-        columns become nullable ``Float64``/``Int64``). ``result.attrs["disclosure"]`` holds
-        ``threshold``, ``n_primary``, ``n_secondary`` and ``n_rates``. With
-        ``return_mask=True``, also the mask (True = suppressed).
+        columns become nullable ``Int64``/``Float64``). ``result.attrs["disclosure"]`` holds
+        ``threshold`` (the ``min_count`` applied), ``n_primary``, ``n_secondary``, ``n_rates``,
+        ``n_unprotected`` (small counts that a total published elsewhere still gives away:
+        the totals given with ``known_totals`` are themselves too small) and ``policy``
+        (:meth:`DisclosurePolicy.to_dict`). With ``return_mask=True``, also the
+        mask (True = suppressed).
 
     Examples
     --------
@@ -218,29 +208,32 @@ def suppress_small_counts(
     """
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"table must be a pandas DataFrame; got {type(table).__name__}.")
-    threshold = _check_threshold(threshold)
+    policy = resolve_policy(policy, min_count=min_count, threshold=threshold,
+                            protect_zeros=suppress_zeros)
     rates = dict(rates or {})
     cols = _resolve_count_columns(table, count_columns, rates)
     _check_structure(table, cols, rates, row_total, total_row)
-
-    values = np.zeros(table.shape, dtype=float)
-    is_count = np.zeros(table.shape, dtype=bool)
     for c in cols:
-        p = table.columns.get_loc(c)
-        v = pd.to_numeric(table[c]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        values[:, p] = v
-        is_count[:, p] = True
-    vis = ~np.isnan(values)
-    small = vis & (values < threshold) & ((values > 0) | suppress_zeros) & is_count
-    mask = small.copy()
-    n_primary = int(small.sum())
-    # cells already missing count as suppressed for the additivity analysis
-    mask |= is_count & ~vis
-    n_secondary = _secondary(
-        np.where(np.isnan(values), np.inf, values),
-        mask,
-        _lines(table, cols, row_total, total_row, known_totals),
-    )
+        v = _as_float(table, c)
+        bad = ~np.isnan(v) & ((v < 0) | (v != np.round(v)))
+        if bad.any():
+            raise ValueError(f"count column {c!r} must hold non-negative integers; found "
+                             f"{int(bad.sum())} other value(s) (first rows: "
+                             f"{list(table.index[bad][:5])}).")
+
+    mask = np.zeros(table.shape, dtype=bool)
+    values = {c: _as_float(table, c) for c in cols}
+    n_primary = n_secondary = 0
+    unprotected: list[str] = []
+    if any(np.isnan(v).any() or any(policy.is_sensitive(x) for x in v)
+           for v in values.values()):
+        lt, where = _declare(table, cols, row_total, total_row, known_totals, policy)
+        done = lt.suppress(strict=False)
+        for c in cols:
+            p = table.columns.get_loc(c)
+            mask[:, p] = done.mask(where[c])[c].to_numpy(dtype=bool) | np.isnan(values[c])
+        n_primary, n_secondary = done.n_primary, done.n_secondary
+        unprotected = done.unprotected
 
     out = table.copy()
     n_rates = 0
@@ -248,18 +241,28 @@ def suppress_small_counts(
         p = table.columns.get_loc(c)
         col = pd.to_numeric(out[c])
         col = col.astype("Int64") if pd.api.types.is_integer_dtype(col) else col.astype("Float64")
+        if policy.rounding is not None:
+            col = pd.array([v if pd.isna(v) else policy.published_count(int(v))
+                            for v in col.tolist()], dtype=col.dtype)
+            col = pd.Series(col, index=out.index)
         out[c] = col.mask(pd.Series(mask[:, p], index=out.index))
     for rate, (num, den) in rates.items():
-        bad = mask[:, table.columns.get_loc(num)] | mask[:, table.columns.get_loc(den)]
+        bad = np.zeros(len(table), dtype=bool)
+        for part in (num, den):
+            v = _as_float(table, part)
+            small = np.array([policy.is_sensitive(x) for x in v], dtype=bool)
+            bad |= mask[:, table.columns.get_loc(part)] | small
         rcol = pd.to_numeric(out[rate]).astype("Float64")
         n_rates += int((bad & rcol.notna().to_numpy()).sum())
         out[rate] = rcol.mask(pd.Series(bad, index=out.index))
         mask[:, table.columns.get_loc(rate)] = bad
     out.attrs["disclosure"] = {
-        "threshold": threshold,
+        "threshold": policy.min_count,
         "n_primary": n_primary,
         "n_secondary": n_secondary,
         "n_rates": n_rates,
+        "n_unprotected": len(unprotected),
+        "policy": policy.to_dict(),
     }
     if return_mask:
         return out, pd.DataFrame(mask, index=table.index, columns=table.columns)
@@ -269,23 +272,29 @@ def suppress_small_counts(
 def check_disclosure(
     table: pd.DataFrame,
     *,
-    threshold: int = DEFAULT_THRESHOLD,
+    policy: DisclosurePolicy | None = None,
+    min_count: int | None = None,
     count_columns: Sequence[Hashable] | None = None,
     rates: Mapping[Hashable, tuple[Hashable, Hashable]] | None = None,
     row_total: Hashable | None = None,
     total_row: Hashable | None = None,
     known_totals: bool = False,
+    threshold: int | None = None,
 ) -> list[str]:
     """List the disclosure problems of a table about to be published.
 
-    A table is safe when no visible count is in ``1 .. threshold-1``, no additive line (see
-    :func:`suppress_small_counts`) holds exactly one missing cell, and no visible rate has a
-    missing or small numerator or denominator.
+    A table is safe when no visible count is in ``1 .. min_count-1``, no missing count can be
+    narrowed down to fewer than ``min_count`` values from the totals declared (linear
+    programming; with ``known_totals`` and no total row, whose values are then unknown here,
+    a column holding exactly one missing cell is a problem), and no visible rate has a missing
+    or small numerator or denominator.
 
     Parameters
     ----------
-    table, threshold, count_columns, rates, row_total, total_row, known_totals
+    table, policy, min_count, count_columns, rates, row_total, total_row, known_totals
         As in :func:`suppress_small_counts`.
+    threshold : int, optional
+        Former name of ``min_count``.
 
     Returns
     -------
@@ -297,13 +306,14 @@ def check_disclosure(
     >>> import pandas as pd
     >>> t = pd.DataFrame({"n": [120, 7]}, index=["A", "B"])
     >>> check_disclosure(t)
-    ["count n=7 in row 'B', column 'n' is below the threshold 11"]
+    ["count n=7 in row 'B', column 'n' is below min_count 11"]
     >>> check_disclosure(suppress_small_counts(t))
     []
     """
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"table must be a pandas DataFrame; got {type(table).__name__}.")
-    threshold = _check_threshold(threshold)
+    policy = resolve_policy(policy, min_count=min_count, threshold=threshold)
+    m = policy.min_count
     rates = dict(rates or {})
     cols = _resolve_count_columns(table, count_columns, rates)
     problems: list[str] = []
@@ -312,25 +322,18 @@ def check_disclosure(
         p = table.columns.get_loc(c)
         v = pd.to_numeric(table[c]).astype("Float64")
         missing[:, p] = v.isna().to_numpy()
-        small = v.notna() & (v > 0) & (v < threshold)
+        small = v.notna() & (v > 0) & (v < m)
         for label, val in v[small.to_numpy(dtype=bool)].items():
-            problems.append(
-                f"count {c}={val:g} in row {label!r}, column {c!r} is below the "
-                f"threshold {threshold}"
-            )
-    for line in _lines(table, cols, row_total, total_row, known_totals):
-        cells = [(r, c) for r, c in line if missing[r, c]]
-        if len(cells) == 1:
-            r, c = cells[0]
-            problems.append(
-                f"cell (row {table.index[r]!r}, column {table.columns[c]!r}) is the only "
-                "suppressed cell of an additive line and can be recomputed from the total"
-            )
+            problems.append(f"count {c}={val:g} in row {label!r}, column {c!r} is below "
+                            f"min_count {m}")
+    if missing.any() and (row_total is not None or total_row is not None or known_totals):
+        problems.extend(_recoverable(table, cols, row_total, total_row, known_totals, policy,
+                                     missing))
     for rate, (num, den) in rates.items():
         rv = pd.to_numeric(table[rate]).astype("Float64").notna().to_numpy()
         for part in (num, den):
             pv = pd.to_numeric(table[part]).astype("Float64")
-            bad = rv & (pv.isna() | ((pv > 0) & (pv < threshold))).to_numpy(dtype=bool)
+            bad = rv & (pv.isna() | ((pv > 0) & (pv < m))).to_numpy(dtype=bool)
             for r in np.flatnonzero(bad):
                 problems.append(
                     f"rate {rate!r} in row {table.index[r]!r} is visible while its "
@@ -338,6 +341,53 @@ def check_disclosure(
                     "suppressed or small"
                 )
     return problems
+
+
+def _recoverable(
+    table: pd.DataFrame, cols: list[Hashable], row_total: Hashable | None,
+    total_row: Hashable | None, known_totals: bool, policy: DisclosurePolicy,
+    missing: np.ndarray,
+) -> list[str]:
+    out = []
+    if known_totals and total_row is None:
+        # the column totals are known to the reader but not given here: a column with a
+        # single missing cell gives it back
+        for c in cols:
+            if row_total is not None and c == row_total:
+                continue
+            p = table.columns.get_loc(c)
+            if missing[:, p].sum() == 1:
+                r = int(np.flatnonzero(missing[:, p])[0])
+                out.append(f"cell (row {table.index[r]!r}, column {c!r}) is the only "
+                           "suppressed cell of its column and can be recomputed from the "
+                           "column total published elsewhere")
+        known_totals = False
+    lt, where = _declare(table, cols, row_total, total_row, known_totals, policy)
+    result = lt.audit()
+    for f in result.findings:
+        if f.kind != "recoverable":
+            continue
+        # location: "table 't0' row 3 column 'n'"
+        r, c = _parse_location(f.location, table, cols, where)
+        out.append(f"cell (row {r!r}, column {c!r}) can be recovered: the published totals "
+                   f"pin it to [{f.lower:g}, {f.upper:g}], fewer than {policy.min_count} "
+                   "values")
+    return out
+
+
+def _parse_location(location: str, table: pd.DataFrame, cols: list[Hashable],
+                    where: Mapping[Hashable, str]) -> tuple[Any, Any]:
+    import re
+
+    hit = re.match(r"table '([^']+)' row (\d+) column (.+)$", location)
+    if hit is None:
+        return location, ""
+    row = table.index[int(hit.group(2))]
+    col_text = hit.group(3)
+    for c in cols:
+        if repr(c) == col_text:
+            return row, c
+    return row, col_text
 
 
 def is_disclosive(table: pd.DataFrame, **kwargs: Any) -> bool:
@@ -358,14 +408,36 @@ def _cell_text(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def format_suppressed(table: pd.DataFrame, *, marker: str = "<11") -> pd.DataFrame:
-    """Render a suppressed table for printing: missing cells become ``marker`` (strings).
+def format_suppressed(
+    table: pd.DataFrame,
+    *,
+    marker: str | None = None,
+    policy: DisclosurePolicy | None = None,
+    mask: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Render a suppressed table for printing: suppressed cells become the marker (strings).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A controlled table (suppressed cells missing).
+    marker : str, optional
+        Text of a suppressed cell (default: the policy's, ``[c]``).
+    policy : DisclosurePolicy, optional
+        Gives the default marker.
+    mask : pandas.DataFrame, optional
+        Suppressed cells (True); other missing cells are shown empty. Default: every missing
+        cell shows the marker.
 
     Examples
     --------
     >>> import pandas as pd
     >>> format_suppressed(suppress_small_counts(pd.DataFrame({"n": [3, 50]})))["n"].tolist()
-    ['<11', '50']
+    ['[c]', '50']
     """
-    out = table.astype(object).where(table.notna(), marker)
+    if marker is None:
+        marker = (policy or DisclosurePolicy()).marker
+    out = table.astype(object).where(table.notna(), "")
+    hide = table.isna() if mask is None else mask.reindex_like(table).fillna(False).astype(bool)
+    out = out.mask(hide, marker)
     return out.map(_cell_text)

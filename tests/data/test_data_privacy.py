@@ -24,10 +24,12 @@ def test_primary_suppression_threshold_boundaries():
     t = pd.DataFrame({"n": [0, 1, 10, 11, 500]})
     out = suppress_small_counts(t)
     assert out["n"].isna().tolist() == [False, True, True, False, False]
-    assert out.attrs["disclosure"] == {
-        "threshold": 11, "n_primary": 2, "n_secondary": 0, "n_rates": 0
-    }
-    out5 = suppress_small_counts(t, threshold=5)
+    attrs = dict(out.attrs["disclosure"])
+    assert attrs.pop("policy")["min_count"] == 11
+    assert attrs == {"threshold": 11, "n_primary": 2, "n_secondary": 0, "n_rates": 0,
+                     "n_unprotected": 0}
+    out5 = suppress_small_counts(t, threshold=5)  # the former name, below 11: legacy override
+    assert out5.attrs["disclosure"]["policy"]["override"]["reason"].startswith("legacy")
     assert out5["n"].isna().tolist() == [False, True, False, False, False]
     outz = suppress_small_counts(t, suppress_zeros=True)
     assert outz["n"].isna().tolist() == [True, True, True, False, False]
@@ -50,12 +52,11 @@ def test_secondary_suppression_two_way_table_with_margins():
         {"x": [5, 20, 25], "y": [30, 40, 70], "total": [35, 60, 95]}, index=["r1", "r2", "Total"]
     )
     out, mask = suppress_small_counts(t, row_total="total", total_row="Total", return_mask=True)
-    # every additive line (row or column) must hold 0 or >= 2 suppressed cells
-    for r in ["r1", "r2", "Total"]:
-        assert mask.loc[r].sum() != 1
-    for c in ["x", "y", "total"]:
-        assert mask[c].sum() != 1
-    assert mask.loc["r1", "x"]
+    # the classic rectangle: the two cells of each interior row, margins kept
+    assert mask.loc[["r1", "r2"], ["x", "y"]].all().all()
+    assert not mask["total"].any()
+    assert not mask.loc["Total"].any()
+    assert out.attrs["disclosure"]["n_secondary"] == 3
     assert not is_disclosive(out, row_total="total", total_row="Total")
     # the unsuppressed original is disclosive
     assert is_disclosive(t, row_total="total", total_row="Total")
@@ -84,12 +85,15 @@ def test_input_not_modified_and_format():
     out = suppress_small_counts(t)
     pd.testing.assert_frame_equal(t, before)
     assert format_suppressed(out, marker="s")["n"].tolist() == ["s", "50"]
+    assert format_suppressed(out)["n"].tolist() == ["[c]", "50"]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "exc", "match"),
     [
         ({"threshold": 0}, ValueError, "threshold must be >= 1"),
+        ({"min_count": 5}, ValueError, "min_count must be at least 11 unless an override"),
+        ({"min_count": 12, "threshold": 11}, ValueError, "same setting"),
         ({"threshold": 2.5}, TypeError, "threshold must be an int"),
         ({"count_columns": ["zz"]}, ValueError, "count_columns must name columns"),
         ({"rates": {"pct": ("e", "n")}}, ValueError, "not in table"),
