@@ -122,10 +122,14 @@ plot_roc(y, {"logistic": risk})
 # ## A points score
 #
 # For use without a computer, Sullivan's method turns the model into whole points per
-# category; the loss of discrimination due to rounding is reported.
+# category; the loss of discrimination due to rounding is reported. Numeric predictors are cut
+# at their quintiles, except sick-leave days: most workers have none, so its quintiles are all
+# 0 and it would earn no point. It is cut where clinicians read it instead: none, up to 90
+# days, 91 days or more (a long sick leave).
 
 # %%
-points = PointsScore(model=LogisticIndex(categorical={"sex": "M", "company_size": "0-9"}))
+points = PointsScore(model=LogisticIndex(categorical={"sex": "M", "company_size": "0-9"}),
+                     bins={"sl_days_24m": [1, 91]})
 points.fit(data, y)
 display(points.points_table_)
 loss = points.rounding_loss_

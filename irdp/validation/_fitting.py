@@ -113,10 +113,13 @@ def prepare_data(estimator: Any, X: Any, y: Binary | Survival | CompetingRisks) 
     An irdp risk index that implements ``prepare`` learns its design (categorical levels,
     spline knots) once on all rows, as ``rms::validate`` does; its fits and predictions on
     the rows of a resample then take arrays only. A scikit-learn Pipeline, or an estimator
-    without ``prepare``, gets the raw ``X`` and refits its whole pre-processing per resample.
+    without ``prepare``, gets the raw ``X`` and refits its whole pre-processing per resample,
+    and so does an index that completes missing values itself (``_accepts_missing``, e.g.
+    :class:`irdp.missing.ImputedRiskIndex`: its imputation is redone in every resample).
     """
     prepare = getattr(estimator, "prepare", None)
-    if prepare is None or getattr(estimator, "steps", None):
+    if prepare is None or getattr(estimator, "steps", None) or \
+            getattr(estimator, "_accepts_missing", False):
         return X
     return Prepared(prepare(X, y))
 

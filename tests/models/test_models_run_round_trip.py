@@ -50,10 +50,10 @@ def run(tmp_path_factory):
         original(st)
         states.append(st)
 
-    late = tuple((n, keep_state if f is original else f, *rest)
-                 for n, f, *rest in run_module._LATE_STEPS)
+    steps = tuple((n, keep_state if f is original else f, *rest)
+                  for n, f, *rest in run_module._STEPS)
     mp = pytest.MonkeyPatch()
-    mp.setattr(run_module, "_LATE_STEPS", late)
+    mp.setattr(run_module, "_STEPS", steps)
     try:
         result = run_experiment(cfg, out=root / "reports", progress=False, n_jobs=1,
                                 run_id="r")

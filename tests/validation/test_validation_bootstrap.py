@@ -247,15 +247,6 @@ def test_no_events_and_length_mismatch():
                            scoring=SIMPLE)
 
 
-class _TypedLogistic(LogisticIndex):
-    """A LogisticIndex that raises the typed error of data that cannot support a fit."""
-
-    def fit(self, X, y, **kwargs):
-        if y.n_events in (0, len(y)):
-            raise InsufficientDataError(f"no event or no non-event among {len(y)} rows")
-        return super().fit(X, y, **kwargs)
-
-
 def test_failed_replicates_are_counted_and_warned():
     """Tiny data with rare events: some resamples have no event and cannot be fitted; a
     ComputationError is recorded as the failure of that replicate."""
@@ -263,7 +254,7 @@ def test_failed_replicates_are_counted_and_warned():
     X = pd.DataFrame({"x": rng.normal(size=30)})
     y = Binary(np.r_[np.ones(2), np.zeros(28)].astype(int))
     with pytest.warns(Warning, match="replicates"):
-        res = bootstrap_validate(_TypedLogistic(), X, y, n_boot=30, seed=2, n_jobs=1,
+        res = bootstrap_validate(LogisticIndex(), X, y, n_boot=30, seed=2, n_jobs=1,
                                  scoring=SIMPLE)
     assert res.n_failed > 0
     assert res.table.loc["c", "n"] <= 30 - res.n_failed
