@@ -17,6 +17,11 @@ __all__ = ["Field", "TableSchema", "load_schemas", "schema_dir", "render_contrac
            "SCHEMA_VERSION"]
 
 
+#: DuckDB type of each Frictionless field type used by the contract.
+SQL_TYPES: dict[str, str] = {"string": "VARCHAR", "integer": "INTEGER", "number": "DOUBLE",
+                             "boolean": "BOOLEAN", "date": "DATE"}
+
+
 @dataclass(frozen=True)
 class Field:
     """One column of the contract."""
@@ -33,6 +38,11 @@ class Field:
     code_system: dict[str, Any] | None = None
     checks: tuple[str, ...] = ()
     items: dict[str, dict[str, list[float]]] | None = None
+
+    @property
+    def sql_type(self) -> str:
+        """DuckDB type of the column's values (``string`` -> ``VARCHAR``...)."""
+        return SQL_TYPES[self.type]
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Field:
