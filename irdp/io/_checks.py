@@ -19,6 +19,7 @@ import duckdb
 
 from irdp.io import errors as E
 from irdp.io._display import clean_text, names, shown, shown_name
+from irdp.io._files import RESERVED
 from irdp.io._types import Conversion, conversion, literal, quote
 from irdp.io.schema import Field, TableSchema
 from irdp.privacy.pseudonymise import NIR_PATTERN, Pseudonymiser
@@ -37,7 +38,7 @@ IDENTIFIER_COLUMN_PATTERNS: dict[str, str] = {
 }
 
 #: Names the validator uses for its own columns; a file may not use them.
-RESERVED_COLUMNS = ("__row", "file_row_number")
+RESERVED_COLUMNS = RESERVED
 
 _FULL_DATE_TEXT = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$"
 
@@ -192,18 +193,10 @@ class Validator:
             return
         self.conversions[t] = convs
         self.typed_ok.add(t)
-        bad = [f for f in s.fields if convs[f.name].bad is not None]
-        per_value = [f for f in bad if not convs[f.name].whole_column]
-        counts = self.fetch("SELECT " + ", ".join(
-            f"count(*) FILTER (WHERE {quote('__bad_' + f.name)})" for f in per_value)
-            + f" FROM typed_{t}")[0] if per_value else ()
-        for f in bad:
+        for f in s.fields:
             cv = convs[f.name]
             if cv.whole_column:
                 self.add(cv.kind, t, "type", cv.message, column=f.name)
-        for f, n in zip(per_value, counts, strict=True):
-            if n:
-                self._type_problem(t, f, convs[f.name], int(n))
 
     def _type_problem(self, t: str, f: Field, cv: Conversion, n: int) -> None:
         c = quote(f.name)
@@ -267,6 +260,12 @@ class Validator:
             rules += self._items_rules(f)
         if f.identifier is not None:
             rules += self._identifier_rules(f)
+        return rules + self._row_date_rules(f)
+
+    def _row_date_rules(self, f: Field) -> list[Rule]:
+        """Date rules within one row (``x-checks``); rules across tables are run apart."""
+        c = quote(f.name)
+        rules: list[Rule] = []
         for chk in f.checks:
             if chk == "not_future":
                 rules.append((E.FutureDateError, "not_future",
@@ -317,34 +316,44 @@ class Validator:
         ]
 
     def check_values(self, t: str) -> None:
+        """One aggregate scan of the typed table: values that are not of their type, field
+        rules, numeric identifiers, and a screen for duplicated primary keys."""
         s = self.schemas[t]
+        convs = self.conversions[t]
+        typed = [f for f in s.fields if convs[f.name].bad is not None
+                 and not convs[f.name].whole_column]
         rules = [r for f in s.fields for r in self.field_rules(t, f)]
         keys = [f for f in s.fields if f.identifier is not None]
-        info = [f"count(*) FILTER (WHERE regexp_full_match({quote(f.name)}, '[0-9]+'))"
-                for f in keys]
-        if not rules and not info:
-            return
-        counts = self.fetch("SELECT " + ", ".join(
-            [f"count(*) FILTER (WHERE {r[2]})" for r in rules] + info) + f" FROM typed_{t}")[0]
-        for f, n in zip(keys, counts[len(rules):], strict=True):
+        pk = ", ".join(quote(k) for k in s.primary_key)
+        aggs = ([f"count(*) FILTER (WHERE {quote('__bad_' + f.name)})" for f in typed]
+                + [f"count(*) FILTER (WHERE {r[2]})" for r in rules]
+                + [f"count(*) FILTER (WHERE regexp_full_match({quote(f.name)}, '[0-9]+'))"
+                   for f in keys]
+                # distinct 64-bit hashes imply distinct keys; equal ones are checked exactly
+                + [f"count(*) - count(DISTINCT hash({pk}))" if pk else "0"])
+        counts = list(self.fetch("SELECT " + ", ".join(aggs) + f" FROM typed_{t}")[0])
+        n_typed, n_rules = len(typed), len(rules)
+        for f, n in zip(typed, counts[:n_typed], strict=True):
             if n:
-                self.numeric_ids.append(f"{t}.{f.name}")
-        for (kind, rule, cond, msg, column), n in zip(rules, counts, strict=False):
+                self._type_problem(t, f, convs[f.name], int(n))
+        for (kind, rule, cond, msg, column), n in zip(rules, counts[n_typed:n_typed + n_rules],
+                                                      strict=True):
             if n and not self.full():
                 self.report_rows(kind, t, rule, msg, f"typed_{t}", cond, column,
                                  quote(column), int(n))
+        for f, n in zip(keys, counts[n_typed + n_rules:-1], strict=True):
+            if n:
+                self.numeric_ids.append(f"{t}.{f.name}")
+        if counts[-1]:
+            self.check_primary_key(t)
 
     # ------------------------------------------------------------------ keys
     def check_primary_key(self, t: str) -> None:
+        """Duplicated primary keys (run when the screen of :meth:`check_values` finds some)."""
         pk = self.schemas[t].primary_key
         if not pk:
             return
         keys = ", ".join(quote(k) for k in pk)
-        # screen on 64-bit hashes (distinct hashes imply distinct keys), exact query if needed
-        clash = self.fetch(f"SELECT count(*) FROM (SELECT hash({keys}) AS h FROM typed_{t} "
-                           "GROUP BY h HAVING count(*) > 1)")[0][0]
-        if not clash:
-            return
         n = self.fetch(f"SELECT count(*) FROM (SELECT {keys} FROM typed_{t} GROUP BY {keys} "
                        f"HAVING count(*) > 1)")[0][0]
         if not n:
@@ -453,7 +462,6 @@ class Validator:
         for t in self.schemas:
             if t in self.typed_ok:
                 self.check_values(t)
-                self.check_primary_key(t)
         for t in self.schemas:
             if t in self.typed_ok:
                 self.check_foreign_keys(t)
@@ -461,7 +469,6 @@ class Validator:
                 self.check_joined_dates(t)
 
     def drop_work_tables(self) -> None:
-        for t in self.schemas:
-            self.con.execute(f"DROP TABLE IF EXISTS typed_{t}")
-            self.con.execute(f"DROP VIEW IF EXISTS src_{t}")
-            self.con.execute(f"DROP TABLE IF EXISTS raw_{t}")
+        self.con.execute("; ".join(
+            f"DROP TABLE IF EXISTS typed_{t}; DROP VIEW IF EXISTS src_{t}; "
+            f"DROP TABLE IF EXISTS raw_{t}" for t in self.schemas))

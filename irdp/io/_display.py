@@ -75,7 +75,8 @@ def shown(value: Any, *, secret: bool = False) -> Any:
         return mask_identifier(text) if secret or contains_nir(text) else \
             bytes(value[:MAX_SHOWN])
     text = str(value)
-    if secret or contains_nir(text):
+    # only the beginning of a long value is shown: only it needs checking
+    if secret or contains_nir(text if len(text) <= 4 * MAX_SHOWN else text[: 2 * MAX_SHOWN]):
         return mask_identifier(text)
     if isinstance(value, str):
         return shorten(_visible(value))

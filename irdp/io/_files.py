@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from irdp.io import errors as E
 from irdp.io._display import clean_text, names, shown_name
-from irdp.io._types import literal, quote
+from irdp.io._types import literal
 
 if TYPE_CHECKING:  # pragma: no cover
     from irdp.io._checks import Validator
@@ -32,6 +32,9 @@ __all__ = ["NON_EMPTY", "MAX_LINE_BYTES", "locate", "open_csv", "open_parquet", 
 
 #: Tables that must hold at least one row.
 NON_EMPTY = ("worker", "company", "employment", "visit")
+
+#: Column names the validator gives to its own columns (a file using one is refused).
+RESERVED = ("__row", "file_row_number")
 
 #: Longest CSV line read (bytes); DuckDB's read buffer is set to the same size (its default
 #: buffer is 16 x its default 2 MiB line limit, so the memory used does not change).
@@ -204,17 +207,21 @@ def open_csv(v: Validator, t: str, path: Path, delimiter: str) -> bool:
     except duckdb.Error as err:
         _csv_failure(v, t, path, delimiter, len(header), err)
         return False
-    v.con.execute(f"CREATE TEMP VIEW src_{t} AS SELECT *, rowid + 1 AS __row FROM raw_{t}")
     v.columns[t] = {h: "VARCHAR" for h in header}
     v.bom[t] = head[:3] == b"\xef\xbb\xbf"
+    if any(h.lower() in RESERVED for h in header):
+        return True  # reported by check_columns
+    v.con.execute(f"CREATE TEMP VIEW src_{t} AS SELECT *, rowid + 1 AS __row FROM raw_{t}")
     return True
 
 
 # ---------------------------------------------------------------------- Parquet
-def _parquet_names(path: Path) -> list[str] | None:
-    """Top-level column names as written in the footer (DuckDB renames duplicates)."""
+def _footer(path: Path) -> tuple[list[str], int] | None:
+    """Top-level column names as written in the footer (DuckDB renames duplicates) and the
+    number of rows; None when pyarrow cannot read the footer."""
     try:
-        return list(pq.read_schema(path).names)
+        md = pq.read_metadata(path)
+        return list(md.schema.to_arrow_schema().names), md.num_rows
     except (pa.ArrowException, OSError):
         return None
 
@@ -224,20 +231,24 @@ def open_parquet(v: Validator, t: str, path: Path) -> bool:
     p = literal(str(path))
     try:
         desc = v.fetch(f"DESCRIBE SELECT * FROM read_parquet({p})")
-        n_rows = v.fetch(f"SELECT count(*) FROM read_parquet({p})")[0][0]
+        footer = _footer(path)
+        n_rows = footer[1] if footer is not None else \
+            v.fetch(f"SELECT count(*) FROM read_parquet({p})")[0][0]
     except duckdb.Error as err:
         v.add(E.FileFormatError, t, "parquet", f"the Parquet file cannot be read "
               f"({clean_text(str(err))}); export it again.")
         return False
-    written = _parquet_names(path)
-    if written is not None:
-        lower = [n.lower() for n in written]
-        dups = sorted({n for n, low in zip(written, lower, strict=True) if lower.count(low) > 1})
-        if dups:
-            v.add(E.DuplicateColumnError, t, "duplicate_column",
-                  f"the file holds several columns named {names(dups)} (names are compared "
-                  "without case); keep one column of each name.", column=shown_name(dups[0]))
-            return False
+    written = [r[0] for r in desc] if footer is None else footer[0]
+    lower = [n.lower() for n in written]
+    dups = sorted({n for n, low in zip(written, lower, strict=True) if lower.count(low) > 1})
+    if dups:
+        v.add(E.DuplicateColumnError, t, "duplicate_column",
+              f"the file holds several columns named {names(dups)} (names are compared "
+              "without case); keep one column of each name.", column=shown_name(dups[0]))
+        return False
+    if any(n.lower() in RESERVED for n in written):
+        v.columns[t] = {r[0]: r[1] for r in desc}  # reported by check_columns
+        return True
     v.con.execute(f"CREATE TEMP VIEW src_{t} AS SELECT * EXCLUDE (file_row_number), "
                   f"file_row_number + 1 AS __row FROM read_parquet({p}, file_row_number=true)")
     v.columns[t] = {r[0]: r[1] for r in desc}

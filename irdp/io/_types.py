@@ -1,4 +1,4 @@
-"""From a stored column to the contract type: one rule per value, whatever the file format (private).
+"""From a stored column to the contract type: one rule per value, whatever the format (private).
 
 A CSV cell is text; a Parquet column has a storage type. The same value gets the same verdict
 in both: ``12.5`` is not an integer whether it is the text ``"12.5"`` or the DOUBLE 12.5, ``12``
