@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from irdp.cohort import definition
 from irdp.io import TABLES, load_schemas, render_contract
 from irdp.io.schema import schema_dir
 from irdp.synth import _codes
@@ -100,6 +101,11 @@ def test_one_copy_of_the_contract():
         ("company", "size_band", _codes.SIZE_BANDS),
         ("questionnaire", "instrument", _codes.INSTRUMENTS),
         ("diagnosis", "role", _codes.ROLES),
+        # the cohort definition's vocabularies are the contract's codes
+        ("visit", "visit_type", definition.VISIT_TYPES),
+        ("conclusion", "conclusion", definition.CONCLUSIONS),
+        ("exit", "exit_reason", definition.EXIT_REASONS),
+        ("employment", "followup_type", definition.FOLLOWUP_TYPES),
     ],
 )
 def test_generator_code_lists_match_contract(table, column, codes):
