@@ -64,6 +64,12 @@ def _nir_sql(c: str) -> str:
             f"{literal(NIR_PATTERN)}) ELSE false END")
 
 
+def _numeric_sql(c: str) -> str:
+    # the regular expression runs only on values that start with a digit
+    return (f"CASE WHEN left({c}, 1) BETWEEN '0' AND '9' THEN regexp_full_match({c}, '[0-9]+') "
+            "ELSE false END")
+
+
 Rule = tuple[type, str, str, str, str]  # kind, rule, SQL failure condition, message, column
 
 
@@ -223,8 +229,7 @@ class Validator:
                           + (", or pass pseudonymise=<key> to hash the keys on load."
                              if f.is_key else "; this column is not pseudonymised."), f.name))
         if not f.numeric_allowed:
-            rules.append((E.IdentifierError, "numeric_identifier",
-                          f"regexp_full_match({c}, '[0-9]+')",
+            rules.append((E.IdentifierError, "numeric_identifier", _numeric_sql(c),
                           "the contract does not allow purely numeric values in this column; "
                           "export the pseudonyms with a letter prefix.", f.name))
         return rules
@@ -327,8 +332,7 @@ class Validator:
         pk = ", ".join(quote(k) for k in s.primary_key)
         aggs = ([f"count(*) FILTER (WHERE {quote('__bad_' + f.name)})" for f in typed]
                 + [f"count(*) FILTER (WHERE {r[2]})" for r in rules]
-                + [f"count(*) FILTER (WHERE regexp_full_match({quote(f.name)}, '[0-9]+'))"
-                   for f in keys]
+                + [f"count(*) FILTER (WHERE {_numeric_sql(quote(f.name))})" for f in keys]
                 # distinct 64-bit hashes imply distinct keys; equal ones are checked exactly
                 + [f"count(*) - count(DISTINCT hash({pk}))" if pk else "0"])
         counts = list(self.fetch("SELECT " + ", ".join(aggs) + f" FROM typed_{t}")[0])
@@ -368,65 +372,98 @@ class Validator:
                      f"{r[len(pk) + 1]}); keys must be unique.", row=int(r[len(pk) + 1][1]),
                      column=", ".join(pk), value=value, count=int(n) if i == 0 else 1)
 
-    def check_foreign_keys(self, t: str) -> None:
-        for cols, parent, pcols in self.schemas[t].foreign_keys:
-            if parent not in self.typed_ok:
-                continue
-            ppk = self.schemas[parent].primary_key
-            notnull = " AND ".join(f"c.{quote(a)} IS NOT NULL" for a in cols)
-            on = " AND ".join(f"c.{quote(a)} = p.{quote(b)}" for a, b in zip(cols, pcols,
-                                                                            strict=True))
-            if len(cols) > 1 and set(ppk) < set(pcols):
-                self._consistency(t, cols, parent, pcols, ppk, notnull, on)
-                continue
-            # an explicit anti join (a correlated NOT EXISTS is several times slower)
-            rel = (f"(SELECT c.* FROM typed_{t} c ANTI JOIN typed_{parent} p ON {on} "
-                   f"WHERE {notnull})")
-            n = self.fetch(f"SELECT count(*) FROM {rel}")[0][0]
-            self.report_rows(E.ForeignKeyError, t, "foreign_key",
-                             f"{', '.join(cols)} refers to no row of {parent}; every reference "
-                             "must exist in the parent table.", rel, "true", ", ".join(cols),
-                             quote(cols[0]) if len(cols) == 1 else
-                             "(" + ", ".join(quote(a) for a in cols) + ")", int(n))
+    def check_references(self, t: str) -> None:
+        """References and the rules that follow them, one join per referenced table.
 
-    def _consistency(self, t: str, cols: tuple[str, ...], parent: str,
-                     pcols: tuple[str, ...], ppk: tuple[str, ...], notnull: str,
-                     on: str) -> None:
-        """A composite reference whose parent row exists but disagrees on the other columns."""
-        ref = [a for a, b in zip(cols, pcols, strict=True) if b in ppk]
-        others = [a for a in cols if a not in ref]
-        exists = " AND ".join(f"c.{quote(a)} = p.{quote(b)}"
-                              for a, b in zip(cols, pcols, strict=True) if b in ppk)
-        rel = (f"(SELECT c.* FROM typed_{t} c SEMI JOIN typed_{parent} p ON {exists} "
-               f"WHERE {notnull} AND NOT EXISTS (SELECT 1 FROM typed_{parent} p WHERE {on}))")
-        n = self.fetch(f"SELECT count(*) FROM {rel}")[0][0]
-        self.report_rows(E.ConsistencyError, t, "consistency",
-                         f"the {parent} row that {', '.join(ref)} refers to has another "
-                         f"{', '.join(others)} than this row: the two tables contradict each "
-                         f"other (a {t} row and its {parent} must concern the same "
-                         f"{', '.join(others)}). Fix the reference or the "
-                         f"{', '.join(others)}.", rel, "true", ", ".join(ref),
-                         quote(ref[0]), int(n))
-
-    # ------------------------------------------------------------------ chronology
-    def check_birth(self, t: str) -> None:
+        For each single-column foreign key, the rows are left-joined to their parent once, and
+        one aggregate counts the orphans, the composite references that disagree with the
+        parent row (``ConsistencyError``), and the dates bounded by the parent: not before the
+        worker's year of birth, not after the end of the employment.
+        """
         s = self.schemas[t]
-        cols = [f.name for f in s.fields if "not_before_birth" in f.checks]
-        if not cols or "worker" not in self.typed_ok or "worker_id" not in s.names:
-            return
-        rel = (f"(SELECT x.*, w.birth_year AS __birth FROM typed_{t} x JOIN typed_worker w "
-               f"USING (worker_id))") if t != "worker" else (
-            "(SELECT *, birth_year AS __birth FROM typed_worker)")
-        conds = [f"year({quote(c)}) < __birth" for c in cols]
-        counts = self.fetch("SELECT " + ", ".join(f"count(*) FILTER (WHERE {c})" for c in conds)
-                            + f" FROM {rel}")[0]
-        for col, cond, n in zip(cols, conds, counts, strict=True):
-            self.report_rows(E.BeforeBirthError, t, "not_before_birth",
-                             "date is before the worker's year of birth.", rel, cond, col,
-                             quote(col), int(n))
+        done: set[int] = set()
+        for k, (cols, parent, pcols) in enumerate(s.foreign_keys):
+            if len(cols) == 1 and parent in self.typed_ok:
+                done |= self._reference(t, k, cols[0], parent, pcols[0])
+        for k, (cols, parent, pcols) in enumerate(s.foreign_keys):
+            if k not in done and parent in self.typed_ok:
+                self._composite(t, cols, parent, pcols)
+        if t == "worker":
+            self._own_birth_dates()
+
+    def _reference(self, t: str, k: int, ref: str, parent: str, pk: str) -> set[int]:
+        s = self.schemas[t]
+        checks: list[tuple[type, str, str, str, str]] = [
+            (E.ForeignKeyError, "foreign_key", f"{quote(ref)} IS NOT NULL AND __found IS NULL",
+             f"{ref} refers to no row of {parent}; every reference must exist in the parent "
+             "table.", ref)]
+        wanted, covered = {pk}, {k}
+        for j, (cols, cparent, pcols) in enumerate(s.foreign_keys):
+            pairs = dict(zip(cols, pcols, strict=True))
+            if cparent != parent or len(cols) < 2 or pairs.get(ref) != pk:
+                continue
+            covered.add(j)
+            others = [a for a in cols if a != ref]
+            wanted |= {pairs[a] for a in others}
+            disagree = " OR ".join(f"{quote(a)} IS DISTINCT FROM {quote('__p_' + pairs[a])}"
+                                   for a in others)
+            notnull = " AND ".join(f"{quote(a)} IS NOT NULL" for a in others)
+            checks.append((E.ConsistencyError, "consistency",
+                           f"__found AND {notnull} AND ({disagree})",
+                           f"the {parent} row that {ref} refers to has another "
+                           f"{', '.join(others)} than this row: the two tables contradict each "
+                           f"other (a {t} row and its {parent} must concern the same "
+                           f"{', '.join(others)}). Fix the reference or the "
+                           f"{', '.join(others)}.", ref))
+        for f in s.fields:
+            if "not_before_birth" in f.checks and parent == "worker" and ref == "worker_id":
+                wanted.add("birth_year")
+                checks.append((E.BeforeBirthError, "not_before_birth",
+                               f"year({quote(f.name)}) < __p_birth_year",
+                               "date is before the worker's year of birth.", f.name))
+            if "not_after_employment_end" in f.checks and parent == "employment" \
+                    and ref == "employment_id":
+                wanted.add("end_date")
+                checks.append((E.OutsideEmploymentError, "not_after_employment_end",
+                               f"{quote(f.name)} > __p_end_date",
+                               "date is after the end_date of the employment it refers to "
+                               "(employment_id); refer to the right employment or leave "
+                               "employment_id empty.", f.name))
+        pcols = ", ".join(f"{quote(c)} AS {quote('__p_' + c)}" for c in sorted(wanted))
+        rel = (f"(SELECT c.*, p.* FROM typed_{t} c LEFT JOIN (SELECT {pcols}, true AS __found "
+               f"FROM typed_{parent}) p ON c.{quote(ref)} = p.{quote('__p_' + pk)})")
+        counts = self.fetch("SELECT " + ", ".join(f"count(*) FILTER (WHERE {c[2]})"
+                                                 for c in checks) + f" FROM {rel}")[0]
+        for (kind, rule, cond, msg, column), n in zip(checks, counts, strict=True):
+            self.report_rows(kind, t, rule, msg, rel, cond, column, quote(column), int(n))
+        return covered
+
+    def _composite(self, t: str, cols: tuple[str, ...], parent: str,
+                   pcols: tuple[str, ...]) -> None:
+        """A composite foreign key without a single-column reference to the same parent."""
+        notnull = " AND ".join(f"c.{quote(a)} IS NOT NULL" for a in cols)
+        on = " AND ".join(f"c.{quote(a)} = p.{quote(b)}" for a, b in zip(cols, pcols,
+                                                                        strict=True))
+        # an explicit anti join (a correlated NOT EXISTS is several times slower)
+        rel = f"(SELECT c.* FROM typed_{t} c ANTI JOIN typed_{parent} p ON {on} WHERE {notnull})"
+        n = self.fetch(f"SELECT count(*) FROM {rel}")[0][0]
+        self.report_rows(E.ForeignKeyError, t, "foreign_key",
+                         f"({', '.join(cols)}) refers to no row of {parent}; every reference "
+                         "must exist in the parent table.", rel, "true", ", ".join(cols),
+                         quote(cols[0]), int(n))
+
+    def _own_birth_dates(self) -> None:
+        cols = [f.name for f in self.schemas["worker"].fields if "not_before_birth" in f.checks]
+        for col in cols:
+            cond = f"year({quote(col)}) < birth_year"
+            n = self.fetch(f"SELECT count(*) FROM typed_worker WHERE {cond}")[0][0]
+            self.report_rows(E.BeforeBirthError, "worker", "not_before_birth",
+                             "date is before the worker's year of birth.", "typed_worker",
+                             cond, col, quote(col), int(n))
 
     def check_joined_dates(self, t: str) -> None:
-        """Dates bounded by another table: the worker's exit, the end of the employment."""
+        """Dates bounded by the worker's exit (the exit table references the worker, so this is
+        a join of its own)."""
         s = self.schemas[t]
         for f in s.fields:
             c = quote(f.name)
@@ -438,15 +475,6 @@ class Validator:
                 self._dates(kind, t, "not_after_exit", f.name, rel, f"{c} > __bound",
                             "date is after the worker's exit (exit table): the worker is no "
                             "longer followed then.")
-            if "not_after_employment_end" in f.checks and "employment" in self.typed_ok \
-                    and "employment_id" in s.names:
-                rel = (f"(SELECT x.*, e.end_date AS __bound FROM typed_{t} x JOIN "
-                       f"typed_employment e USING (employment_id))")
-                self._dates(E.OutsideEmploymentError, t, "not_after_employment_end", f.name,
-                            rel, f"{c} > __bound",
-                            "date is after the end_date of the employment it refers to "
-                            "(employment_id); refer to the right employment or leave "
-                            "employment_id empty.")
 
     def _dates(self, kind: type, t: str, rule: str, column: str, rel: str, cond: str,
                message: str) -> None:
@@ -464,8 +492,7 @@ class Validator:
                 self.check_values(t)
         for t in self.schemas:
             if t in self.typed_ok:
-                self.check_foreign_keys(t)
-                self.check_birth(t)
+                self.check_references(t)
                 self.check_joined_dates(t)
 
     def drop_work_tables(self) -> None:
