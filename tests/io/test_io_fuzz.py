@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -403,6 +404,15 @@ def _same_column(table: str, column: str) -> Callable[[Any, Base], None]:
     return f
 
 
+def _column_is(table: str, column: str,
+               expected: Callable[[Any], Any]) -> Callable[[Any, Base], None]:
+    def f(ex: Any, base: Base) -> None:
+        got = [r[0] for r in ex.fetch(f'SELECT "{column}" FROM "{table}"')]
+        assert got == [expected(v) for v in base.arrow[table].column(column).to_pylist()]
+
+    return f
+
+
 def _rows(table: str, n: int | None = None) -> Callable[[Any, Base], None]:
     def f(ex: Any, base: Base) -> None:
         assert ex.n_rows(table) == (n if n is not None else base.arrow[table].num_rows)
@@ -559,6 +569,15 @@ def _accepted_value_cases() -> list[Case]:
         Case("parquet-integer_as_whole_doubles", "parquet",
              arrow("worker", _retype("birth_year", pa.float64(), float)), None,
              check=_same_column("worker", "birth_year")),
+        Case("parquet-integer_as_whole_decimals", "parquet",
+             arrow("worker", _retype("birth_year", pa.decimal128(6, 2), Decimal)), None,
+             check=_same_column("worker", "birth_year")),
+        Case("parquet-integer_as_int16", "parquet",
+             arrow("visit", _retype("absence_days", pa.int16())), None,
+             check=_same_column("visit", "absence_days")),
+        Case("parquet-number_as_integers", "parquet",
+             arrow("questionnaire", _retype("value", pa.int64(), int)), None,
+             check=_column_is("questionnaire", "value", lambda v: float(int(v)))),
         Case("parquet-date_as_iso_text", "parquet",
              arrow("visit", _retype("visit_date", pa.string(), str)), None,
              check=_rows("visit")),
@@ -624,6 +643,9 @@ def _structure_cases() -> list[Case]:
              arrow("visit", _retype("visit_date", pa.timestamp("us"),
                                     lambda d: dt.datetime(d.year, d.month, d.day))),
              TypeMismatchError, "visit", None, "visit_date", "type"),
+        Case("parquet-fraction_in_a_decimal_column", "parquet",
+             put("visit", "absence_days", 3, Decimal("12.50"), pa.decimal128(6, 2)),
+             TypeMismatchError, "visit", 4, "absence_days", "type"),
         Case("parquet-boolean_as_double", "parquet",
              arrow("worker", _retype("rqth", pa.float64(), float)),
              TypeMismatchError, "worker", None, "rqth", "type"),
