@@ -238,10 +238,12 @@ class Validator:
         """(kind, rule, SQL condition of failure, message, column) for one field."""
         c = quote(f.name)
         rules: list[Rule] = []
+        cv = self.conversions[t][f.name]
+        if cv.whole_column:  # the column's type is wrong: reported once, no value to check
+            return rules
         if f.required:
             cond = f"{c} IS NULL"
-            cv = self.conversions[t][f.name]
-            if cv.bad is not None and not cv.whole_column:
+            if cv.bad is not None:
                 cond += f" AND NOT {quote('__bad_' + f.name)}"
             rules.append((E.ConstraintError, "required", cond, "value is required but missing.",
                           f.name))
