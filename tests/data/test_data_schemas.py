@@ -134,3 +134,16 @@ def test_data_doc_summary_table_matches_contract():
     assert len(rows) == 9
     for row in rows:
         assert row in data_md, f"docs/data.md summary row out of date: {row}"
+
+
+def test_schema_dir_without_symbolic_links(tmp_path, monkeypatch):
+    """A checkout without symbolic links has a small text file at irdp/_schemas: the
+    repository's data_schemas/ is used instead; with neither, the error says what to do."""
+    from irdp.io import schema as schema_module
+
+    (tmp_path / "_schemas").write_text("../data_schemas", encoding="utf-8")
+    monkeypatch.setattr(schema_module.resources, "files", lambda package: tmp_path)
+    assert schema_dir() == ROOT / "data_schemas"
+    monkeypatch.setattr(schema_module, "__file__", str(tmp_path / "a" / "b" / "schema.py"))
+    with pytest.raises(FileNotFoundError, match="Reinstall irdp"):
+        schema_dir()
