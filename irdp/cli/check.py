@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
 
+#: Exit status of ``irdp check`` when the extract breaks the contract.
+EXIT_INVALID_EXTRACT = 3
 
-@click.command("check")
+
+def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO date YYYY-MM-DD; got {value[:20]!r}.") \
+            from None
+    return value
+
+
+@click.command("check", epilog="Exit status: 0 the extract satisfies the contract (report "
+               "printed); 1 the report could not be written (--out, --csv); 2 usage error (bad "
+               "option or PATH); 3 invalid extract (the problems "
+               "are listed on standard error, identifiers masked).")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Also write the report tables as CSV files in this folder.")
@@ -16,7 +34,8 @@ import click
               help="Also write the text report to this file.")
 @click.option("--threshold", type=click.IntRange(min=1), default=11, show_default=True,
               help="Disclosure control: counts below it are suppressed.")
-@click.option("--as-of", default=None, help="Extraction date (ISO); later dates are refused.")
+@click.option("--as-of", default=None, callback=_iso_date,
+              help="Extraction date (ISO); later dates are refused.")
 @click.option("--max-errors", type=click.IntRange(min=1), default=100, show_default=True,
               help="Maximum number of problems listed when the extract is invalid.")
 def check(path: Path, csv_dir: Path | None, out_file: Path | None, threshold: int,
@@ -25,23 +44,31 @@ def check(path: Path, csv_dir: Path | None, out_file: Path | None, threshold: in
 
     The report gives row counts per table, the completeness of every field overall and per
     SPSTI, the code-system versions found and the date ranges, after small-count suppression.
-    Exits with status 1 and the list of problems when the extract breaks the contract.
+    When the extract breaks the contract, every problem found (file, row, column, value with
+    identifiers masked, rule) is listed and the command exits with status 3.
     """
-    from irdp.io import ExtractValidationError, read_extract
+    from irdp.exceptions import ExtractError
+    from irdp.io import read_extract
     from irdp.io.quality import quality_report
 
     try:
         extract = read_extract(path, as_of=as_of, max_errors=max_errors)
-    except ExtractValidationError as err:
+    except ExtractError as err:
         click.echo(str(err), err=True)
-        sys.exit(1)
+        click.echo(f"irdp check: the extract in {path} is invalid (exit status "
+                   f"{EXIT_INVALID_EXTRACT}).", err=True)
+        sys.exit(EXIT_INVALID_EXTRACT)
     report = quality_report(extract, threshold=threshold)
     text = report.as_text()
     click.echo(text)
-    if out_file is not None:
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        out_file.write_text(text, encoding="utf-8")
-        click.echo(f"text report written to {out_file}")
-    if csv_dir is not None:
-        paths = report.to_csv(csv_dir)
-        click.echo(f"CSV tables written to {csv_dir} ({', '.join(p.name for p in paths)})")
+    try:
+        if out_file is not None:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            out_file.write_text(text, encoding="utf-8")
+            click.echo(f"text report written to {out_file}")
+        if csv_dir is not None:
+            paths = report.to_csv(csv_dir)
+            click.echo(f"CSV tables written to {csv_dir} ({', '.join(p.name for p in paths)})")
+    except OSError as err:
+        raise click.ClickException(f"the report could not be written to "
+                                   f"{err.filename or 'the output'}: {err.strerror}.") from None

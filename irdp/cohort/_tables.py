@@ -8,8 +8,11 @@ Every query of :mod:`irdp.cohort` and :mod:`irdp.features` reads the views
 - an optional table or nullable column that is absent from the extract reads as empty or
   ``NULL`` instead of failing (the features built from it are then missing, never zero).
 
-Required tables (``worker``, ``visit``, ``conclusion``) and required columns must be present;
-otherwise an :class:`~irdp.exceptions.ExtractError` names what is missing.
+The columns, their types and which of them are required come from the extract contract
+(``data_schemas/``, read by :func:`irdp.io.load_schemas`; there is no other copy). The tables
+the builders cannot do without (``worker``, ``visit``, ``conclusion``) and every column the
+contract marks as required must be present; otherwise an
+:class:`~irdp.exceptions.ExtractError` names what is missing.
 """
 
 from __future__ import annotations
@@ -18,82 +21,18 @@ import itertools
 
 from irdp.exceptions import ExtractError
 from irdp.io.extract import Extract
+from irdp.io.schema import load_schemas
 
 __all__ = ["COLUMNS", "REQUIRED", "prepare"]
 
-#: Contract columns read by irdp's builders: (name, DuckDB type, required).
-COLUMNS: dict[str, tuple[tuple[str, str, bool], ...]] = {
-    "worker": (
-        ("worker_id", "VARCHAR", True),
-        ("spsti_id", "VARCHAR", True),
-        ("sex", "VARCHAR", True),
-        ("birth_year", "INTEGER", True),
-        ("rqth", "BOOLEAN", False),
-        ("rqth_date", "DATE", False),
-        ("invalidity_category", "INTEGER", False),
-        ("education_level", "VARCHAR", False),
-    ),
-    "company": (
-        ("company_id", "VARCHAR", True),
-        ("naf_code", "VARCHAR", False),
-        ("naf_system", "VARCHAR", False),
-        ("size_band", "VARCHAR", False),
-        ("department", "VARCHAR", False),
-    ),
-    "employment": (
-        ("employment_id", "VARCHAR", True),
-        ("worker_id", "VARCHAR", True),
-        ("company_id", "VARCHAR", False),
-        ("start_date", "DATE", True),
-        ("end_date", "DATE", False),
-        ("contract", "VARCHAR", False),
-        ("job_code", "VARCHAR", False),
-        ("job_system", "VARCHAR", False),
-        ("followup_type", "VARCHAR", False),
-        ("end_reason", "VARCHAR", False),
-    ),
-    "visit": (
-        ("visit_id", "VARCHAR", True),
-        ("worker_id", "VARCHAR", True),
-        ("employment_id", "VARCHAR", False),
-        ("visit_date", "DATE", True),
-        ("visit_type", "VARCHAR", True),
-        ("professional", "VARCHAR", False),
-        ("absence_days", "INTEGER", False),
-        ("absence_cause", "VARCHAR", False),
-    ),
-    "conclusion": (
-        ("visit_id", "VARCHAR", True),
-        ("conclusion", "VARCHAR", True),
-        ("measures", "VARCHAR", False),
-        ("pdp_orientation", "BOOLEAN", False),
-    ),
-    "diagnosis": (
-        ("visit_id", "VARCHAR", True),
-        ("icd10_code", "VARCHAR", True),
-        ("role", "VARCHAR", False),
-        ("work_related", "BOOLEAN", False),
-    ),
-    "exposure": (
-        ("exposure_id", "VARCHAR", True),
-        ("worker_id", "VARCHAR", True),
-        ("tep_code", "VARCHAR", True),
-        ("start_date", "DATE", True),
-        ("end_date", "DATE", False),
-        ("intensity", "INTEGER", False),
-    ),
-    "questionnaire": (
-        ("visit_id", "VARCHAR", True),
-        ("instrument", "VARCHAR", True),
-        ("item", "VARCHAR", True),
-        ("value", "DOUBLE", True),
-    ),
-    "exit": (
-        ("worker_id", "VARCHAR", True),
-        ("exit_date", "DATE", True),
-        ("exit_reason", "VARCHAR", True),
-    ),
-}
+
+def _columns() -> dict[str, tuple[tuple[str, str, bool], ...]]:
+    return {t: tuple((f.name, f.sql_type, f.required) for f in s.fields)
+            for t, s in load_schemas().items()}
+
+
+#: Columns of the contract (``data_schemas/``, the only copy): (name, DuckDB type, required).
+COLUMNS: dict[str, tuple[tuple[str, str, bool], ...]] = _columns()
 
 #: Tables without which no cohort can be built.
 REQUIRED: tuple[str, ...] = ("worker", "visit", "conclusion")

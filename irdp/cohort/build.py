@@ -358,7 +358,8 @@ def build_cohort(extract: Extract, definition: CohortDefinition) -> Cohort:
     ...                             "birth_year": [1975]}),
     ...     "visit": pd.DataFrame({"visit_id": ["v1", "v2"], "worker_id": ["w1", "w1"],
     ...                            "visit_date": ["2020-03-01", "2020-09-01"],
-    ...                            "visit_type": ["MI_CARRIERE", "DEMANDE_SAL"]}),
+    ...                            "visit_type": ["MI_CARRIERE", "DEMANDE_SAL"],
+    ...                            "visit_type_system": "PRESANSE-TV-2022", "professional": "MT"}),
     ...     "conclusion": pd.DataFrame({"visit_id": ["v1", "v2"],
     ...                                 "conclusion": ["APTE", "INAPTE"]}),
     ... })

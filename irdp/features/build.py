@@ -145,6 +145,7 @@ def build_features(
     ...     "visit": pd.DataFrame({"visit_id": ["v1", "v2"], "worker_id": ["w1", "w1"],
     ...                            "visit_date": ["2019-05-01", "2021-05-01"],
     ...                            "visit_type": ["REPRISE", "REPRISE"],
+    ...                            "visit_type_system": "PRESANSE-TV-2022", "professional": "MT",
     ...                            "absence_days": [120, 40]}),
     ...     "conclusion": pd.DataFrame({"visit_id": ["v1"], "conclusion": ["APTE"]}),
     ... })

@@ -26,6 +26,7 @@ __all__ = [
     "ColumnError",
     "MissingColumnError",
     "ExtraColumnError",
+    "DuplicateColumnError",
     "TypeMismatchError",
     "UnparsableDateError",
     "ConstraintError",
@@ -34,9 +35,12 @@ __all__ = [
     "FutureDateError",
     "BeforeBirthError",
     "DateOrderError",
+    "AfterExitError",
     "VisitAfterExitError",
+    "OutsideEmploymentError",
     "DuplicateKeyError",
     "ForeignKeyError",
+    "ConsistencyError",
     "IdentifierError",
     "raise_problems",
 ]
@@ -57,11 +61,13 @@ class Problem:
     message : str
         Explanation and how to fix it.
     row : int or None
-        1-based data row in the file (CSV line = row + 1).
+        1-based data row in the file (CSV line = row + 1 when no value spans several lines
+        and no line is blank); 0 for the header.
     column : str or None
         Column concerned.
     value : object
-        Offending value (masked when it looks like a direct identifier).
+        What may be shown of the offending value: identifiers (NIR/INS-shaped values, and every
+        key value when the caller pseudonymises) are masked, long values shortened.
     count : int
         Number of rows breaking this rule in this column (for the first example of a rule).
     """
@@ -151,6 +157,10 @@ class ExtraColumnError(ColumnError):
     """A column not in the contract is present."""
 
 
+class DuplicateColumnError(ColumnError):
+    """A file holds several columns of the same name (compared without case)."""
+
+
 class TypeMismatchError(ExtractValidationError):
     """A column or value has the wrong type."""
 
@@ -183,7 +193,11 @@ class DateOrderError(DateRuleError):
     """An end date is before its start date."""
 
 
-class VisitAfterExitError(DateRuleError):
+class AfterExitError(DateRuleError):
+    """A record (visit, employment) is dated after the worker's exit from follow-up."""
+
+
+class VisitAfterExitError(AfterExitError):
     """A visit is dated after the worker's exit from follow-up."""
 
 
@@ -193,6 +207,15 @@ class DuplicateKeyError(ExtractValidationError):
 
 class ForeignKeyError(ExtractValidationError):
     """A reference points to no row of the parent table (orphan)."""
+
+
+class ConsistencyError(ExtractValidationError):
+    """Rows of two tables contradict each other (e.g. a visit's employment belongs to another
+    worker)."""
+
+
+class OutsideEmploymentError(DateRuleError, ConsistencyError):
+    """A visit is dated after the end of the employment it refers to."""
 
 
 class IdentifierError(ExtractValidationError):

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["Extract", "TABLES"]
+__all__ = ["Extract", "TABLES", "connect"]
 
 #: The tables of the contract, in load order (parents before children).
 TABLES: tuple[str, ...] = (
@@ -28,6 +28,36 @@ TABLES: tuple[str, ...] = (
     "questionnaire",
     "exit",
 )
+
+
+def connect(settings: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    """A new in-process DuckDB connection set up for irdp.
+
+    Parameters
+    ----------
+    settings : mapping, optional
+        DuckDB settings applied with ``SET`` (e.g. ``{"memory_limit": "4GB", "threads": 2}``);
+        the progress bar is always off.
+
+    Examples
+    --------
+    >>> con = connect({"threads": 1})
+    >>> con.execute("SELECT current_setting('threads')").fetchall()
+    [(1,)]
+    """
+    con = duckdb.connect()
+    wanted = {"enable_progress_bar": False, **dict(settings or {})}
+    for name, value in wanted.items():
+        if not isinstance(name, str) or not name.replace("_", "").isalnum():
+            raise ValueError(f"DuckDB setting names are words with underscores; got {name!r}.")
+        try:
+            con.execute(f"SET {name} = ?", [value])
+        except duckdb.InvalidInputException:
+            if name != "enable_progress_bar":
+                raise
+            # inside Jupyter without ipywidgets DuckDB refuses to change the setting; it then
+            # shows no progress bar anyway
+    return con
 
 
 class Extract(Mapping[str, duckdb.DuckDBPyRelation]):
@@ -70,7 +100,7 @@ class Extract(Mapping[str, duckdb.DuckDBPyRelation]):
         metadata: dict[str, Any] | None = None,
     ) -> Extract:
         """Wrap in-memory tables (no validation; see :func:`irdp.io.validate_extract`)."""
-        con = duckdb.connect()
+        con = connect()
         names = []
         for name, frame in frames.items():
             table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(

@@ -17,6 +17,11 @@ __all__ = ["Field", "TableSchema", "load_schemas", "schema_dir", "render_contrac
            "SCHEMA_VERSION"]
 
 
+#: DuckDB type of each Frictionless field type used by the contract.
+SQL_TYPES: dict[str, str] = {"string": "VARCHAR", "integer": "INTEGER", "number": "DOUBLE",
+                             "boolean": "BOOLEAN", "date": "DATE"}
+
+
 @dataclass(frozen=True)
 class Field:
     """One column of the contract."""
@@ -33,6 +38,23 @@ class Field:
     code_system: dict[str, Any] | None = None
     checks: tuple[str, ...] = ()
     items: dict[str, dict[str, list[float]]] | None = None
+    identifier: dict[str, Any] | None = None
+
+    @property
+    def is_key(self) -> bool:
+        """A pseudonymous key (``x-identifier`` kind ``key``): hashed by ``pseudonymise``,
+        masked in every message when the caller pseudonymises."""
+        return self.identifier is not None and self.identifier.get("kind") == "key"
+
+    @property
+    def numeric_allowed(self) -> bool:
+        """Whether the contract accepts purely numeric values in this identifier column."""
+        return self.identifier is not None and bool(self.identifier.get("numeric", False))
+
+    @property
+    def sql_type(self) -> str:
+        """DuckDB type of the column's values (``string`` -> ``VARCHAR``...)."""
+        return SQL_TYPES[self.type]
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Field:
@@ -44,7 +66,7 @@ class Field:
             enum=tuple(c["enum"]) if "enum" in c else None, pattern=c.get("pattern"),
             minimum=c.get("minimum"), maximum=c.get("maximum"),
             code_system=d.get("x-code-system"), checks=tuple(d.get("x-checks", ())),
-            items=d.get("x-items"),
+            items=d.get("x-items"), identifier=d.get("x-identifier"),
         )
 
 
@@ -76,12 +98,22 @@ class TableSchema:
 
 
 def schema_dir() -> Path:
-    """Folder of the schema files: the repository's ``data_schemas/`` when running from a
-    source tree, else the copy shipped in the package (``irdp/_schemas``)."""
+    """Folder of the schema files.
+
+    There is one copy of the contract, the repository's ``data_schemas/``; the package reaches
+    it as ``irdp/_schemas``, a symbolic link to that folder in a source tree, and a folder
+    built from the same files in an installed wheel. Where a checkout does not support
+    symbolic links (``irdp/_schemas`` is then a small text file), the repository folder is used.
+    """
+    packaged = Path(str(resources.files("irdp") / "_schemas"))
+    if packaged.is_dir() and any(packaged.glob("*.schema.json")):
+        return packaged
     repo = Path(__file__).resolve().parents[2] / "data_schemas"
     if repo.is_dir() and any(repo.glob("*.schema.json")):
         return repo
-    return Path(str(resources.files("irdp") / "_schemas"))
+    raise FileNotFoundError(
+        f"the extract contract was not found: neither {packaged} nor {repo} holds "
+        "*.schema.json files. Reinstall irdp (its wheel ships the schemas).")
 
 
 def load_schemas(directory: str | Path | None = None) -> dict[str, TableSchema]:
@@ -126,6 +158,11 @@ def load_schemas(directory: str | Path | None = None) -> dict[str, TableSchema]:
 SCHEMA_VERSION: str = next(iter(load_schemas().values())).version
 
 
+_CHECK_TEXT = {"not_future": "not in the future", "not_before_birth": "not before birth",
+               "not_after_exit": "not after the worker's exit",
+               "not_after_employment_end": "not after the end of its employment"}
+
+
 def _constraints(f: Field) -> str:
     parts = []
     if f.unique:
@@ -146,14 +183,43 @@ def _constraints(f: Field) -> str:
                             for k, v in f.code_system["enums"].items())
         parts.append(f"by `{col}`: {per}")
     for c in f.checks:
-        parts.append({"not_future": "not in the future", "not_before_birth": "not before birth",
-                      "not_after_exit": "not after the worker's exit"}.get(
-            c, c.replace("not_before:", "not before ")))
+        parts.append(_CHECK_TEXT.get(c, c.replace("not_before:", "not before ")))
+    if f.identifier is not None:
+        kind = f.identifier.get("kind")
+        parts.append(("pseudonymous key" if kind == "key" else "service code")
+                     + ("; purely numeric values allowed" if f.numeric_allowed
+                        else "; purely numeric values refused")
+                     + "; NIR/INS-shaped values refused")
     if f.items is not None:
         parts.append("items and ranges: " + "; ".join(
             f"`{inst}` " + ", ".join(f"{k}: {lo:g}-{hi:g}" for k, (lo, hi) in its.items())
             for inst, its in f.items.items()))
     return "; ".join(parts)
+
+
+_VALUE_TEXT = [
+    "Values follow the same rules in CSV and Parquet. An `integer` is a whole number: in CSV",
+    "decimal digits (`12`, `12.0`), in Parquet an integer column or a floating-point column",
+    "holding whole values; `12.5`, `0x1F`, `1e3`, `NaN` and infinities are refused, never",
+    "rounded. A `number` is finite (`.` as decimal separator, optional exponent; no `NaN`).",
+    "A `boolean` is `true`/`false`, `t`/`f`, `1`/`0` or `yes`/`no` (any case) or a Parquet",
+    "boolean or 0/1 integer column. A `date` is an ISO `YYYY-MM-DD` text or a Parquet DATE",
+    "column. An empty CSV cell and a Parquet null are missing values; a column holding no",
+    "value at all may have any Parquet type. Column names are compared without case: two",
+    "columns whose names differ only by case are refused.",
+]
+
+_IDENTIFIER_TEXT = [
+    "Identifier columns (`x-identifier`) hold pseudonymous keys (worker, company, employment,",
+    "visit, exposure) or service codes (`spsti_id`). Purely numeric keys are allowed: the keys",
+    "of SPSTI software are often sequence numbers, and they are pseudonyms as long as they are",
+    "not a person's number. A value shaped like a NIR/INS (13 or 15 characters once spaces, dots",
+    "and dashes are removed; first digit 1, 2, 7 or 8, then year, month, département, six digits",
+    "and the optional key) is never a key and is refused in every identifier column; with",
+    "`read_extract(..., pseudonymise=key)` the keys (not the service codes) are hashed instead,",
+    "and no message shows them. `Extract.metadata[\"numeric_identifiers\"]` lists the identifier",
+    "columns that hold numeric values, so that later steps know it from the start.",
+]
 
 
 def render_contract(schemas: dict[str, TableSchema] | None = None) -> str:
@@ -187,11 +253,15 @@ def render_contract(schemas: dict[str, TableSchema] | None = None) -> str:
     for s in schemas.values():
         lines.append(f"| `{s.name}` | ({', '.join(s.primary_key)}) | "
                      + ", ".join(f"`{n}`" for n in s.names) + " |")
+    lines += ["", *_VALUE_TEXT, "", *_IDENTIFIER_TEXT]
     for s in schemas.values():
         lines += ["", f"## `{s.name}` — {s.title}", "", s.description, ""]
         lines.append(f"Primary key: ({', '.join(f'`{k}`' for k in s.primary_key)}).")
         for cols, res, rcols in s.foreign_keys:
-            lines.append(f"Foreign key: ({', '.join(cols)}) → `{res}`({', '.join(rcols)}).")
+            what = (" (consistency: the referenced row must agree on every column)"
+                    if len(cols) > 1 else "")
+            lines.append(f"Foreign key: ({', '.join(cols)}) → `{res}`({', '.join(rcols)})"
+                         f"{what}.")
         lines += ["", "| Column | Type | Required | Constraints | Description |",
                   "|---|---|---|---|---|"]
         for f in s.fields:

@@ -16,13 +16,64 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["MIN_KEY_BYTES", "Pseudonymiser", "pseudonymise"]
+__all__ = ["MIN_KEY_BYTES", "NIR_PATTERN", "Pseudonymiser", "contains_nir", "looks_like_nir",
+           "mask_identifier", "pseudonymise"]
+
+#: Shape of a NIR or INS (SQL and Python regular expression, to be matched in full once the
+#: separators ``" "``, ``"."`` and ``"-"`` are removed): first digit 1 or 2 (NIR: sex) or 7 or 8
+#: (NIA, the provisional number an INS may carry), two digits of birth year, birth month (01-12,
+#: or 20-99 for an unknown or special month), département (2 digits or 2A/2B), six digits
+#: (commune and order), and the optional two-digit key: 13 or 15 characters.
+NIR_PATTERN = r"[1278][0-9]{2}(0[1-9]|1[0-2]|[2-9][0-9])(2[ABab]|[0-9]{2})[0-9]{6}([0-9]{2})?"
+
+_SEPARATORS = re.compile(r"[ .\-]")
+_NIR_FULL = re.compile(NIR_PATTERN)
+_NIR_INSIDE = re.compile(r"(?<![0-9])" + NIR_PATTERN + r"(?![0-9])")
+
+
+def looks_like_nir(value: Any) -> bool:
+    """Whether ``value`` is shaped like a NIR/INS (with or without spaces, dots or dashes).
+
+    Examples
+    --------
+    >>> looks_like_nir("1 85 07 75 123 456 78"), looks_like_nir("9000000001")
+    (True, False)
+    """
+    if value is None:
+        return False
+    return _NIR_FULL.fullmatch(_SEPARATORS.sub("", str(value))) is not None
+
+
+def contains_nir(text: Any) -> bool:
+    """Whether ``text`` holds a NIR/INS-shaped run of digits anywhere (used to mask messages).
+
+    Examples
+    --------
+    >>> contains_nir("worker 185077512345678 seen"), contains_nir("W-0001")
+    (True, False)
+    """
+    if text is None:
+        return False
+    return _NIR_INSIDE.search(_SEPARATORS.sub("", str(text))) is not None
+
+
+def mask_identifier(value: Any) -> str:
+    """What a message shows instead of an identifier: its length only.
+
+    Examples
+    --------
+    >>> mask_identifier("185077512345678")
+    '<masked: 15 characters>'
+    """
+    return f"<masked: {len(str(value))} characters>"
+
 
 #: Shortest key accepted (bytes). 16 bytes = 128 bits, NIST SP 800-107 minimum for HMAC security.
 MIN_KEY_BYTES = 16

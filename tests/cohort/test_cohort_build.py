@@ -236,13 +236,15 @@ def random_frames(seed: int, n_workers: int = 12) -> dict[str, pd.DataFrame]:
         "employment_id": [f"e{k}" for k in range(n_workers)], "worker_id": workers,
         "company_id": "c1", "start_date": [day(-3000, 1500) for _ in workers],
         "end_date": [None if rng.random() < 0.7 else day(1500, 2555) for _ in workers],
-        "followup_type": rng.choice(["SIG", "SIR"], n_workers)})
+        "followup_type": rng.choice(["SIG", "SIR"], n_workers), "contract": "CDI",
+        "job_code": "621a", "job_system": "PCS-ESE-2017"})
     vis, con = [], []
     for k in range(int(rng.integers(n_workers, 6 * n_workers))):
         vid = f"v{k}"
         vis.append((vid, str(rng.choice(workers)), day(), str(rng.choice(_TYPES))))
         con.append((vid, str(rng.choice(_CONCL, p=[0.8, 0.08, 0.08, 0.04]))))
-    visit = pd.DataFrame(vis, columns=["visit_id", "worker_id", "visit_date", "visit_type"])
+    visit = pd.DataFrame(vis, columns=["visit_id", "worker_id", "visit_date", "visit_type"]).assign(
+        visit_type_system="PRESANSE-TV-2022", professional="MT")
     conclusion = pd.DataFrame(con, columns=["visit_id", "conclusion"])
     ex_w = rng.choice(workers, size=n_workers // 3, replace=False)
     exit_ = pd.DataFrame({"worker_id": ex_w, "exit_date": [day() for _ in ex_w],

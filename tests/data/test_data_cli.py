@@ -44,14 +44,14 @@ def test_synth_then_check(tmp_path):
     assert (tmp_path / "q" / "report.txt").read_text(encoding="utf-8").startswith("irdp data")
 
 
-def test_check_invalid_extract_exits_1(tmp_path, small_dmst):
+def test_check_invalid_extract_exits_3(tmp_path, small_dmst):
     folder = tmp_path / "bad"
     folder.mkdir()
     for name, frame in small_dmst.tables.items():
         if name != "exit":
             frame.to_csv(folder / f"{name}.csv", index=False)
     res = CliRunner().invoke(main, ["check", str(folder)])
-    assert res.exit_code == 1
+    assert res.exit_code == 3
     assert "missing_table" in res.output
 
 

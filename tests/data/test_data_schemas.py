@@ -4,10 +4,12 @@ from them (golden test)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
+from irdp.cohort import definition
 from irdp.io import TABLES, load_schemas, render_contract
 from irdp.io.schema import schema_dir
 from irdp.synth import _codes
@@ -35,7 +37,17 @@ def test_schema_is_valid_table_schema(name):
     for fk in raw.get("foreignKeys", []):
         assert set(fk["fields"]) <= set(names)
         parent = SCHEMAS[fk["reference"]["resource"]]
-        assert tuple(fk["reference"]["fields"]) == parent.primary_key
+        ref = tuple(fk["reference"]["fields"])
+        # a reference is the parent's key, or (consistency) the key and other parent columns
+        assert ref == parent.primary_key or (
+            set(parent.primary_key) < set(ref) <= set(parent.names))
+    for f in raw["fields"]:
+        if f["name"].endswith("_id"):
+            assert f.get("x-identifier", {}).get("kind") in ("key", "service"), f["name"]
+            assert isinstance(f["x-identifier"].get("numeric"), bool)
+        if f["type"] == "integer":  # read as 32-bit INTEGER by the builders
+            c = f.get("constraints", {})
+            assert -(2**31) < c["minimum"] <= c["maximum"] < 2**31, f["name"]
     for f in raw["fields"]:
         cs = f.get("x-code-system")
         if cs:
@@ -54,13 +66,26 @@ def test_contract_doc_is_generated_from_schemas():
     )
 
 
-def test_packaged_copy_matches():
-    packaged = ROOT / "irdp" / "_schemas"
-    for p in (ROOT / "data_schemas").glob("*.schema.json"):
-        assert (packaged / p.name).read_bytes() == p.read_bytes(), (
-            f"irdp/_schemas/{p.name} differs from data_schemas/: cp data_schemas/*.json "
-            "irdp/_schemas/")
-    assert schema_dir() == ROOT / "data_schemas"
+def test_one_copy_of_the_contract():
+    """data_schemas/ is the only copy: the package reaches it through a symbolic link, and no
+    other *.schema.json file exists in the repository."""
+    link = ROOT / "irdp" / "_schemas"
+    assert link.is_symlink()
+    assert os.readlink(link) == "../data_schemas"
+    assert schema_dir().resolve() == (ROOT / "data_schemas").resolve()
+    copies = []
+    for folder, dirs, files in os.walk(ROOT):  # symbolic links to folders are not followed
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("reports", "build")]
+        copies += [Path(folder) / f for f in files if f.endswith(".schema.json")
+                   and Path(folder).resolve() != (ROOT / "data_schemas").resolve()]
+    assert copies == []
+    # the builders read their table definitions from it
+    from irdp.cohort import _tables
+
+    assert {t: [c[0] for c in cols] for t, cols in _tables.COLUMNS.items()} == {
+        t: s.names for t, s in SCHEMAS.items()}
+    assert {t: [c[2] for c in cols] for t, cols in _tables.COLUMNS.items()} == {
+        t: [f.required for f in s.fields] for t, s in SCHEMAS.items()}
 
 
 @pytest.mark.parametrize(
@@ -76,6 +101,11 @@ def test_packaged_copy_matches():
         ("company", "size_band", _codes.SIZE_BANDS),
         ("questionnaire", "instrument", _codes.INSTRUMENTS),
         ("diagnosis", "role", _codes.ROLES),
+        # the cohort definition's vocabularies are the contract's codes
+        ("visit", "visit_type", definition.VISIT_TYPES),
+        ("conclusion", "conclusion", definition.CONCLUSIONS),
+        ("exit", "exit_reason", definition.EXIT_REASONS),
+        ("employment", "followup_type", definition.FOLLOWUP_TYPES),
     ],
 )
 def test_generator_code_lists_match_contract(table, column, codes):
@@ -104,3 +134,16 @@ def test_data_doc_summary_table_matches_contract():
     assert len(rows) == 9
     for row in rows:
         assert row in data_md, f"docs/data.md summary row out of date: {row}"
+
+
+def test_schema_dir_without_symbolic_links(tmp_path, monkeypatch):
+    """A checkout without symbolic links has a small text file at irdp/_schemas: the
+    repository's data_schemas/ is used instead; with neither, the error says what to do."""
+    from irdp.io import schema as schema_module
+
+    (tmp_path / "_schemas").write_text("../data_schemas", encoding="utf-8")
+    monkeypatch.setattr(schema_module.resources, "files", lambda package: tmp_path)
+    assert schema_dir() == ROOT / "data_schemas"
+    monkeypatch.setattr(schema_module, "__file__", str(tmp_path / "a" / "b" / "schema.py"))
+    with pytest.raises(FileNotFoundError, match="Reinstall irdp"):
+        schema_dir()

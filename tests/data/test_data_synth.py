@@ -30,7 +30,7 @@ def test_synthetic_extract_passes_contract(small_dmst, tmp_path):
     res = generate_dmst(3_000, n_spsti=4, seed=2, out=tmp_path / "x")
     ex = read_extract(tmp_path / "x")
     assert ex.n_rows("visit") == res.arrow["visit"].num_rows
-    assert ex.metadata["schema_version"] == "1.0.0"
+    assert ex.metadata["schema_version"] == "2.0.0"
     assert set(res.tables) == set(ex.names)
     assert isinstance(res.tables["worker"], pd.DataFrame)
 

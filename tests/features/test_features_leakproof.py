@@ -47,6 +47,7 @@ class _Gen:
         vtype = str(rng.choice(TYPES))
         out: dict[str, list[dict]] = {"visit": [{
             "visit_id": vid, "worker_id": worker, "visit_date": date, "visit_type": vtype,
+            "visit_type_system": "PRESANSE-TV-2022",
             "professional": str(rng.choice(["MT", "IST", "IPA"])),
             "absence_days": int(rng.integers(10, 300)) if vtype == "REPRISE" else None,
             "absence_cause": str(rng.choice(["MALADIE", "AT", "MP", "MATERNITE"]))
@@ -60,6 +61,7 @@ class _Gen:
                 "pdp_orientation": bool(rng.random() < 0.2)})
         for code in rng.choice(CODES, size=int(rng.integers(0, 3)), replace=False):
             out["diagnosis"].append({"visit_id": vid, "icd10_code": str(code),
+                                     "icd10_system": "CIM-10-FR-2024", "role": "SECONDAIRE",
                                      "work_related": bool(rng.random() < 0.3)})
         for instr, n in INSTR.items():
             if rng.random() < 0.3:
@@ -96,6 +98,7 @@ def _frames(seed: int, n_workers: int = 8):
             "job_system": "PCS-ESE-2017", "followup_type": str(rng.choice(["SIG", "SIR"]))}
            for w in workers for _ in range(int(rng.integers(1, 3)))]
     exp = [{"exposure_id": g.uid("x"), "worker_id": w, "tep_code": str(rng.choice(TEP)),
+            "tep_system": "TEP-2024",
             "start_date": g.day(-1000, 3000),
             "end_date": None if rng.random() < 0.5 else g.day(3000, 3650),
             "intensity": int(rng.integers(1, 4))}
@@ -112,14 +115,16 @@ def _frames(seed: int, n_workers: int = 8):
                                  "naf_system": "NAF-2008", "size_band": ["0-9", "250+"]}),
         "employment": pd.DataFrame(emp),
         "exposure": pd.DataFrame(exp, columns=["exposure_id", "worker_id", "tep_code",
-                                               "start_date", "end_date", "intensity"]),
+                                               "tep_system", "start_date", "end_date",
+                                               "intensity"]),
         "exit": pd.DataFrame({"worker_id": workers[:2], "exit_date": g.day(3000, 3650),
                               "exit_reason": "RETRAITE"}),
     }
-    cols = {"visit": ["visit_id", "worker_id", "visit_date", "visit_type", "professional",
+    cols = {"visit": ["visit_id", "worker_id", "visit_date", "visit_type", "visit_type_system",
+                      "professional",
                       "absence_days", "absence_cause"],
             "conclusion": ["visit_id", "conclusion", "measures", "pdp_orientation"],
-            "diagnosis": ["visit_id", "icd10_code", "work_related"],
+            "diagnosis": ["visit_id", "icd10_code", "icd10_system", "role", "work_related"],
             "questionnaire": ["visit_id", "instrument", "item", "value"]}
     for t, rows in tabs.items():
         frames[t] = pd.DataFrame(rows, columns=cols[t])
