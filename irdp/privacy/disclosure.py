@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irdp.privacy._format import format_suppressed
 from irdp.privacy.linked import LinkedTables
 from irdp.privacy.policy import (
     DEFAULT_THRESHOLD,
@@ -400,44 +401,3 @@ def is_disclosive(table: pd.DataFrame, **kwargs: Any) -> bool:
     True
     """
     return bool(check_disclosure(table, **kwargs))
-
-
-def _cell_text(v: Any) -> str:
-    if isinstance(v, str):
-        return v
-    return f"{v:g}" if isinstance(v, float) else str(v)
-
-
-def format_suppressed(
-    table: pd.DataFrame,
-    *,
-    marker: str | None = None,
-    policy: DisclosurePolicy | None = None,
-    mask: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Render a suppressed table for printing: suppressed cells become the marker (strings).
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        A controlled table (suppressed cells missing).
-    marker : str, optional
-        Text of a suppressed cell (default: the policy's, ``[c]``).
-    policy : DisclosurePolicy, optional
-        Gives the default marker.
-    mask : pandas.DataFrame, optional
-        Suppressed cells (True); other missing cells are shown empty. Default: every missing
-        cell shows the marker.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> format_suppressed(suppress_small_counts(pd.DataFrame({"n": [3, 50]})))["n"].tolist()
-    ['[c]', '50']
-    """
-    if marker is None:
-        marker = (policy or DisclosurePolicy()).marker
-    out = table.astype(object).where(table.notna(), "")
-    hide = table.isna() if mask is None else mask.reindex_like(table).fillna(False).astype(bool)
-    out = out.mask(hide, marker)
-    return out.map(_cell_text)

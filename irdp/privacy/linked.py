@@ -64,6 +64,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irdp.privacy._format import format_suppressed
 from irdp.privacy._model import (
     Key,
     _check_columns,
@@ -696,8 +697,6 @@ class SuppressedTables(Mapping[str, pd.DataFrame]):
 
     def formatted(self, name: str) -> pd.DataFrame:
         """Table ``name`` as text, suppressed cells showing the policy's marker."""
-        from irdp.privacy.disclosure import format_suppressed
-
         return format_suppressed(self._frames[name], policy=self.policy,
                                  mask=self._masks[name])
 
