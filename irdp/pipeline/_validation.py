@@ -49,9 +49,11 @@ def _step_performance(st: _State) -> None:
             ok = mask & np.isfinite(risk)
             y = _outcome(st, "competing", ok)
             try:
+                # the index's risk-level cut-offs; without them, thresholds derived from
+                # the outcome's incidence at the horizon (performance's default)
                 perf = _numeric_table(_frame_of(performance(
-                    y, risk[ok], st.horizon, thresholds=tuple(st.cutoffs.get(name, ())) or
-                    (0.1, 0.2, 0.3))))
+                    y, risk[ok], st.horizon,
+                    thresholds=tuple(st.cutoffs.get(name, ())) or None)))
             except COMPUTATION_FAILURES as err:
                 _failed(st, "performance", f"performance of {name} ({label})", err)
                 continue
