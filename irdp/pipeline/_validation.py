@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from sklearn.base import clone
 
 from irdp.fairness import fairness_summary
@@ -29,7 +28,13 @@ from irdp.pipeline._state import (
     _Skipped,
     _State,
 )
-from irdp.plotting import plot_calibration, plot_decision_curve, plot_observed_risk
+from irdp.plotting import (
+    GroupRiskDisplay,
+    plot_calibration,
+    plot_decision_curve,
+    plot_observed_risk,
+)
+from irdp.report.labels import sort_ordinal, term_label
 from irdp.validation import (
     bootstrap_validate,
     closed_test,
@@ -187,7 +192,8 @@ def _step_decision(st: _State) -> None:
         lv = st.levels[name][ok]
         labels = np.array(["(none)", *LEVEL_LABELS], dtype=object)[lv + 1]
         fig = plot_observed_risk(y, labels, horizon=st.horizon,
-                                 min_count=st.cfg.report.min_count)
+                                 min_count=st.cfg.report.min_count,
+                                 order=[*LEVEL_LABELS, "(none)"])  # faible -> forte
         st.report.add_figure("output", f"observed_by_level_{name}", fig, caption=f"Observed "
                              f"risk of inaptitude over time by risk level of {name} "
                              "(Aalen-Johansen, validation data)")
@@ -599,7 +605,7 @@ def _step_service(st: _State) -> None:
             continue
         lab = t[g].astype("string").fillna("(missing)")
         rows = []
-        for value in sorted(lab.unique()):
+        for value in sort_ordinal(lab.unique(), feature=g):  # ordinal groups in order
             m = (lab == value).to_numpy()
             scored = risk[m][np.isfinite(risk[m])]  # a group may have no risk (see models)
             row = {"group": str(value), "n": int(m.sum()),
@@ -619,21 +625,14 @@ def _step_service(st: _State) -> None:
                                           "p90_predicted")}
         rates["observed_risk"] = ("events_by_horizon", "n")
         ctl = r.add_table("service", f"service_{g}", tab, caption=f"Predicted and observed "
-                          f"risk by {g}", count_columns=counts, rates=rates,
+                          f"risk by {term_label(g).lower()}", count_columns=counts, rates=rates,
                           known_totals=True)
         ok = ctl["n"].notna() & ctl["observed_risk"].notna() & ctl["mean_predicted"].notna()
         shown = ctl[ok]
         if shown.empty:
             continue
-        fig = Figure(figsize=(7, 0.35 * len(shown) + 1.5))
-        ax = fig.subplots()
-        ypos = np.arange(len(shown))
-        ax.scatter(shown["mean_predicted"].astype(float), ypos, marker="o",
-                   label="mean predicted")
-        ax.scatter(shown["observed_risk"].astype(float), ypos, marker="x", color="C3",
-                   label="observed (Aalen-Johansen)")
-        ax.set_yticks(ypos, shown["group"].astype(str).tolist())
-        ax.set_xlabel(f"risk of inaptitude by {h} days")
-        ax.legend(loc="best", fontsize=8)
+        fig = GroupRiskDisplay.from_table(shown, horizon=h,
+                                          group_label=term_label(g)).figure_
         r.add_figure("service", f"service_{g}_plot", fig, caption=f"Mean predicted and "
-                     f"observed risk by {g} (groups passing disclosure control)")
+                     f"observed risk by {term_label(g).lower()} (groups passing disclosure "
+                     "control)")

@@ -35,6 +35,7 @@ from irdp.plotting._plots import (
     plot_roc,
 )
 from irdp.plotting._roc import RocCurveDisplay
+from irdp.plotting._service import GroupRiskDisplay
 from irdp.plotting._stability import (
     CalibrationInstabilityDisplay,
     CentreCalibrationDisplay,
@@ -59,6 +60,7 @@ __all__ = [
     "DisplayFigure",
     "FairnessForestDisplay",
     "GroupCalibrationDisplay",
+    "GroupRiskDisplay",
     "MetaForestDisplay",
     "ObservedRiskDisplay",
     "RocCurveDisplay",
