@@ -12,7 +12,7 @@ intervals, heterogeneity, forest plots (:meth:`PooledResult.plot`), calibration 
 See docs/multicentre.md.
 """
 
-from irdp.multicentre._local import summarise
+from irdp.multicentre._local import experiment_hash, summarise
 from irdp.multicentre._pack import (
     FORMAT,
     FORMAT_VERSION,
@@ -35,6 +35,7 @@ __all__ = [
     "check_compatible",
     "check_pack",
     "content_hash",
+    "experiment_hash",
     "pool",
     "read_pack",
     "summarise",

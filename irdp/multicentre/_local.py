@@ -11,12 +11,32 @@ import numpy as np
 import pandas as pd
 
 from irdp.exceptions import SummaryPackError
-from irdp.experiment import ExperimentConfig, config_hash, load_experiment
+from irdp.experiment import ExperimentConfig, load_experiment
 from irdp.multicentre._pack import RISK_GRID, SummaryPack, summary_pack
 from irdp.outcomes import CompetingRisks
 from irdp.privacy import DisclosurePolicy
 
-__all__ = ["summarise"]
+__all__ = ["experiment_hash", "summarise"]
+
+
+def experiment_hash(cfg: ExperimentConfig) -> str:
+    """SHA-256 identifying the experiment across SPSTI.
+
+    The canonical configuration without what differs from one service to the next: the
+    ``extract`` section (each SPSTI points to its own extract), ``compute`` and ``n_jobs``
+    (they never change a result), and file locations (a cohort file counts by its content,
+    a risk file by its name).
+    """
+    plain = cfg.to_dict()
+    for key in ("source", "extract", "compute", "n_jobs"):
+        plain.pop(key, None)
+    if isinstance(cfg.cohort, Path):
+        plain["cohort"] = {"file_sha256": hashlib.sha256(cfg.cohort.read_bytes()).hexdigest()}
+    for i, idx in enumerate(cfg.indices):
+        if idx.file is not None:
+            plain["indices"][i]["file"] = idx.file.name
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _policy(cfg: ExperimentConfig) -> DisclosurePolicy:
@@ -26,14 +46,22 @@ def _policy(cfg: ExperimentConfig) -> DisclosurePolicy:
 
 
 def _local_data(cfg: ExperimentConfig, cache_dir: Path) -> Any:
-    """Extract, cohort and features exactly as ``irdp run`` builds them (its own steps)."""
-    from irdp.pipeline._data import _step_cohort, _step_extract, _step_features
+    """Extract, cohort and features built by the steps of ``irdp run``.
+
+    The extract is read (after generating it, for a synthetic one) without the checks of the
+    configuration against the whole extract (held-out SPSTI present...): an SPSTI's own
+    extract holds only its workers, and the development design is not used here.
+    """
+    from irdp.io import read_extract
+    from irdp.pipeline._data import _step_cohort, _step_features, _synthetic_extract
     from irdp.pipeline._state import _State
     from irdp.report import Report
 
     st = _State(cfg=cfg, report=Report(cfg.name, min_count=cfg.report.min_count),
                 cache_dir=cache_dir, n_jobs=cfg.n_jobs)
-    _step_extract(st)
+    st.extract_path = _synthetic_extract(st) if cfg.extract.synthetic is not None \
+        else cfg.extract.path
+    st.extract = read_extract(st.extract_path)
     _step_cohort(st)
     _step_features(st)
     return st
@@ -165,7 +193,7 @@ def summarise(
         y, risks, spsti=str(spsti), horizon=st.horizon, measures=measures,
         thresholds=cfg.validation.thresholds, grid=RISK_GRID, covariates=covariates,
         policy=_policy(cfg),
-        experiment={"name": cfg.name, "config_sha256": config_hash(cfg),
+        experiment={"name": cfg.name, "config_sha256": experiment_hash(cfg),
                     "model_sha256": hashes,
                     "indices": [i.name for i in cfg.indices]})
     if out is not None:

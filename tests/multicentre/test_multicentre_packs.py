@@ -160,6 +160,51 @@ def test_pack_content_and_disclosure_audit(flow):
     assert audit_run(flow.pooled).clean
 
 
+def _own_extract(src: Path, dst: Path, spsti: str) -> Path:
+    """The extract an SPSTI holds: its workers only (and what refers to them)."""
+    import pyarrow.parquet as pq
+
+    dst.mkdir()
+    tables = {p.stem: pq.read_table(p).to_pandas() for p in src.glob("*.parquet")}
+    worker = tables["worker"][tables["worker"]["spsti_id"].astype(str) == spsti]
+    ids = set(worker["worker_id"])
+    keep = {"worker": worker}
+    for name, t in tables.items():
+        if name != "worker" and "worker_id" in t.columns:
+            keep[name] = t[t["worker_id"].isin(ids)]
+    visits = set(keep["visit"]["visit_id"])
+    for name, t in tables.items():
+        if name not in keep and "visit_id" in t.columns:
+            keep[name] = t[t["visit_id"].isin(visits)]
+    companies = set(keep["employment"]["company_id"])
+    keep["company"] = tables["company"][tables["company"]["company_id"].isin(companies)]
+    assert set(keep) == set(tables)
+    for name, t in keep.items():
+        t.to_parquet(dst / f"{name}.parquet", index=False)
+    return dst
+
+
+def test_summarise_on_the_spsti_own_extract_gives_its_pack(flow, tmp_path):
+    """Inside the service: an extract holding only S003's workers, the same experiment file
+    but its extract section, gives the pack computed from the whole extract for S003."""
+    prov = json.loads((flow.run_dir / "provenance.json").read_text())
+    own = _own_extract(Path(prov["extract"]["path"]), tmp_path / "S003", "S003")
+    cfg = tmp_path / "local.yaml"
+    cfg.write_text(yaml.safe_dump({**CONFIG, "extract": {"path": str(own)},
+                                   "n_jobs": 2}))
+    res = CliRunner().invoke(main, ["summarise", str(cfg), "--spsti", "S003", "--models",
+                                    str(flow.run_dir / "models"), "--out",
+                                    str(tmp_path / "S003.json")])
+    assert res.exit_code == 0, res.output
+    local = read_pack(tmp_path / "S003.json").data
+    central = read_pack(flow.packs[2]).data
+    assert local["experiment"] == central["experiment"]
+    assert json.dumps(local["indices"], sort_keys=True) == \
+        json.dumps(central["indices"], sort_keys=True)
+    # it pools with the other services' packs
+    assert pool([tmp_path / "S003.json", *flow.packs[:2], *flow.packs[3:]]).packs.shape[0] == 8
+
+
 def test_suppressed_spsti_is_left_out_of_pooling(flow):
     result = pool(flow.packs)
     supp = result.centres[result.centres["suppressed"].astype(bool)]
