@@ -153,6 +153,24 @@ class PooledResult:
         return self.meta[(index, measure)].plot(ax=ax, **kwargs)
 
 
+    def plot_calibration(self, index: str | None = None, *, ax: Any = None) -> Any:
+        """Calibration of one index on the fixed risk grid: each SPSTI's published bins and
+        the pooled curve (:class:`irdp.plotting.PooledCalibrationDisplay`).
+
+        Returns
+        -------
+        irdp.plotting.PooledCalibrationDisplay
+            Drawn; it renders inline in Jupyter, ``to_frame()`` gives what it drew.
+        """
+        from irdp.plotting import PooledCalibrationDisplay
+
+        index = index if index is not None else self.indices[0]
+        cal = self.calibration[self.calibration["index"] == index]
+        if cal.empty:
+            raise ValueError(f"no calibration for index {index!r}; indices: {self.indices}.")
+        return PooledCalibrationDisplay(cal, label=index, horizon=self.horizon).plot(ax=ax)
+
+
 def _as_packs(packs: Iterable[SummaryPack | str | Path]) -> list[SummaryPack]:
     out = []
     for p in packs:

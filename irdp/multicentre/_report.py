@@ -21,29 +21,6 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, float_format="%.6g")
 
 
-def _calibration_figure(result: PooledResult, index: str) -> Any:
-    """Pooled calibration on the fixed grid, with each SPSTI's published bins."""
-    from matplotlib.figure import Figure
-
-    cal = result.calibration[result.calibration["index"] == index]
-    fig = Figure(figsize=(5.5, 5))
-    ax = fig.subplots()
-    for centre, g in cal[cal["centre"] != "pooled"].groupby("centre"):
-        g = g.dropna(subset=["mean_predicted", "observed_risk"])
-        ax.plot(g["mean_predicted"], g["observed_risk"], marker=".", lw=0.6, alpha=0.5,
-                label=str(centre))
-    pooled = cal[cal["centre"] == "pooled"].dropna(subset=["mean_predicted", "observed_risk"])
-    ax.plot(pooled["mean_predicted"], pooled["observed_risk"], marker="o", color="black",
-            lw=2, label="pooled")
-    top = float(np.nanmax([cal["mean_predicted"].max(), cal["observed_risk"].max(), 0.01]))
-    ax.plot([0, top], [0, top], ls="--", color="grey", lw=1)
-    ax.set_xlabel("mean predicted risk (fixed risk bins)")
-    ax.set_ylabel("observed risk (Aalen-Johansen)")
-    ax.set_title(f"{index}: calibration by SPSTI and pooled")
-    ax.legend(fontsize=7, ncol=2)
-    return fig
-
-
 def write_pooled_report(result: PooledResult, out: str | Path, *,
                         figure_format: str = "png") -> dict[str, Any]:
     """Write the multicentre report of pooled summary packs to the folder ``out``.
@@ -71,13 +48,10 @@ def write_pooled_report(result: PooledResult, out: str | Path, *,
         files.append(f"{name}.csv")
     for index, measure in result.meta:
         fig = result.plot(index, measure, reference=_REFERENCE.get(measure))
-        path = f"forest_{index}_{measure}.{figure_format}"
-        fig.savefig(out / path, dpi=110, bbox_inches="tight")
-        files.append(path)
+        files += _figure(fig, out, f"forest_{index}_{measure}", figure_format)
     for index in result.indices:
-        path = f"calibration_{index}.{figure_format}"
-        _calibration_figure(result, index).savefig(out / path, dpi=110, bbox_inches="tight")
-        files.append(path)
+        fig = result.plot_calibration(index).figure_
+        files += _figure(fig, out, f"calibration_{index}", figure_format)
     (out / "report.md").write_text(_markdown(result), encoding="utf-8")
     files.append("report.md")
     prov = {"irdp_version": __version__, "experiment": result.experiment,
@@ -112,6 +86,20 @@ def _published(result: PooledResult) -> dict[str, pd.DataFrame]:
     nb["threshold"] = [f"{100 * t:g}%" for t in nb["threshold"]]
     return {"pooled": pooled, "centres": result.centres, "calibration": cal,
             "net_benefit": nb, "case_mix": result.case_mix, "packs": result.packs}
+
+
+def _figure(fig: Any, out: Path, stem: str, figure_format: str) -> list[str]:
+    """Save a figure and its data sidecar (the coordinates drawn, read by the audit)."""
+    from irdp.privacy import figure_sidecar
+
+    fig.savefig(out / f"{stem}.{figure_format}", dpi=110, bbox_inches="tight")
+    display = getattr(fig, "display_", None)
+    if display is None:
+        return [f"{stem}.{figure_format}"]
+    side = figure_sidecar(display.to_frame(), figure=stem, kind="points")
+    (out / f"{stem}.data.json").write_text(json.dumps(side, default=str) + "\n",
+                                           encoding="utf-8")
+    return [f"{stem}.{figure_format}", f"{stem}.data.json"]
 
 
 def _fmt(x: Any) -> str:

@@ -119,7 +119,8 @@ def test_pool_of_packs_equals_meta_analysis_of_pooled_data(flow):
     row = table[(table["index"] == "cox") & (table["measure"] == "c_harrell")].iloc[0]
     assert row["estimate"] == pytest.approx(result.meta[("cox", "c_harrell")].estimate,
                                             rel=1e-5)
-    for name in ("forest_cox_c_harrell.png", "calibration_logistic.png", "report.md",
+    for name in ("forest_cox_c_harrell.png", "forest_cox_c_harrell.data.json",
+                 "calibration_logistic.png", "calibration_logistic.data.json", "report.md",
                  "centres.csv", "calibration.csv", "net_benefit.csv", "case_mix.csv"):
         assert (flow.pooled / name).is_file(), name
 
@@ -304,6 +305,12 @@ def test_pooled_result_plots_and_summary(flow):
     assert "logistic" in text
     with pytest.raises(ValueError, match="no pooled result"):
         result.plot("logistic", "nri")
+    display = result.plot_calibration("cox")
+    drawn = display.to_frame()
+    assert display.figure_.axes
+    assert set(drawn["element"]) <= {"centre", "pooled"}
+    # only published bins are drawn, each with its published count
+    assert drawn["n"].notna().all()
 
 
 def test_summary_pack_from_arrays_suppresses_linked_small_cells():
