@@ -302,6 +302,18 @@ def summary_pack(
     Debray TPA et al. A guide to systematic review and meta-analysis of prediction model
     performance. BMJ 2017;356:i6460. Hundepool A et al. Statistical Disclosure Control.
     Wiley 2012, ch. 4.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irdp.outcomes import Binary
+    >>> rng = np.random.default_rng(0)
+    >>> risk = rng.uniform(0.02, 0.4, 3000)
+    >>> pack = summary_pack(Binary(rng.uniform(size=3000) < risk), {"m": risk}, spsti="S001",
+    ...                     horizon=None)
+    >>> part = pack.data["indices"]["m"]
+    >>> part["suppressed"], sorted(part["measures"]), len(pack.content_sha256)
+    (False, ['c_harrell', 'calibration_slope', 'oe_ratio'], 64)
     """
     pol = policy if policy is not None else DisclosurePolicy()
     yy = as_outcome(y)

@@ -218,6 +218,21 @@ def pool(packs: Iterable[SummaryPack | str | Path], **kwargs: Any) -> PooledResu
     ----------
     Debray TPA et al. BMJ 2017;356:i6460; Riley RD, Higgins JPT, Deeks JJ. BMJ
     2011;342:d549 (prediction intervals).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irdp.multicentre import summary_pack
+    >>> from irdp.outcomes import Binary
+    >>> rng = np.random.default_rng(1)
+    >>> packs = []
+    >>> for s in ("S001", "S002", "S003"):
+    ...     risk = rng.uniform(0.02, 0.4, 2000)
+    ...     y = Binary(rng.uniform(size=2000) < risk)
+    ...     packs.append(summary_pack(y, {"m": risk}, spsti=s, horizon=None))
+    >>> result = pool(packs)
+    >>> result.to_frame()[["measure", "k"]].values.tolist()
+    [['c_harrell', 3], ['calibration_slope', 3], ['oe_ratio', 3]]
     """
     items = _as_packs(packs)
     check_compatible(items)
