@@ -158,7 +158,9 @@ class SummaryPackError(IrdpError, ValueError):
         The pack (file name or label) concerned.
     rule : str
         The rule broken: ``"format"``, ``"version"``, ``"hash"``, ``"compatibility"``,
-        ``"duplicate"`` or ``"content"``.
+        ``"duplicate"``, ``"content"`` (a pack that would breach disclosure control), or,
+        when a pack is written, ``"spsti"`` (not in the extract), ``"models"`` (a model
+        export missing or unusable) and ``"indices"`` (unknown index names).
     """
 
     def __init__(self, source: str, rule: str, message: str) -> None:

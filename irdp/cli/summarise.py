@@ -20,11 +20,14 @@ __all__ = ["summarise"]
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of the frozen model exports <index>.json (the models/ folder of "
                    "the development run); needed for every index not of kind 'column'.")
+@click.option("--index", "indices", multiple=True,
+              help="An index to summarise (repeat the option; default: every index of the "
+                   "experiment). Every SPSTI must summarise the same indices.")
 @click.option("--cache", "cache_dir", default=None,
               type=click.Path(file_okay=False, path_type=Path),
               help="Where a synthetic extract is generated (default reports/<name>/_cache).")
 def summarise(experiment: Path, spsti: str, out: Path, models: Path | None,
-              cache_dir: Path | None) -> None:
+              indices: tuple[str, ...], cache_dir: Path | None) -> None:
     """Validate the indices of EXPERIMENT in one SPSTI and write its summary pack.
 
     The pack holds only what pooling needs (estimates, SEs and counts of each measure, a
@@ -39,7 +42,8 @@ def summarise(experiment: Path, spsti: str, out: Path, models: Path | None,
     """
     from irdp.multicentre import summarise as _summarise
 
-    pack = _summarise(experiment, spsti, models=models, out=out, cache_dir=cache_dir)
+    pack = _summarise(experiment, spsti, models=models, out=out, cache_dir=cache_dir,
+                      indices=list(indices) or None)
     hidden = [n for n, p in pack.data["indices"].items() if p["suppressed"]]
     click.echo(f"wrote {out} (SPSTI {pack.spsti}, indices {', '.join(pack.indices)}, "
                f"sha256 {pack.content_sha256[:12]})")

@@ -100,7 +100,8 @@ def _model_risk(spec: dict[str, Any], X: pd.DataFrame, name: str) -> np.ndarray:
     return risk
 
 
-def _risks(st: Any, rows: np.ndarray, models: Path | None) -> tuple[dict, dict]:
+def _risks(st: Any, rows: np.ndarray, models: Path | None,
+           chosen: list[str]) -> tuple[dict, dict]:
     """Risks of every index on the SPSTI's rows, and the SHA-256 of each model export."""
     from irdp.pipeline._models import _external_risk
 
@@ -108,6 +109,8 @@ def _risks(st: Any, rows: np.ndarray, models: Path | None) -> tuple[dict, dict]:
     hashes: dict[str, str] = {}
     X = st.X.loc[rows].reset_index(drop=True)
     for idx in st.cfg.indices:
+        if idx.name not in chosen:
+            continue
         if idx.kind == "column":
             risks[idx.name] = _external_risk(st, idx)[rows]
             continue
@@ -130,6 +133,7 @@ def summarise(
     spsti: str,
     *,
     models: str | Path | None = None,
+    indices: list[str] | None = None,
     out: str | Path | None = None,
     cache_dir: str | Path | None = None,
 ) -> SummaryPack:
@@ -174,6 +178,13 @@ def summarise(
     """
     cfg = experiment if isinstance(experiment, ExperimentConfig) else \
         load_experiment(experiment)
+    names = [i.name for i in cfg.indices]
+    chosen = names if indices is None else list(dict.fromkeys(indices))
+    unknown = [n for n in chosen if n not in names]
+    if unknown or not chosen:
+        found = f"{unknown} are not indices of the experiment" if unknown else "none given"
+        raise SummaryPackError(str(spsti), "indices", f"indices to summarise: {found}; "
+                               f"choose among {names}.")
     cache = Path(cache_dir) if cache_dir is not None else Path("reports") / cfg.name / "_cache"
     st = _local_data(cfg, cache)
     labels = st.frame["spsti_id"].astype(str).to_numpy()
@@ -183,7 +194,7 @@ def summarise(
         raise SummaryPackError(str(spsti), "spsti", f"SPSTI {spsti!r} has no index event in "
                                f"the cohort of this extract, whose SPSTI are "
                                f"{', '.join(present[:12])}. Give the SPSTI of this extract.")
-    risks, hashes = _risks(st, rows, Path(models) if models is not None else None)
+    risks, hashes = _risks(st, rows, Path(models) if models is not None else None, chosen)
     sub = st.frame.loc[rows]
     y = CompetingRisks(sub["time"].to_numpy(float), sub["cause"].to_numpy(int),
                        event_of_interest=1)
@@ -195,7 +206,7 @@ def summarise(
         policy=_policy(cfg),
         experiment={"name": cfg.name, "config_sha256": experiment_hash(cfg),
                     "model_sha256": hashes,
-                    "indices": [i.name for i in cfg.indices]})
+                    "indices": chosen})
     if out is not None:
         pack.write(out)
     return pack

@@ -290,7 +290,9 @@ def _net_benefit(items: list[SummaryPack]) -> pd.DataFrame:
                                       "treat_all"])
     pooled = []
     for (index, t), g in per.groupby(["index", "threshold"], sort=False):
-        ok = g["n"].notna() & g["net_benefit"].notna()
+        ok = g["n"].notna() & g["net_benefit"].notna() & g["treat_all"].notna()
+        if not ok.any():
+            continue
         w = g.loc[ok, "n"].astype(float)
         pooled.append({"index": index, "centre": "pooled", "n": float(w.sum()),
                        "threshold": t,

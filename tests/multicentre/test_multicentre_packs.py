@@ -293,6 +293,24 @@ def test_cli_exit_codes(flow, tmp_path):
     assert not (tmp_path / "s.json").exists()
 
 
+def test_some_indices_only_and_packs_with_other_indices_are_not_pooled(flow, tmp_path):
+    cache = str(flow.root / "reports" / "packs" / "_cache")
+    res = CliRunner().invoke(main, ["summarise", str(flow.cfg), "--spsti", "S001", "--index",
+                                    "logistic", "--models", str(flow.run_dir / "models"),
+                                    "--out", str(tmp_path / "S001.json"), "--cache", cache])
+    assert res.exit_code == 0, res.output
+    pack = read_pack(tmp_path / "S001.json")
+    assert pack.indices == ["logistic"]
+    assert pack.data["experiment"]["indices"] == ["logistic"]
+    with pytest.raises(SummaryPackError, match="indices"):
+        pool([*flow.packs[1:], tmp_path / "S001.json"])
+    res = CliRunner().invoke(main, ["summarise", str(flow.cfg), "--spsti", "S001", "--index",
+                                    "logit", "--out", str(tmp_path / "x.json"), "--cache",
+                                    cache])
+    assert res.exit_code == 2
+    assert "'logit'" in res.output
+
+
 def test_pooled_result_plots_and_summary(flow):
     from matplotlib.figure import Figure
 
