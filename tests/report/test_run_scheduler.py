@@ -81,3 +81,27 @@ def test_local_cluster_run_equals_joblib_run_byte_for_byte(tmp_path):
     for name in names:
         assert (a.run_dir / "tables" / name).read_bytes() == \
             (b.run_dir / "tables" / name).read_bytes(), name
+
+
+def test_stability_on_a_dask_client_equals_joblib():
+    """The stability bootstrap (Riley & Collins) takes scheduler= like the other designs."""
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    import numpy as np
+    import pandas as pd
+
+    from irdp.models import LogisticIndex
+    from irdp.outcomes import Binary
+    from irdp.validation import stability
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(400, 2)), columns=["a", "b"])
+    y = Binary(rng.uniform(size=400) < 1 / (1 + np.exp(-(X["a"] - 1.5))))
+    kw = {"n_boot": 4, "seed": 9, "curves": False}
+    a = stability(LogisticIndex(), X, y, n_jobs=1, **kw)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None, silence_logs=logging.ERROR) as client:
+        b = stability(LogisticIndex(), X, y, scheduler=client, **kw)
+    assert a.predictions.tobytes() == b.predictions.tobytes()
+    assert a.summary().as_text() == b.summary().as_text()
