@@ -207,9 +207,28 @@ def summarise(
         experiment={"name": cfg.name, "config_sha256": experiment_hash(cfg),
                     "model_sha256": hashes,
                     "indices": chosen})
+    _refuse_identifiers(pack, st)
     if out is not None:
         pack.write(out)
     return pack
+
+
+def _refuse_identifiers(pack: SummaryPack, st: Any) -> None:
+    """The identifier scan of ``irdp run``, on the pack before it is written."""
+    from irdp.privacy import find_identifiers
+
+    ids: set[str] = set()
+    for table, col in (("worker", "worker_id"), ("company", "company_id")):
+        if table in st.extract:
+            rows = st.extract.connection.execute(
+                f'SELECT DISTINCT CAST("{col}" AS VARCHAR) FROM "{table}"').fetchall()
+            ids.update(r[0] for r in rows if r[0] is not None)
+    ids = {i for i in ids if not (i.isdigit() and len(i) < 6)}  # indistinct from counts
+    hits = find_identifiers(pack.to_json(), ids, max_hits=1)
+    if hits:
+        raise SummaryPackError(pack.spsti, "content", "the pack holds a value shaped like an "
+                               "identifier of the extract (not shown); it is not written. "
+                               "Check the labels of the experiment (index names, SPSTI).")
 
 
 def _pooled_measures(cfg: ExperimentConfig) -> list[str] | None:
