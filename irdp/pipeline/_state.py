@@ -138,6 +138,7 @@ class _State:
     report: Report
     cache_dir: Path
     n_jobs: int
+    scheduler: Any = None                  # None (joblib), or a distributed.Client for the run
     run_dir: Path | None = None
     step: str = ""
     timer: Timer = field(default_factory=Timer)

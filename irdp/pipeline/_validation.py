@@ -120,6 +120,7 @@ def _step_bootstrap(st: _State) -> None:
             res = bootstrap_validate(clone(est), X, _outcome(st, kind, rows),
                                      horizon=None if kind == "binary" else st.horizon,
                                      n_boot=n_boot, seed=st.seed(101), n_jobs=st.n_jobs,
+                                     scheduler=st.scheduler,
                                      scoring=_scoring(st, kind),
                                      calibration_curve=True)
         except COMPUTATION_FAILURES as err:
@@ -233,7 +234,8 @@ def _step_iecv(st: _State) -> None:
             try:
                 res = iecv(clone(st.fitted[idx.name]), X, y, groups, scheme=scheme,
                            scoring=_scoring(st, kind),
-                           horizon=None if kind == "binary" else st.horizon)
+                           horizon=None if kind == "binary" else st.horizon,
+                           scheduler=st.scheduler)
             except COMPUTATION_FAILURES as err:  # e.g. a predictor constant in one training part
                 _failed(st, "iecv", f"IECV of {idx.name} by {by}", err)
                 continue
@@ -423,7 +425,7 @@ def _step_fairness(st: _State) -> None:
     res = fairness_summary(_outcome(st, "competing", mask), risk[mask], groups,
                            horizon=st.horizon, thresholds=tuple(st.cfg.risk_levels.cutoffs),
                            n_boot=cfg.n_boot, seed=st.seed(202),
-                           threshold=st.cfg.report.min_count)
+                           threshold=st.cfg.report.min_count, scheduler=st.scheduler)
     g = _numeric_table(res.groups)
     r.add_table("fairness", "fairness_groups", g, caption=f"Groups checked for {name}: size, "
                 "events and calibration flags", count_columns=_counts_in(g),
@@ -457,7 +459,7 @@ def _step_comparison(st: _State) -> None:
                   horizon=st.horizon, levels=tuple(cut),
                   thresholds=tuple(st.cfg.validation.thresholds),
                   scoring=_scoring(st, "competing"), n_boot=n_boot, seed=st.seed(404),
-                  n_jobs=st.n_jobs)
+                  n_jobs=st.n_jobs, scheduler=st.scheduler)
     r.add_text("comparison", f"All indices are compared on the validation data, pair by "
                f"pair on the workers for whom both risks are known (paired bootstrap, "
                f"{n_boot} resamples, seed {st.seed(404)}); risk levels use the cut-offs "

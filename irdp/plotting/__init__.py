@@ -27,6 +27,7 @@ from irdp.plotting._display import DRAWN_COLUMNS, Display, DisplayFigure
 from irdp.plotting._forest import FairnessForestDisplay, MetaForestDisplay
 from irdp.plotting._groups import GroupCalibrationDisplay
 from irdp.plotting._missing import CompletenessDisplay, StrategyComparisonDisplay
+from irdp.plotting._multicentre import PooledCalibrationDisplay
 from irdp.plotting._observed import ObservedRiskDisplay
 from irdp.plotting._plots import (
     plot_calibration,
@@ -52,6 +53,7 @@ __all__ = [
     "PredictionInstabilityDisplay",
     "DISCLOSURE_THRESHOLD",
     "DRAWN_COLUMNS",
+    "PooledCalibrationDisplay",
     "BootstrapCalibrationDisplay",
     "CalibrationDisplay",
     "CompletenessDisplay",
