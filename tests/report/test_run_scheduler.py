@@ -105,3 +105,17 @@ def test_stability_on_a_dask_client_equals_joblib():
         b = stability(LogisticIndex(), X, y, scheduler=client, **kw)
     assert a.predictions.tobytes() == b.predictions.tobytes()
     assert a.summary().as_text() == b.summary().as_text()
+
+
+def test_cli_scheduler_option_is_checked_before_anything_runs(tmp_path):
+    from click.testing import CliRunner
+
+    from irdp.cli import main
+
+    config = tmp_path / "x.yaml"
+    config.write_text("name: x\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", str(config), "--scheduler", "bogus", "--out",
+                                    str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "Invalid value for --scheduler" in res.output
+    assert not (tmp_path / "out").exists()  # nothing ran, no run folder
