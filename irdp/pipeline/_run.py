@@ -38,6 +38,7 @@ from irdp.pipeline._state import (
 from irdp.pipeline._validation import (
     _step_bootstrap,
     _step_calibration,
+    _step_centre_calibration,
     _step_comparison,
     _step_completeness,
     _step_decision,
@@ -46,6 +47,7 @@ from irdp.pipeline._validation import (
     _step_performance,
     _step_sample_size,
     _step_service,
+    _step_stability,
     _step_updating,
 )
 from irdp.report import (
@@ -308,9 +310,11 @@ _STEPS: tuple[Step, ...] = (
     ("models", _step_models, ("model", "output"), ("X", "dev")),
     ("performance", _step_performance, ("performance",), ("models",)),
     ("bootstrap", _step_bootstrap, ("performance",), ("models",)),
+    ("stability", _step_stability, ("stability",), ("models",)),
     ("calibration", _step_calibration, ("calibration",), ("models",)),
     ("decision_curves", _step_decision, ("decision-curves",), ("models",)),
     ("iecv", _step_iecv, ("iecv",), ("models",)),
+    ("centre_calibration", _step_centre_calibration, ("heterogeneity",), ("models",)),
     ("updating", _step_updating, ("updating",), ("models",)),
     ("fairness", _step_fairness, ("fairness", "fairness-methods"), ("models",)),
     ("comparison", _step_comparison, ("comparison",), ("models",)),
