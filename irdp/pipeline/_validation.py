@@ -751,12 +751,14 @@ def _stability_tables(st: _State, name: str, res: Any) -> None:
                 count_columns=["n"], known_totals=True,
                 rates={f"to_{lv}": ("n", "n") for lv in LEVEL_LABELS})
     cl = res.classification.copy()
-    cl.insert(1, "n_below", (res.n - cl["n_above"]).astype("int64"))
+    cl.insert(1, "n", np.full(len(cl), int(res.n), dtype="int64"))
+    cl.insert(2, "n_below", (res.n - cl["n_above"]).astype("int64"))
     cl["n_above"] = cl["n_above"].astype("int64")
+    # each row splits the development workers in two: n = n_below + n_above
     r.add_table("stability", f"stability_{name}_classification", cl, caption=f"Classification "
                 f"instability of {name}: mean probability that a worker changes side of each "
                 "threshold when the index is rebuilt (all workers, below and above it)",
-                count_columns=["n_below", "n_above"], known_totals=True,
+                count_columns=["n", "n_below", "n_above"], row_total="n",
                 rates={"cii_below": ("n_below", "n_below"),
                        "cii_above": ("n_above", "n_above")})
     _stability_text(st, name, res, shown)
