@@ -709,9 +709,11 @@ def _step_stability(st: _State) -> None:
             r.add_figure("stability", f"stability_{idx.name}_{suffix}_plot", fig,
                          caption=f"{idx.name}: " + caption.format(pct=pct),
                          placement="appendix" if where == "appendix" or first else "auto")
+    shared = (" (the samples of the optimism bootstrap: same seed)"
+              if st.cfg.validation.bootstrap.n_boot > 0 else "")
     r.add_text("analysis", f"Model stability (12c; Riley & Collins 2023): each index is "
-               f"rebuilt on {n_boot} bootstrap samples of the development data (the samples "
-               f"of the optimism bootstrap, seed {st.seed(101)}) and every rebuilt index "
+               f"rebuilt on {n_boot} bootstrap samples of the development data{shared}, "
+               f"seed {st.seed(101)}, and every rebuilt index "
                "predicts the risk of every development worker; the spread of these "
                "predictions, the mean absolute prediction error (MAPE) and the probability "
                "of a change of risk level measure how much a worker's risk depends on the "
@@ -774,6 +776,10 @@ def _stability_text(st: _State, name: str, res: Any, shown: pd.DataFrame) -> Non
         parts.append(f"{row['group']} {100 * float(row['mape']):.2f} points and "
                      f"{100 * float(row['level_change']):.1f}% of level changes")
     by = f" By level: {'; '.join(parts)}." if parts else ""
+    st.headline.append(
+        f"{name}, stability (development data): predicted risks move by "
+        f"{100 * res.mape:.2f} percentage points on average and the risk level changes in "
+        f"{100 * float(res.individuals['level_change'].mean()):.1f}% of rebuilt indices.")
     st.report.add_text(
         "stability", f"{name}: had the index been developed on another sample of the same "
         f"size, a worker's predicted risk would differ from the one shown by "

@@ -268,7 +268,7 @@ def test_a_stability_failure_is_recorded_and_the_run_goes_on(tmp_path, monkeypat
 
 # ------------------------------------------------------------------------ suppression
 def _report() -> SimpleNamespace:
-    return SimpleNamespace(report=Report("t", min_count=11))
+    return SimpleNamespace(report=Report("t", min_count=11), headline=[])
 
 
 def test_stability_tables_suppress_a_small_level():
