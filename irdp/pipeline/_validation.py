@@ -648,7 +648,7 @@ _STABILITY_FIGURES = (
     ("classification", "classification", "classification instability: probability that a "
      "worker changes side of each risk-level cut-off when the index is rebuilt", "main"),
     ("calibration", "calibration", "calibration instability: calibration curve of each "
-     "rebuilt index on the development data (grey) and of the index (dashed)", "main"),
+     "rebuilt index on the development data (grey) and of the index (dashed)", "appendix"),
     ("mape", "mape", "mean absolute difference between a worker's risk from the rebuilt "
      "indices and from the index (MAPE), by risk", "appendix"),
     ("decision", "decision", "decision-curve instability: net benefit of each rebuilt index",
@@ -761,6 +761,7 @@ def _stability_tables(st: _State, name: str, res: Any) -> None:
                 f"instability of {name}: mean probability that a worker changes side of each "
                 "threshold when the index is rebuilt (all workers, below and above it)",
                 count_columns=["n", "n_below", "n_above"], row_total="n",
+                placement="appendix",
                 rates={"cii_below": ("n_below", "n_below"),
                        "cii_above": ("n_above", "n_above")})
     _stability_text(st, name, res, shown)
@@ -829,7 +830,7 @@ def _step_centre_calibration(st: _State) -> None:
         except COMPUTATION_FAILURES as err:
             _failed(st, "heterogeneity", f"calibration across SPSTI of {name}", err)
             continue
-        _centre_tables(st, name, res, ok, spsti, first > 0)
+        _centre_tables(st, name, res, ok, spsti)
         for app in approaches:
             if app not in set(res.curve["approach"]):
                 continue
@@ -867,8 +868,8 @@ def _usable_centres(st: _State, ok: np.ndarray, spsti: np.ndarray) -> list[str]:
             and (~event[lab == g]).sum() >= k]
 
 
-def _centre_tables(st: _State, name: str, res: Any, ok: np.ndarray, spsti: np.ndarray,
-                   appendix: bool) -> None:
+def _centre_tables(st: _State, name: str, res: Any, ok: np.ndarray,
+                   spsti: np.ndarray) -> None:
     """Workers and events per SPSTI (disclosure-controlled) and the overall curve."""
     sub = st.frame.loc[ok]
     event = ((sub["cause"] == 1) & (sub["time"] <= st.horizon)).to_numpy()
@@ -881,7 +882,7 @@ def _centre_tables(st: _State, name: str, res: Any, ok: np.ndarray, spsti: np.nd
     st.report.add_table("heterogeneity", f"centre_calibration_{name}_spsti", pd.DataFrame(rows),
                         caption=f"{name}: workers and events by the horizon in each SPSTI, "
                         "and whether the SPSTI is pooled", count_columns=["n", "n_events"],
-                        known_totals=True, placement="appendix" if appendix else "auto")
+                        known_totals=True, placement="appendix")
     curve = res.summary(n_points=6).table.reset_index()
     st.report.add_table("heterogeneity", f"centre_calibration_{name}_curve", curve,
                         caption=f"{name}: overall calibration curve across SPSTI at six "
@@ -911,22 +912,24 @@ def _centre_caption(name: str, app: str, res: Any) -> str:
 def _heterogeneity_text(st: _State, t: pd.DataFrame, where: str, level: float) -> None:
     """The between-service variation in words: how far a new service's odds may be."""
     z = float(stats.norm.ppf(0.5 + level / 2))
-    for _, row in t.iterrows():
-        tau2 = float(row["tau2"])
-        if not np.isfinite(tau2):
-            words = "the between-SPSTI variance could not be estimated"
-        elif tau2 < 1e-6:
-            words = ("no variation of calibration between services beyond chance was found "
-                     "(τ² = 0)")
-        else:
-            fold = float(np.exp(z * np.sqrt(tau2)))
-            words = (f"between-SPSTI variance τ² = {tau2:.3g} (logit scale): in a new service "
-                     f"the odds of inaptitude at a given predicted risk may be up to {fold:.2f} "
-                     f"times higher or lower than on average ({100 * level:g}% of services); "
-                     "check the calibration of a new service (and recalibrate if needed) "
-                     "before using absolute risks")
-        if row["method"] == "MAC2":
-            words += (f"; with {int(row['spsti_pooled'])} services MAC2's prediction interval "
-                      "is also widened by its t quantile on k - 2 degrees of freedom")
-        st.report.add_text("heterogeneity", f"{row['index']} ({row['method']}, "
-                           f"{int(row['spsti_pooled'])} SPSTI, {where}): {words}.")
+    for name, part in t.groupby("index", sort=False):
+        bits = []
+        for _, row in part.iterrows():
+            tau2 = float(row["tau2"])
+            if not np.isfinite(tau2):
+                bits.append(f"{row['method']}: τ² could not be estimated")
+            elif tau2 < 1e-6:
+                bits.append(f"{row['method']}: τ² = 0, no variation between services beyond "
+                            "chance")
+            else:
+                fold = float(np.exp(z * np.sqrt(tau2)))
+                bits.append(f"{row['method']}: τ² = {tau2:.3g}, in a new service the odds of "
+                            f"inaptitude at a given predicted risk may be up to {fold:.2f} "
+                            "times higher or lower than on average")
+        st.report.add_text("heterogeneity", f"{name} ({int(part['spsti_pooled'].iloc[0])} "
+                           f"SPSTI, {where}): {'; '.join(bits)}. A wide prediction interval "
+                           "means that a new service should check the calibration (and "
+                           "recalibrate if needed) before using absolute risks"
+                           + ("; with few services MAC2's interval is also widened by its t "
+                              "quantile on k - 2 degrees of freedom."
+                              if (part["method"] == "MAC2").any() else "."))
