@@ -641,12 +641,14 @@ def _step_service(st: _State) -> None:
 
 
 # ------------------------------------------------------------- stability and centre calibration
-#: Stability figures: (kind, name suffix, caption, placement), clinical wording.
+#: Stability figures: (kind, name suffix, caption, placement), clinical wording. They go to
+#: the appendix (with a pointer in the section): the demo's main text keeps to 15 pages.
 _STABILITY_FIGURES = (
     ("prediction", "prediction", "prediction instability: risk of each group of workers from "
-     "the rebuilt indices (band: {pct} of them) against their risk from the index", "main"),
+     "the rebuilt indices (band: {pct} of them) against their risk from the index",
+     "appendix"),
     ("classification", "classification", "classification instability: probability that a "
-     "worker changes side of each risk-level cut-off when the index is rebuilt", "main"),
+     "worker changes side of each risk-level cut-off when the index is rebuilt", "appendix"),
     ("calibration", "calibration", "calibration instability: calibration curve of each "
      "rebuilt index on the development data (grey) and of the index (dashed)", "appendix"),
     ("mape", "mape", "mean absolute difference between a worker's risk from the rebuilt "
@@ -681,7 +683,7 @@ def _step_stability(st: _State) -> None:
         r.add_note("stability", "No fitted index selected for the stability analysis.")
         return
     k = st.cfg.report.min_count
-    for first, idx in enumerate(picked):
+    for idx in picked:
         kind = _KIND_OUTCOME[idx.kind]
         known = st.frame["known_at_horizon"].astype(bool).to_numpy()
         rows = (st.dev & known if kind == "binary" else st.dev) & st.scorable[idx.name]
@@ -708,16 +710,14 @@ def _step_stability(st: _State) -> None:
                 continue
             r.add_figure("stability", f"stability_{idx.name}_{suffix}_plot", fig,
                          caption=f"{idx.name}: " + caption.format(pct=pct),
-                         placement="appendix" if where == "appendix" or first else "auto")
+                         placement=where)
     shared = (" (the samples of the optimism bootstrap: same seed)"
               if st.cfg.validation.bootstrap.n_boot > 0 else "")
     r.add_text("analysis", f"Model stability (12c; Riley & Collins 2023): each index is "
                f"rebuilt on {n_boot} bootstrap samples of the development data{shared}, "
-               f"seed {st.seed(101)}, and every rebuilt index "
-               "predicts the risk of every development worker; the spread of these "
-               "predictions, the mean absolute prediction error (MAPE) and the probability "
-               "of a change of risk level measure how much a worker's risk depends on the "
-               "particular development sample.")
+               f"seed {st.seed(101)}; the rebuilt indices' risks for every development worker "
+               "give the mean absolute prediction error (MAPE) and the probability of a "
+               "change of risk level.")
 
 
 def _stability_tables(st: _State, name: str, res: Any) -> None:
@@ -806,13 +806,13 @@ def _step_centre_calibration(st: _State) -> None:
         mask, where = ~st.dev, "validation data"
     else:
         mask = np.ones(len(st.frame), bool)
-        where = "all index events, development SPSTI included (apparent calibration there)"
+        where = "all SPSTI, apparent calibration in the development ones"
     spsti = st.frame["spsti_id"].astype(str).to_numpy()
     names = [n for n in (cc.indices or list(st.risks)) if n in st.risks]
     k = st.cfg.report.min_count
     approaches = ("mac2", "mixc") if cc.method == "both" else (cc.method,)
     summary = []
-    for first, name in enumerate(names):
+    for name in names:
         risk = st.risks[name]
         ok = mask & np.isfinite(risk)
         usable = _usable_centres(st, ok, spsti)
@@ -837,7 +837,7 @@ def _step_centre_calibration(st: _State) -> None:
             summary.append(_heterogeneity_row(name, app, res))
             r.add_figure("heterogeneity", f"centre_calibration_{name}_{app}",
                          res.plot(approach=app), caption=_centre_caption(name, app, res),
-                         placement="appendix" if first or app != approaches[0] else "auto")
+                         placement="appendix")
     if summary:
         t = pd.DataFrame(summary)
         # the number of SPSTI pooled is not a count of people
@@ -847,15 +847,13 @@ def _step_centre_calibration(st: _State) -> None:
                     "prediction interval of the overall curve relative to its confidence "
                     "interval", count_columns=[])
         _heterogeneity_text(st, t, where, cc.level)
-    r.add_text("analysis", "Heterogeneity of calibration across SPSTI (12d; Barreñada et al. "
-               "2025, as CalibrationCurves' valProbCluster): one calibration curve per "
-               f"service ({where}), an overall curve with its "
-               f"{100 * cc.level:g}% confidence interval and prediction interval (where the "
-               "calibration of a new service is expected to lie) and the between-SPSTI "
-               "variance, from a random-effects logistic calibration model (MIXC) and from a "
-               "random-effects meta-analysis of the services' curves (MAC2); the event by the "
-               "horizon is weighted by the inverse probability of remaining uncensored "
-               f"within each service. SPSTI with fewer than {k} events are left out.")
+    r.add_text("analysis", "Calibration across SPSTI (12d; Barreñada et al. 2025, as "
+               f"CalibrationCurves' valProbCluster; {where}): per-service and overall curves "
+               f"with {100 * cc.level:g}% confidence and prediction intervals and the "
+               "between-SPSTI variance, from a random-effects logistic calibration model "
+               "(MIXC) and a meta-analysis of the services' curves (MAC2); inaptitude by the "
+               "horizon weighted by the inverse probability of censoring within each service; "
+               f"SPSTI with fewer than {k} events left out.")
 
 
 def _usable_centres(st: _State, ok: np.ndarray, spsti: np.ndarray) -> list[str]:
@@ -904,7 +902,8 @@ def _heterogeneity_row(name: str, app: str, res: Any) -> dict[str, Any]:
 def _centre_caption(name: str, app: str, res: Any) -> str:
     how = ("random-effects logistic calibration model (MIXC)" if app == "mixc" else
            "meta-analysis of the services' curves (MAC2)")
-    return (f"{name}: calibration in each SPSTI (thin lines) and overall (dashed) with its "
+    return (f"{name} ({app.upper()}): calibration in each SPSTI (thin lines) and overall "
+            f"(dashed) with its "
             f"{100 * res.level:g}% confidence interval (dark) and prediction interval for a "
             f"new service (light), {how}")
 
@@ -912,24 +911,25 @@ def _centre_caption(name: str, app: str, res: Any) -> str:
 def _heterogeneity_text(st: _State, t: pd.DataFrame, where: str, level: float) -> None:
     """The between-service variation in words: how far a new service's odds may be."""
     z = float(stats.norm.ppf(0.5 + level / 2))
+    bits = []
     for name, part in t.groupby("index", sort=False):
-        bits = []
+        per = []
         for _, row in part.iterrows():
             tau2 = float(row["tau2"])
             if not np.isfinite(tau2):
-                bits.append(f"{row['method']}: τ² could not be estimated")
+                per.append(f"{row['method']} not estimable")
             elif tau2 < 1e-6:
-                bits.append(f"{row['method']}: τ² = 0, no variation between services beyond "
-                            "chance")
+                per.append(f"{row['method']} τ² = 0 (no variation beyond chance)")
             else:
-                fold = float(np.exp(z * np.sqrt(tau2)))
-                bits.append(f"{row['method']}: τ² = {tau2:.3g}, in a new service the odds of "
-                            f"inaptitude at a given predicted risk may be up to {fold:.2f} "
-                            "times higher or lower than on average")
-        st.report.add_text("heterogeneity", f"{name} ({int(part['spsti_pooled'].iloc[0])} "
-                           f"SPSTI, {where}): {'; '.join(bits)}. A wide prediction interval "
-                           "means that a new service should check the calibration (and "
-                           "recalibrate if needed) before using absolute risks"
-                           + ("; with few services MAC2's interval is also widened by its t "
-                              "quantile on k - 2 degrees of freedom."
-                              if (part["method"] == "MAC2").any() else "."))
+                per.append(f"{row['method']} τ² = {tau2:.3g} (odds up to "
+                           f"{np.exp(z * np.sqrt(tau2)):.2f} times higher or lower)")
+        bits.append(f"{name}: {', '.join(per)}")
+    mac2 = (t["method"] == "MAC2").any()
+    st.report.add_text(
+        "heterogeneity", f"Between-SPSTI variance of the calibration (τ², logit scale; "
+        f"{where}) and how far the odds of inaptitude at a given predicted risk may be, in a "
+        f"new service, from the average ({100 * level:g}% of services): {'; '.join(bits)}. "
+        "A wide prediction interval means that a new service should check the calibration "
+        "(and recalibrate if needed) before using absolute risks"
+        + ("; with few services MAC2's prediction interval is also widened by its t quantile "
+           "on k - 2 degrees of freedom." if mac2 else "."))
