@@ -27,6 +27,7 @@ from irdp.pipeline._outputs import (
     write_models,
     write_quality,
 )
+from irdp.pipeline._stability import _step_centre_calibration, _step_stability
 from irdp.pipeline._state import (
     COMPUTATION_FAILURES,
     RunResult,
@@ -38,7 +39,6 @@ from irdp.pipeline._state import (
 from irdp.pipeline._validation import (
     _step_bootstrap,
     _step_calibration,
-    _step_centre_calibration,
     _step_comparison,
     _step_completeness,
     _step_decision,
@@ -47,7 +47,6 @@ from irdp.pipeline._validation import (
     _step_performance,
     _step_sample_size,
     _step_service,
-    _step_stability,
     _step_updating,
 )
 from irdp.report import (

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 import yaml
 
-import irdp.pipeline._validation as pipeline_validation
+import irdp.pipeline._stability as pipeline_stability
 from irdp.exceptions import ExperimentConfigError, InsufficientDataError
 from irdp.experiment import experiment_from_dict, load_experiment
 from irdp.outcomes import Binary
@@ -76,7 +76,7 @@ def test_defaults_follow_the_optimism_bootstrap():
     cfg = experiment_from_dict(_config(bootstrap={"n_boot": 7, "indices": ["cox"]},
                                        stability={}))
     fitted = {"logistic": object(), "cox": object()}
-    plan = pipeline_validation._stability_plan(SimpleNamespace(cfg=cfg, fitted=fitted))
+    plan = pipeline_stability._stability_plan(SimpleNamespace(cfg=cfg, fitted=fitted))
     assert plan[0] == 7
     assert [i.name for i in plan[1]] == ["cox"]
 
@@ -254,7 +254,7 @@ def test_a_stability_failure_is_recorded_and_the_run_goes_on(tmp_path, monkeypat
     def fail(*args, **kwargs):
         raise InsufficientDataError("none of the 10 bootstrap models could be fitted")
 
-    monkeypatch.setattr(pipeline_validation, "stability", fail)
+    monkeypatch.setattr(pipeline_stability, "stability", fail)
     cfg = _config(stability={"n_boot": 10, "indices": ["logistic"]},
                   centre_calibration={"method": "none"})
     cfg["indices"] = cfg["indices"][:1]
@@ -288,7 +288,7 @@ def test_stability_tables_suppress_a_small_level():
                                      thresholds=(0.1, 0.5), curves=False, n_jobs=1)
     assert res.by_level.loc["forte", "n"] == 6
     st = _report()
-    pipeline_validation._stability_tables(st, "idx", res)
+    pipeline_stability._stability_tables(st, "idx", res)
     tables = {t.name: t.frame for t in st.report.tables()}
     main = tables["stability_idx"].set_index("group")
     assert main.loc["forte"].isna().all()               # count and every rate on it
@@ -323,8 +323,8 @@ def test_centre_table_suppresses_a_small_service():
     with pytest.warns(Warning, match="fewer than 11"):
         res = centre_calibration(event.astype(int), risk, centre, knots=0, n_grid=10)
     ok = np.ones(len(centre), bool)
-    assert pipeline_validation._usable_centres(st, ok, centre) == ["S001", "S002", "S003"]
-    pipeline_validation._centre_tables(st, "idx", res, ok, centre)
+    assert pipeline_stability._usable_centres(st, ok, centre) == ["S001", "S002", "S003"]
+    pipeline_stability._centre_tables(st, "idx", res, ok, centre)
     t = {b.name: b.frame for b in st.report.tables()}["centre_calibration_idx_spsti"]
     t = t.set_index("spsti")
     assert pd.isna(t.loc["S004", "n_events"])
