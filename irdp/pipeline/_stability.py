@@ -131,26 +131,33 @@ def _stability_tables(st: _State, name: str, res: Any) -> None:
         count_columns=["n"], total_row=len(table) - 1,
         rates={c: ("n", "n") for c in ("mean_risk", "mape", "level_change",
                                          "interval_width")})
+    # the same counts with the same declarations as the table above, so that both suppress
+    # the same cells (a different choice of secondary cell would give a count away)
     trans = res.transitions.reset_index().rename(
-        columns={lv: f"to_{lv}" for lv in LEVEL_LABELS})
+        columns={"original_level": "group", **{lv: f"to_{lv}" for lv in LEVEL_LABELS}})
+    n_level = trans["n"].to_numpy(float)
+    overall_shares = {f"to_{lv}": float(np.nansum(n_level * trans[f"to_{lv}"]) / n_level.sum())
+                      for lv in LEVEL_LABELS}
+    trans = pd.concat([trans, pd.DataFrame([{"group": "all", "n": int(res.n),
+                                             **overall_shares}])], ignore_index=True)
     trans["n"] = trans["n"].astype("int64")
     r.add_table("stability", f"stability_{name}_transitions", trans, caption=f"Risk levels "
                 f"of {name} when the index is rebuilt: for the workers of each level (rows), "
                 "share of the rebuilt indices' predictions in each level (columns)",
-                count_columns=["n"], known_totals=True,
+                count_columns=["n"], total_row=len(trans) - 1,
                 rates={f"to_{lv}": ("n", "n") for lv in LEVEL_LABELS})
-    cl = res.classification.copy()
-    cl.insert(1, "n", np.full(len(cl), int(res.n), dtype="int64"))
-    cl.insert(2, "n_below", (res.n - cl["n_above"]).astype("int64"))
-    cl["n_above"] = cl["n_above"].astype("int64")
-    # each row splits the development workers in two: n = n_below + n_above
+    # no count here: the split of the workers at a threshold other than the level cut-offs
+    # would be a new partition of the counts above; a mean over fewer than min_count
+    # workers is not shown
+    k = st.report.min_count
+    cl = res.classification[["threshold", "cii", "cii_below", "cii_above"]].copy()
+    above = res.classification["n_above"].to_numpy()
+    cl.loc[(res.n - above) < k, "cii_below"] = np.nan
+    cl.loc[above < k, "cii_above"] = np.nan
     r.add_table("stability", f"stability_{name}_classification", cl, caption=f"Classification "
                 f"instability of {name}: mean probability that a worker changes side of each "
-                "threshold when the index is rebuilt (all workers, below and above it)",
-                count_columns=["n", "n_below", "n_above"], row_total="n",
-                placement="appendix",
-                rates={"cii_below": ("n_below", "n_below"),
-                       "cii_above": ("n_above", "n_above")})
+                "threshold when the index is rebuilt (all workers, below and above it; not "
+                f"shown for fewer than {k} workers)", disclosure=False, placement="appendix")
     _stability_text(st, name, res, shown)
 
 
@@ -199,6 +206,7 @@ def _step_centre_calibration(st: _State) -> None:
     k = st.cfg.report.min_count
     approaches = ("mac2", "mixc") if cc.method == "both" else (cc.method,)
     summary = []
+    pooled: dict[str, set[str]] = {}
     for name in names:
         risk = st.risks[name]
         ok = mask & np.isfinite(risk)
@@ -217,7 +225,9 @@ def _step_centre_calibration(st: _State) -> None:
         except COMPUTATION_FAILURES as err:
             _failed(st, "heterogeneity", f"calibration across SPSTI of {name}", err)
             continue
-        _centre_tables(st, name, res, ok, spsti)
+        pooled[name] = set(res.centres.loc[res.centres["included"].astype(bool), "centre"]
+                           .astype(str))
+        _centre_tables(st, name, res)
         for app in approaches:
             if app not in set(res.curve["approach"]):
                 continue
@@ -225,6 +235,8 @@ def _step_centre_calibration(st: _State) -> None:
             r.add_figure("heterogeneity", f"centre_calibration_{name}_{app}",
                          res.plot(approach=app), caption=_centre_caption(name, app, res),
                          placement="appendix")
+    if pooled:
+        _centre_counts(st, mask, spsti, pooled)
     if summary:
         t = pd.DataFrame(summary)
         # the number of SPSTI pooled is not a count of people
@@ -253,26 +265,34 @@ def _usable_centres(st: _State, ok: np.ndarray, spsti: np.ndarray) -> list[str]:
             and (~event[lab == g]).sum() >= k]
 
 
-def _centre_tables(st: _State, name: str, res: Any, ok: np.ndarray,
-                   spsti: np.ndarray) -> None:
-    """Workers and events per SPSTI (disclosure-controlled) and the overall curve."""
-    sub = st.frame.loc[ok]
-    event = ((sub["cause"] == 1) & (sub["time"] <= st.horizon)).to_numpy()
-    lab = spsti[ok]
-    pooled = dict(zip(res.centres["centre"].astype(str), res.centres["included"],
-                      strict=True))
-    rows = [{"spsti": g, "n": int((lab == g).sum()), "n_events": int(event[lab == g].sum()),
-             "pooled": "yes" if pooled.get(g, False) else "no (too few events)"}
-            for g in np.unique(lab)]
-    st.report.add_table("heterogeneity", f"centre_calibration_{name}_spsti", pd.DataFrame(rows),
-                        caption=f"{name}: workers and events by the horizon in each SPSTI, "
-                        "and whether the SPSTI is pooled", count_columns=["n", "n_events"],
-                        known_totals=True, placement="appendix")
+def _centre_tables(st: _State, name: str, res: Any) -> None:
+    """The overall curve of one index at a few risks (no count)."""
     curve = res.summary(n_points=6).table.reset_index()
     st.report.add_table("heterogeneity", f"centre_calibration_{name}_curve", curve,
                         caption=f"{name}: overall calibration curve across SPSTI at six "
                         f"predicted risks, with its {100 * res.level:g}% confidence interval "
                         "and prediction interval (pi)", disclosure=False, placement="appendix")
+
+
+def _centre_counts(st: _State, mask: np.ndarray, spsti: np.ndarray,
+                   pooled: dict[str, set[str]]) -> None:
+    """Workers and events per SPSTI in the data assessed, once for every index (one set of
+    counts, suppressed once), and whether each index's analysis pooled the SPSTI."""
+    sub = st.frame.loc[mask]
+    event = ((sub["cause"] == 1) & (sub["time"] <= st.horizon)).to_numpy()
+    lab = spsti[mask]
+    rows = []
+    for g in np.unique(lab):
+        row = {"spsti": g, "n": int((lab == g).sum()), "n_events": int(event[lab == g].sum())}
+        for name, kept in pooled.items():
+            row[f"pooled_{name}"] = "yes" if g in kept else "no"
+        rows.append(row)
+    st.report.add_table("heterogeneity", "centre_calibration_spsti", pd.DataFrame(rows),
+                        caption="Workers and events by the horizon in each SPSTI of the data "
+                        "assessed, and whether each index's analysis pooled the SPSTI (at "
+                        f"least {st.cfg.report.min_count} events and workers without the "
+                        "event)", count_columns=["n", "n_events"], known_totals=True,
+                        placement="appendix")
 
 
 def _heterogeneity_row(name: str, app: str, res: Any) -> dict[str, Any]:

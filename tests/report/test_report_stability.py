@@ -54,7 +54,7 @@ BASE = {
 }
 
 #: Count columns of the stability and centre-calibration tables of a run.
-COUNTS = {"n", "n_events", "n_below", "n_above"}
+COUNTS = {"n", "n_events"}
 
 
 def _config(**validation):
@@ -174,6 +174,8 @@ def test_run_writes_the_stability_section(run):
         total = t.iloc[-1]
         assert 0 < float(total["mape"]) < 0.05
         trans = pd.read_csv(tables / f"stability_{name}_transitions.csv")
+        assert trans["group"].tolist() == t["group"].tolist()
+        assert trans["n"].tolist() == t["n"].tolist()
         shares = trans[["to_faible", "to_intermédiaire", "to_forte"]].astype(float)
         np.testing.assert_allclose(shares.sum(axis=1), 1.0, atol=1e-5)  # CSV: 6 digits
         assert (tables / f"stability_{name}_classification.csv").exists()
@@ -204,8 +206,9 @@ def test_run_writes_the_heterogeneity_section(run):
         ("cox", "MAC2"), ("cox", "MIXC"), ("logistic", "MAC2"), ("logistic", "MIXC")]
     assert (het["spsti_pooled"] >= 3).all()
     assert (het["tau2"] >= 0).all()
-    centres = pd.read_csv(tables / "centre_calibration_logistic_spsti.csv", dtype=str)
+    centres = pd.read_csv(tables / "centre_calibration_spsti.csv", dtype=str)
     assert centres["spsti"].tolist() == ["S001", "S002", "S003", "S004"]
+    assert list(centres.columns) == ["spsti", "n", "n_events", "pooled_logistic", "pooled_cox"]
     curve = pd.read_csv(tables / "centre_calibration_logistic_curve.csv")
     assert set(curve["approach"]) == {"mac2", "mixc"}
     assert (curve["pi_lower"] <= curve["lower"] + 1e-12).all()
@@ -238,7 +241,7 @@ def test_run_tables_pass_disclosure_control(run):
     """Every count the two analyses publish is 0, at least 11 or suppressed."""
     paths = sorted((run.run_dir / "tables").glob("stability_*.csv")) + sorted(
         (run.run_dir / "tables").glob("centre_calibration_*.csv"))
-    assert len(paths) == 3 * 2 + 2 * 2 + 1
+    assert len(paths) == 3 * 2 + 2 + 2
     seen = set()
     for path in paths:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -294,21 +297,23 @@ def test_stability_tables_suppress_a_small_level():
     assert main.loc["forte"].isna().all()               # count and every rate on it
     assert main["n"].isna().sum() == 2                  # + one secondary cell
     assert main.loc["all", "n"] == 300
-    trans = tables["stability_idx_transitions"].set_index("original_level")
+    trans = tables["stability_idx_transitions"].set_index("group")
     assert trans.loc["forte"].isna().all()
-    assert trans["n"].isna().sum() == 2
+    # the same cells as in the first table: no count can be recovered by combining them
+    assert trans["n"].isna().tolist() == main["n"].isna().tolist()
     cl = tables["stability_idx_classification"].set_index("threshold")
-    assert pd.isna(cl.loc[0.5, "n_above"])
-    assert pd.isna(cl.loc[0.5, "n_below"])
-    assert pd.isna(cl.loc[0.5, "cii_above"])
-    assert cl.loc[0.1, "n_above"] >= 11
+    assert not [c for c in cl.columns if pd.api.types.is_integer_dtype(cl[c])]
+    assert pd.isna(cl.loc[0.5, "cii_above"])          # 6 workers above 0.5
+    assert cl[["cii", "cii_below"]].notna().all().all()
+    assert cl.loc[0.1, ["cii_below", "cii_above"]].notna().all()
     text = " ".join(b.text for b in st.report.section("stability").blocks
                     if hasattr(b, "text") and not hasattr(b, "frame"))
     assert "forte " not in text.split("By level:")[-1]
 
 
 def test_centre_table_suppresses_a_small_service():
-    """A service with 5 events: its event count and a second one are suppressed."""
+    """A service with 5 events: its event count and a second one are suppressed; one table
+    of counts serves every index."""
     rng = np.random.default_rng(8)
     sizes = {"S001": 900, "S002": 800, "S003": 700, "S004": 60}
     centre = np.repeat(list(sizes), list(sizes.values()))
@@ -324,10 +329,15 @@ def test_centre_table_suppresses_a_small_service():
         res = centre_calibration(event.astype(int), risk, centre, knots=0, n_grid=10)
     ok = np.ones(len(centre), bool)
     assert pipeline_stability._usable_centres(st, ok, centre) == ["S001", "S002", "S003"]
-    pipeline_stability._centre_tables(st, "idx", res, ok, centre)
-    t = {b.name: b.frame for b in st.report.tables()}["centre_calibration_idx_spsti"]
-    t = t.set_index("spsti")
+    pipeline_stability._centre_tables(st, "idx", res)
+    kept = set(res.centres.loc[res.centres["included"].astype(bool), "centre"])
+    pipeline_stability._centre_counts(st, ok, centre, {"idx": kept, "other": kept})
+    tables = {b.name: b.frame for b in st.report.tables()}
+    curve = tables["centre_calibration_idx_curve"]
+    assert not [c for c in curve.columns if pd.api.types.is_integer_dtype(curve[c])]
+    t = tables["centre_calibration_spsti"].set_index("spsti")
     assert pd.isna(t.loc["S004", "n_events"])
     assert t["n_events"].isna().sum() == 2
-    assert t.loc["S004", "pooled"] == "no (too few events)"
+    assert t.loc["S004", "pooled_idx"] == "no"
+    assert t.loc["S001", "pooled_other"] == "yes"
     assert (t["n"] >= 11).all()
