@@ -28,6 +28,7 @@ from irdp.pipeline._outputs import (
     write_models,
     write_quality,
 )
+from irdp.pipeline._stability import _step_centre_calibration, _step_stability
 from irdp.pipeline._state import (
     COMPUTATION_FAILURES,
     RunResult,
@@ -334,9 +335,11 @@ _STEPS: tuple[Step, ...] = (
     ("models", _step_models, ("model", "output"), ("X", "dev")),
     ("performance", _step_performance, ("performance",), ("models",)),
     ("bootstrap", _step_bootstrap, ("performance",), ("models",)),
+    ("stability", _step_stability, ("stability",), ("models",)),
     ("calibration", _step_calibration, ("calibration",), ("models",)),
     ("decision_curves", _step_decision, ("decision-curves",), ("models",)),
     ("iecv", _step_iecv, ("iecv",), ("models",)),
+    ("centre_calibration", _step_centre_calibration, ("heterogeneity",), ("models",)),
     ("updating", _step_updating, ("updating",), ("models",)),
     ("fairness", _step_fairness, ("fairness", "fairness-methods"), ("models",)),
     ("comparison", _step_comparison, ("comparison",), ("models",)),

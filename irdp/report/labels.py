@@ -73,6 +73,17 @@ COLUMN_LABELS: dict[str, str] = {
     "ipa": "IPA", "auc": "AUC", "pi": "95% PI", "n_common": "N (all risks known)",
     "repeat": "Repeat", "bin": "Bin", "df": "df", "parameters": "Parameters",
     "n_boot": "Bootstrap resamples", "n_repeats": "Repeats", "ALL": "All",
+    # model stability (irdp.validation.stability) and calibration across SPSTI
+    "mean_risk": "Mean predicted risk", "level_change": "Probability of a level change",
+    "interval_width": "Mean width of the stability interval",
+    "original_level": "Level with the index", "to_faible": "Rebuilt: faible",
+    "to_intermédiaire": "Rebuilt: intermédiaire", "to_forte": "Rebuilt: forte",
+    "n_below": "N below", "n_above": "N at or above",
+    "cii": "Classification instability, all workers", "cii_below": "Classification "
+    "instability, below", "cii_above": "Classification instability, at or above",
+    "pooled": "Pooled", "spsti_pooled": "SPSTI pooled", "approach": "Method",
+    "predicted": "Predicted risk", "pi_lower": "PI, lower", "pi_upper": "PI, upper",
+    "pi_to_ci_width": "Width of the PI / width of the CI",
 }
 
 
