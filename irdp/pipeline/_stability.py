@@ -78,7 +78,7 @@ def _step_stability(st: _State) -> None:
         try:
             res = stability(clone(st.fitted[idx.name]), X, _outcome(st, kind, rows),
                             horizon=None if kind == "binary" else st.horizon, n_boot=n_boot,
-                            seed=st.seed(101), n_jobs=st.n_jobs,
+                            seed=st.seed(101), n_jobs=st.n_jobs, scheduler=st.scheduler,
                             levels=st.cutoffs.get(idx.name),
                             thresholds=cfg.thresholds, interval=cfg.interval,
                             curves=cfg.curves)
