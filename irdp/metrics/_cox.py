@@ -72,8 +72,15 @@ def cox_fit(
     any_event: np.ndarray | None = None,
     max_iter: int = 50,
     tol: float = 1e-10,
+    layout: cox.CoxData | None = None,
+    beta0: np.ndarray | None = None,
 ) -> CoxFit:
-    """Fit a Cox (or, with ``competing``, Fine-Gray) model by Newton-Raphson."""
+    """Fit a Cox (or, with ``competing``, Fine-Gray) model by Newton-Raphson.
+
+    ``layout``: the outcome ``(time, event)`` already sorted by :func:`irdp._stats.cox.prepare`
+    (Efron ties, no strata, weights or offset; any design), reused instead of sorting again.
+    ``beta0``: starting values of Newton-Raphson (``coxph(init=)``; default 0).
+    """
     time = np.asarray(time, float)
     event = np.asarray(event, bool)
     x = np.asarray(x, float)
@@ -84,9 +91,11 @@ def cox_fit(
         observed = any_event if any_event is not None else (event | np.asarray(competing, bool))
         cd = finegray.prepare(x, time, cause, 1, ties="efron", censoring="finegray",
                               any_event=observed, center=center)
+    elif layout is not None:
+        cd = cox.with_covariates(layout, x, center=center)
     else:
         cd = cox.prepare(x, time, event, ties="efron", center=center)
-    res = cox.fit(cd, max_iter=max_iter, tol=tol, keep_terms=True)
+    res = cox.fit(cd, max_iter=max_iter, tol=tol, keep_terms=True, beta0=beta0)
     if not res.converged or np.any(np.abs(res.coef) > 50):
         warnings.warn(
             "the calibration Cox model did not converge (possible separation); its slope and "
