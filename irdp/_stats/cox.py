@@ -506,7 +506,7 @@ def _divergence(beta: np.ndarray, cov: np.ndarray | None, score: np.ndarray,
 
 
 def newton(cd: CoxData, *, max_iter: int = 50, tol: float = 1e-10,
-           beta0: np.ndarray | None = None) -> dict[str, Any]:
+           beta0: np.ndarray | None = None, null_loglik: bool = True) -> dict[str, Any]:
     """Newton-Raphson with step halving, as ``survival::coxph`` (``coxph.control``).
 
     A trial step whose log-likelihood is not finite is halved. Near a monotone likelihood
@@ -516,15 +516,18 @@ def newton(cd: CoxData, *, max_iter: int = 50, tol: float = 1e-10,
     are not reported as NumPy RuntimeWarnings.
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        return _newton(cd, max_iter, tol, beta0)
+        return _newton(cd, max_iter, tol, beta0, null_loglik)
 
 
-def _newton(cd: CoxData, max_iter: int, tol: float, beta0: np.ndarray | None
-            ) -> dict[str, Any]:
+def _newton(cd: CoxData, max_iter: int, tol: float, beta0: np.ndarray | None,
+            null_loglik: bool = True) -> dict[str, Any]:
     p = cd.p
     beta = np.zeros(p) if beta0 is None else np.asarray(beta0, dtype=float).copy()
     ll, score, info, tm = derivatives(cd, beta)
-    ll0 = ll if beta0 is None or not np.any(beta0) else loglik(cd, np.zeros(p))
+    if beta0 is None or not np.any(beta0):
+        ll0 = ll
+    else:  # a warm start: the null log-likelihood costs one more pass, when it is wanted
+        ll0 = loglik(cd, np.zeros(p)) if null_loglik else float("nan")
     converged = p == 0
     it = 0
     for it in range(1, max_iter + 1 if p else 1):  # noqa: B007
@@ -592,6 +595,7 @@ def fit(
     what: str = "Cox model",
     keep_terms: bool = False,
     beta0: np.ndarray | None = None,
+    null_loglik: bool = True,
 ) -> CoxResult:
     """Maximise the partial likelihood of prepared data.
 
@@ -599,7 +603,8 @@ def fit(
     variance terms of the baseline (``mean_terms``), for Fine-Gray's robust variance and
     the calibration curves; fits that only need coefficients and baselines skip them.
     ``beta0`` starts Newton-Raphson there instead of at 0 (``coxph(init=)``): a warm start
-    near the estimate saves iterations and reaches the same maximum (within ``tol``).
+    near the estimate saves iterations and reaches the same maximum (within ``tol``);
+    ``null_loglik=False`` then leaves ``loglik_null`` as nan instead of computing it.
 
     Returns a :class:`CoxResult`; ``separation`` flags coefficients running to infinity
     (the caller warns with :class:`irdp.exceptions.SeparationWarning`).
@@ -617,7 +622,7 @@ def fit(
             "be fitted."
         )
     with single_threaded_blas(cd.n * max(cd.p, 1)):
-        res = newton(cd, max_iter=max_iter, tol=tol, beta0=beta0)
+        res = newton(cd, max_iter=max_iter, tol=tol, beta0=beta0, null_loglik=null_loglik)
         beta, tm = res["beta"], res["terms"]
         cov = None
         if compute_cov or not res["converged"]:

@@ -371,24 +371,26 @@ def _cox_layout(out: Survival) -> cox_engine.CoxData:
         np.zeros((len(out), 0)), out.time, out.event, ties="efron"))
 
 
-def _timed_fit(out: Survival | CompetingRisks, design: np.ndarray) -> tuple[Any, str]:
+def _timed_fit(out: Survival | CompetingRisks, design: np.ndarray, value_only: bool = False
+               ) -> tuple[Any, str]:
     """Cox (survival) or Fine-Gray (competing risks) fit of ``design`` on ``out``.
 
     Newton-Raphson starts at perfect calibration (coefficient 1 on ``cll(risk)``, 0 on the
     spline term): the estimate is the same (within the convergence tolerance) in fewer
-    iterations than from 0.
+    iterations than from 0. ``value_only`` skips what only standard errors need.
     """
     beta0 = np.zeros(design.shape[1])
     beta0[0] = 1.0
     if isinstance(out, CompetingRisks):
         fit = cox_fit(out.time, out.event, design, competing=out.competing,
-                      any_event=out.cause != 0, beta0=beta0)
+                      any_event=out.cause != 0, beta0=beta0, value_only=value_only)
         return fit, "Fine-Gray"
-    return cox_fit(out.time, out.event, design, layout=_cox_layout(out), beta0=beta0), "coxph"
+    return cox_fit(out.time, out.event, design, layout=_cox_layout(out), beta0=beta0,
+                   value_only=value_only), "coxph"
 
 
-def _timed_slope_fit(out: Survival | CompetingRisks, r: np.ndarray, h: float
-                     ) -> tuple[Any, str, int]:
+def _timed_slope_fit(out: Survival | CompetingRisks, r: np.ndarray, h: float,
+                     value_only: bool = False) -> tuple[Any, str, int]:
     t = truncated(out, h)
     n_ev = int(np.count_nonzero(t.event))
     x = _cll(np.clip(r, _EPS, 1 - _EPS))[:, None]
@@ -399,7 +401,7 @@ def _timed_slope_fit(out: Survival | CompetingRisks, r: np.ndarray, h: float
             f"calibration_slope needs at least one event of interest by the horizon {h:g}; "
             f"found none among {len(r)} subjects."
         )
-    fit, how = _timed_fit(t, x)
+    fit, how = _timed_fit(t, x, value_only)
     return fit, how, n_ev
 
 
@@ -407,7 +409,7 @@ def slope_value(y: Outcome, r: np.ndarray, h: float | None) -> float:
     """Value-only calibration slope: the same fit as :func:`calibration_slope`."""
     if isinstance(y, Binary):
         return float(_binary_slope_fit(y.y, r)[0][1])
-    return float(_timed_slope_fit(y, r, h)[0].coef[0])
+    return float(_timed_slope_fit(y, r, h, value_only=True)[0].coef[0])
 
 
 def _timed_slope(out: Survival | CompetingRisks, r: np.ndarray, h: float, level: float
@@ -468,8 +470,8 @@ def _binary_curve(y: np.ndarray, r: np.ndarray, smoother: str, span: float, leve
     return pc, frame, desc
 
 
-def _timed_pc(out: Survival | CompetingRisks, r: np.ndarray, h: float, observed: float
-              ) -> tuple[np.ndarray, Any, np.ndarray | None, str]:
+def _timed_pc(out: Survival | CompetingRisks, r: np.ndarray, h: float, observed: float,
+              value_only: bool = False) -> tuple[np.ndarray, Any, np.ndarray | None, str]:
     """Smoothed observed risk at every row, with the fit and knots (None: no spline)."""
     if len(np.unique(r)) < 5:
         # a 3-knot spline needs distinct risks; with (nearly) constant risks the only
@@ -484,8 +486,8 @@ def _timed_pc(out: Survival | CompetingRisks, r: np.ndarray, h: float, observed:
     x = _cll(np.clip(r, _EPS, 1 - _EPS))
     knots = rcs_knots(x)
     design = _rcs_basis(x, knots)
-    fit, how = _timed_fit(t, design)
-    hz, _ = fit.cumhaz(design, h)
+    fit, how = _timed_fit(t, design, value_only)
+    hz, _ = fit.cumhaz(design, h, se=False)
     return 1 - np.exp(-hz), fit, knots, how
 
 
@@ -557,7 +559,7 @@ def curve_at_rows(y: Outcome, r: np.ndarray, h: float | None, smoother: str | No
         return _binary_pc(y.y.astype(float), r, sm, span, max_eval)
     _check_events(y, int(np.count_nonzero(y.event & (y.time <= h))), len(r), h)
     obs = _observed(y, h)[0] if observed is None else observed
-    return _timed_pc(y, r, h, obs)[0]
+    return _timed_pc(y, r, h, obs, value_only=True)[0]
 
 
 def curve_on_grid(y: Outcome, r: np.ndarray, h: float | None, grid: np.ndarray, *,
@@ -579,12 +581,12 @@ def curve_on_grid(y: Outcome, r: np.ndarray, h: float | None, grid: np.ndarray, 
     else:
         obs, _, n_ev = _observed(y, h)
         _check_events(y, n_ev, len(r), h)
-        _, fit, knots, _ = _timed_pc(y, r, h, obs)
+        _, fit, knots, _ = _timed_pc(y, r, h, obs, value_only=True)
         if fit is None:
             out = np.full(len(grid), obs)
         else:
             gx = _rcs_basis(_cll(np.clip(grid, _EPS, 1 - _EPS)), knots)
-            out = 1 - np.exp(-fit.cumhaz(gx, h)[0])
+            out = 1 - np.exp(-fit.cumhaz(gx, h, se=False)[0])
     return np.where((grid < r.min()) | (grid > r.max()), np.nan, out)
 
 

@@ -1,0 +1,128 @@
+"""Issue 13 (speed): the shortcuts of the Cox bootstrap give the numbers of the long way.
+
+- the Cox engine reuses a sorted outcome for another design (``with_covariates``) with the
+  bits of a fresh ``prepare``, and a warm start (``beta0``) reaches the same maximum;
+- the value-only calibration fits (slope, flexible curve) give the estimates of the full
+  fits that also compute standard errors;
+- joblib batches replicates per task: every replicate runs once, in order, and a bootstrap
+  of a Cox index on loky workers equals the sequential run byte for byte.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from irdp._resampling import _batches, replicate
+from irdp._stats import cox
+from irdp.metrics import calibration_slope, ici
+from irdp.metrics._cox import cox_fit
+from irdp.metrics.calibration import curve_at_rows, slope_value
+from irdp.models import CoxIndex
+from irdp.outcomes import Survival
+from irdp.validation import bootstrap_validate
+
+
+def _survival(n=400, seed=3, digits=1):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    t = rng.exponential(1 / (0.2 * np.exp(X @ [0.7, -0.4, 0.2])))
+    c = rng.uniform(1, 8, n)
+    return X, np.round(np.minimum(t, c), digits), t <= c  # rounding: tied times
+
+
+def test_with_covariates_equals_a_fresh_prepare_to_the_last_bit():
+    X, t, e = _survival()
+    layout = cox.prepare(np.zeros((len(t), 0)), t, e, ties="efron")
+    for cols in ([0], [1, 2], [0, 1, 2]):
+        fresh = cox.fit(cox.prepare(X[:, cols], t, e, ties="efron"))
+        reused = cox.fit(cox.with_covariates(layout, X[:, cols]))
+        assert fresh.coef.tobytes() == reused.coef.tobytes()
+        assert fresh.hazard_efron.tobytes() == reused.hazard_efron.tobytes()
+        assert fresh.cov.tobytes() == reused.cov.tobytes()
+        assert fresh.loglik == reused.loglik
+
+
+def test_with_covariates_refuses_other_rows_and_fine_gray_data():
+    X, t, e = _survival()
+    layout = cox.prepare(np.zeros((len(t), 0)), t, e)
+    with pytest.raises(ValueError, match="rows"):
+        cox.with_covariates(layout, X[:10])
+    off = cox.prepare(X, t, e, offset=np.ones(len(t)))
+    with pytest.raises(ValueError, match="offset"):
+        cox.with_covariates(off, X)
+
+
+def test_warm_start_reaches_the_same_maximum():
+    X, t, e = _survival(n=1500, digits=2)
+    cd = cox.prepare(X, t, e)
+    cold = cox.fit(cd)
+    rows = np.random.default_rng(1).integers(0, len(t), len(t))
+    cdb = cox.prepare(X[rows], t[rows], e[rows])
+    a = cox.fit(cdb)
+    b = cox.fit(cdb, beta0=cold.coef)
+    np.testing.assert_allclose(b.coef, a.coef, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(b.hazard_efron, a.hazard_efron, rtol=1e-9)
+    assert b.n_iter <= a.n_iter
+    assert cox.fit(cdb, beta0=a.coef).n_iter == 1  # started at the maximum: one check step
+    assert b.loglik_null == pytest.approx(a.loglik_null, rel=1e-12)
+    c = cox.fit(cdb, beta0=cold.coef, null_loglik=False)
+    assert np.isnan(c.loglik_null)
+    assert c.coef.tobytes() == b.coef.tobytes()
+
+
+def test_value_only_calibration_fit_gives_the_full_fit_estimates():
+    X, t, e = _survival()
+    x = X[:, :2]
+    full = cox_fit(t, e, x)
+    light = cox_fit(t, e, x, value_only=True)
+    assert full.coef.tobytes() == light.coef.tobytes()
+    assert full.d_hazard0.tobytes() == light.d_hazard0.tobytes()
+    h_full, se_full = full.cumhaz(x, 2.0)
+    h_light, se_light = light.cumhaz(x, 2.0)
+    assert se_light is None
+    assert np.all(np.isfinite(se_full))
+    assert h_full.tobytes() == h_light.tobytes()
+    assert full.cumhaz(x, 2.0, se=False)[1] is None
+
+
+def test_value_only_slope_and_ici_equal_the_estimates_with_standard_errors():
+    X, t, e = _survival(n=600)
+    y = Survival(t, e)
+    risk = 1 - np.exp(-0.3 * np.exp(X @ [0.6, -0.3, 0.1]))
+    assert slope_value(y, risk, 3.0) == calibration_slope(y, risk, horizon=3.0).value
+    pc = curve_at_rows(y, risk, 3.0)
+    assert float(np.mean(np.abs(pc - risk))) == pytest.approx(
+        ici(y, risk, horizon=3.0).value, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize(("n", "workers"), [(1, 2), (7, 1), (200, 2), (13, 8), (5, 64)])
+def test_batches_cover_every_replicate_once_in_order(n, workers):
+    parts = _batches(n, workers)
+    assert [i for b in parts for i in b] == list(range(n))
+    assert len(parts) <= max(1, min(n, 4 * workers))
+
+
+def _draw(i, rng):
+    return i, float(rng.standard_normal())
+
+
+def test_batched_replicates_come_back_in_order_with_their_own_streams():
+    seq = replicate(_draw, 23, seed=5, n_jobs=1).results
+    par = replicate(_draw, 23, seed=5, n_jobs=2).results
+    assert par == seq
+    assert [r[0] for r in par] == list(range(23))
+
+
+def test_cox_bootstrap_on_loky_workers_equals_the_sequential_run_byte_for_byte():
+    X, t, e = _survival(n=300)
+    Xf = pd.DataFrame(X, columns=["a", "b", "c"])
+    y = Survival(t, e)
+    kw = {"horizon": 3.0, "n_boot": 9, "seed": 4}
+    seq = bootstrap_validate(CoxIndex(), Xf, y, n_jobs=1, **kw)
+    par = bootstrap_validate(CoxIndex(), Xf, y, n_jobs=2, **kw)
+    assert seq.table.to_numpy().tobytes() == par.table.to_numpy().tobytes()
+    cols = ["training", "test"]
+    assert (seq.replicates[cols].to_numpy().tobytes()
+            == par.replicates[cols].to_numpy().tobytes())
