@@ -126,3 +126,28 @@ def test_cox_bootstrap_on_loky_workers_equals_the_sequential_run_byte_for_byte()
     cols = ["training", "test"]
     assert (seq.replicates[cols].to_numpy().tobytes()
             == par.replicates[cols].to_numpy().tobytes())
+
+
+def test_score_of_an_index_is_the_metrics_harrell_c_one_implementation():
+    """models._ranking (score(), points rounding loss) uses the numerical core's Harrell C:
+    the number of irdp.metrics.concordance on the same rows, ties in time and risk too."""
+    from irdp._stats import concordance as core
+    from irdp.metrics import auc, concordance
+    from irdp.models._ranking import concordance as model_c
+    from irdp.outcomes import Binary, CompetingRisks
+
+    rng = np.random.default_rng(8)
+    n = 300
+    t = np.round(rng.exponential(1, n), 1)
+    e = rng.random(n) < 0.6
+    r = np.round(rng.random(n), 1)
+    y = Survival(t, e)
+    assert model_c(r, y) == concordance(y, r).value == core.harrell_c(t, e, r)
+    cause = np.where(e, rng.integers(1, 3, n), 0)
+    cr = CompetingRisks(t, cause)
+    assert model_c(r, cr) == concordance(cr, r).value
+    b = Binary(e.astype(int))
+    assert model_c(r, b) == pytest.approx(auc(b, r).value, abs=1e-15)
+    fitted = CoxIndex().fit(pd.DataFrame({"x": r}), y)
+    assert fitted.score(pd.DataFrame({"x": r}), y) == pytest.approx(
+        concordance(y, fitted.linear_predictor(pd.DataFrame({"x": r}))).value, abs=1e-15)
