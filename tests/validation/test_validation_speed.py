@@ -151,3 +151,28 @@ def test_score_of_an_index_is_the_metrics_harrell_c_one_implementation():
     fitted = CoxIndex().fit(pd.DataFrame({"x": r}), y)
     assert fitted.score(pd.DataFrame({"x": r}), y) == pytest.approx(
         concordance(y, fitted.linear_predictor(pd.DataFrame({"x": r}))).value, abs=1e-15)
+
+
+@pytest.mark.parametrize("events_leave_first", [True, False])
+def test_censoring_model_from_one_sort_equals_the_reverse_kaplan_meier(events_leave_first):
+    """The IPCW censoring model sorts the times once; G, its jumps, the numbers at risk
+    and the rows' positions are those of irdp.nonparametric.censoring_survival."""
+    from irdp.metrics._ipcw import censoring_model
+    from irdp.nonparametric import censoring_survival
+
+    rng = np.random.default_rng(2)
+    for digits in (0, 1, 3):
+        t = np.round(rng.exponential(1, 250), digits)
+        e = rng.random(250) < 0.5
+        km = censoring_survival(t, e, events_leave_first=events_leave_first)
+        for risk_set in ("score", "events_leave_first"):
+            cens = censoring_model(t, e, events_leave_first=events_leave_first,
+                                   if_risk_set=risk_set)
+            assert cens.jump_times.tobytes() == km.times.tobytes()
+            assert cens.at_risk.tobytes() == km.n_at_risk.tobytes()
+            assert cens.g[1:].tobytes() == km.survival.tobytes()
+            np.testing.assert_array_equal(cens.idx_left, np.searchsorted(km.times, t, "left"))
+            np.testing.assert_array_equal(cens.idx_right, np.searchsorted(km.times, t, "right"))
+            at_risk_if = (t[None, :] >= cens.jump_times[:, None]).sum(axis=1)
+            expected = at_risk_if if risk_set == "score" else km.n_at_risk
+            np.testing.assert_array_equal(cens.if_at_risk, expected)
