@@ -470,10 +470,21 @@ def _binary_curve(y: np.ndarray, r: np.ndarray, smoother: str, span: float, leve
     return pc, frame, desc
 
 
+def _has_distinct(x: np.ndarray, k: int) -> bool:
+    """Whether ``x`` holds at least ``k`` distinct values (``len(np.unique(x)) >= k``)
+    in at most ``k`` O(n) passes instead of a sort."""
+    rest = x
+    for _ in range(k):
+        if rest.size == 0:
+            return False
+        rest = rest[rest != rest[0]]
+    return True
+
+
 def _timed_pc(out: Survival | CompetingRisks, r: np.ndarray, h: float, observed: float,
               value_only: bool = False) -> tuple[np.ndarray, Any, np.ndarray | None, str]:
     """Smoothed observed risk at every row, with the fit and knots (None: no spline)."""
-    if len(np.unique(r)) < 5:
+    if not _has_distinct(r, 5):
         # a 3-knot spline needs distinct risks; with (nearly) constant risks the only
         # estimable "curve" is the overall observed risk
         return np.full(len(r), observed), None, None, ""
