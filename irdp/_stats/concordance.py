@@ -189,6 +189,12 @@ def auc_mann_whitney(event: np.ndarray, risk: np.ndarray, r_all: np.ndarray | No
 def prefix_smaller(rank: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Weighted count of earlier elements with a strictly smaller rank.
 
+    One pass per bit ``b`` of the rank, from the highest: the elements are put in a stable
+    order by their higher bits ``rank >> (b + 1)`` (a radix sort of small integers), and
+    within each run of equal higher bits an element whose bit ``b`` is 1 counts the earlier
+    elements of the run whose bit ``b`` is 0 (a cumulative sum): over all bits, exactly the
+    earlier elements with a smaller rank (an offline wavelet-tree count, O(n log max rank)).
+
     Parameters
     ----------
     rank : ndarray of int, shape (m,)
@@ -205,37 +211,25 @@ def prefix_smaller(rank: np.ndarray, weight: np.ndarray) -> np.ndarray:
     if m == 0:
         return np.zeros(0)
     rank = np.asarray(rank, dtype=np.int64)
+    w = np.asarray(weight, dtype=float)
     n_bits = max(int(rank.max()).bit_length(), 1)
-    # arrays carried in the current order, sorted by (rank >> (b + 1), original position)
-    r_p = rank.copy()
-    w_p = np.asarray(weight, dtype=float).copy()
+    # the higher bits as the smallest integer type: numpy's stable sort of 16-bit keys is
+    # a radix sort
+    small = np.int16 if n_bits <= 15 else (np.int32 if n_bits <= 31 else np.int64)
     acc = np.zeros(m)
-    perm = np.arange(m, dtype=np.int64)
-    gstart = np.zeros(m, dtype=np.int64)
-    gsize = np.full(m, m, dtype=np.int64)
-    pos = np.arange(m, dtype=np.int64)
+    cw = np.empty(m + 1)
+    cw[0] = 0.0
     for b in range(n_bits - 1, -1, -1):
-        bit = ((r_p >> b) & 1).astype(bool)
-        zero = ~bit
-        w0 = np.where(zero, w_p, 0.0)
-        cw = np.concatenate(([0.0], np.cumsum(w0)))  # cw[k] = sum of w0[:k]
-        acc += np.where(bit, cw[pos] - cw[gstart], 0.0)
-        cz = np.concatenate(([0], np.cumsum(zero)))  # cz[k] = zeros in [:k]
-        zeros_before = cz[pos] - cz[gstart]
-        n_zero = cz[gstart + gsize] - cz[gstart]
-        new_pos = np.where(
-            bit, gstart + n_zero + (pos - gstart - zeros_before), gstart + zeros_before
-        )
-        new_gstart = np.where(bit, gstart + n_zero, gstart)
-        new_gsize = np.where(bit, gsize - n_zero, n_zero)
-        order = np.empty(m, dtype=np.int64)
-        order[new_pos] = pos
-        r_p = r_p[order]
-        w_p = w_p[order]
-        acc = acc[order]
-        perm = perm[order]
-        gstart = new_gstart[order]
-        gsize = new_gsize[order]
-    out = np.empty(m)
-    out[perm] = acc
-    return out
+        if b + 1 >= n_bits:  # no higher bits: one run, the processing order
+            order = np.arange(m)
+            k_o = np.zeros(m, dtype=small)
+        else:
+            key = (rank >> (b + 1)).astype(small)
+            order = np.argsort(key, kind="stable")
+            k_o = key[order]
+        bit = ((rank[order] >> b) & 1).astype(bool)
+        np.cumsum(np.where(bit, 0.0, w[order]), out=cw[1:])  # cw[k]: bit-0 weight in [:k]
+        sel = np.flatnonzero(bit)
+        run_start = np.searchsorted(k_o, k_o[sel], side="left")
+        acc[order[sel]] += cw[sel] - cw[run_start]
+    return acc

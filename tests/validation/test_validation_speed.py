@@ -176,3 +176,17 @@ def test_censoring_model_from_one_sort_equals_the_reverse_kaplan_meier(events_le
             at_risk_if = (t[None, :] >= cens.jump_times[:, None]).sum(axis=1)
             expected = at_risk_if if risk_set == "score" else km.n_at_risk
             np.testing.assert_array_equal(cens.if_at_risk, expected)
+
+
+@pytest.mark.parametrize("top", [1, 7, 300, 40_000])  # 1 to 16 bits of rank (int16/int32 keys)
+def test_prefix_smaller_counts_earlier_smaller_ranks(top):
+    from irdp._stats.concordance import prefix_smaller
+
+    rng = np.random.default_rng(top)
+    for m in (1, 2, 17, 250):
+        rank = rng.integers(0, top + 1, m)
+        weight = rng.exponential(1, m) * (rng.random(m) < 0.7)
+        brute = np.array([weight[:p][rank[:p] < rank[p]].sum() for p in range(m)])
+        np.testing.assert_allclose(prefix_smaller(rank, weight), brute, rtol=1e-12, atol=1e-12)
+        ones = prefix_smaller(rank, np.ones(m))
+        assert ones.tolist() == [float(np.sum(rank[:p] < rank[p])) for p in range(m)]
