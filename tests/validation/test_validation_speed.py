@@ -190,3 +190,18 @@ def test_prefix_smaller_counts_earlier_smaller_ranks(top):
         np.testing.assert_allclose(prefix_smaller(rank, weight), brute, rtol=1e-12, atol=1e-12)
         ones = prefix_smaller(rank, np.ones(m))
         assert ones.tolist() == [float(np.sum(rank[:p] < rank[p])) for p in range(m)]
+
+
+def test_knots_from_sorted_values_without_sorting_again():
+    """rcs_knots reads distinct values and their counts off the sorted sample (no second
+    and third sort); the knots are those of np.unique's."""
+    from irdp._stats.splines import _sorted_unique
+
+    rng = np.random.default_rng(4)
+    for n in (0, 1, 2, 9, 60):
+        x = np.sort(np.round(rng.normal(size=n), 1))
+        vals, counts = np.unique(x, return_counts=True)
+        np.testing.assert_array_equal(_sorted_unique(x), vals)
+        got_vals, got_counts = _sorted_unique(x, counts=True)
+        np.testing.assert_array_equal(got_vals, vals)
+        np.testing.assert_array_equal(got_counts, counts)
