@@ -7,9 +7,11 @@ runs through :func:`run_replicates`:
 
 - **seeded streams**: replicate ``i`` draws everything from the ``i``-th child of
   ``numpy.random.SeedSequence(seed).spawn(n)`` (independent streams, prefix-stable);
-- **one executor**: joblib by default (loky processes, or threads with ``prefer="threads"``),
-  Dask when a scheduler is named (``"local"`` starts a ``distributed.LocalCluster``, an address
-  such as ``"tcp://host:8786"`` connects a ``distributed.Client``, a ``Client`` is used as is);
+- **one executor**: joblib by default (loky processes, or threads with ``prefer="threads"``;
+  replicates go to the workers in about four batches per worker, so the shared data are
+  pickled once per batch, not once per replicate), Dask when a scheduler is named
+  (``"local"`` starts a ``distributed.LocalCluster``, an address such as
+  ``"tcp://host:8786"`` connects a ``distributed.Client``, a ``Client`` is used as is);
 - **results that depend on the seed only**: results come back in replicate order; every
   replicate runs with one BLAS thread (so the floating-point summation order does not depend
   on the number of workers); warnings raised inside replicates are recorded in the replicate
