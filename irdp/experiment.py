@@ -76,6 +76,7 @@ __all__ = [
     "CompletenessConfig",
     "SampleSizeConfig",
     "ReportConfig",
+    "ComputeConfig",
     "INDEX_KINDS",
     "FITTED_KINDS",
     "INSTRUMENT_SCORES",
@@ -266,6 +267,21 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class ComputeConfig:
+    """Where resampling replicates run (the ``compute`` section).
+
+    ``scheduler``: ``null`` (default) runs replicates on local joblib workers; ``"local"``
+    starts a Dask ``LocalCluster`` on this machine for the run; an address such as
+    ``"tcp://10.0.0.5:8786"`` sends them to a running Dask scheduler (the ``dask`` extra).
+    The number of local workers is the experiment's ``n_jobs``. Results are byte-identical
+    whatever the scheduler, for the same seed (see :mod:`irdp._resampling`), so this section
+    is left out of :func:`config_hash`.
+    """
+
+    scheduler: str | None = None
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     """A whole experiment; build it with :func:`load_experiment`."""
 
@@ -283,6 +299,7 @@ class ExperimentConfig:
     completeness: CompletenessConfig = field(default_factory=CompletenessConfig)
     sample_size: SampleSizeConfig = field(default_factory=SampleSizeConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
     source: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -361,11 +378,17 @@ def experiment_from_dict(
 
 
 def config_hash(cfg: ExperimentConfig) -> str:
-    """SHA-256 of the canonical JSON form of a configuration (source path excluded)."""
+    """SHA-256 of the canonical JSON form of a configuration.
+
+    The source path and the ``compute`` section (where replicates run, which never changes
+    a result) are excluded: the same experiment run with joblib or on a Dask cluster has
+    the same hash.
+    """
     import json
 
     plain = cfg.to_dict()
     plain.pop("source", None)
+    plain.pop("compute", None)
     text = json.dumps(plain, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -496,6 +519,22 @@ def _check_semantics(cfg: ExperimentConfig, ctx: _Context) -> None:
     _check_measures(cfg, ctx)
     _check_groups(cfg, ctx)
     _check_ranges(cfg, ctx)
+    _check_compute(cfg, ctx)
+
+
+#: A Dask scheduler address: protocol://host:port (the protocols of ``distributed``).
+_ADDRESS_RE = re.compile(r"^(tcp|tls|ws|wss|ucx|inproc)://[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
+
+
+def _check_compute(cfg: ExperimentConfig, ctx: _Context) -> None:
+    """``compute.scheduler``: null (joblib), 'local' (a LocalCluster) or an address."""
+    s = cfg.compute.scheduler
+    if s is None or s == "local":
+        return
+    if not _ADDRESS_RE.match(s):
+        ctx.fail("compute.scheduler", f"must be null (joblib workers), 'local' (a Dask "
+                 f"LocalCluster on this machine) or the address of a Dask scheduler such as "
+                 f"'tcp://10.0.0.5:8786' (protocol://host:port); found {s!r}.")
 
 
 def _check_extract(cfg: ExperimentConfig, ctx: _Context) -> None:

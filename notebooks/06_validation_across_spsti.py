@@ -173,3 +173,78 @@ display(choice.tests.round(3))
 # the index can be used as it is there; "intercept" that only its average risk must be
 # adjusted; "recalibration" that its risks must also be made more or less extreme; "refit"
 # that the predictors weigh differently in that service.
+
+# %% [markdown]
+# ## Summary packs: the data stay in each service
+#
+# The summaries above were computed here, on pooled data. In the multicentre design the IGAS
+# report asks for, each SPSTI runs irdp on its own extract and sends a **summary pack**: one
+# JSON file with, for each index, the measures pooled (C, O/E, calibration slope) with their
+# standard errors and counts, a calibration summary on a fixed grid of predicted risk, the
+# net benefit at the decision thresholds and a few case-mix figures. Its counts pass the same
+# disclosure control as the reports (small cells suppressed, with complementary cells so
+# that no total gives them back, proved by linear programming); the pack carries its format
+# version, the irdp version and the SHA-256 of its content. On the command line this is
+# `irdp summarise EXPERIMENT --spsti S001 --out S001.irdp-summary.json` in each service and
+# `irdp pool *.json --out DIR` at Présanse (docs/multicentre.md); here the same functions are
+# called on the index fitted above.
+
+# %%
+import json  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from irdp.exceptions import SummaryPackError  # noqa: E402
+from irdp.multicentre import pool, read_pack, summary_pack  # noqa: E402
+
+folder = Path(tempfile.mkdtemp(prefix="irdp-packs-"))
+for s in sorted(set(spsti)):
+    pack = summary_pack(y.take(spsti == s), {"logistic": risk[spsti == s]}, spsti=s,
+                        horizon=None, experiment={"name": "notebook 06"})
+    pack.write(folder / f"{s}.irdp-summary.json")
+files = sorted(folder.glob("*.irdp-summary.json"))
+print(f"{len(files)} packs written, e.g. {files[0].name}: "
+      f"{files[0].stat().st_size:,} bytes, SHA-256 {read_pack(files[0]).content_sha256[:16]}...")
+from_packs = pool(files)
+display(from_packs.summary())
+
+# %% [markdown]
+# The pooling reads only the packs: no row of any service. Is it the same meta-analysis as
+# the pooled-data analysis of the previous section? The per-service summaries computed on
+# the pooled data are pooled by the same random-effects model and compared below.
+
+# %%
+on_data = centre_summary(y, risk, groups=spsti, min_count=11)
+rows = []
+for (_, measure), res in from_packs.meta.items():
+    ref = pool_centre_summaries(on_data, measure)
+    rows.append({"measure": measure, "from packs": res.estimate, "from the data": ref.estimate,
+                 "largest difference": float(np.nanmax(np.abs(
+                     np.array([res.estimate, res.lower, res.upper, res.tau2])
+                     - np.array([ref.estimate, ref.lower, ref.upper, ref.tau2])))),
+                 "services": res.k})
+display(pd.DataFrame(rows).set_index("measure"))
+
+# %%
+from_packs.plot("logistic", "oe_ratio", reference=1.0)
+
+# %% [markdown]
+# The forest plot drawn from the packs: each service's O/E with its 95 % confidence
+# interval, the pooled O/E (diamond) and the 95 % prediction interval for a new service.
+# It is the figure of the pooled-data analysis, to the last decimal (the differences above
+# are rounding errors, below 1e-10). What a service reveals is what the pack holds: counts
+# of workers and inaptitudes in bins of predicted risk (masked under 11), estimates with
+# their standard errors, and means and SDs; never a worker.
+#
+# A pack cannot be altered on the way: pooling recomputes its SHA-256 and refuses it.
+
+# %%
+edited = read_pack(files[0]).data
+edited["indices"]["logistic"]["measures"]["oe_ratio"]["estimate"] = 1.0
+(folder / "edited.json").write_text(json.dumps(edited))
+try:
+    pool([folder / "edited.json", *files[1:]])
+except SummaryPackError as err:
+    print("refused:", err)

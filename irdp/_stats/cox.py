@@ -488,14 +488,24 @@ def stratum_slices(group_stratum: np.ndarray) -> list[tuple[Any, slice]]:
 
 
 def _divergence(beta: np.ndarray, cov: np.ndarray | None, score: np.ndarray,
-                converged: bool) -> tuple[int, ...]:
+                converged: bool, spread: np.ndarray | None = None) -> tuple[int, ...]:
     """Columns whose coefficient runs to infinity (monotone likelihood).
 
     ``coxph``'s rule: the next Newton step ``V u`` is still large relative to the
     coefficient after the log-likelihood has converged ("Loglik converged before variable
-    j; coefficient may be infinite"); or no convergence with a large coefficient.
+    j; coefficient may be infinite"); or no convergence with a large coefficient. When
+    the risk-set sums have underflowed, the score and ``V u`` are exactly 0 and that rule
+    is blind: a coefficient whose contribution to the linear predictor spans more than
+    700 over the data (``spread``: range of each column; exp(700) is the limit of double
+    precision) is flagged too, since the partial likelihood can no longer tell it from
+    infinity.
     """
     big = np.abs(beta) > 5
+    if spread is not None:
+        with np.errstate(invalid="ignore", over="ignore"):
+            flat = big & (np.abs(beta) * spread > 700.0)
+        if np.any(flat):
+            return tuple(np.flatnonzero(flat | ~np.isfinite(beta)))
     if cov is None or not np.all(np.isfinite(cov)):
         return tuple(np.flatnonzero(big | ~np.isfinite(beta)))
     nxt = np.abs(cov @ score)
@@ -624,16 +634,17 @@ def fit(
     with single_threaded_blas(cd.n * max(cd.p, 1)):
         res = newton(cd, max_iter=max_iter, tol=tol, beta0=beta0, null_loglik=null_loglik)
         beta, tm = res["beta"], res["terms"]
+        spread = np.ptp(cd.Xt, axis=1) if cd.Xt.size else None
         cov = None
         if compute_cov or not res["converged"]:
             try:
                 cov = inverse_pd(res["info"], names, what=what)
             except ConvergenceError:
-                cols = _divergence(beta, None, res["score"], res["converged"])
+                cols = _divergence(beta, None, res["score"], res["converged"], spread)
                 if not cols:
                     raise
                 cov = np.full((cd.p, cd.p), np.nan)
-        cols = _divergence(beta, cov, res["score"], res["converged"])
+        cols = _divergence(beta, cov, res["score"], res["converged"], spread)
         with np.errstate(over="ignore", invalid="ignore"):  # diverged fits: inf, reported
             if keep_terms:  # the unscaled risk-set sums at the estimate
                 tm = _terms(cd, beta)

@@ -7,6 +7,7 @@ import re
 import traceback
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ def run_experiment(
     n_jobs: int | None = None,
     progress: bool = True,
     run_id: str | None = None,
+    scheduler: Any = None,
 ) -> RunResult:
     """Run an experiment and write its report folder.
 
@@ -99,6 +101,12 @@ def run_experiment(
         Show a progress bar on stderr.
     run_id : str, optional
         Default: ``YYYYMMDDTHHMMSSZ-<config hash>``.
+    scheduler : None, "local", str or distributed.Client, optional
+        Overrides the configuration's ``compute.scheduler``: where the resampling
+        replicates (bootstrap, IECV folds, paired comparisons, fairness bootstrap) run.
+        ``"local"`` or an address opens one Dask client for the whole run (a LocalCluster
+        of ``n_jobs`` workers is started once and closed at the end). Results do not depend
+        on it.
 
     Returns
     -------
@@ -137,14 +145,32 @@ def run_experiment(
         run_dir = root / f"{run_id}-{k}"
     run_dir.mkdir(parents=True)
     st.run_dir = run_dir
+    chosen = scheduler if scheduler is not None else cfg.compute.scheduler
+    st.provenance["scheduler"] = "joblib" if chosen is None else (
+        chosen if isinstance(chosen, str) else "dask client")
     try:
-        return _run(st, chash, started, progress)
+        with _client(chosen, st.n_jobs) as client:
+            st.scheduler = client
+            return _run(st, chash, started, progress)
     except BaseException as err:
         step = st.step
         _stop(st, chash, started, err)
         if isinstance(err, Exception):
             raise RunStoppedError(run_dir, step, err) from err
         raise
+
+
+@contextmanager
+def _client(scheduler: Any, n_jobs: int) -> Any:
+    """One Dask client for the whole run (None: joblib, nothing to open)."""
+    if scheduler is None:
+        yield None
+        return
+    from irdp._resampling import _dask_client, check_scheduler
+
+    check_scheduler(scheduler)
+    with _dask_client(scheduler, n_jobs) as client:
+        yield client
 
 
 def _run(st: _State, chash: str, started: _dt.datetime, progress: bool) -> RunResult:

@@ -19,6 +19,7 @@ __all__ = [
     "column_label",
     "feature_label",
     "term_label",
+    "index_kind_label",
     "measure_label",
     "measure_decimals",
     "ordinal_key",
@@ -180,6 +181,31 @@ def column_label(name: Any) -> str:
     if re.fullmatch(r"[a-z0-9_]+", key):
         return _words(key)
     return key
+
+
+#: Words for the kinds of candidate index of an experiment file.
+INDEX_KINDS: dict[str, str] = {
+    "logistic": "logistic regression",
+    "cox": "Cox proportional hazards model",
+    "fine_gray": "Fine–Gray subdistribution hazards model",
+    "cause_specific_cox": "cause-specific Cox models",
+    "points": "points score",
+    "questionnaire": "questionnaire score",
+    "column": "risks computed outside irdp",
+}
+
+
+def index_kind_label(kind: Any) -> str:
+    """Words for an index kind of the experiment file (``cause_specific_cox`` -> words).
+
+    Examples
+    --------
+    >>> index_kind_label("cause_specific_cox")
+    'cause-specific Cox models'
+    >>> index_kind_label("logistic")
+    'logistic regression'
+    """
+    return INDEX_KINDS.get(str(kind), _words(str(kind)).lower())
 
 
 def term_label(term: Any) -> str:
