@@ -27,6 +27,9 @@ process start-up. ``--cold`` times the first call as well. ``--baseline PATH`` a
 same calls with the irdp of another checkout (e.g. the main branch, before a change), in a
 subprocess of the same run, so that before/after ratios share the machine's load.
 ``--repeat k`` times every irdp call k times and keeps the fastest (the machine is shared).
+With ``--baseline`` the script also runs both versions alternately in one process (the
+baseline's ``irdp`` copied under the name ``irdp_base``): the median of the paired CPU
+ratios is the before/after figure that the machine's load disturbs least.
 
 What ``rms::validate(cph)`` computes per replicate (``validate.cph`` and
 ``predab.resample``): one ``coxphFit`` on the bootstrap sample (``eps = 1e-4``,
@@ -230,6 +233,53 @@ def refit_share(X: pd.DataFrame, y: Survival, n_boot: int = 40) -> None:
           f"(irdp.metrics._cox.cox_fit): {100 * cox / total:.0f} % of a replicate")
 
 
+def paired_cpu(path: str, X: pd.DataFrame, d: pd.DataFrame, rounds: int = 15,
+               n_boot: int = 20) -> None:
+    """Before/after in one process: the irdp of ``path`` is copied under the name
+    ``irdp_base`` and both run alternately (``n_jobs=1``, thread CPU time per replicate),
+    so both see the same load; a shared machine makes separate runs differ by +-30 %."""
+    import re
+    import sys
+
+    tmp = Path(tempfile.mkdtemp())
+    subprocess.run(f"git -C {path} archive HEAD irdp | tar -x -C {tmp}", shell=True,
+                   check=True)
+    (tmp / "irdp").rename(tmp / "irdp_base")
+    pat = [(re.compile(r"\bfrom irdp([. ])"), r"from irdp_base\1"),
+           (re.compile(r"\bimport irdp\b"), "import irdp_base"),
+           (re.compile(r'"irdp\.'), '"irdp_base.')]
+    for f in (tmp / "irdp_base").rglob("*.py"):
+        text = f.read_text()
+        for rx, rep in pat:
+            text = rx.sub(rep, text)
+        f.write_text(text)
+    sys.path.insert(0, str(tmp))
+    import importlib
+
+    base_models = importlib.import_module("irdp_base.models")
+    base_outcomes = importlib.import_module("irdp_base.outcomes")
+    base_validation = importlib.import_module("irdp_base.validation")
+    ys = {"this": Survival(d["time"].to_numpy(), d["event"].to_numpy()),
+          "base": base_outcomes.Survival(d["time"].to_numpy(), d["event"].to_numpy())}
+    runs = {"this": (bootstrap_validate, CoxIndex),
+            "base": (base_validation.bootstrap_validate, base_models.CoxIndex)}
+    for scoring, label in ((None, "defaults"), (["c", "calibration_slope"], "C + slope")):
+        per: dict[str, list[float]] = {"this": [], "base": []}
+        for k in range(rounds + 1):
+            for name, (fn, est) in runs.items():
+                t0 = time.thread_time()
+                fn(est(), X, ys[name], horizon=5.0, n_boot=n_boot, seed=k, n_jobs=1,
+                   scoring=scoring)
+                if k:  # the first round warms both up
+                    per[name].append(1000 * (time.thread_time() - t0) / n_boot)
+        a, b = np.array(per["this"]), np.array(per["base"])
+        print(f"  paired in-process CPU ({label}, {rounds} alternations of {n_boot} "
+              f"replicates): this tree {np.median(a):.2f} ms per replicate (min "
+              f"{a.min():.2f}), baseline {np.median(b):.2f} (min {b.min():.2f}); "
+              f"baseline / this = {np.median(b / a):.2f} (median of paired ratios)")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def part1(n_jobs: int, synthetic: bool, cold: bool, base: str | None = None) -> None:
     d, source = rotterdam(synthetic)
     X, y = d[FEATURES], Survival(d["time"].to_numpy(), d["event"].to_numpy())
@@ -270,6 +320,7 @@ def part1(n_jobs: int, synthetic: bool, cold: bool, base: str | None = None) -> 
             if r is not None:
                 print(f"    baseline ratios irdp / rms: {b[0] / r[0]:.2f} (defaults, wall), "
                       f"{b[1] / r[0]:.2f} (C + slope, wall), {b[3] / r[1]:.2f} (CPU)")
+        paired_cpu(base, X, d)
     print(res.table.round(4).to_string())
     refit_share(X, y)
     del res2
