@@ -77,6 +77,11 @@ class Extract(Mapping[str, duckdb.DuckDBPyRelation]):
         Folder the extract was read from.
     metadata : dict, optional
         Free metadata (schema version, hashes, code-system versions found...).
+    partitions : mapping, optional
+        For an extract partitioned by SPSTI: partition name -> table -> SQL query of that
+        table restricted to the partition (set by :func:`irdp.io.read_extract`).
+    settings : mapping, optional
+        DuckDB settings of :attr:`connection`, reused for the partitions' connections.
     """
 
     def __init__(
@@ -86,11 +91,49 @@ class Extract(Mapping[str, duckdb.DuckDBPyRelation]):
         *,
         source: Path | None = None,
         metadata: dict[str, Any] | None = None,
+        partitions: Mapping[str, Mapping[str, str]] | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
         self.connection = connection
         self.names = tuple(names)
         self.source = source
         self.metadata = dict(metadata or {})
+        self._partitions = {k: dict(v) for k, v in (partitions or {}).items()}
+        self.settings = dict(settings or {})
+
+    @property
+    def partitions(self) -> tuple[str, ...]:
+        """Names of the partitions (SPSTI) of a partitioned extract; empty otherwise."""
+        return tuple(self._partitions)
+
+    def partition(self, name: str) -> Extract:
+        """The extract restricted to one partition, in a connection of its own.
+
+        Each table is a lazy view over that partition's file only (with the validated
+        conversions); a table kept in one file is whole. A worker belongs to one SPSTI, so a
+        cohort or features built on each partition and stacked equal those built on the
+        whole extract.
+
+        Parameters
+        ----------
+        name : str
+            One of :attr:`partitions`.
+
+        Returns
+        -------
+        Extract
+        """
+        if name not in self._partitions:
+            raise KeyError(f"partition {name!r} is not in this extract; it has "
+                           f"{len(self._partitions)} partitions"
+                           + (f" ({list(self._partitions)[:5]}...)." if self._partitions
+                              else " (it is not partitioned)."))
+        con = connect(self.settings)
+        for t, body in self._partitions[name].items():
+            con.execute(f'CREATE VIEW "{t}" AS {body}')
+        meta = {**self.metadata, "partition": name}
+        return Extract(con, self.names, source=self.source, metadata=meta,
+                       settings=self.settings)
 
     @classmethod
     def from_frames(
