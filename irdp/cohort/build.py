@@ -456,15 +456,21 @@ def cohort_frame(cohort: Any) -> pd.DataFrame:
 WHOLE = "ALL"
 
 
-def extract_partitions(extract: Extract) -> Iterator[tuple[str, Extract]]:
-    """(name, extract) of each partition, or ``("ALL", extract)`` when not partitioned."""
+def extract_partitions(extract: Extract, batch_size: int = 1
+                       ) -> Iterator[tuple[list[str], Extract]]:
+    """(names, extract) of each batch of ``batch_size`` partitions, or ``(["ALL"], extract)``
+    when the extract is not partitioned."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}.")
     if not extract.partitions:
-        yield WHOLE, extract
+        yield [WHOLE], extract
         return
-    for name in extract.partitions:
-        part = extract.partition(name)
+    names = list(extract.partitions)
+    for i in range(0, len(names), batch_size):
+        batch = names[i:i + batch_size]
+        part = extract.partition(batch)
         try:
-            yield name, part
+            yield batch, part
         finally:
             part.connection.close()
 
@@ -664,7 +670,7 @@ def build_cohort_partitioned(extract: Extract, definition: CohortDefinition, *,
     (path / "_flow").mkdir(parents=True, exist_ok=True)
     rows: dict[str, int] = {}
     flows = []
-    for name, part in extract_partitions(extract):
+    for (name,), part in extract_partitions(extract):
         c = build_cohort(part, definition)
         pq.write_table(pa.Table.from_pandas(c.table, preserve_index=False),
                        path / f"{name}.parquet")

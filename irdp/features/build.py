@@ -208,6 +208,7 @@ def build_features_partitioned(
     *,
     out: str | Path,
     features: Iterable[str] | None = None,
+    batch_size: int = 1,
 ) -> PartitionedTable:
     """Compute the features one partition (SPSTI) at a time and write them as Parquet.
 
@@ -226,6 +227,9 @@ def build_features_partitioned(
         Folder written: ``<partition>.parquet``, one row per cohort row, in cohort order.
     features : list of str, optional
         Names from :data:`irdp.features.REGISTRY` (all by default).
+    batch_size : int, default=1
+        Partitions computed by one query (fewer, larger queries; the files written are the
+        same whatever the batch size).
 
     Returns
     -------
@@ -243,11 +247,16 @@ def build_features_partitioned(
     path = Path(out)
     path.mkdir(parents=True, exist_ok=True)
     rows: dict[str, int] = {}
-    for name, part in extract_partitions(extract):
-        frame = cohort.read(["worker_id", "index_date", "index_visit_id"], [name])
+    for names, part in extract_partitions(extract, batch_size):
+        frame = cohort.read(["worker_id", "index_date", "index_visit_id"], names)
         X = build_features(part, frame, features=chosen)
-        pq.write_table(pa.Table.from_pandas(X, preserve_index=False), path / f"{name}.parquet")
-        rows[name] = len(X)
+        start = 0
+        for name in names:
+            n = cohort.table.rows[name]
+            pq.write_table(pa.Table.from_pandas(X.iloc[start:start + n], preserve_index=False),
+                           path / f"{name}.parquet")
+            rows[name] = n
+            start += n
     levels = {n: list(REGISTRY[n].levels or []) for n in chosen
               if REGISTRY[n].dtype == "category"}
     return PartitionedTable(path, rows, levels)

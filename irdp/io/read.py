@@ -29,8 +29,8 @@ from irdp.io._files import (
     partition_name,
     sha256,
 )
-from irdp.io._types import literal, quote
-from irdp.io.extract import TABLES, Extract, connect
+from irdp.io._types import quote
+from irdp.io.extract import TABLES, Extract, PartitionLayout, connect
 from irdp.io.schema import TableSchema, load_schemas
 from irdp.privacy.pseudonymise import NIR_PATTERN, Pseudonymiser
 
@@ -78,40 +78,28 @@ def _pseudonym_maps(v: Validator) -> dict[str, str]:
     return maps
 
 
-def _partition_bodies(v: Validator, exprs: dict[str, str]) -> dict[str, dict[str, str]]:
-    """Per partition, the SQL body of each table restricted to that partition's file.
-
-    Only when every table is a Parquet view and at least one is partitioned; a table held in
-    one file is whole in every partition, a partitioned table without a file for a partition
-    is empty there.
-    """
+def _layout(v: Validator, exprs: dict[str, str]) -> PartitionLayout | None:
+    """Where the partitions are, when every table is a Parquet view and one at least is a
+    partitioned folder (a table held in one file is whole in every partition)."""
     if set(exprs) != set(v.schemas) or not any(isinstance(p, list) for p in v.paths.values()):
-        return {}
-    by_part: dict[str, dict[str, str]] = {}
+        return None
+    files: dict[str, dict[str, str]] = {}
+    shared: dict[str, str] = {}
     for t, paths in v.paths.items():
-        if isinstance(paths, list):
-            root = Path(paths[0]).parents[0]
-            while root.name != t:
-                root = root.parent
-            for p in paths:
-                by_part.setdefault(partition_name(root, Path(p)), {})[t] = p
-    out: dict[str, dict[str, str]] = {}
-    for name, own in sorted(by_part.items()):
-        bodies = {}
-        for t, paths in v.paths.items():
-            if not isinstance(paths, list):
-                bodies[t] = f"SELECT {exprs[t]} FROM {parquet_source(paths)}"
-            elif t in own:
-                bodies[t] = f"SELECT {exprs[t]} FROM {parquet_source(own[t])}"
-            else:
-                bodies[t] = f"SELECT {exprs[t]} FROM {parquet_source(paths[0])} WHERE false"
-        out[name] = bodies
-    return out
+        if isinstance(paths, str):
+            shared[t] = paths
+            continue
+        root = Path(paths[0]).parent
+        while root.name != t:
+            root = root.parent
+        for p in paths:
+            files.setdefault(partition_name(root, Path(p)), {})[t] = p
+    return PartitionLayout(exprs=exprs, files=files, shared=shared)
 
 
-def _finalise(v: Validator, materialise: set[str]) -> dict[str, dict[str, str]]:
+def _finalise(v: Validator, materialise: set[str]) -> PartitionLayout | None:
     """Create the final relations (named like the tables) from the typed tables; returns the
-    per-partition view bodies of a partitioned extract (see :meth:`Extract.partition`)."""
+    layout of a partitioned extract (see :meth:`Extract.partition`)."""
     con = v.con
     maps = _pseudonym_maps(v) if v.pseudo is not None else {}
     exprs_of: dict[str, str] = {}
@@ -137,7 +125,7 @@ def _finalise(v: Validator, materialise: set[str]) -> dict[str, dict[str, str]]:
     v.drop_work_tables()
     for m in maps.values():
         con.unregister(m)
-    return _partition_bodies(v, exprs_of)
+    return _layout(v, exprs_of)
 
 
 def _open_dataset(v: Validator, t: str, p: Path, files: dict[str, dict[str, Any]]) -> bool:
