@@ -511,6 +511,18 @@ class PartitionedTable:
         first = self.path / f"{self.partitions[0]}.parquet"
         return [c for c in pq.read_schema(first).names if not c.startswith("__")]
 
+    def _columns(self, columns: Iterable[str] | None) -> list[str] | None:
+        if columns is None:
+            return None
+        if isinstance(columns, str):
+            raise TypeError(f"columns must be a list of names; got the string {columns!r}.")
+        cols = list(columns)
+        missing = [c for c in cols if c not in self.columns]
+        if missing:
+            raise KeyError(f"columns {missing} are not in {self.path.name}; it has "
+                           f"{len(self.columns)} columns.")
+        return cols
+
     def files(self, partitions: Iterable[str] | None = None) -> list[Path]:
         """The files of ``partitions`` (all by default), in order."""
         names = self.partitions if partitions is None else list(partitions)
@@ -523,21 +535,15 @@ class PartitionedTable:
     def read_arrow(self, columns: Iterable[str] | None = None,
                    partitions: Iterable[str] | None = None) -> pa.Table:
         """The stacked rows as Arrow, only ``columns`` (all by default) being read."""
-        cols = None if columns is None else list(columns)
-        if cols is not None:
-            missing = [c for c in cols if c not in self.columns]
-            if missing:
-                raise KeyError(f"columns {missing} are not in {self.path.name}; it has "
-                               f"{len(self.columns)} columns.")
+        cols = self._columns(columns)
         tables = [pq.read_table(f, columns=cols) for f in self.files(partitions)]
         return pa.concat_tables(tables, promote_options="permissive")
 
     def read(self, columns: Iterable[str] | None = None,
              partitions: Iterable[str] | None = None) -> pd.DataFrame:
         """The stacked rows as pandas (index ``row`` = 0..n-1 over the partitions read)."""
-        frames = [_restore_units(pq.read_table(f, columns=None if columns is None
-                                               else list(columns)))
-                  for f in self.files(partitions)]
+        cols = self._columns(columns)
+        frames = [_restore_units(pq.read_table(f, columns=cols)) for f in self.files(partitions)]
         out = _stack(frames, self.levels)
         out.index = pd.RangeIndex(len(out), name="row")
         return out
