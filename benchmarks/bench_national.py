@@ -8,7 +8,7 @@ process and of its children every 50 ms, so each step's peak RSS is its own):
 2. ``read + validate``: :func:`irdp.io.read_extract` validates the partitioned Parquet in
    place (DuckDB views, a memory limit and a spill directory);
 3. ``cohort``: :func:`irdp.cohort.build_cohort_partitioned` (landmark 2021-01-01, inaptitude
-   within 12 months), one SPSTI at a time, written as Parquet;
+   within 12 months), by batches of SPSTI, written as one Parquet file per SPSTI;
 4. ``features``: :func:`irdp.features.build_features_partitioned`, the 117 registered
    features, by batches of SPSTI, written as Parquet;
 5. ``cox``: a Cox index (:class:`irdp.models.CoxIndex`, engine ``irdp._stats.cox``) on the
@@ -99,8 +99,8 @@ elif args["phase"] == "prepare":
                                                       as_of="2025-06-30", settings=settings))
     d = CohortDefinition.from_yaml(os.path.join({root!r}, "experiments", "cohorts",
                                                 "landmark_2021_12m.yaml"))
-    c = step("cohort", lambda: build_cohort_partitioned(ex, d, out=os.path.join(folder,
-                                                                                "cohort")))
+    c = step("cohort", lambda: build_cohort_partitioned(
+        ex, d, out=os.path.join(folder, "cohort"), batch_size=args["batch"]))
     steps["cohort"]["rows"] = len(c)
     steps["cohort"]["flow"] = c.flow[["criterion", "n_index_events"]].values.tolist()
     X = step("features", lambda: build_features_partitioned(
@@ -177,7 +177,7 @@ def main() -> None:
                     help="workers of the reference run for the growth ratio (0: none)")
     ap.add_argument("--spsti", type=int, default=200)
     ap.add_argument("--jobs", type=int, default=2, help="processes / DuckDB threads")
-    ap.add_argument("--batch", type=int, default=10, help="SPSTI per feature query")
+    ap.add_argument("--batch", type=int, default=10, help="SPSTI per cohort / feature query")
     ap.add_argument("--memory-limit", default="6GB", help="DuckDB memory limit")
     ap.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")

@@ -382,6 +382,11 @@ def build_cohort(extract: Extract, definition: CohortDefinition) -> Cohort:
             f"{type(definition).__name__}."
         )
     _check_extract_end(extract, definition)
+    return _assemble(definition, _candidates(extract, definition))
+
+
+def _candidates(extract: Extract, definition: CohortDefinition) -> pd.DataFrame:
+    """Every candidate index event with what eligibility and follow-up need."""
     prefix = _tables.prepare(extract)
     try:
         cand = extract.connection.sql(_candidates_sql(prefix, definition)).to_arrow_table()
@@ -395,6 +400,11 @@ def build_cohort(extract: Extract, definition: CohortDefinition) -> Cohort:
             "times. Deduplicate the worker table (irdp.io.read_extract checks this key)."
         )
     cand["index_date"] = pd.to_datetime(cand["index_date"])
+    return cand
+
+
+def _assemble(definition: CohortDefinition, cand: pd.DataFrame) -> Cohort:
+    """Eligibility steps, flow table and follow-up of the candidate index events."""
     flow, keep = _flow(cand, _steps(definition, cand))
     kept = cand.loc[keep].reset_index(drop=True)
     time, cause = _follow_up(definition, kept)
@@ -639,8 +649,41 @@ def _sum_flows(flows: list[pd.DataFrame]) -> pd.DataFrame:
     return total.astype({c: "int64" for c in counts})
 
 
+def _members(extract: Extract, names: list[str], cand: pd.DataFrame
+             ) -> Iterator[tuple[str, np.ndarray]]:
+    """(partition, mask of its candidate rows) for a batch of partitions.
+
+    A candidate belongs to the partition whose worker table holds its worker or, for a worker
+    missing from every worker table, whose visit table holds its index visit.
+    """
+    if len(names) == 1:
+        yield names[0], np.ones(len(cand), dtype=bool)
+        return
+    covered = np.zeros(len(cand), dtype=int)
+    masks = []
+    for name in names:
+        part = extract.partition(name)
+        try:
+            workers = [r[0] for r in part.fetch("SELECT worker_id FROM worker")]
+            mask = cand["worker_id"].isin(workers).to_numpy(bool)
+            orphan = ~cand["in_worker_table"].to_numpy(bool)
+            if orphan.any():
+                visits = [r[0] for r in part.fetch("SELECT visit_id FROM visit")]
+                mask |= orphan & cand["index_visit_id"].isin(visits).to_numpy(bool)
+        finally:
+            part.connection.close()
+        covered += mask
+        masks.append((name, mask))
+    if (covered != 1).any():
+        raise ExtractError(
+            f"{int((covered != 1).sum())} index events cannot be assigned to exactly one "
+            "partition: a worker's rows must all be in the files of their SPSTI. Rewrite the "
+            "partitions so that each worker belongs to one.")
+    yield from masks
+
+
 def build_cohort_partitioned(extract: Extract, definition: CohortDefinition, *,
-                             out: str | Path) -> PartitionedCohort:
+                             out: str | Path, batch_size: int = 1) -> PartitionedCohort:
     """Build the cohort one partition (SPSTI) at a time and write it as partitioned Parquet.
 
     The same rules as :func:`build_cohort`, run on each partition of a partitioned extract
@@ -658,6 +701,9 @@ def build_cohort_partitioned(extract: Extract, definition: CohortDefinition, *,
     definition : CohortDefinition
     out : path
         Folder written: ``<partition>.parquet`` per partition and ``_flow/<partition>.parquet``.
+    batch_size : int, default=1
+        Partitions queried together (fewer, larger queries); the rows and flow of each
+        partition, and so the files, do not depend on it.
 
     Returns
     -------
@@ -676,12 +722,15 @@ def build_cohort_partitioned(extract: Extract, definition: CohortDefinition, *,
     (path / "_flow").mkdir(parents=True, exist_ok=True)
     rows: dict[str, int] = {}
     flows = []
-    for (name,), part in extract_partitions(extract):
-        c = build_cohort(part, definition)
-        pq.write_table(pa.Table.from_pandas(c.table, preserve_index=False),
-                       path / f"{name}.parquet")
-        c.flow.to_parquet(path / "_flow" / f"{name}.parquet", index=False)
-        rows[name] = len(c)
-        flows.append(c.flow)
+    _check_extract_end(extract, definition)
+    for names, part in extract_partitions(extract, batch_size):
+        cand = _candidates(part, definition)
+        for name, mask in _members(extract, names, cand):
+            c = _assemble(definition, cand.loc[mask].reset_index(drop=True))
+            pq.write_table(pa.Table.from_pandas(c.table, preserve_index=False),
+                           path / f"{name}.parquet")
+            c.flow.to_parquet(path / "_flow" / f"{name}.parquet", index=False)
+            rows[name] = len(c)
+            flows.append(c.flow)
     return PartitionedCohort(definition=definition, table=PartitionedTable(path, rows),
                              flow=_sum_flows(flows), horizon_days=definition.horizon_days)

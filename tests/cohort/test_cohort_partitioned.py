@@ -25,11 +25,12 @@ def extract(tmp_path_factory):
     return make(tmp_path_factory.mktemp("cohort_part") / "extract").read(as_of=AS_OF)
 
 
-@pytest.mark.parametrize("name", ["landmark_2021_12m", "reprise_6m"])
-def test_partitioned_cohort_equals_in_memory(extract, tmp_path, name):
+@pytest.mark.parametrize(("name", "batch_size"), [("landmark_2021_12m", 1),
+                                                  ("landmark_2021_12m", 3), ("reprise_6m", 2)])
+def test_partitioned_cohort_equals_in_memory(extract, tmp_path, name, batch_size):
     d = CohortDefinition.from_yaml(ROOT / "experiments" / "cohorts" / f"{name}.yaml")
     whole = build_cohort(extract, d)
-    part = build_cohort_partitioned(extract, d, out=tmp_path / "cohort")
+    part = build_cohort_partitioned(extract, d, out=tmp_path / "cohort", batch_size=batch_size)
     assert isinstance(part, PartitionedCohort)
     assert len(whole) > 100
     assert part.partitions == list(extract.partitions)
@@ -37,6 +38,9 @@ def test_partitioned_cohort_equals_in_memory(extract, tmp_path, name):
     pd.testing.assert_frame_equal(part.flow, whole.flow)
     assert sorted(p.name for p in (tmp_path / "cohort").glob("*.parquet")) == [
         f"{n}.parquet" for n in extract.partitions]
+    for n in extract.partitions:  # each partition's flow is its own, whatever the batch
+        alone = build_cohort(extract.partition(n), d)
+        pd.testing.assert_frame_equal(part.to_cohort([n]).flow, alone.flow)
     again = part.to_cohort()
     pd.testing.assert_frame_equal(again.table, whole.table)
     assert again.competing_risks.time.tolist() == whole.competing_risks.time.tolist()
