@@ -160,12 +160,12 @@ def _open(v: Validator, folder: Path, t: str, fmt: str | None, delimiter: str,
             "extract folder; every table of the contract is required (a table may have a "
             "header and no row)."))
         return False
-    if p.is_dir():
+    if p.is_dir() and p.name == t:  # a folder <t>/ of Parquet files (partitioned table)
         return _open_dataset(v, t, p, files)
     v.files[t] = p.name
     if not p.is_file():
         v.add(E.FileFormatError, t, "not_a_file", f"{p.name} is not a regular file (a folder?);"
-              " write one file per table.")
+              f" write one file per table, or a folder {t}/ of Parquet files.")
         return False
     try:
         files[t] = {"path": str(p), "format": kind, "bytes": p.stat().st_size,
