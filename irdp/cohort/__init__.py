@@ -8,7 +8,13 @@ Typical use::
     cohort.table, cohort.flow, cohort.competing_risks, cohort.binary
 """
 
-from irdp.cohort.build import Cohort, build_cohort
+from irdp.cohort.build import (
+    Cohort,
+    PartitionedCohort,
+    PartitionedTable,
+    build_cohort,
+    build_cohort_partitioned,
+)
 from irdp.cohort.definition import (
     CAUSES,
     COMPETING_CAUSE,
@@ -29,6 +35,9 @@ __all__ = [
     "Horizon",
     "IndexEvent",
     "OutcomeEvent",
+    "PartitionedCohort",
+    "PartitionedTable",
     "build_cohort",
+    "build_cohort_partitioned",
     "months_to_days",
 ]

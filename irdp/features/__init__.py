@@ -22,6 +22,7 @@ from irdp.features import (  # noqa: F401
 )
 from irdp.features.build import (
     build_features,
+    build_features_partitioned,
     data_dictionary,
     data_dictionary_markdown,
     feature_sql,
@@ -42,6 +43,7 @@ __all__ = [
     "Feature",
     "FeatureGroup",
     "build_features",
+    "build_features_partitioned",
     "data_dictionary",
     "data_dictionary_markdown",
     "feature_sql",

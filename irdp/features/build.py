@@ -12,15 +12,24 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from irdp.cohort import _tables
-from irdp.cohort.build import Cohort, cohort_frame
+from irdp.cohort.build import (
+    WHOLE,
+    Cohort,
+    PartitionedCohort,
+    PartitionedTable,
+    cohort_frame,
+    extract_partitions,
+)
 from irdp.exceptions import ExtractError
 from irdp.features.registry import FAMILIES, GROUPS, REGISTRY, Feature
 from irdp.io.extract import Extract
 
 __all__ = [
     "build_features",
+    "build_features_partitioned",
     "feature_sql",
     "missingness_report",
     "data_dictionary",
@@ -191,6 +200,66 @@ def build_features(
             out[f.name] = _cast(pd.Series([None] * len(out), dtype=object), f)
     out.index = index
     return out
+
+
+def build_features_partitioned(
+    extract: Extract,
+    cohort: PartitionedCohort,
+    *,
+    out: str | Path,
+    features: Iterable[str] | None = None,
+    batch_size: int = 1,
+) -> PartitionedTable:
+    """Compute the features one partition (SPSTI) at a time and write them as Parquet.
+
+    :func:`build_features` run on each partition of the extract for the cohort rows of that
+    partition (:func:`irdp.cohort.build_cohort_partitioned`), so memory is bounded by the
+    largest partition; stacked, the files equal :func:`build_features` on the whole extract
+    and cohort. An extract that is not partitioned is one partition (``"ALL"``).
+
+    Parameters
+    ----------
+    extract : irdp.io.Extract
+        The extract the cohort was built from.
+    cohort : irdp.cohort.PartitionedCohort
+        The partitioned cohort (its partitions must be those of ``extract``).
+    out : path
+        Folder written: ``<partition>.parquet``, one row per cohort row, in cohort order.
+    features : list of str, optional
+        Names from :data:`irdp.features.REGISTRY` (all by default).
+    batch_size : int, default=1
+        Partitions computed by one query (fewer, larger queries; the files written are the
+        same whatever the batch size).
+
+    Returns
+    -------
+    irdp.cohort.PartitionedTable
+        Read with ``.read(columns=[...])``: only the columns asked for are read.
+    """
+    if not isinstance(cohort, PartitionedCohort):
+        raise TypeError(f"cohort must be an irdp.cohort.PartitionedCohort (from "
+                        f"build_cohort_partitioned); got {type(cohort).__name__}.")
+    chosen = [f.name for f in _select(features)]
+    expected = list(extract.partitions) or [WHOLE]
+    if expected != cohort.partitions:
+        raise ValueError(f"the cohort's partitions ({cohort.partitions[:5]}...) are not the "
+                         f"extract's ({expected[:5]}...); build the cohort from this extract.")
+    path = Path(out)
+    path.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, int] = {}
+    for names, part in extract_partitions(extract, batch_size):
+        frame = cohort.read(["worker_id", "index_date", "index_visit_id"], names)
+        X = build_features(part, frame, features=chosen)
+        start = 0
+        for name in names:
+            n = cohort.table.rows[name]
+            pq.write_table(pa.Table.from_pandas(X.iloc[start:start + n], preserve_index=False),
+                           path / f"{name}.parquet")
+            rows[name] = n
+            start += n
+    levels = {n: list(REGISTRY[n].levels or []) for n in chosen
+              if REGISTRY[n].dtype == "category"}
+    return PartitionedTable(path, rows, levels)
 
 
 def missingness_report(features: pd.DataFrame, cohort: Cohort | pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,7 @@ shortened).
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 import unicodedata
@@ -94,7 +95,9 @@ class Validator:
         self.typed_ok: set[str] = set()                 # tables whose typed table is usable
         self.dropped: dict[str, list[str]] = {}
         self.conversions: dict[str, dict[str, Conversion]] = {}
-        self.paths: dict[str, str] = {}                # Parquet files (final views)
+        self.paths: dict[str, str | list[str]] = {}    # Parquet file(s) (final views)
+        # partitioned tables: first __row of each file and the file's name
+        self.parts: dict[str, tuple[list[int], list[str]]] = {}
         self.numeric_ids: list[str] = []                # "table.column" holding numeric ids
 
     # ------------------------------------------------------------------ bookkeeping
@@ -112,8 +115,13 @@ class Validator:
         if len(self.problems) >= self.max_errors:
             self.truncated = True
             return
+        file = self.files.get(table or "")
+        if table in self.parts and row is not None and row > 0:
+            offsets, files = self.parts[table]
+            k = bisect.bisect_right(offsets, row - 1) - 1
+            file, row = files[k], row - offsets[k]
         self.problems.append(E.Problem(
-            kind=kind, table=table, file=self.files.get(table or ""), rule=rule,
+            kind=kind, table=table, file=file, rule=rule,
             message=message, row=row, column=column,
             value=shown(value, secret=self.secret(table, column)), count=count))
 

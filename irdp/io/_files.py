@@ -28,7 +28,8 @@ from irdp.io._types import literal
 if TYPE_CHECKING:  # pragma: no cover
     from irdp.io._checks import Validator
 
-__all__ = ["NON_EMPTY", "MAX_LINE_BYTES", "locate", "open_csv", "open_parquet", "sha256"]
+__all__ = ["NON_EMPTY", "MAX_LINE_BYTES", "dataset_files", "locate", "open_csv", "open_parquet",
+           "parquet_source", "partition_name", "sha256"]
 
 #: Tables that must hold at least one row.
 NON_EMPTY = ("worker", "company", "employment", "visit")
@@ -50,15 +51,43 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def dataset_files(path: Path) -> list[Path]:
+    """The Parquet files of a partitioned table folder, sorted by their path in the folder."""
+    return sorted((p for p in path.rglob("*.parquet") if p.is_file()),
+                  key=lambda p: p.relative_to(path).as_posix())
+
+
+def partition_name(root: Path, path: Path) -> str:
+    """Name of a partition file: its path in the table folder without ``.parquet``."""
+    return path.relative_to(root).as_posix().removesuffix(".parquet")
+
+
+def parquet_source(paths: str | list[str], **options: bool | str) -> str:
+    """``read_parquet(...)`` over one file or a list of files (a partitioned table)."""
+    target = (literal(paths) if isinstance(paths, str)
+              else "[" + ", ".join(literal(p) for p in paths) + "]")
+    opts = "".join(f", {k}={literal(v) if isinstance(v, str) else str(v).lower()}"
+                   for k, v in options.items())
+    return f"read_parquet({target}{opts})"
+
+
 def locate(folder: Path, t: str, fmt: str | None) -> tuple[Path | None, str | None, str]:
-    """(path, format, why not) of the file of table ``t``."""
+    """(path, format, why not) of the file of table ``t``.
+
+    A folder ``<t>/`` holding ``.parquet`` files (at any depth, e.g. one file per SPSTI) is a
+    partitioned table: the path returned is the folder.
+    """
     found = []
     for ext, kind in ((".parquet", "parquet"), (".csv", "csv")):
         p = folder / f"{t}{ext}"
         if p.exists() and (fmt is None or fmt == kind):
             found.append((p, kind))
+    d = folder / t
+    if fmt in (None, "parquet") and d.is_dir() and dataset_files(d):
+        found.append((d, "parquet"))
     if len(found) > 1:
-        return None, None, f"both {t}.parquet and {t}.csv exist; keep one or pass format=."
+        what = " and ".join(p.name + ("/" if p.is_dir() else "") for p, _ in found)
+        return None, None, f"both {what} exist; keep one or pass format=."
     if not found:
         return None, None, ""
     return found[0][0], found[0][1], ""
@@ -216,24 +245,73 @@ def open_csv(v: Validator, t: str, path: Path, delimiter: str) -> bool:
 
 
 # ---------------------------------------------------------------------- Parquet
-def _footer(path: Path) -> tuple[list[str], int] | None:
-    """Top-level column names as written in the footer (DuckDB renames duplicates) and the
-    number of rows; None when pyarrow cannot read the footer."""
+def _footer(path: Path) -> tuple[list[str], int, pa.Schema] | None:
+    """Top-level column names as written in the footer (DuckDB renames duplicates), the
+    number of rows and the Arrow schema; None when pyarrow cannot read the footer."""
     try:
         md = pq.read_metadata(path)
-        return list(md.schema.to_arrow_schema().names), md.num_rows
+        schema = md.schema.to_arrow_schema()
+        return list(schema.names), md.num_rows, schema.remove_metadata()
     except (pa.ArrowException, OSError):
         return None
 
 
+def _dataset_footers(v: Validator, t: str, root: Path, paths: list[Path]
+                     ) -> tuple[list[str], list[int]] | None:
+    """Column names and rows per file of a partitioned table, every file with the same
+    schema; None after reporting the first file that cannot be read or differs."""
+    first: tuple[list[str], int, pa.Schema] | None = None
+    rows = []
+    for p in paths:
+        footer = _footer(p)
+        shown_file = f"{t}/{p.relative_to(root).as_posix()}"
+        if footer is None:
+            v.add(E.FileFormatError, t, "parquet", f"the Parquet file {shown_file} cannot be "
+                  "read (damaged footer); export it again.")
+            return None
+        if first is None:
+            first = footer
+        elif footer[2] != first[2]:
+            v.add(E.FileFormatError, t, "partition_schema",
+                  f"the Parquet file {shown_file} has other columns or column types than "
+                  f"{t}/{paths[0].relative_to(root).as_posix()}; every file of a partitioned "
+                  "table must have the same schema. Export them again together.")
+            return None
+        rows.append(footer[1])
+    assert first is not None
+    return first[0], rows
+
+
+def _dataset_view(v: Validator, t: str, root: Path, paths: list[Path], rows: list[int]) -> None:
+    """``src_<t>`` over every file, ``__row`` numbering the rows of the files in order."""
+    offsets = [0]
+    for n in rows[:-1]:
+        offsets.append(offsets[-1] + n)
+    v.parts[t] = (offsets, [f"{t}/{p.relative_to(root).as_posix()}" for p in paths])
+    pairs = ", ".join(f"({literal(str(p))}, {o})" for p, o in zip(paths, offsets, strict=True))
+    src = parquet_source([str(p) for p in paths], file_row_number=True, filename="__file")
+    v.con.execute(f"CREATE TEMP VIEW src_{t} AS SELECT s.* EXCLUDE (file_row_number, __file), "
+                  f"s.file_row_number + 1 + o.__offset AS __row FROM {src} s JOIN (VALUES "
+                  f"{pairs}) o(__path, __offset) ON s.__file = o.__path")
+
+
 def open_parquet(v: Validator, t: str, path: Path) -> bool:
-    """Create the view ``src_<t>`` over a Parquet file (with ``__row``) from its footer."""
-    p = literal(str(path))
-    try:
-        desc = v.fetch(f"DESCRIBE SELECT * FROM read_parquet({p})")
+    """Create the view ``src_<t>`` over a Parquet file, or over every file of a partitioned
+    table folder, with ``__row`` (from the footers; no data page is read here)."""
+    paths = dataset_files(path) if path.is_dir() else [path]
+    p = parquet_source([str(x) for x in paths]) if path.is_dir() else parquet_source(str(path))
+    footer: tuple[list[str], int] | tuple[list[str], int, pa.Schema] | None
+    if path.is_dir():
+        found = _dataset_footers(v, t, path, paths)
+        if found is None:
+            return False
+        footer = (found[0], sum(found[1]))
+    else:
         footer = _footer(path)
+    try:
+        desc = v.fetch(f"DESCRIBE SELECT * FROM {p}")
         n_rows = footer[1] if footer is not None else \
-            v.fetch(f"SELECT count(*) FROM read_parquet({p})")[0][0]
+            v.fetch(f"SELECT count(*) FROM {p}")[0][0]
     except duckdb.Error as err:
         v.add(E.FileFormatError, t, "parquet", f"the Parquet file cannot be read "
               f"({clean_text(str(err))}); export it again.")
@@ -249,10 +327,15 @@ def open_parquet(v: Validator, t: str, path: Path) -> bool:
     if any(n.lower() in RESERVED for n in written):
         v.columns[t] = {r[0]: r[1] for r in desc}  # reported by check_columns
         return True
-    v.con.execute(f"CREATE TEMP VIEW src_{t} AS SELECT * EXCLUDE (file_row_number), "
-                  f"file_row_number + 1 AS __row FROM read_parquet({p}, file_row_number=true)")
+    if path.is_dir():
+        _dataset_view(v, t, path, paths, found[1])
+        v.paths[t] = [str(x) for x in paths]
+    else:
+        v.con.execute(f"CREATE TEMP VIEW src_{t} AS SELECT * EXCLUDE (file_row_number), "
+                      f"file_row_number + 1 AS __row FROM "
+                      f"{parquet_source(str(path), file_row_number=True)}")
+        v.paths[t] = str(path)
     v.columns[t] = {r[0]: r[1] for r in desc}
-    v.paths[t] = str(path)
     if t in NON_EMPTY and n_rows == 0:
         v.add(E.EmptyFileError, t, "empty", f"table {t} has no row.")
         return False

@@ -6,7 +6,8 @@ relations; results are materialised on request as pandas or Arrow.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["Extract", "TABLES", "connect"]
+__all__ = ["Extract", "PartitionLayout", "TABLES", "connect"]
 
 #: The tables of the contract, in load order (parents before children).
 TABLES: tuple[str, ...] = (
@@ -60,6 +61,48 @@ def connect(settings: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnect
     return con
 
 
+def _source(paths: str | list[str]) -> str:
+    def lit(p: str) -> str:
+        return "'" + p.replace("'", "''") + "'"
+    return (f"read_parquet({lit(paths)})" if isinstance(paths, str)
+            else "read_parquet([" + ", ".join(lit(p) for p in paths) + "])")
+
+
+@dataclass(frozen=True)
+class PartitionLayout:
+    """Where the partitions of a partitioned extract are (set by :func:`read_extract`).
+
+    Attributes
+    ----------
+    exprs : dict
+        Table -> SQL select list turning the stored columns into the contract types.
+    files : dict
+        Partition name -> table -> Parquet file of that table in that partition.
+    shared : dict
+        Tables held whole (one file, not partitioned): table -> file.
+    """
+
+    exprs: dict[str, str]
+    files: dict[str, dict[str, str]]
+    shared: dict[str, str]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Partition names, sorted."""
+        return tuple(sorted(self.files))
+
+    def sql(self, table: str, names: Sequence[str]) -> str:
+        """The query of ``table`` restricted to the partitions ``names``."""
+        exprs = self.exprs[table]
+        if table in self.shared:
+            return f"SELECT {exprs} FROM {_source(self.shared[table])}"
+        own = [self.files[n][table] for n in names if table in self.files[n]]
+        if own:
+            return f"SELECT {exprs} FROM {_source(own)}"
+        any_file = next(f[table] for f in self.files.values() if table in f)
+        return f"SELECT {exprs} FROM {_source(any_file)} WHERE false"
+
+
 class Extract(Mapping[str, duckdb.DuckDBPyRelation]):
     """A DMST extract: named tables queryable with DuckDB.
 
@@ -77,6 +120,11 @@ class Extract(Mapping[str, duckdb.DuckDBPyRelation]):
         Folder the extract was read from.
     metadata : dict, optional
         Free metadata (schema version, hashes, code-system versions found...).
+    partitions : PartitionLayout, optional
+        For an extract partitioned by SPSTI, where each partition's files are (set by
+        :func:`irdp.io.read_extract`).
+    settings : mapping, optional
+        DuckDB settings of :attr:`connection`, reused for the partitions' connections.
     """
 
     def __init__(
@@ -86,11 +134,52 @@ class Extract(Mapping[str, duckdb.DuckDBPyRelation]):
         *,
         source: Path | None = None,
         metadata: dict[str, Any] | None = None,
+        partitions: PartitionLayout | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
         self.connection = connection
         self.names = tuple(names)
         self.source = source
         self.metadata = dict(metadata or {})
+        self.layout = partitions
+        self.settings = dict(settings or {})
+
+    @property
+    def partitions(self) -> tuple[str, ...]:
+        """Names of the partitions (SPSTI) of a partitioned extract; empty otherwise."""
+        return () if self.layout is None else self.layout.names
+
+    def partition(self, names: str | Sequence[str]) -> Extract:
+        """The extract restricted to one partition (or several), in a connection of its own.
+
+        Each table is a lazy view over the files of these partitions only (with the
+        validated conversions); a table kept in one file is whole. A worker belongs to one
+        SPSTI, so a cohort or features built on each partition and stacked equal those built
+        on the whole extract.
+
+        Parameters
+        ----------
+        names : str or sequence of str
+            One or several of :attr:`partitions`.
+
+        Returns
+        -------
+        Extract
+        """
+        wanted = [names] if isinstance(names, str) else list(names)
+        unknown = [n for n in wanted if n not in self.partitions]
+        if unknown or not wanted:
+            raise KeyError(f"partitions {unknown} are not in this extract; it has "
+                           f"{len(self.partitions)} partitions"
+                           + (f" ({list(self.partitions)[:5]}...)." if self.partitions
+                              else " (it is not partitioned)."))
+        assert self.layout is not None
+        con = connect(self.settings)
+        for t in self.names:
+            con.execute(f'CREATE VIEW "{t}" AS {self.layout.sql(t, wanted)}')
+        meta = {**self.metadata, "partition": names if isinstance(names, str) else wanted}
+        return Extract(con, self.names, source=self.source, metadata=meta,
+                       settings=self.settings)
 
     @classmethod
     def from_frames(

@@ -9,6 +9,7 @@ are only ever read. All problems are collected (up to ``max_errors``) and raised
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -19,9 +20,17 @@ import pyarrow as pa
 from irdp.io import errors as E
 from irdp.io._checks import IDENTIFIER_COLUMN_PATTERNS, Validator
 from irdp.io._display import clean_text
-from irdp.io._files import locate, open_csv, open_parquet, sha256
-from irdp.io._types import literal, quote
-from irdp.io.extract import TABLES, Extract, connect
+from irdp.io._files import (
+    dataset_files,
+    locate,
+    open_csv,
+    open_parquet,
+    parquet_source,
+    partition_name,
+    sha256,
+)
+from irdp.io._types import quote
+from irdp.io.extract import TABLES, Extract, PartitionLayout, connect
 from irdp.io.schema import TableSchema, load_schemas
 from irdp.privacy.pseudonymise import NIR_PATTERN, Pseudonymiser
 
@@ -69,10 +78,31 @@ def _pseudonym_maps(v: Validator) -> dict[str, str]:
     return maps
 
 
-def _finalise(v: Validator, materialise: set[str]) -> None:
-    """Create the final relations (named like the tables) from the typed tables."""
+def _layout(v: Validator, exprs: dict[str, str]) -> PartitionLayout | None:
+    """Where the partitions are, when every table is a Parquet view and one at least is a
+    partitioned folder (a table held in one file is whole in every partition)."""
+    if set(exprs) != set(v.schemas) or not any(isinstance(p, list) for p in v.paths.values()):
+        return None
+    files: dict[str, dict[str, str]] = {}
+    shared: dict[str, str] = {}
+    for t, paths in v.paths.items():
+        if isinstance(paths, str):
+            shared[t] = paths
+            continue
+        root = Path(paths[0]).parent
+        while root.name != t:
+            root = root.parent
+        for p in paths:
+            files.setdefault(partition_name(root, Path(p)), {})[t] = p
+    return PartitionLayout(exprs=exprs, files=files, shared=shared)
+
+
+def _finalise(v: Validator, materialise: set[str]) -> PartitionLayout | None:
+    """Create the final relations (named like the tables) from the typed tables; returns the
+    layout of a partitioned extract (see :meth:`Extract.partition`)."""
     con = v.con
     maps = _pseudonym_maps(v) if v.pseudo is not None else {}
+    exprs_of: dict[str, str] = {}
     for t, s in v.schemas.items():
         sel, joins = [], []
         for f in s.fields:
@@ -86,14 +116,38 @@ def _finalise(v: Validator, materialise: set[str]) -> None:
         body = f"SELECT {', '.join(sel)} FROM typed_{t} x {' '.join(joins)} ORDER BY x.__row"
         if maps or t in materialise or t not in v.paths:
             con.execute(f"CREATE TABLE {quote(t)} AS {body}")
-        else:  # Parquet: a lazy view over the file, with the validated conversions
-            exprs = [f"CAST({v.conversions[t][f.name].expr} AS {f.sql_type}) AS {quote(f.name)}"
-                     for f in s.fields]
-            con.execute(f"CREATE VIEW {quote(t)} AS SELECT {', '.join(exprs)} FROM "
-                        f"read_parquet({literal(v.paths[t])})")
+        else:  # Parquet: a lazy view over the file(s), with the validated conversions
+            exprs_of[t] = ", ".join(
+                f"CAST({v.conversions[t][f.name].expr} AS {f.sql_type}) AS {quote(f.name)}"
+                for f in s.fields)
+            con.execute(f"CREATE VIEW {quote(t)} AS SELECT {exprs_of[t]} FROM "
+                        f"{parquet_source(v.paths[t])}")
     v.drop_work_tables()
     for m in maps.values():
         con.unregister(m)
+    return _layout(v, exprs_of)
+
+
+def _open_dataset(v: Validator, t: str, p: Path, files: dict[str, dict[str, Any]]) -> bool:
+    """Hash every file of a partitioned table and open them as one view."""
+    parts = dataset_files(p)
+    v.files[t] = f"{p.name}/"
+    try:
+        digests = [(partition_name(p, f), f.stat().st_size, sha256(f)) for f in parts]
+    except OSError as err:
+        v.add(E.FileFormatError, t, "unreadable", f"a file of the folder cannot be read "
+              f"({clean_text(err.strerror or type(err).__name__)}); check its permissions.")
+        return False
+    listing = "\n".join(f"{n} {b} {h}" for n, b, h in digests).encode()
+    files[t] = {"path": str(p), "format": "parquet", "bytes": sum(d[1] for d in digests),
+                "sha256": hashlib.sha256(listing).hexdigest(),
+                "partitions": {n: {"bytes": b, "sha256": h} for n, b, h in digests}}
+    empty = [n for n, b, _ in digests if b == 0]
+    if empty:
+        v.add(E.EmptyFileError, t, "empty", f"the file {t}/{empty[0]}.parquet is empty "
+              "(0 bytes).")
+        return False
+    return open_parquet(v, t, p)
 
 
 def _open(v: Validator, folder: Path, t: str, fmt: str | None, delimiter: str,
@@ -102,13 +156,16 @@ def _open(v: Validator, folder: Path, t: str, fmt: str | None, delimiter: str,
     p, kind, why = locate(folder, t, fmt)
     if p is None:
         v.add(E.MissingTableError, t, "missing_table", why or (
-            f"no file {t}.parquet or {t}.csv in the extract folder; every table of the "
-            "contract is required (a table may have a header and no row)."))
+            f"no file {t}.parquet or {t}.csv (nor a folder {t}/ of Parquet files) in the "
+            "extract folder; every table of the contract is required (a table may have a "
+            "header and no row)."))
         return False
+    if p.is_dir() and p.name == t:  # a folder <t>/ of Parquet files (partitioned table)
+        return _open_dataset(v, t, p, files)
     v.files[t] = p.name
     if not p.is_file():
         v.add(E.FileFormatError, t, "not_a_file", f"{p.name} is not a regular file (a folder?);"
-              " write one file per table.")
+              f" write one file per table, or a folder {t}/ of Parquet files.")
         return False
     try:
         files[t] = {"path": str(p), "format": kind, "bytes": p.stat().st_size,
@@ -139,6 +196,7 @@ def read_extract(
     csv_delimiter: str = ",",
     extra_columns: Literal["error", "drop"] = "error",
     schemas: Mapping[str, TableSchema] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> Extract:
     """Read a folder of Parquet or CSV files and validate it against ``data_schemas/``.
 
@@ -146,7 +204,13 @@ def read_extract(
     ----------
     path : str or pathlib.Path
         Folder holding one file per table: ``<table>.parquet`` or ``<table>.csv`` (UTF-8,
-        comma-separated, header line; a UTF-8 byte-order mark is accepted and ignored).
+        comma-separated, header line; a UTF-8 byte-order mark is accepted and ignored), or,
+        for large extracts, a folder ``<table>/`` of Parquet files with the same schema (one
+        per SPSTI, e.g. ``visit/S001.parquet``, as :func:`irdp.synth.generate_dmst_partitioned`
+        writes). A partitioned table is validated in place as one table (rows are numbered
+        file after file in the order of their paths; a problem names the file and its row in
+        that file) and the extract can then be processed one partition at a time
+        (:meth:`Extract.partition`).
     format : {"parquet", "csv"}, optional
         Only look for files of this format (default: whichever exists).
     max_errors : int, default=100
@@ -168,6 +232,11 @@ def read_extract(
         always refused unless ``pseudonymise`` is given).
     schemas : mapping, optional
         Contract to validate against (default: :func:`irdp.io.load_schemas`).
+    settings : mapping, optional
+        DuckDB settings of the connection (:func:`irdp.io.connect`), e.g.
+        ``{"memory_limit": "6GB", "temp_directory": "/scratch/irdp-spill", "threads": 2}``:
+        validation queries then stay under the memory limit and spill to the directory.
+        Kept by the extract for its partitions.
 
     Returns
     -------
@@ -217,7 +286,8 @@ def read_extract(
                                              "the path is not a folder; pass the folder that "
                                              "holds the table files.")], str(folder))
     schemas = dict(schemas or load_schemas())
-    v = Validator(connect(), schemas, max_errors=max_errors, examples=examples_per_rule,
+    settings = dict(settings or {})
+    v = Validator(connect(settings), schemas, max_errors=max_errors, examples=examples_per_rule,
                   as_of=as_of_d, pseudonymiser=pseudo, extra_columns=extra_columns)
     files: dict[str, dict[str, Any]] = {}
     csv_tables = {t for t in schemas
@@ -225,11 +295,12 @@ def read_extract(
                   and files[t]["format"] == "csv"}
     v.validate()
     E.raise_problems(v.problems, str(folder), v.truncated)
-    _finalise(v, csv_tables)
+    parts = _finalise(v, csv_tables)
     meta = {"schema_version": next(iter(schemas.values())).version, "files": files,
             "as_of": as_of_d.isoformat(), "pseudonymised": pseudo is not None,
             "dropped_columns": v.dropped, "numeric_identifiers": sorted(v.numeric_ids)}
-    return Extract(v.con, [t for t in TABLES if t in schemas], source=folder, metadata=meta)
+    return Extract(v.con, [t for t in TABLES if t in schemas], source=folder, metadata=meta,
+                   partitions=parts, settings=settings)
 
 
 def validate_extract(extract: Extract, *, max_errors: int = 100, as_of: date | str | None = None,

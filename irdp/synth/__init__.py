@@ -4,6 +4,14 @@
 :class:`DmstTruth` documents the hazard model and every parameter (see ``docs/data.md``).
 """
 
-from irdp.synth.generate import DmstTruth, SyntheticDmst, generate_dmst, write_parquet
+from irdp.synth.generate import (
+    DmstTruth,
+    PartitionedDmst,
+    SyntheticDmst,
+    generate_dmst,
+    generate_dmst_partitioned,
+    write_parquet,
+)
 
-__all__ = ["DmstTruth", "SyntheticDmst", "generate_dmst", "write_parquet"]
+__all__ = ["DmstTruth", "PartitionedDmst", "SyntheticDmst", "generate_dmst",
+           "generate_dmst_partitioned", "write_parquet"]

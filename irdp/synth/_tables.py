@@ -67,17 +67,25 @@ def bools(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
 
 
 class Assembler:
-    """Build the nine contract tables."""
+    """Build the nine contract tables.
+
+    ``tag`` is inserted after the letter of every generated id (``W``, ``E``, ``C``, ``V``,
+    ``X``); a partition of a partitioned extract uses its SPSTI number so that ids are unique
+    across partitions generated apart. ``spsti_number`` names the services ``S<number>``
+    from that number on.
+    """
 
     def __init__(self, rng: np.random.Generator, w: Workers, comp: Companies, sp: Spsti,
-                 hist: History, start: int, end: int) -> None:
+                 hist: History, start: int, end: int, *, tag: str = "",
+                 spsti_number: int = 1) -> None:
         self.rng, self.w, self.comp, self.sp, self.h = rng, w, comp, sp, hist
         self.start, self.end = start, end
+        self.tag = tag
         n = len(w.entry)
-        self.worker_ids = ids("W", rng.permutation(n) + 1, 9)
-        self.company_ids = ids("E", rng.permutation(len(comp.spsti)) + 1, 8)
-        self.employment_ids = ids("C", rng.permutation(n) + 1, 9)
-        self.spsti_ids = ids("S", np.arange(1, len(sp.weight) + 1), 3)
+        self.worker_ids = ids("W" + tag, rng.permutation(n) + 1, 9)
+        self.company_ids = ids("E" + tag, rng.permutation(len(comp.spsti)) + 1, 8)
+        self.employment_ids = ids("C" + tag, rng.permutation(n) + 1, 9)
+        self.spsti_ids = ids("S", np.arange(spsti_number, spsti_number + len(sp.weight)), 3)
         self.legacy_w = sp.legacy[w.spsti]
 
     def take(self, arr: pa.Array, idx: np.ndarray) -> pa.Array:
@@ -192,7 +200,7 @@ class Assembler:
         legacy = self.legacy_w[rows_w]
         intensity = rng.integers(1, 4, m)
         return pa.table({
-            "exposure_id": ids("X", np.arange(1, m + 1), 9),
+            "exposure_id": ids("X" + self.tag, np.arange(1, m + 1), 9),
             "worker_id": self.take(self.worker_ids, rows_w),
             "tep_code": labels(code, flat),
             "tep_system": labels(legacy.astype(np.int64),
@@ -224,7 +232,7 @@ class Assembler:
         has_abs = np.isin(vt, [VT["REPRISE"], VT["PREREPRISE"]]) & (v["absence_days"] >= 0)
         cause_null = ~has_abs | (rng.random(m) < 0.05)
         emp_null = legacy & (rng.random(m) < 0.3)
-        self.visit_ids = ids("V", np.arange(1, m + 1), 10)
+        self.visit_ids = ids("V" + self.tag, np.arange(1, m + 1), 10)
         return pa.table({
             "visit_id": self.visit_ids,
             "worker_id": self.take(self.worker_ids, wk),

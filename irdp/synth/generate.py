@@ -14,13 +14,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from irdp.io.extract import TABLES, Extract
+from irdp.io.read import read_extract
 from irdp.synth import _params as P
 from irdp.synth._codes import EVENTS
 from irdp.synth._history import TERMS, History, simulate
+from irdp.synth._partitioned import (
+    PLAN_FILE,
+    PartitionPlan,
+    generate_partition,
+    make_plan,
+    rows_frame,
+    write_batch,
+    write_plan_file,
+)
 from irdp.synth._population import Spsti, Workers, day, make_spsti, make_workers
 from irdp.synth._tables import Assembler
 
-__all__ = ["DmstTruth", "SyntheticDmst", "generate_dmst", "write_parquet"]
+__all__ = ["DmstTruth", "PartitionedDmst", "SyntheticDmst", "generate_dmst",
+           "generate_dmst_partitioned", "write_parquet"]
 
 #: Parquet writer options fixed for byte-identical output.
 PARQUET_OPTIONS: dict[str, Any] = {
@@ -35,6 +46,7 @@ PARQUET_OPTIONS: dict[str, Any] = {
 
 def write_parquet(table: pa.Table, path: str | Path) -> None:
     """Write one table with the fixed options (deterministic bytes for identical content)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table.replace_schema_metadata(None), str(path), **PARQUET_OPTIONS)
 
 
@@ -258,14 +270,16 @@ def generate_dmst(
                          path=path)
 
 
-def _truth(sp: Spsti, w: Workers, h: History, asm: Assembler, start_d: int) -> DmstTruth:
+def _static_truth(sp: Spsti, spsti_ids: list[str], n_workers: np.ndarray
+                  ) -> dict[str, Any]:
+    """Coefficients, SPSTI parameters, competing hazards and scalar parameters."""
     coef = pd.DataFrame(
         [(t, float(b), float(np.exp(b)), d) for t, b, d in P.COEFFICIENTS],
         columns=["term", "log_hr", "hazard_ratio", "description"],
     )
     coef["hazard_ratio"] = coef["hazard_ratio"].round(6)
     spsti = pd.DataFrame({
-        "spsti_id": asm.spsti_ids.to_pylist(),
+        "spsti_id": spsti_ids,
         "weight": sp.weight,
         "centre_effect": sp.centre_effect,
         "legacy_software": sp.legacy,
@@ -278,7 +292,7 @@ def _truth(sp: Spsti, w: Workers, h: History, asm: Assembler, start_d: int) -> D
         "uses_wai": sp.uses_wai,
         "uses_ompsq": sp.uses_ompsq,
         "nurse_share": sp.nurse_share,
-        "n_workers": np.bincount(w.spsti, minlength=len(sp.weight)),
+        "n_workers": n_workers,
     })
     competing = pd.DataFrame([
         ("RETRAITE", "by age: " + ", ".join(f"{k}: {v}" for k, v in P.RETIREMENT_HAZARD.items())
@@ -292,6 +306,13 @@ def _truth(sp: Spsti, w: Workers, h: History, asm: Assembler, start_d: int) -> D
                if k.isupper() and isinstance(v, int | float | str) and not isinstance(v, bool)}
     parameters = pd.DataFrame(sorted(scalars.items()), columns=["name", "value"])
     parameters["value"] = parameters["value"].astype(str)
+    return {"coefficients": coef, "baseline_hazard": P.BASELINE_HAZARD, "spsti": spsti,
+            "competing": competing, "parameters": parameters}
+
+
+def _truth(sp: Spsti, w: Workers, h: History, asm: Assembler, start_d: int) -> DmstTruth:
+    static = _static_truth(sp, asm.spsti_ids.to_pylist(),
+                           np.bincount(w.spsti, minlength=len(sp.weight)))
 
     def workers() -> pd.DataFrame:
         ev = np.asarray(EVENTS, dtype=object)[h.event]
@@ -321,8 +342,163 @@ def _truth(sp: Spsti, w: Workers, h: History, asm: Assembler, start_d: int) -> D
             frame[t] = d["X"][:, j]
         return frame
 
-    return DmstTruth(coefficients=coef, baseline_hazard=P.BASELINE_HAZARD, spsti=spsti,
-                     competing=competing, parameters=parameters, _workers=workers,
-                     _design=design)
+    return DmstTruth(**static, _workers=workers, _design=design)
 
 
+
+
+@dataclass(frozen=True)
+class PartitionedDmst:
+    """Result of :func:`generate_dmst_partitioned`: an extract written one SPSTI at a time.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        Folder holding ``<table>/<spsti_id>.parquet`` and ``partitions.json``.
+    truth : DmstTruth
+        The data-generating process. ``truth.workers`` and ``truth.design`` are regenerated
+        from the plan on first access (in memory: meant for small extracts).
+    rows : pandas.DataFrame
+        Rows per partition (index ``spsti_id``) and table (columns).
+    """
+
+    path: Path
+    truth: DmstTruth
+    rows: pd.DataFrame
+
+    @property
+    def partitions(self) -> list[str]:
+        """The partition names (``spsti_id`` of the services that have workers)."""
+        return list(self.rows.index)
+
+    def read(self, **kwargs: Any) -> Extract:
+        """Validate and open the extract: :func:`irdp.io.read_extract` on :attr:`path`."""
+        return read_extract(self.path, **kwargs)
+
+
+def _batches(items: list[int], size: int) -> list[list[int]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def generate_dmst_partitioned(
+    n_workers: int,
+    *,
+    out: str | Path,
+    n_spsti: int = 200,
+    start: str = "2017-01-01",
+    end: str = "2024-12-31",
+    seed: int = 0,
+    batch_size: int = 1,
+    n_jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> PartitionedDmst:
+    """Write a synthetic extract partitioned by SPSTI, generating a batch of SPSTI at a time.
+
+    Same data-generating process as :func:`generate_dmst`, for national sizes (18 M workers in
+    200 SPSTI) in bounded memory: a plan is drawn from ``numpy.random.default_rng(seed)`` (the
+    SPSTI parameters, identical to :func:`generate_dmst` for the same seed; the multinomial
+    number of workers of each SPSTI; one seed per SPSTI), then each SPSTI is simulated with its
+    own generator and written as ``out/<table>/<spsti_id>.parquet``. Memory grows with the
+    largest batch, not with ``n_workers``, and the files are byte-identical whatever
+    ``batch_size`` and ``n_jobs``. :func:`irdp.io.read_extract` reads the folder as one
+    extract (each table a dataset of Parquet files).
+
+    Parameters
+    ----------
+    n_workers : int
+        Number of distinct workers in the extract.
+    out : path
+        Folder to write (created if needed).
+    n_spsti : int, default=200
+        Number of services (those drawn with no worker have no file).
+    start, end : str, default="2017-01-01", "2024-12-31"
+        Extraction period (ISO dates); ``end`` must be in the past.
+    seed : int, default=0
+        Seed of the plan.
+    batch_size : int, default=1
+        Number of SPSTI generated by one task (held in memory together).
+    n_jobs : int, default=1
+        Number of processes running the batches (joblib).
+    progress : callable, optional
+        Called with 1 after each batch.
+
+    Returns
+    -------
+    PartitionedDmst
+        ``.path``, ``.truth``, ``.rows`` and ``.read()``.
+
+    Notes
+    -----
+    Ids are tagged with the SPSTI number (``W003000000017`` is worker 17 of ``S003``), so
+    sorting by ``worker_id`` sorts by partition first. Unlike :func:`generate_dmst`, the
+    number of workers of a SPSTI is multinomial rather than a sorted categorical draw, so the
+    two functions give different workers for the same seed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> res = generate_dmst_partitioned(3_000, n_spsti=3, seed=1, out=tempfile.mkdtemp())
+    >>> res.partitions
+    ['S001', 'S002', 'S003']
+    >>> int(res.rows["worker"].sum())
+    3000
+    """
+    start_d, end_d = _check_args(n_workers, n_spsti, start, end, seed)
+    for name, v in (("batch_size", batch_size), ("n_jobs", n_jobs)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+            raise ValueError(f"{name} must be a positive int; got {v!r}.")
+    path = Path(out)
+    path.mkdir(parents=True, exist_ok=True)
+    plan = make_plan(int(n_workers), int(n_spsti), int(seed), start_d, end_d)
+    batches = _batches(plan.nonempty(), int(batch_size))
+    rows: dict[str, dict[str, int]] = {}
+    if n_jobs == 1:
+        for b in batches:
+            rows.update(write_batch(plan, b, str(path), write_parquet))
+            if progress is not None:
+                progress(1)
+    else:
+        from joblib import Parallel, delayed
+
+        run = Parallel(n_jobs=int(n_jobs), return_as="generator")
+        for done in run(delayed(write_batch)(plan, b, str(path), write_parquet)
+                        for b in batches):
+            rows.update(done)
+            if progress is not None:
+                progress(1)
+    meta = {"synthetic": True, "seed": int(seed), "n_workers": int(n_workers),
+            "n_spsti": int(n_spsti), "start": str(start), "end": str(end)}
+    write_plan_file(path, meta, rows)
+    frame = rows_frame(rows)
+    return PartitionedDmst(path=path, truth=_partitioned_truth(plan), rows=frame)
+
+
+def _partitioned_truth(plan: PartitionPlan) -> DmstTruth:
+    names = [plan.name(c) for c in range(plan.n_spsti)]
+    static = _static_truth(plan.sp, names, plan.counts)
+
+    def parts() -> list[tuple[int, DmstTruth]]:
+        out = []
+        for c in plan.nonempty():
+            p = generate_partition(plan, c)
+            out.append((c, _truth(p.sp, p.workers, p.history, p.assembler, plan.start)))
+        return out
+
+    def workers() -> pd.DataFrame:
+        return pd.concat([t.workers for _, t in parts()], ignore_index=True)
+
+    def design() -> pd.DataFrame:
+        frames, offset = [], 0
+        for c, t in parts():
+            d = t.design
+            d["worker"] += offset
+            d["spsti"] = c
+            offset += int(plan.counts[c])
+            frames.append(d)
+        return pd.concat(frames, ignore_index=True)
+
+    return DmstTruth(**static, _workers=workers, _design=design)
+
+
+#: Name of the plan file of a partitioned extract (generator arguments, rows per partition).
+PARTITIONS_FILE = PLAN_FILE
