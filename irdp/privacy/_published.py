@@ -574,6 +574,24 @@ def _solve(b: _Builder, targets: list[int]) -> tuple[Any, list[Finding]]:
                 "inconsistent", "bound-label", files, f"{len(relaxed)} labelled cell(s)",
                 "'<N' labels contradict the published totals: some complementary cells "
                 "labelled '<N' hold N or more (their labels were ignored)"))
+    if not iv.feasible and iv.infeasible_vars:
+        # a discovered relation is a coincidence (it held on the visible rows only): like an
+        # attacker, drop the relations that the published numbers contradict and solve again
+        bad = set(iv.infeasible_vars)
+        kept = LinearSystem()
+        kept.lower, kept.upper = list(b.system.lower), list(b.system.upper)
+        for rows, add in ((b.system.eq, kept.add_eq), (b.system.ub, kept.add_ub)):
+            for idx, coef, rhs in rows:
+                if not bad.intersection(int(i) for i in idx):
+                    add(idx, coef, rhs)
+        again = feasible_intervals(kept, targets)
+        if again.feasible:
+            tables = sorted({b.vars[j].table for j in bad})
+            out.append(Finding("note", "lp-differencing", (), "",
+                               f"relations found in {', '.join(tables[:5])} do not hold on "
+                               "every row (a coincidence); they were dropped and the hidden "
+                               "counts they touch audited without them"))
+            iv = again
     if not iv.feasible:
         out.append(Finding("inconsistent", "lp-differencing", (), "",
                            "the relations found do not hold together (a discovered relation "
@@ -588,8 +606,8 @@ def _recovered(b: _Builder, iv: Any, targets: list[int], policy: DisclosurePolic
     out = []
     for j in targets:
         lo, hi = iv.lower[j], iv.upper[j]
-        if np.isnan(lo) or j in b.reported or hi - lo >= policy.min_count:
-            continue
+        if np.isnan(lo) or j in b.reported or not policy.is_breach(lo, hi):
+            continue  # a hidden count known to be min_count or more reveals no small count
         v = b.vars[j]
         lo, hi = float(lo) + 0.0, float(hi) + 0.0
         where = f"table {v.table}, row {v.row}, column {v.column!r}"

@@ -31,7 +31,10 @@ _NIR = re.compile(
     r"(?:[ .]?(?P<key>\d{2}))?"
     r"(?![0-9A-Za-z])"
 )
-_TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
+#: A token of published text: letters, digits, ``_`` and ``-``; a decimal number such as
+#: ``0.9000000001`` is one token (its digits after the point never match an identifier).
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]+(?:\.[0-9]+)*")
+_WORD = "A-Za-z0-9_\\-"
 
 
 def nir_key_valid(digits13: str, key: str) -> bool:
@@ -81,11 +84,13 @@ def _accept(hit: re.Match[str], require_key: bool) -> bool:
 class IdentifierHit:
     """Position of an identifier in a text (line and column, 1-based) and its kind:
     ``nir`` (NIR/INS-shaped with a valid key, or without key with ``require_key=False``) or
-    ``extract`` (a value of the given identifier set). The value itself is not kept."""
+    ``extract`` (a value of the given identifier set). The value itself is not kept
+    (``length`` characters from ``column`` on the line hold it)."""
 
     line: int
     column: int
     kind: str
+    length: int = 0
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
@@ -98,6 +103,7 @@ def find_identifiers(
     *,
     require_key: bool = True,
     max_hits: int = 50,
+    nir: bool = True,
 ) -> list[IdentifierHit]:
     """Positions of identifier values in ``text``.
 
@@ -114,6 +120,13 @@ def find_identifiers(
         key are reported with ``False``).
     max_hits : int, default=50
         Stop after this many.
+    nir : bool, default=True
+        Also look for NIR/INS-shaped values (``False``: the extract's identifiers only).
+
+    Notes
+    -----
+    An identifier value that is not a single token (with a space or a ``/``, say) is searched
+    as a whole word.
 
     Returns
     -------
@@ -128,17 +141,24 @@ def find_identifiers(
     ['extract']
     """
     ids = {str(i) for i in identifiers if i is not None and str(i) != ""}
+    plain = {i for i in ids if _TOKEN.fullmatch(i)}
+    other = sorted(ids - plain)
+    words = re.compile("|".join(f"(?<![{_WORD}]){re.escape(i)}(?![{_WORD}])" for i in other)) \
+        if other else None
     hits: list[IdentifierHit] = []
     for n, line in _lines(text):
-        for hit in _NIR.finditer(line):
-            if _accept(hit, require_key):
-                hits.append(IdentifierHit(n, hit.start() + 1, "nir"))
-                if len(hits) >= max_hits:
-                    return hits
-        if ids:
-            for tok in _TOKEN.finditer(line):
-                if tok.group(0) in ids:
-                    hits.append(IdentifierHit(n, tok.start() + 1, "extract"))
-                    if len(hits) >= max_hits:
-                        return hits
+        found: list[IdentifierHit] = []
+        if nir:
+            found += [IdentifierHit(n, h.start() + 1, "nir", h.end() - h.start())
+                      for h in _NIR.finditer(line) if _accept(h, require_key)]
+        if plain:
+            found += [IdentifierHit(n, t.start() + 1, "extract", t.end() - t.start())
+                      for t in _TOKEN.finditer(line) if t.group(0) in plain]
+        if words is not None:
+            found += [IdentifierHit(n, w.start() + 1, "extract", w.end() - w.start())
+                      for w in words.finditer(line)]
+        for h in sorted(found, key=lambda h: h.column):
+            hits.append(h)
+            if len(hits) >= max_hits:
+                return hits
     return hits
