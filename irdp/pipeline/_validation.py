@@ -419,7 +419,7 @@ def _step_fairness(st: _State) -> None:
     res = fairness_summary(_outcome(st, "competing", mask), risk[mask], groups,
                            horizon=st.horizon, thresholds=tuple(st.cfg.risk_levels.cutoffs),
                            n_boot=cfg.n_boot, seed=st.seed(202),
-                           threshold=st.cfg.report.min_count)
+                           min_count=st.report.policy.min_count)
     g = _numeric_table(res.groups)
     r.add_table("fairness", "fairness_groups", g, caption=f"Groups checked for {name}: size, "
                 "events and calibration flags", count_columns=_counts_in(g),
