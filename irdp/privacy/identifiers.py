@@ -25,7 +25,9 @@ __all__ = ["IdentifierHit", "find_identifiers", "is_nir", "nir_key_valid"]
 # sex 1/2 (3/4 foreign-born temporary, 7/8 NIA), year, month (01-12, 20, 30-42, 50-99 are
 # allowed for unknown months), departement (2 digits, 2A/2B, or 3 for overseas), commune, order
 _NIR = re.compile(
-    r"(?<![0-9A-Za-z])"
+    # not inside a word, and not the decimals of a number (0.1850578006084...: a float
+    # printed with 17 significant digits in a JSON file is not an identifier)
+    r"(?<![0-9A-Za-z])(?<![0-9][.,])"
     r"(?P<sex>[1-478])[ .]?(?P<yy>\d{2})[ .]?(?P<mm>0[1-9]|1[0-2]|20|3\d|4[0-2]|[5-9]\d)[ .]?"
     r"(?P<dep>\d{2}|2[ABab])[ .]?(?P<com>\d{3})[ .]?(?P<ord>\d{3})"
     r"(?:[ .]?(?P<key>\d{2}))?"
@@ -139,6 +141,8 @@ def find_identifiers(
     [(3, 'nir')]
     >>> [h.kind for h in find_identifiers("W00017 W00018", {"W00018"})]
     ['extract']
+    >>> find_identifiers(f"risk 0.{nir.replace(' ', '')}1")  # decimals of a number
+    []
     """
     ids = {str(i) for i in identifiers if i is not None and str(i) != ""}
     plain = {i for i in ids if _TOKEN.fullmatch(i)}
