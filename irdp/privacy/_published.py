@@ -152,12 +152,17 @@ class _HtmlTables(html.parser.HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tables: list[list[list[str]]] = []
+        self.sources: list[str | None] = []
+        self._figure: str | None = None
         self._rows: list[list[str]] | None = None
         self._cell: list[str] | None = None
         self._row: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
+        if tag == "figure":
+            ident = dict(attrs).get("id") or ""
+            self._figure = ident[len("table-"):] if ident.startswith("table-") else None
+        elif tag == "table":
             self._rows = []
         elif tag == "tr" and self._rows is not None:
             self._row = []
@@ -173,7 +178,10 @@ class _HtmlTables(html.parser.HTMLParser):
             self._row = None
         elif tag == "table" and self._rows is not None:
             self.tables.append(self._rows)
+            self.sources.append(self._figure)
             self._rows = None
+        elif tag == "figure":
+            self._figure = None
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
@@ -185,14 +193,18 @@ def read_html_tables(html_text: str) -> list[pd.DataFrame]:
     p = _HtmlTables()
     p.feed(html_text)
     out = []
-    for rows in p.tables:
+    for rows, source in zip(p.tables, p.sources, strict=True):
         if not rows:
             continue
         header, body = rows[0], [r for r in rows[1:] if len(r) == len(rows[0])]
         cols = [h if h else f"column {i}" for i, h in enumerate(header)]
         if len(set(cols)) != len(cols):
             cols = [f"{c} ({i})" for i, c in enumerate(cols)]
-        out.append(pd.DataFrame(body, columns=cols, dtype=str))
+        frame = pd.DataFrame(body, columns=cols, dtype=str)
+        # the table's name when the page says which CSV file it shows (irdp reports put
+        # each table in <figure id="table-NAME">)
+        frame.attrs["source"] = source
+        out.append(frame)
     return out
 
 
@@ -468,9 +480,11 @@ class _Builder:
                         continue
                     if any(_STATISTIC.search(t.text.at[r, lab]) for lab in t.labels):
                         continue  # a mean, median or SD printed in the same column
-                    dens = [(t, r, d) for d in t.counts] + [
+                    # a grouped column ("S002: %/mean") goes with the counts of its group
+                    # ("S002: n") or with ungrouped counts, as the reader reads the table
+                    dens = [(t, r, d) for d in t.counts if _same_group(c, d)] + [
                         (pt, pr, d) for pt, pr in partners.get((t.name, r), [])
-                        for d in pt.counts]
+                        for d in pt.counts if _same_group(c, d)]
                     for dt, dr, d in dens:
                         f = self._implied(t, r, c, cell, scale, dt, dr, d)
                         if f is not None:
@@ -498,6 +512,14 @@ class _Builder:
                                  f"row {dr}, column {d!r}",
                                  tuple(sorted(set(t.files) | set(dt.files)))))
         return None
+
+
+def _same_group(rate: str, count: str) -> bool:
+    """Whether a count column may be the denominator of a rate column of the same table:
+    columns named ``"<group>: <what>"`` pair within their group."""
+    if ": " not in rate or ": " not in count:
+        return True
+    return rate.split(": ", 1)[0] == count.split(": ", 1)[0]
 
 
 def audit_published_tables(

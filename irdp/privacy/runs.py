@@ -13,6 +13,7 @@ breach to ``withheld/`` with a ``reasons.json``.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -137,6 +138,7 @@ def _read_tables(run_dir: Path, files: list[Path], policy: DisclosurePolicy,
     tables: list[PublishedTable] = []
     notes: list[str] = []
     by_content: dict[tuple[Any, ...], PublishedTable] = {}
+    by_name: dict[str, PublishedTable] = {}
     for path in files:
         if path.suffix.lower() != ".csv":
             continue
@@ -150,6 +152,7 @@ def _read_tables(run_dir: Path, files: list[Path], policy: DisclosurePolicy,
                                      significant_digits=significant_digits)
         tables.append(t)
         by_content[_content(text)] = t
+        by_name[rel] = t
     for path in files:
         if path.suffix.lower() not in (".html", ".htm"):
             continue
@@ -157,6 +160,12 @@ def _read_tables(run_dir: Path, files: list[Path], policy: DisclosurePolicy,
         html = path.read_text(encoding="utf-8", errors="replace")
         for k, frame in enumerate(read_html_tables(html)):
             same = by_content.get(_content(frame))
+            source = by_name.get(f"tables/{frame.attrs.get('source')}.csv")
+            if same is None and source is not None and _integers(frame) <= _integers(
+                    source.text) | {"0"}:
+                # the same table as its CSV file, formatted for reading (labels, layout):
+                # it shows no count that the CSV does not, and is audited as the CSV
+                same = source
             if same is not None:
                 same.files = tuple(sorted(set(same.files) | {rel}))
                 continue
@@ -198,6 +207,15 @@ def _apply_declared_kinds(run_dir: Path, tables: list[PublishedTable],
     if n:
         notes.append(f"{MANIFEST_NAME}: {n} column(s) declared as not counts or not "
                      "proportions of people were left out of the count and rate attacks.")
+
+
+def _integers(frame: pd.DataFrame) -> set[str]:
+    """Every whole number printed in a table (thousands separators removed)."""
+    out = set()
+    for v in frame.astype(str).to_numpy().ravel():
+        for tok in re.findall(r"(?<![\d.])\d[\d,\u202f\u00a0 ]*(?![\d.])", v):
+            out.add(re.sub(r"[,\u202f\u00a0 ]", "", tok).lstrip("0") or "0")
+    return out
 
 
 def _content(frame: pd.DataFrame) -> tuple[Any, ...]:

@@ -556,7 +556,9 @@ class Report:
                                           for _, _, kw in self.links):
                 continue
             try:
-                done = self.linked_tables([pop]).suppress(strict=False)
+                done = self.linked_tables([pop]).suppress(
+                    strict=False, hidden_cells={b.name: b.mask for b in self.tables()
+                                                if b.name in names and b.mask is not None})
             except ValueError as err:  # inconsistent declarations: each table on its own
                 self._unlinked.add(pop)
                 stats.setdefault("errors", []).append(f"population {pop!r}: {err}")
