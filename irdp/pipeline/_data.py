@@ -18,7 +18,7 @@ from irdp.features import build_features, data_dictionary
 from irdp.io import read_extract
 from irdp.io.extract import TABLES
 from irdp.io.quality import quality_report
-from irdp.pipeline._disclosure import declare_datasets, table_one_link
+from irdp.pipeline._disclosure import declare_datasets, events_link, table_one_link
 from irdp.pipeline._state import _plain_columns, _State, hash_folder_files
 from irdp.report import (
     hash_file,
@@ -373,11 +373,12 @@ def _step_events(st: _State) -> None:
             "censored_before_horizon": int(((part["cause"] == 0) & within).sum()),
             "median_followup_days": float(part["time"].median()),
         })
+    table = pd.DataFrame(rows)
     st.report.add_table(
-        "events", "events_per_analysis", pd.DataFrame(rows),
+        "events", "events_per_analysis", table,
         caption=f"Participants and outcome events per analysis (horizon {h} days)",
         count_columns=["n", "workers", "events_by_horizon", "competing_by_horizon",
-                       "censored_before_horizon"],
+                       "censored_before_horizon"], link=events_link(table),
     )
 
 

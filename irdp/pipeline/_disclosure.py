@@ -122,3 +122,14 @@ def declare_datasets(report: Any, frame: pd.DataFrame) -> None:
               for d, g in pairs.groupby("dataset", sort=True)}
     report.links.append(("hierarchy", ("dataset", "spsti", groups),
                          {"population": INDEX_EVENTS}))
+
+
+def events_link(table: pd.DataFrame) -> dict[str, Any]:
+    """The events per analysis: the development and validation rows add up to the "all" row
+    for the index events, the events, competing exits and censored (the workers need not:
+    a worker may be in both)."""
+    keys = [{} if a == "all" else {"dataset": str(a)} for a in table["analysis"]]
+    counts = {c: {"what": c} for c in ("n", "events_by_horizon", "competing_by_horizon",
+                                       "censored_before_horizon") if c in table.columns}
+    return {"population": "events_per_analysis", "row_keys": keys, "counts": counts,
+            "other": [c for c in ("workers",) if c in table.columns]}

@@ -552,8 +552,10 @@ class Report:
             # a table on its own was controlled when added, with the same structure; only
             # populations shared by several tables (or with extra declarations) are
             # suppressed again, together
-            if len(names) < 2 and not any(kw.get("population", "cohort") == pop
-                                          for _, _, kw in self.links):
+            declared = any("population" in (b.declaration or {}) for b in self.tables()
+                           if b.name in names)  # declared with link=: its own structure
+            if len(names) < 2 and not declared and not any(
+                    kw.get("population", "cohort") == pop for _, _, kw in self.links):
                 continue
             try:
                 done = self.linked_tables([pop]).suppress(
