@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from irdp.privacy import Rate
+from irdp.privacy import DEFAULT_MIN_COUNT, Rate
 
 #: Population of the rows of the analysis frame (index events of the cohort): Table 1 by data
 #: set and by SPSTI and the service tables count the same index events.
@@ -82,8 +82,8 @@ def service_link(table: pd.DataFrame, grouping: str, levels: Sequence[str],
                    "counts": counts, "hidden": hidden, "derived": derived or None}
 
 
-def net_benefit_link(table: pd.DataFrame, n: int) -> tuple[pd.DataFrame, dict[str, Any],
-                                                           list[tuple[str, tuple, dict]]]:
+def net_benefit_link(table: pd.DataFrame, n: int, min_count: int = DEFAULT_MIN_COUNT
+                     ) -> tuple[pd.DataFrame, dict[str, Any], list[tuple[str, tuple, dict]]]:
     """The net benefit table (one row per index and threshold): ``share_flagged`` is the
     number flagged over the ``n`` validation workers, a published rate with a known
     denominator; the net benefit, the interventions avoided and the observed risk among
@@ -103,9 +103,20 @@ def net_benefit_link(table: pd.DataFrame, n: int) -> tuple[pd.DataFrame, dict[st
         extra.append(("levels", (next(iter(k)), ["yes", "no"]), {"population": pop}))
     derived = {c: ["flagged"] for c in ("net_benefit", "net_interventions_avoided",
                                         "observed_risk_flagged") if c in frame.columns}
+    # with the number flagged known, the observed risk among the flagged gives the true
+    # positives, and the net benefit gives them too (NB x n = TP - FP t/(1-t)): where the
+    # true or the false positives are fewer than min_count, those columns are suppressed
+    masked: dict[str, list[bool]] = {}
+    if "observed_risk_flagged" in frame.columns:
+        obs = pd.to_numeric(frame["observed_risk_flagged"], errors="coerce").to_numpy(float)
+        tp = np.rint(np.nan_to_num(obs) * flagged)
+        fp = flagged - tp
+        small = ((tp > 0) & (tp < min_count)) | ((fp > 0) & (fp < min_count))
+        for c in derived:
+            masked[c] = small.tolist()
     link = {"population": pop, "row_keys": keys, "counts": {"flagged": {}},
             "hidden": ["flagged"], "rates": {"share_flagged": Rate("flagged", n)},
-            "derived": derived or None}
+            "derived": derived or None, "masked": masked}
     return frame, link, extra
 
 

@@ -175,7 +175,7 @@ def _step_decision(st: _State) -> None:
         t.insert(0, "index", n)
         pieces.append(t)
     table = pd.concat(pieces, ignore_index=True)
-    table, link, extra = net_benefit_link(table, int(ok.sum()))
+    table, link, extra = net_benefit_link(table, int(ok.sum()), st.report.policy.min_count)
     st.report.links.extend(extra)
     st.report.add_table("decision-curves", "net_benefit", table, caption="Net benefit by "
                         "risk threshold (decision curve analysis) with treat-all and "

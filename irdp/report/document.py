@@ -17,6 +17,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from irdp.privacy.policy import DisclosurePolicy, renamed_threshold
@@ -403,7 +404,9 @@ class Report:
             (Table 1 by SPSTI and by data set...). By default the table is declared on its
             own, from ``count_columns``, ``row_total``, ``total_row`` and ``rates``.
             Hidden count columns named in ``link`` may be in ``frame``: they are removed
-            from the published table.
+            from the published table. ``link["masked"]`` (``{column: [bool per row]}``)
+            suppresses cells that the caller knows reveal a small count (shown as the
+            marker).
         statistics : sequence of labels, default=()
             Decimal columns between 0 and 1 that are not proportions of people (p-values,
             design parameters such as a simulated missingness rate): recorded in
@@ -424,23 +427,12 @@ class Report:
         mask = None
         truth = declaration = None
         if disclosure:
-            hidden = list((link or {}).get("hidden", ()))
             truth = frame
-            frame = frame.drop(columns=[c for c in hidden if c in frame.columns])
-            if count_columns is not None:
-                count_columns = [c for c in count_columns if c in frame.columns]
-            before = frame.isna()
-            kwargs = dict(policy=self.policy, count_columns=count_columns, rates=rates,
-                          row_total=row_total, total_row=total_row, known_totals=known_totals)
-            if block_column is None:
-                frame = self.disclosure(frame, **kwargs)
-                suppressed = dict(frame.attrs.get("disclosure", {}))
-            else:
-                frame, suppressed = self._by_block(frame, block_column, block_derived, kwargs)
-            mask = frame.isna() & ~before
-            for c in count_columns or ():
-                if c in mask.columns:  # a count masked upstream is shown as suppressed too
-                    mask[c] = frame[c].isna().to_numpy()
+            frame, mask, suppressed, count_columns, link = self._control(
+                frame, link, dict(count_columns=count_columns, rates=rates,
+                                  row_total=row_total, total_row=total_row,
+                                  known_totals=known_totals),
+                block_column, block_derived)
         else:
             ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])
                     and not pd.api.types.is_bool_dtype(frame[c])]
@@ -466,6 +458,37 @@ class Report:
                        tuple(str(c) for c in statistics),
                        _not_counts(frame, count_columns) if disclosure else ()))
         return frame
+
+    def _control(
+        self, frame: pd.DataFrame, link: Mapping[str, Any] | None, kwargs: dict[str, Any],
+        block_column: str | None, block_derived: Sequence[Hashable],
+    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], Any, dict[str, Any] | None]:
+        """The table's own disclosure control: hidden columns of ``link`` removed, cells the
+        caller masks (``link["masked"]``) suppressed, then the disclosure hook."""
+        hidden = list((link or {}).get("hidden", ()))
+        masked = dict((link or {}).get("masked") or {})
+        link = None if link is None else {k: v for k, v in link.items() if k != "masked"}
+        frame = frame.drop(columns=[c for c in hidden if c in frame.columns])
+        for c, rows in masked.items():  # cells the caller suppresses itself
+            frame[c] = _nullable(frame[c]).mask(pd.Series(list(rows), index=frame.index))
+        count_columns = kwargs["count_columns"]
+        if count_columns is not None:
+            count_columns = [c for c in count_columns if c in frame.columns]
+        kwargs = {**kwargs, "count_columns": count_columns, "policy": self.policy}
+        before = frame.isna()
+        if block_column is None:
+            frame = self.disclosure(frame, **kwargs)
+            suppressed = dict(frame.attrs.get("disclosure", {}))
+        else:
+            frame, suppressed = self._by_block(frame, block_column, block_derived, kwargs)
+        mask = frame.isna() & ~before
+        for c in count_columns or ():
+            if c in mask.columns:  # a count masked upstream is shown as suppressed too
+                mask[c] = frame[c].isna().to_numpy()
+        for c, rows in masked.items():
+            if c in mask.columns:
+                mask[c] = mask[c].to_numpy(dtype=bool) | np.asarray(rows, dtype=bool)
+        return frame, mask, suppressed, count_columns, link
 
     def _by_block(
         self, frame: pd.DataFrame, block_column: str, derived: Sequence[Hashable],
