@@ -106,10 +106,8 @@ class TableBlock:
     def column_kinds(self) -> dict[str, list[str]]:
         """For ``disclosure.json``: ``not_counts`` (integer columns that are not counts of
         people) and ``statistics`` (decimal columns that are not proportions of people)."""
-        other = [str(c) for c in (self.declaration or {}).get("other", ()) or ()
-                 if c in self.frame.columns]
-        other += [c for c in self.not_counts if c not in other]
-        return {"not_counts": other, "statistics": [str(c) for c in self.statistics]}
+        return {"not_counts": list(self.not_counts),
+                "statistics": [str(c) for c in self.statistics]}
 
     def display_frame(self, marker: str) -> pd.DataFrame:
         """Values as strings: suppressed cells become ``marker``, other missing cells ''."""
