@@ -7,9 +7,11 @@ runs through :func:`run_replicates`:
 
 - **seeded streams**: replicate ``i`` draws everything from the ``i``-th child of
   ``numpy.random.SeedSequence(seed).spawn(n)`` (independent streams, prefix-stable);
-- **one executor**: joblib by default (loky processes, or threads with ``prefer="threads"``),
-  Dask when a scheduler is named (``"local"`` starts a ``distributed.LocalCluster``, an address
-  such as ``"tcp://host:8786"`` connects a ``distributed.Client``, a ``Client`` is used as is);
+- **one executor**: joblib by default (loky processes, or threads with ``prefer="threads"``;
+  replicates go to the workers in about four batches per worker, so the shared data are
+  pickled once per batch, not once per replicate), Dask when a scheduler is named
+  (``"local"`` starts a ``distributed.LocalCluster``, an address such as
+  ``"tcp://host:8786"`` connects a ``distributed.Client``, a ``Client`` is used as is);
 - **results that depend on the seed only**: results come back in replicate order; every
   replicate runs with one BLAS thread (so the floating-point summation order does not depend
   on the number of workers); warnings raised inside replicates are recorded in the replicate
@@ -279,7 +281,7 @@ def _one_blas_thread() -> Any:
 
 
 def _call(func: Callable[..., T], i: int, seed: np.random.SeedSequence, kwargs: dict,
-          caller: tuple[int, int]) -> tuple[T, list[str]]:
+          caller: tuple[int, int], blas_set: bool = False) -> tuple[T, list[str]]:
     """Run replicate ``i`` and record its warnings.
 
     In the main thread of any process, or in a pool thread of another process (a Dask
@@ -293,20 +295,45 @@ def _call(func: Callable[..., T], i: int, seed: np.random.SeedSequence, kwargs: 
         return func(i, rng, **kwargs), []
     lock = nullcontext() if main else _WARNINGS_LOCK
     # the caller limits BLAS in its own process, workers of other processes do it here
-    blas = nullcontext() if same_process else _one_blas_thread()
+    blas = nullcontext() if same_process or blas_set else _one_blas_thread()
     with lock, blas, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = func(i, rng, **kwargs)
     return out, [_format(w) for w in caught]
 
 
+#: Tasks per joblib worker: replicates are sent in this many batches per worker, so that
+#: the shared data are pickled, sent and unpickled once per batch instead of once per
+#: replicate (and what a replicate caches on the outcome is reused by the next one), while
+#: uneven replicates still balance across workers.
+BATCHES_PER_WORKER = 4
+
+
+def _batches(n: int, n_workers: int) -> list[range]:
+    """Split ``range(n)`` into contiguous batches, about BATCHES_PER_WORKER per worker."""
+    k = max(1, min(n, BATCHES_PER_WORKER * max(n_workers, 1)))
+    bounds = np.linspace(0, n, k + 1).round().astype(int)
+    return [range(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+
+
+def _call_batch(func: Callable[..., T], items: list[tuple[int, np.random.SeedSequence]],
+                kwargs: dict, caller: tuple[int, int]) -> list[tuple[T, list[str]]]:
+    """Run a batch of replicates in one task (one BLAS limit, one copy of ``kwargs``)."""
+    blas = nullcontext() if os.getpid() == caller[0] else _one_blas_thread()
+    with blas:
+        return [_call(func, i, s, kwargs, caller, blas_set=True) for i, s in items]
+
+
 def _run_joblib(func: Callable[..., T], seeds: list, kwargs: dict, n_jobs: int | None,
                 prefer: str | None, caller: tuple[int, int]) -> list[tuple[T, list[str]]]:
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, effective_n_jobs
 
     parallel = Parallel(n_jobs=n_jobs, prefer=prefer)
-    return list(parallel(delayed(_call)(func, i, s, kwargs, caller)
-                         for i, s in enumerate(seeds)))
+    items = list(enumerate(seeds))
+    parts = _batches(len(items), effective_n_jobs(n_jobs))
+    out = parallel(delayed(_call_batch)(func, items[b.start:b.stop], kwargs, caller)
+                   for b in parts)
+    return [pair for part in out for pair in part]
 
 
 @contextmanager

@@ -29,6 +29,7 @@ __all__ = [
     "IrdpDeprecationWarning",
     "UnknownMeasureError",
     "CohortDefinitionError",
+    "SummaryPackError",
 ]
 
 
@@ -141,3 +142,28 @@ class CohortDefinitionError(ExperimentConfigError):
         super(ExperimentConfigError, self).__init__(
             f"{source}: {len(self.problems)} problem(s) in the cohort definition:\n{lines}"
         )
+
+
+class SummaryPackError(IrdpError, ValueError):
+    """A summary pack (``*.irdp-summary.json``) cannot be used or pooled.
+
+    Raised by :mod:`irdp.multicentre` for a pack that is not a summary pack, whose format
+    version is not supported, whose content does not match its SHA-256 (tampered or
+    damaged), or that cannot be pooled with the others (another experiment, other indices
+    or horizon, the same SPSTI twice).
+
+    Attributes
+    ----------
+    source : str
+        The pack (file name or label) concerned.
+    rule : str
+        The rule broken: ``"format"``, ``"version"``, ``"hash"``, ``"compatibility"``,
+        ``"duplicate"``, ``"content"`` (a pack that would breach disclosure control), or,
+        when a pack is written, ``"spsti"`` (not in the extract), ``"models"`` (a model
+        export missing or unusable) and ``"indices"`` (unknown index names).
+    """
+
+    def __init__(self, source: str, rule: str, message: str) -> None:
+        self.source = str(source)
+        self.rule = rule
+        super().__init__(f"{source}: {message}")

@@ -71,12 +71,15 @@ __all__ = [
     "ValidationConfig",
     "BootstrapConfig",
     "IecvConfig",
+    "StabilityConfig",
+    "CentreCalibrationConfig",
     "HoldoutConfig",
     "FairnessConfig",
     "RiskLevelsConfig",
     "CompletenessConfig",
     "SampleSizeConfig",
     "ReportConfig",
+    "ComputeConfig",
     "INDEX_KINDS",
     "FITTED_KINDS",
     "INSTRUMENT_SCORES",
@@ -184,6 +187,48 @@ class IecvConfig:
 
 
 @dataclass(frozen=True)
+class StabilityConfig:
+    """Model stability under bootstrap redevelopment (Riley & Collins 2023).
+
+    ``n_boot``: bootstrap models; ``null`` (default) = as many as the optimism bootstrap
+    (``validation.bootstrap.n_boot``), drawn with the same seed, so that both see the same
+    bootstrap samples; ``0`` switches the stability analysis off. ``indices``: fitted
+    indices assessed (default: those of the optimism bootstrap). ``thresholds``: risks of
+    the classification instability index (default: the index's risk-level cut-offs).
+    ``interval``: width of the per-worker stability interval. ``curves``: also the
+    calibration and decision curves of every bootstrap model (calibration instability).
+    """
+
+    n_boot: int | None = None
+    indices: list[str] | None = None
+    thresholds: list[float] | None = None
+    interval: float = 0.95
+    curves: bool = True
+
+
+@dataclass(frozen=True)
+class CentreCalibrationConfig:
+    """Calibration across SPSTI: per-SPSTI curves, overall curve, CI and prediction interval.
+
+    ``method``: ``mixc`` (one-stage random-effects logistic calibration), ``mac2``
+    (meta-analysis of per-SPSTI curves, computable from summary packs), ``both`` (default)
+    or ``none`` (switched off). ``data``: the validation data (default) or ``all`` index
+    events (the development SPSTI then show their apparent calibration). ``indices``:
+    indices assessed (default: all). ``random``: random intercept, or intercept and slope
+    (MIXC). ``knots``: knots of the spline on logit(risk) (0: linear). ``n_grid``: points of
+    the risk grid. ``level``: confidence and prediction level.
+    """
+
+    method: Literal["both", "mac2", "mixc", "none"] = "both"
+    data: Literal["validation", "all"] = "validation"
+    indices: list[str] | None = None
+    random: Literal["intercept", "slope"] = "intercept"
+    knots: int = 3
+    n_grid: int = 50
+    level: float = 0.95
+
+
+@dataclass(frozen=True)
 class HoldoutConfig:
     """Development/validation split: by index date (``period``), by SPSTI, or none."""
 
@@ -206,6 +251,9 @@ class ValidationConfig:
     holdout: HoldoutConfig = field(default_factory=HoldoutConfig)
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     iecv: IecvConfig = field(default_factory=IecvConfig)
+    stability: StabilityConfig = field(default_factory=StabilityConfig)
+    centre_calibration: CentreCalibrationConfig = field(
+        default_factory=CentreCalibrationConfig)
     thresholds: list[float] = field(default_factory=lambda: [0.01, 0.02, 0.05, 0.1, 0.2])
     measures: list[str] | None = None
     compare_n_boot: int = 200
@@ -284,6 +332,21 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class ComputeConfig:
+    """Where resampling replicates run (the ``compute`` section).
+
+    ``scheduler``: ``null`` (default) runs replicates on local joblib workers; ``"local"``
+    starts a Dask ``LocalCluster`` on this machine for the run; an address such as
+    ``"tcp://10.0.0.5:8786"`` sends them to a running Dask scheduler (the ``dask`` extra).
+    The number of local workers is the experiment's ``n_jobs``. Results are byte-identical
+    whatever the scheduler, for the same seed (see :mod:`irdp._resampling`), so this section
+    is left out of :func:`config_hash`.
+    """
+
+    scheduler: str | None = None
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     """A whole experiment; build it with :func:`load_experiment`."""
 
@@ -301,6 +364,7 @@ class ExperimentConfig:
     completeness: CompletenessConfig = field(default_factory=CompletenessConfig)
     sample_size: SampleSizeConfig = field(default_factory=SampleSizeConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
     source: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -399,11 +463,17 @@ def experiment_from_dict(
 
 
 def config_hash(cfg: ExperimentConfig) -> str:
-    """SHA-256 of the canonical JSON form of a configuration (source path excluded)."""
+    """SHA-256 of the canonical JSON form of a configuration.
+
+    The source path and the ``compute`` section (where replicates run, which never changes
+    a result) are excluded: the same experiment run with joblib or on a Dask cluster has
+    the same hash.
+    """
     import json
 
     plain = cfg.to_dict()
     plain.pop("source", None)
+    plain.pop("compute", None)
     text = json.dumps(plain, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -534,6 +604,22 @@ def _check_semantics(cfg: ExperimentConfig, ctx: _Context) -> None:
     _check_measures(cfg, ctx)
     _check_groups(cfg, ctx)
     _check_ranges(cfg, ctx)
+    _check_compute(cfg, ctx)
+
+
+#: A Dask scheduler address: protocol://host:port (the protocols of ``distributed``).
+_ADDRESS_RE = re.compile(r"^(tcp|tls|ws|wss|ucx|inproc)://[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
+
+
+def _check_compute(cfg: ExperimentConfig, ctx: _Context) -> None:
+    """``compute.scheduler``: null (joblib), 'local' (a LocalCluster) or an address."""
+    s = cfg.compute.scheduler
+    if s is None or s == "local":
+        return
+    if not _ADDRESS_RE.match(s):
+        ctx.fail("compute.scheduler", f"must be null (joblib workers), 'local' (a Dask "
+                 f"LocalCluster on this machine) or the address of a Dask scheduler such as "
+                 f"'tcp://10.0.0.5:8786' (protocol://host:port); found {s!r}.")
 
 
 def _check_extract(cfg: ExperimentConfig, ctx: _Context) -> None:
@@ -674,6 +760,65 @@ def _check_validation(cfg: ExperimentConfig, ctx: _Context) -> None:
     for i, t in enumerate(val.thresholds):
         if not 0 < t < 1:
             ctx.fail(f"validation.thresholds[{i}]", f"must be in (0, 1); found {t}.")
+    _check_stability(cfg, ctx)
+    _check_centre_calibration(cfg, ctx)
+
+
+def _check_stability(cfg: ExperimentConfig, ctx: _Context) -> None:
+    """validation.stability: sizes, thresholds and indices (fitted ones only)."""
+    st = cfg.validation.stability
+    key = "validation.stability"
+    if st.n_boot is not None and st.n_boot < 0:
+        ctx.fail(f"{key}.n_boot", f"must be >= 0 (0: no stability analysis; null: as many as "
+                 f"validation.bootstrap.n_boot); found {st.n_boot}.")
+    if not 0.5 <= st.interval < 1:
+        ctx.fail(f"{key}.interval", f"must be in [0.5, 1) (width of the stability interval, "
+                 f"e.g. 0.95); found {st.interval}.")
+    for i, t in enumerate(st.thresholds or []):
+        if not 0 < t < 1:
+            ctx.fail(f"{key}.thresholds[{i}]", f"must be a risk in (0, 1); found {t}.")
+    if st.thresholds is not None and not st.thresholds:
+        ctx.fail(f"{key}.thresholds", "must list at least one risk, or be left out (default: "
+                 "the risk-level cut-offs).")
+    _check_fitted_names(cfg, ctx, f"{key}.indices", st.indices, "stability analysis")
+
+
+def _check_centre_calibration(cfg: ExperimentConfig, ctx: _Context) -> None:
+    """validation.centre_calibration: grid, knots, level and indices."""
+    cc = cfg.validation.centre_calibration
+    key = "validation.centre_calibration"
+    if cc.knots != 0 and not 3 <= cc.knots <= 5:
+        ctx.fail(f"{key}.knots", f"must be 0 (linear calibration curves) or 3 to 5 spline "
+                 f"knots; found {cc.knots}.")
+    if not 5 <= cc.n_grid <= 500:
+        ctx.fail(f"{key}.n_grid", f"must be between 5 and 500 grid points; found {cc.n_grid}.")
+    if not 0.5 <= cc.level < 1:
+        ctx.fail(f"{key}.level", f"must be in [0.5, 1) (e.g. 0.95); found {cc.level}.")
+    if cc.random == "slope" and cc.method in ("mac2", "none"):
+        ctx.fail(f"{key}.random", f"'slope' applies to the MIXC model only; method is "
+                 f"{cc.method!r} (use method 'mixc' or 'both', or leave random out).")
+    if cc.data == "validation" and cfg.validation.holdout.by == "none" and \
+            cc.method != "none":
+        ctx.fail(f"{key}.data", "is 'validation' but validation.holdout.by is 'none' (no "
+                 "validation data); use data 'all' or method 'none'.")
+    names = {i.name for i in cfg.indices}
+    for k, name in enumerate(cc.indices or []):
+        if name not in names:
+            ctx.fail(f"{key}.indices[{k}]", f"names no index of 'indices'; found {name!r} "
+                     f"(indices: {sorted(names)}).{_did_you_mean(name, names)}")
+
+
+def _check_fitted_names(cfg: ExperimentConfig, ctx: _Context, key: str,
+                        chosen: list[str] | None, what: str) -> None:
+    """Names of ``chosen`` must be fitted indices (the analysis refits them)."""
+    kinds = {i.name: i.kind for i in cfg.indices}
+    for k, name in enumerate(chosen or []):
+        if name not in kinds:
+            ctx.fail(f"{key}[{k}]", f"names no index of 'indices'; found {name!r} "
+                     f"(indices: {sorted(kinds)}).{_did_you_mean(name, kinds)}")
+        elif kinds[name] not in FITTED_KINDS:
+            ctx.fail(f"{key}[{k}]", f"{name!r} has kind {kinds[name]!r}, which irdp does not "
+                     f"fit: the {what} refits an index ({', '.join(FITTED_KINDS)}).")
 
 
 def _check_measures(cfg: ExperimentConfig, ctx: _Context) -> None:

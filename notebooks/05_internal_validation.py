@@ -27,6 +27,7 @@ from IPython.display import display
 from irdp.cohort import CohortDefinition, build_cohort
 from irdp.features import build_features
 from irdp.models import LogisticIndex
+from irdp.notebooks import safe_table
 from irdp.outcomes import Binary
 from irdp.synth import generate_dmst
 from irdp.validation import (
@@ -34,6 +35,7 @@ from irdp.validation import (
     bootstrap_validate,
     cross_validate,
     shrinkage_factor,
+    stability,
 )
 
 # %% tags=["parameters"]
@@ -44,6 +46,7 @@ HORIZON_MONTHS = 24
 N_BOOT = 200
 PREDICTORS = ["age", "sex", "sl_days_24m", "sl_long_n_5y", "n_reprise_24m", "rqth",
               "company_size", "prev_amenagement_ever"]
+LEVEL_CUTOFFS = (0.02, 0.05)  # faible < 2 % <= intermédiaire < 5 % <= forte
 
 # %%
 dmst = generate_dmst(N_WORKERS, n_spsti=N_SPSTI, seed=SEED)
@@ -123,3 +126,68 @@ display(cv.to_frame()[columns].round(3))
 # With thousands of workers and a handful of predictors the optimism is small; it grows
 # quickly when the number of candidate parameters approaches the number of events
 # (notebook 10 sizes the study so that the expected shrinkage stays above 0.9).
+
+# %% [markdown]
+# ## Stability: would a worker's risk, and level, be the same with another development sample?
+#
+# The optimism bootstrap says how good the index is *on average*. Stability (Riley & Collins
+# 2023, TRIPOD+AI 12c) asks a question closer to the consultation: had the index been built
+# from another sample of workers of the same size, how much would **this worker's** risk —
+# and their level faible / intermédiaire / forte — change? The index is rebuilt on the same
+# bootstrap samples as above (same seed), and every rebuilt index predicts the risk of every
+# worker of the development data.
+
+# %%
+stable = stability(model, data, y, n_boot=N_BOOT, seed=SEED, n_jobs=1, levels=LEVEL_CUTOFFS)
+print(f"{stable.n_boot - stable.n_failed} rebuilt indices; a worker's risk moves by "
+      f"{100 * stable.mape:.2f} percentage points on average (MAPE)")
+by_level = stable.by_level[["n", "mean_risk", "mape", "level_change"]]
+display(safe_table(by_level, count_columns=["n"], known_totals=True,
+                   rates={c: ("n", "n") for c in ("mean_risk", "mape", "level_change")}
+                   ).round(4))
+
+# %% [markdown]
+# One row per risk level given by the index: how many workers, their mean predicted risk,
+# how far the rebuilt indices' predictions are from it on average (MAPE, on the risk scale:
+# 0.01 is one percentage point), and the probability that a worker of that level would be
+# put in another level by a rebuilt index. Workers near a cut-off change level most often.
+
+# %%
+transitions = stable.transitions
+display(safe_table(transitions, count_columns=["n"], known_totals=True,
+                   rates={c: ("n", "n") for c in ("faible", "intermédiaire", "forte")}
+                   ).round(3))
+
+# %% [markdown]
+# Rows: the level given by the index; columns: the share of the rebuilt indices'
+# predictions for those workers that fall in each level. The diagonal is the share of
+# predictions that keep the worker in the same level; a *forte* worker becoming *faible*
+# (top right to bottom left) would be the worrying case.
+
+# %%
+stable.plot("prediction")
+
+# %% [markdown]
+# **Prediction instability.** x: the risk given by the index; y: the risks given by the
+# rebuilt indices, as the median (line) and the band holding 95 % of them, for groups of at
+# least 11 workers with similar risk. A narrow band along the diagonal means a stable index;
+# the band usually widens with the risk, because few workers have high risks.
+
+# %%
+stable.plot("classification")
+
+# %% [markdown]
+# **Classification instability.** For each cut-off between levels, the probability that a
+# worker ends up on the other side of it when the index is rebuilt, against the worker's
+# risk. It peaks at the cut-off by construction (a worker at 2.0 % is on either side by
+# chance); an unstable index keeps high values far from it.
+
+# %%
+stable.plot("calibration")
+
+# %% [markdown]
+# **Calibration instability.** The calibration curve of each rebuilt index on the
+# development data (grey) and that of the index (dashed). When the grey curves spread
+# widely, the calibration seen in the development data is itself fragile. With a few
+# thousand workers and eight predictors the index is stable for most workers; stability
+# degrades quickly with fewer workers or more predictors (notebook 10 sizes the study).

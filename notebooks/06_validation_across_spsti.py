@@ -33,7 +33,15 @@ from irdp.models import LogisticIndex
 from irdp.notebooks import safe_table
 from irdp.outcomes import Binary
 from irdp.synth import generate_dmst
-from irdp.validation import centre_summary, closed_test, iecv, pool_centre_summaries
+from irdp.validation import (
+    centre_calibration,
+    centre_calibration_summary,
+    centre_summary,
+    closed_test,
+    iecv,
+    pool_centre_calibration,
+    pool_centre_summaries,
+)
 
 # %% tags=["parameters"]
 N_WORKERS = 30_000
@@ -148,6 +156,78 @@ print(f"pooled C {pooled.estimate:.3f} (95 % CI {pooled.lower:.3f} to {pooled.up
 # developed on all services (apparent), hence higher than the leave-one-out estimates above.
 
 # %% [markdown]
+# ## Calibration across services: the average curve and where a new service may fall
+#
+# The O/E ratio above summarises calibration in one number per service. The calibration
+# *curve* of each service says more: does the index over-estimate high risks in one service
+# and under-estimate low risks in another? Following Barreñada et al. (2025, the
+# `valProbCluster` function of the R package CalibrationCurves), each service gets its own
+# curve, and an overall curve is drawn with two bands: the **confidence interval** (how
+# precisely the *average* calibration is known) and the **prediction interval** (where the
+# calibration curve of a *new* service is expected to lie, 95 % of the time). Two ways of
+# computing them are shown: a random-effects logistic calibration model on all workers
+# (MIXC), and a meta-analysis of the services' own curves (MAC2), which needs only each
+# service's summary. The index is the one developed on all services above, so these are
+# apparent curves. Services with fewer than 11 inaptitudes (or 11 workers without one)
+# cannot be shown and are left out.
+
+# %%
+events = pd.Series(y.event).groupby(spsti).sum()
+others = pd.Series(~y.event).groupby(spsti).sum()
+kept = sorted(s for s in events.index if events[s] >= 11 and others[s] >= 11)
+rows = pd.Series(spsti).isin(kept).to_numpy()
+print(f"{len(kept)} of {len(events)} services have enough inaptitudes to be shown")
+across = centre_calibration(y.take(rows), risk[rows], spsti[rows], n_grid=40)
+heterogeneity = pd.DataFrame({
+    "between-service variance (logit scale)": across.tau2,
+    "services pooled": across.k})
+display(heterogeneity.round(4))
+display(across.summary().table.round(4))
+
+# %% [markdown]
+# τ² is the variance, between services, of the calibration on the logit scale: 0 means
+# that the services differ no more than chance would make them. The curve is shown at a
+# few predicted risks (rows) with the observed risk of a typical service, its confidence
+# interval (lower, upper) and its prediction interval (pi_lower, pi_upper).
+
+# %%
+across.plot(approach="mixc")
+
+# %% [markdown]
+# **MIXC.** The thin lines are the services' curves, the dashed line the overall curve
+# (that of a typical service), the dark band its confidence interval and the light band the
+# prediction interval for a new service. Points on the diagonal mean that a predicted risk
+# of 5 % corresponds to 5 % of workers declared unfit. When the light band is much wider
+# than the dark one, a new service should check (and possibly recalibrate) the index before
+# relying on its absolute risks; the risk *ranking* may still be right (the C statistics
+# above).
+
+# %%
+across.plot(approach="mac2")
+
+# %% [markdown]
+# **MAC2** pools the services' curves point by point. With few services its prediction
+# interval is wide even without differences between them (a t quantile on k − 2 degrees of
+# freedom): read it as an honest statement that few services say little about the next one.
+
+# %%
+grid = across.curve.loc[across.curve["approach"] == "mac2", "predicted"].to_numpy()
+packs = [centre_calibration_summary(y.take(spsti == s), risk[spsti == s], grid, centre=s)
+         for s in kept]
+from_packs = pool_centre_calibration(packs)
+display(safe_table(pd.concat(packs).groupby("centre")[["n", "n_events"]].first(),
+                   count_columns=["n", "n_events"]))
+same = (from_packs.curve[["observed", "pi_lower", "pi_upper"]].to_numpy()
+        - across.curve.loc[across.curve["approach"] == "mac2",
+                           ["observed", "pi_lower", "pi_upper"]].to_numpy())
+print(f"largest difference between pooled summaries and pooled data: {abs(same).max():.1e}")
+
+# %% [markdown]
+# The MAC2 curve needs only what each service would share: its curve on a common grid of
+# predicted risks with its standard errors and its counts (masked under 11), never a
+# worker's row. Pooling these summaries gives the same curve as pooling the data.
+
+# %% [markdown]
 # ## Updating the index for one service
 #
 # Develop on all services but one, then let the closed testing procedure decide whether
@@ -173,3 +253,78 @@ display(choice.tests.round(3))
 # the index can be used as it is there; "intercept" that only its average risk must be
 # adjusted; "recalibration" that its risks must also be made more or less extreme; "refit"
 # that the predictors weigh differently in that service.
+
+# %% [markdown]
+# ## Summary packs: the data stay in each service
+#
+# The summaries above were computed here, on pooled data. In the multicentre design the IGAS
+# report asks for, each SPSTI runs irdp on its own extract and sends a **summary pack**: one
+# JSON file with, for each index, the measures pooled (C, O/E, calibration slope) with their
+# standard errors and counts, a calibration summary on a fixed grid of predicted risk, the
+# net benefit at the decision thresholds and a few case-mix figures. Its counts pass the same
+# disclosure control as the reports (small cells suppressed, with complementary cells so
+# that no total gives them back, proved by linear programming); the pack carries its format
+# version, the irdp version and the SHA-256 of its content. On the command line this is
+# `irdp summarise EXPERIMENT --spsti S001 --out S001.irdp-summary.json` in each service and
+# `irdp pool *.json --out DIR` at Présanse (docs/multicentre.md); here the same functions are
+# called on the index fitted above.
+
+# %%
+import json  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from irdp.exceptions import SummaryPackError  # noqa: E402
+from irdp.multicentre import pool, read_pack, summary_pack  # noqa: E402
+
+folder = Path(tempfile.mkdtemp(prefix="irdp-packs-"))
+for s in sorted(set(spsti)):
+    pack = summary_pack(y.take(spsti == s), {"logistic": risk[spsti == s]}, spsti=s,
+                        horizon=None, experiment={"name": "notebook 06"})
+    pack.write(folder / f"{s}.irdp-summary.json")
+files = sorted(folder.glob("*.irdp-summary.json"))
+print(f"{len(files)} packs written, e.g. {files[0].name}: "
+      f"{files[0].stat().st_size:,} bytes, SHA-256 {read_pack(files[0]).content_sha256[:16]}...")
+from_packs = pool(files)
+display(from_packs.summary())
+
+# %% [markdown]
+# The pooling reads only the packs: no row of any service. Is it the same meta-analysis as
+# the pooled-data analysis of the previous section? The per-service summaries computed on
+# the pooled data are pooled by the same random-effects model and compared below.
+
+# %%
+on_data = centre_summary(y, risk, groups=spsti, min_count=11)
+rows = []
+for (_, measure), res in from_packs.meta.items():
+    ref = pool_centre_summaries(on_data, measure)
+    rows.append({"measure": measure, "from packs": res.estimate, "from the data": ref.estimate,
+                 "largest difference": float(np.nanmax(np.abs(
+                     np.array([res.estimate, res.lower, res.upper, res.tau2])
+                     - np.array([ref.estimate, ref.lower, ref.upper, ref.tau2])))),
+                 "services": res.k})
+display(pd.DataFrame(rows).set_index("measure"))
+
+# %%
+from_packs.plot("logistic", "oe_ratio", reference=1.0)
+
+# %% [markdown]
+# The forest plot drawn from the packs: each service's O/E with its 95 % confidence
+# interval, the pooled O/E (diamond) and the 95 % prediction interval for a new service.
+# It is the figure of the pooled-data analysis, to the last decimal (the differences above
+# are rounding errors, below 1e-10). What a service reveals is what the pack holds: counts
+# of workers and inaptitudes in bins of predicted risk (masked under 11), estimates with
+# their standard errors, and means and SDs; never a worker.
+#
+# A pack cannot be altered on the way: pooling recomputes its SHA-256 and refuses it.
+
+# %%
+edited = read_pack(files[0]).data
+edited["indices"]["logistic"]["measures"]["oe_ratio"]["estimate"] = 1.0
+(folder / "edited.json").write_text(json.dumps(edited))
+try:
+    pool([folder / "edited.json", *files[1:]])
+except SummaryPackError as err:
+    print("refused:", err)

@@ -39,7 +39,8 @@ import numpy as np
 from irdp._stats._linalg import inverse_pd, single_threaded_blas, solve_pd
 from irdp.exceptions import ConvergenceError, InsufficientDataError
 
-__all__ = ["CoxData", "CoxResult", "prepare", "fit", "derivatives", "loglik", "stratum_slices"]
+__all__ = ["CoxData", "CoxResult", "prepare", "with_covariates", "fit", "derivatives", "loglik",
+           "stratum_slices"]
 
 Ties = Literal["efron", "breslow"]
 
@@ -223,6 +224,48 @@ def prepare(
         cd.linger = _prepare_linger(cd, np.asarray(competing, dtype=bool)[order], t,
                                     censoring_left, strat_id, first)
     return cd
+
+
+def with_covariates(cd: CoxData, X: np.ndarray, *, center: np.ndarray | None = None
+                    ) -> CoxData:
+    """The sorted outcome of ``cd`` with other covariates ``X`` (rows in the original order).
+
+    The sort order and the tie-group bookkeeping depend on the outcome, strata and weights
+    only: fits of several designs on one outcome (the calibration slope and the calibration
+    curve of a bootstrap replicate, or of the same test data in every replicate) sort once.
+    The result is the one :func:`prepare` gives for these arguments, to the last bit.
+
+    Parameters
+    ----------
+    cd : CoxData
+        Prepared data without an offset or Fine-Gray lingering rows (e.g. prepared with a
+        design of zero columns).
+    X : ndarray of shape (n, p)
+    center : ndarray of shape (p,), optional
+        Subtracted from X (default: the weighted column means, as :func:`prepare`).
+    """
+    if cd.linger is not None or cd.offset is not None:
+        raise ValueError("with_covariates needs prepared data without offset or Fine-Gray rows.")
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    if n != cd.n:
+        raise ValueError(f"X has {n} rows; the prepared outcome has {cd.n}.")
+    if center is None:
+        w = np.empty(n)
+        w[cd.order] = cd.w
+        center = (w @ X) / w.sum() if p else np.zeros(0)
+    Xt = np.empty((p, n))
+    for j in range(p):
+        np.take(X[:, j], cd.order, out=Xt[j])
+        Xt[j] -= center[j]
+    buf = np.empty((p, n + 1))
+    buf[:, 0] = 0.0
+    return CoxData(
+        Xt, cd.w, cd.time, None, cd.event, cd.order, np.asarray(center, dtype=float), cd.ties,
+        cd.single, cd.strat_end, cd.g_end, cd.g_start, cd.g_ev_first, cd.g_d, cd.g_wd,
+        cd.g_time, cd.g_stratum, cd.ev_rows, cd.ev_group, cd.tied, cd.t_group, cd.t_frac,
+        cd.seg, None, buf,
+    )
 
 
 def _prepare_linger(cd: CoxData, comp: np.ndarray, t: np.ndarray,
@@ -445,14 +488,24 @@ def stratum_slices(group_stratum: np.ndarray) -> list[tuple[Any, slice]]:
 
 
 def _divergence(beta: np.ndarray, cov: np.ndarray | None, score: np.ndarray,
-                converged: bool) -> tuple[int, ...]:
+                converged: bool, spread: np.ndarray | None = None) -> tuple[int, ...]:
     """Columns whose coefficient runs to infinity (monotone likelihood).
 
     ``coxph``'s rule: the next Newton step ``V u`` is still large relative to the
     coefficient after the log-likelihood has converged ("Loglik converged before variable
-    j; coefficient may be infinite"); or no convergence with a large coefficient.
+    j; coefficient may be infinite"); or no convergence with a large coefficient. When
+    the risk-set sums have underflowed, the score and ``V u`` are exactly 0 and that rule
+    is blind: a coefficient whose contribution to the linear predictor spans more than
+    700 over the data (``spread``: range of each column; exp(700) is the limit of double
+    precision) is flagged too, since the partial likelihood can no longer tell it from
+    infinity.
     """
     big = np.abs(beta) > 5
+    if spread is not None:
+        with np.errstate(invalid="ignore", over="ignore"):
+            flat = big & (np.abs(beta) * spread > 700.0)
+        if np.any(flat):
+            return tuple(np.flatnonzero(flat | ~np.isfinite(beta)))
     if cov is None or not np.all(np.isfinite(cov)):
         return tuple(np.flatnonzero(big | ~np.isfinite(beta)))
     nxt = np.abs(cov @ score)
@@ -463,7 +516,7 @@ def _divergence(beta: np.ndarray, cov: np.ndarray | None, score: np.ndarray,
 
 
 def newton(cd: CoxData, *, max_iter: int = 50, tol: float = 1e-10,
-           beta0: np.ndarray | None = None) -> dict[str, Any]:
+           beta0: np.ndarray | None = None, null_loglik: bool = True) -> dict[str, Any]:
     """Newton-Raphson with step halving, as ``survival::coxph`` (``coxph.control``).
 
     A trial step whose log-likelihood is not finite is halved. Near a monotone likelihood
@@ -473,15 +526,18 @@ def newton(cd: CoxData, *, max_iter: int = 50, tol: float = 1e-10,
     are not reported as NumPy RuntimeWarnings.
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        return _newton(cd, max_iter, tol, beta0)
+        return _newton(cd, max_iter, tol, beta0, null_loglik)
 
 
-def _newton(cd: CoxData, max_iter: int, tol: float, beta0: np.ndarray | None
-            ) -> dict[str, Any]:
+def _newton(cd: CoxData, max_iter: int, tol: float, beta0: np.ndarray | None,
+            null_loglik: bool = True) -> dict[str, Any]:
     p = cd.p
     beta = np.zeros(p) if beta0 is None else np.asarray(beta0, dtype=float).copy()
     ll, score, info, tm = derivatives(cd, beta)
-    ll0 = ll if beta0 is None or not np.any(beta0) else loglik(cd, np.zeros(p))
+    if beta0 is None or not np.any(beta0):
+        ll0 = ll
+    else:  # a warm start: the null log-likelihood costs one more pass, when it is wanted
+        ll0 = loglik(cd, np.zeros(p)) if null_loglik else float("nan")
     converged = p == 0
     it = 0
     for it in range(1, max_iter + 1 if p else 1):  # noqa: B007
@@ -548,12 +604,17 @@ def fit(
     names: list[str] | None = None,
     what: str = "Cox model",
     keep_terms: bool = False,
+    beta0: np.ndarray | None = None,
+    null_loglik: bool = True,
 ) -> CoxResult:
     """Maximise the partial likelihood of prepared data.
 
     ``keep_terms=True`` keeps the risk-set sums at the estimate (``terms``) and the Tsiatis
     variance terms of the baseline (``mean_terms``), for Fine-Gray's robust variance and
     the calibration curves; fits that only need coefficients and baselines skip them.
+    ``beta0`` starts Newton-Raphson there instead of at 0 (``coxph(init=)``): a warm start
+    near the estimate saves iterations and reaches the same maximum (within ``tol``);
+    ``null_loglik=False`` then leaves ``loglik_null`` as nan instead of computing it.
 
     Returns a :class:`CoxResult`; ``separation`` flags coefficients running to infinity
     (the caller warns with :class:`irdp.exceptions.SeparationWarning`).
@@ -571,18 +632,19 @@ def fit(
             "be fitted."
         )
     with single_threaded_blas(cd.n * max(cd.p, 1)):
-        res = newton(cd, max_iter=max_iter, tol=tol)
+        res = newton(cd, max_iter=max_iter, tol=tol, beta0=beta0, null_loglik=null_loglik)
         beta, tm = res["beta"], res["terms"]
+        spread = np.ptp(cd.Xt, axis=1) if cd.Xt.size else None
         cov = None
         if compute_cov or not res["converged"]:
             try:
                 cov = inverse_pd(res["info"], names, what=what)
             except ConvergenceError:
-                cols = _divergence(beta, None, res["score"], res["converged"])
+                cols = _divergence(beta, None, res["score"], res["converged"], spread)
                 if not cols:
                     raise
                 cov = np.full((cd.p, cd.p), np.nan)
-        cols = _divergence(beta, cov, res["score"], res["converged"])
+        cols = _divergence(beta, cov, res["score"], res["converged"], spread)
         with np.errstate(over="ignore", invalid="ignore"):  # diverged fits: inf, reported
             if keep_terms:  # the unscaled risk-set sums at the estimate
                 tm = _terms(cd, beta)

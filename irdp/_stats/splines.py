@@ -33,13 +33,24 @@ DEFAULT_KNOT_QUANTILES = {
 }
 
 
+def _sorted_unique(xx: np.ndarray, counts: bool = False) -> Any:
+    """``np.unique(xx)`` (with ``return_counts``) of sorted values without sorting again."""
+    new = np.empty(len(xx), dtype=bool)
+    new[:1] = True
+    np.not_equal(xx[1:], xx[:-1], out=new[1:])
+    if not counts:
+        return xx[new]
+    starts = np.flatnonzero(new)
+    return xx[starts], np.diff(np.append(starts, len(xx)))
+
+
 def _tied_extremes(xx: np.ndarray, fractied: float) -> tuple[np.ndarray, list, list]:
     """Hmisc's ``fractied`` rule: a heavily tied extreme gets its own knot."""
     first: list[float] = []
     last: list[float] = []
     if not 0 < fractied < 1:
         return xx, first, last
-    vals, counts = np.unique(xx, return_counts=True)
+    vals, counts = _sorted_unique(xx, counts=True)
     f = counts / len(xx)
     if len(f) > 2 and f[1:-1].max() < fractied:
         if f[0] >= fractied:
@@ -125,7 +136,7 @@ def rcs_knots(
             f"x must have at least 6 non-missing values to place knots; got {n}. "
             "Pass the knots explicitly."
         )
-    xu = np.unique(xx)
+    xu = _sorted_unique(xx)
     if len(xu) - 2 <= n_knots:
         if few_values == "interior" and len(xu) >= 5:
             return xu[1:-1]

@@ -49,3 +49,9 @@ main.add_command(_score_command)
 from irdp.cli.audit import audit as _audit_command  # noqa: E402
 
 main.add_command(_audit_command)
+
+from irdp.cli.pool import pool as _pool_command  # noqa: E402
+from irdp.cli.summarise import summarise as _summarise_command  # noqa: E402
+
+main.add_command(_summarise_command)
+main.add_command(_pool_command)

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irdp._stats.concordance import rank_dense
 from irdp._validation import check_horizon, check_risk
 from irdp.exceptions import IndexMismatchError
 from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
@@ -75,9 +76,3 @@ def require_kind(y: Outcome, kinds: tuple[str, ...], measure: str) -> None:
             f"{measure} supports outcomes of kind {', '.join(kinds)}; got a {y.kind} outcome "
             f"({type(y).__name__}). Convert it (e.g. y.to_binary(horizon)) or use another measure."
         )
-
-
-def rank_dense(x: np.ndarray) -> np.ndarray:
-    """Dense ranks 0..m-1 (ties share a rank)."""
-    _, inv = np.unique(x, return_inverse=True)
-    return inv.astype(np.int64)

@@ -33,8 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from irdp.nonparametric import censoring_survival
-
 __all__ = ["Censoring", "censoring_model", "censoring_if_weighted", "IF_RISK_SETS"]
 
 #: Risk sets of the censoring influence function (see the module docstring).
@@ -90,18 +88,30 @@ def censoring_model(
         raise ValueError(f"if_risk_set must be one of {IF_RISK_SETS}; got {if_risk_set!r}.")
     time = np.asarray(time, float)
     any_event = np.asarray(any_event, bool)
-    km = censoring_survival(time, any_event, events_leave_first=events_leave_first)
-    times, n_cens, at_risk = km.times, km.n_events, km.n_at_risk
+    if not np.isfinite(time).all():
+        raise ValueError("time must be finite for all rows.")
+    # one sort of the times serves the Kaplan-Meier of G, the rows' positions among its
+    # jumps and the risk sets of the influence function (the numbers of
+    # irdp.nonparametric.censoring_survival, without sorting the same times four times)
+    uniq, inv = np.unique(time, return_inverse=True)
+    inv = inv.reshape(-1)
+    m = len(uniq)
+    n_all = np.cumsum(np.bincount(inv, minlength=m)[::-1])[::-1].astype(float)  # {T >= u}
+    c = np.bincount(inv, weights=(~any_event).astype(float), minlength=m)
+    jump = c > 0
+    if events_leave_first:
+        d = np.bincount(inv, weights=any_event.astype(float), minlength=m)
+        at_risk = (n_all - d)[jump]
+    else:
+        at_risk = n_all[jump]
+    times, n_cens = uniq[jump], c[jump]
     with np.errstate(divide="ignore", invalid="ignore"):
         d_lambda = np.where(at_risk > 0, n_cens / at_risk, 0.0)
-    times = np.asarray(times, float)
-    uniq, inv = np.unique(time, return_inverse=True)  # sorted queries: fast searches
-    left = np.searchsorted(times, uniq, side="left")[inv]
-    right = np.searchsorted(times, uniq, side="right")[inv]
-    at_risk = np.asarray(at_risk, float)
+    n_jumps = np.cumsum(jump)  # jump times <= each distinct time
+    left = (n_jumps - jump)[inv]
+    right = n_jumps[inv]
     if if_risk_set == "score":  # {T >= u}: events at u stay at risk of censoring at u
-        n_cens = np.asarray(n_cens, float)
-        if_at_risk = len(time) - np.searchsorted(np.sort(time), times, side="left").astype(float)
+        if_at_risk = n_all[jump]
         with np.errstate(divide="ignore", invalid="ignore"):
             if_d_lambda = np.where(if_at_risk > 0, n_cens / if_at_risk, 0.0)
     else:

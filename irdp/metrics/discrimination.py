@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from irdp.exceptions import InsufficientDataError, NoComparablePairsError
+from irdp._stats.concordance import auc_mann_whitney, harrell_sums
+from irdp.exceptions import InsufficientDataError
 from irdp.metrics._bootstrap import Bootstrap, apply_bootstrap, resampling
 from irdp.metrics._context import outcome_cached
 from irdp.metrics._estimate import Estimate, normal_estimate
 from irdp.metrics._inputs import Outcome, prepare, rank_dense, require_kind
 from irdp.metrics._ipcw import censoring_if_weighted, censoring_model
-from irdp.metrics._ranking import prefix_smaller
 from irdp.outcomes import Binary, CompetingRisks, Survival
 
 __all__ = ["auc", "delong_test", "concordance", "td_auc", "roc_curve",
@@ -66,10 +66,7 @@ def _auc_value(event: np.ndarray, risk: np.ndarray, r_all: np.ndarray | None = N
                ) -> float:
     """Mann-Whitney AUC from mid-ranks (ties count 1/2); the one formula of the binary AUC."""
     _check_both_classes(event, "auc")
-    r_all = stats.rankdata(risk) if r_all is None else r_all
-    n1 = float(np.count_nonzero(event))
-    n0 = float(len(event)) - n1
-    return float((r_all[event].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    return auc_mann_whitney(event, risk, r_all)
 
 
 def _auc_binary(event: np.ndarray, risk: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
@@ -251,89 +248,6 @@ def delong_test(
 
 
 # --------------------------------------------------------------------------- concordance
-def _block_start(keys_equal_prev: np.ndarray) -> np.ndarray:
-    """Position of the first element of each run (runs where keys_equal_prev is False)."""
-    m = len(keys_equal_prev)
-    starts = np.where(~keys_equal_prev, np.arange(m), 0)
-    return np.maximum.accumulate(starts)
-
-
-def _run_cumsum(w: np.ndarray, new_run: np.ndarray) -> np.ndarray:
-    """Exclusive cumulative sum of ``w`` within runs (new_run marks the first element)."""
-    cs = np.cumsum(w) - w
-    start = _block_start(~new_run)
-    return cs - cs[start]
-
-
-def _tied_before(order: np.ndarray, rank: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """For each element (in ``order`` positions): weight of earlier elements with equal rank."""
-    m = len(order)
-    r = rank[order]
-    grp = np.argsort(r, kind="stable")  # by rank, then processing position
-    r_g = r[grp]
-    new = np.ones(m, dtype=bool)
-    new[1:] = r_g[1:] != r_g[:-1]
-    tied = np.empty(m)
-    tied[grp] = _run_cumsum(w[order][grp], new)
-    return tied
-
-
-def _pass_a(time: np.ndarray, ev: np.ndarray, rank: np.ndarray, t_rank: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each subject as the earlier (event) member of comparable pairs: the number of later
-    subjects with a lower risk, with a tied risk, and comparable at all (unweighted)."""
-    n = len(time)
-    k_t, m_r = int(t_rank.max()) + 1, int(rank.max()) + 1
-    # order time desc, censored first, rank desc (one argsort of a packed integer key
-    # instead of a 3-key lexsort)
-    order_a = np.argsort(((k_t - 1 - t_rank) * 2 + ev) * m_r + (m_r - 1 - rank))
-    t_a, e_a, r_a = time[order_a], ev[order_a], rank[order_a]
-    lt_a = prefix_smaller(r_a, np.ones(n))
-    same_te = np.zeros(n, dtype=bool)
-    same_te[1:] = (t_a[1:] == t_a[:-1]) & (e_a[1:] == e_a[:-1])
-    comparable_a = _block_start(same_te).astype(float)  # elements before the (time, status) block
-    same_ter = same_te.copy()
-    same_ter[1:] &= r_a[1:] == r_a[:-1]
-    tied_a = _tied_before(order_a, rank, np.ones(n)) - _run_cumsum(np.ones(n), ~same_ter)
-    conc_a = np.empty(n)
-    tie_a = np.empty(n)
-    tot_a = np.empty(n)
-    conc_a[order_a] = lt_a
-    tie_a[order_a] = tied_a
-    tot_a[order_a] = comparable_a
-    return conc_a, tie_a, tot_a
-
-
-def _pass_b(time: np.ndarray, ev: np.ndarray, rank: np.ndarray, t_rank: np.ndarray,
-            tw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each subject as the later member: weighted earlier events with a higher risk, with a
-    tied risk, and comparable at all (only needed for the variance)."""
-    n = len(time)
-    m_r = int(rank.max()) + 1
-    order_b = np.argsort((t_rank * 2 + (1 - ev)) * m_r + rank)
-    t_b, e_b, r_b = time[order_b], ev[order_b], rank[order_b]
-    w_b = tw[order_b]
-    top = int(rank.max())
-    gt_b = prefix_smaller(top - r_b, w_b)  # earlier events with higher risk
-    same_te_b = np.zeros(n, dtype=bool)
-    same_te_b[1:] = (t_b[1:] == t_b[:-1]) & (e_b[1:] == e_b[:-1])
-    cw = np.cumsum(w_b) - w_b
-    start_b = _block_start(same_te_b)
-    total_b = np.where(e_b == 1, cw[start_b], cw)  # events at the same time are not comparable
-    same_ter_b = same_te_b.copy()
-    same_ter_b[1:] &= r_b[1:] == r_b[:-1]
-    tied_b = _tied_before(order_b, rank, tw) - np.where(
-        e_b == 1, _run_cumsum(w_b, ~same_ter_b), 0.0
-    )
-    conc_b = np.empty(n)
-    tie_b = np.empty(n)
-    tot_b = np.empty(n)
-    conc_b[order_b] = gt_b
-    tie_b[order_b] = tied_b
-    tot_b[order_b] = total_b
-    return conc_b, tie_b, tot_b
-
-
 def _pair_weights(time: np.ndarray, event: np.ndarray, method: str, tau: float | None
                   ) -> np.ndarray:
     """Weight of the pairs whose earlier member is each subject (0 for non-events)."""
@@ -360,30 +274,10 @@ def _concordance_sums(time: np.ndarray, event: np.ndarray, risk: np.ndarray, met
 
     Conventions as ``survival::concordance``: two events at the same time are not
     comparable; an event and a censoring at the same time are (the censored one is longer).
+    The counts are those of :func:`irdp._stats.concordance.harrell_sums`.
     """
-    rank = rank_dense(risk)
     tw = _pair_weights(time, event, method, tau)
-    ev = event.astype(np.int64)
-    t_rank = rank_dense(time) if t_rank is None else t_rank
-    conc_a, tie_a, tot_a = _pass_a(time, ev, rank, t_rank)
-    c_a, t_a, d_a = tw * conc_a, tw * tie_a, tw * (tot_a - conc_a - tie_a)
-    conc, disc, tied = c_a.sum(), d_a.sum(), t_a.sum()
-    denom = conc + disc + tied
-    if denom <= 0:
-        raise NoComparablePairsError(
-            "concordance has no comparable pair: no event is followed by a longer follow-up "
-            f"time (events={int(event.sum())}, n={len(time)}). It is undefined for these data."
-        )
-    value = float((conc + 0.5 * tied) / denom)
-    counts = {"concordant": float(conc), "discordant": float(disc), "tied_risk": float(tied)}
-    if not with_se:
-        return value, float("nan"), counts
-    conc_b, tie_b, tot_b = _pass_b(time, ev, rank, t_rank, tw)
-    d_b = tot_b - conc_b - tie_b
-    d_num = c_a + conc_b + 0.5 * (t_a + tie_b)
-    d_den = d_num + 0.5 * (t_a + tie_b) + d_a + d_b
-    dfbeta = (d_num - value * d_den) / denom
-    return value, float(np.sqrt(np.sum(dfbeta**2))), counts
+    return harrell_sums(time, event, risk, tw, with_se, t_rank)
 
 
 def _concordance_core(

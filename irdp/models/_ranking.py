@@ -1,7 +1,9 @@
 """Discrimination of a linear predictor, for ``score()`` and points rounding loss (private).
 
 The full measures with confidence intervals live in :mod:`irdp.metrics`; models sit upstream
-of metrics and do not import them.
+of metrics and do not import them. Both compute C with the one implementation of the
+numerical core (:mod:`irdp._stats.concordance`), so ``score()`` equals
+``irdp.metrics.concordance(...).value`` on the same rows.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
+from irdp._stats.concordance import auc_mann_whitney, harrell_c
 from irdp.outcomes import Binary, CompetingRisks, Survival
 
 __all__ = ["concordance"]
@@ -16,6 +19,9 @@ __all__ = ["concordance"]
 
 def concordance(risk: np.ndarray, y: Binary | Survival | CompetingRisks) -> float:
     """Harrell's C (ties in risk count 1/2) for a survival outcome, AUC for a binary one.
+
+    A competing-risks outcome gives the cause-specific C (other causes censored), as
+    :func:`irdp.metrics.concordance`.
 
     References
     ----------
@@ -25,11 +31,6 @@ def concordance(risk: np.ndarray, y: Binary | Survival | CompetingRisks) -> floa
     """
     risk = np.asarray(risk, float)
     if isinstance(y, Binary):
-        r = rankdata(risk)
-        n1 = int(y.y.sum())
-        n0 = len(risk) - n1
-        return float((r[y.y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-    from lifelines.utils import concordance_index
-
+        return auc_mann_whitney(y.y == 1, risk, rankdata(risk))
     ys = y.to_survival() if isinstance(y, CompetingRisks) else y
-    return float(concordance_index(ys.time, -risk, ys.event))
+    return harrell_c(ys.time, ys.event, risk)

@@ -26,6 +26,7 @@ from irdp.report import (
     table_one,
     table_one_disclosure,
 )
+from irdp.report.labels import index_kind_label
 from irdp.synth import generate_dmst
 
 
@@ -392,7 +393,7 @@ def _text_sections(st: _State) -> None:
                f"'{cfg.name}': development and validation of risk indices of avis "
                "d'inaptitude from the DMST.")
     r.add_text("summary", "Candidate indices: " + ", ".join(
-        f"{i.label or i.name} ({i.kind})" for i in cfg.indices) + ".")
+        f"{i.label or i.name} ({index_kind_label(i.kind)})" for i in cfg.indices) + ".")
     if st.headline:
         r.add_text("summary", "Key results (95% CIs; outcome with competing exits at the "
                    "horizon): " + " ".join(st.headline))

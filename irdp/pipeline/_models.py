@@ -36,6 +36,7 @@ from irdp.pipeline._state import (
     _State,
 )
 from irdp.privacy import DEFAULT_THRESHOLD
+from irdp.report.labels import index_kind_label, term_label
 
 #: The missing-indicator preprocessing of raw features (exported with each model).
 _Preprocessing = MissingIndicatorPreprocessing
@@ -162,12 +163,14 @@ def _describe_model(st: _State, idx: Any, est: Any, names: list[str]) -> None:
         extra = (f" Risk by the horizon = 1 - exp(-H0(t) exp(linear predictor)) with "
                  f"baseline cumulative hazard H0({st.horizon} days) = {h0:.6g} (baseline "
                  f"survival {np.exp(-h0):.6g}).")
-    r.add_text("model", f"{label} ({idx.kind}), fitted on the development data "
-               f"({dev.get('n', int(st.dev.sum()))} rows). Predictors: {', '.join(names)}. "
+    r.add_text("model", f"{label} ({index_kind_label(idx.kind)}), fitted on the development "
+               f"data ({dev.get('n', int(st.dev.sum())):,} rows). Predictors: "
+               f"{'; '.join(term_label(n) for n in names)}. "
                "Missing values: missing-indicator design (development median for numbers, "
                "a '(missing)' level for categories)." + extra +
                f" The exported model is models/{idx.name}.json (irdp.models.load).")
-    r.add_text("analysis", f"{label}: {type(est).__name__} ({idx.kind}) with "
+    r.add_text("analysis", f"{label}: {index_kind_label(idx.kind)} (irdp "
+               f"{type(est).__name__}) with "
                f"{_options_text(idx.options)}; predictors handled as in the model section "
                "(12b-12c).")
 

@@ -7,6 +7,7 @@ import re
 import traceback
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from irdp.pipeline._outputs import (
     write_models,
     write_quality,
 )
+from irdp.pipeline._stability import _step_centre_calibration, _step_stability
 from irdp.pipeline._state import (
     COMPUTATION_FAILURES,
     RunResult,
@@ -76,6 +78,7 @@ def run_experiment(
     n_jobs: int | None = None,
     progress: bool = True,
     run_id: str | None = None,
+    scheduler: Any = None,
 ) -> RunResult:
     """Run an experiment and write its report folder.
 
@@ -101,6 +104,12 @@ def run_experiment(
         Show a progress bar on stderr.
     run_id : str, optional
         Default: ``YYYYMMDDTHHMMSSZ-<config hash>``.
+    scheduler : None, "local", str or distributed.Client, optional
+        Overrides the configuration's ``compute.scheduler``: where the resampling
+        replicates (bootstrap, IECV folds, paired comparisons, fairness bootstrap) run.
+        ``"local"`` or an address opens one Dask client for the whole run (a LocalCluster
+        of ``n_jobs`` workers is started once and closed at the end). Results do not depend
+        on it.
 
     Returns
     -------
@@ -139,14 +148,32 @@ def run_experiment(
         run_dir = root / f"{run_id}-{k}"
     run_dir.mkdir(parents=True)
     st.run_dir = run_dir
+    chosen = scheduler if scheduler is not None else cfg.compute.scheduler
+    st.provenance["scheduler"] = "joblib" if chosen is None else (
+        chosen if isinstance(chosen, str) else "dask client")
     try:
-        return _run(st, chash, started, progress)
+        with _client(chosen, st.n_jobs) as client:
+            st.scheduler = client
+            return _run(st, chash, started, progress)
     except BaseException as err:
         step = st.step
         _stop(st, chash, started, err)
         if isinstance(err, Exception):
             raise RunStoppedError(run_dir, step, err) from err
         raise
+
+
+@contextmanager
+def _client(scheduler: Any, n_jobs: int) -> Any:
+    """One Dask client for the whole run (None: joblib, nothing to open)."""
+    if scheduler is None:
+        yield None
+        return
+    from irdp._resampling import _dask_client, check_scheduler
+
+    check_scheduler(scheduler)
+    with _dask_client(scheduler, n_jobs) as client:
+        yield client
 
 
 def _run(st: _State, chash: str, started: _dt.datetime, progress: bool) -> RunResult:
@@ -327,9 +354,11 @@ _STEPS: tuple[Step, ...] = (
     ("models", _step_models, ("model", "output"), ("X", "dev")),
     ("performance", _step_performance, ("performance",), ("models",)),
     ("bootstrap", _step_bootstrap, ("performance",), ("models",)),
+    ("stability", _step_stability, ("stability",), ("models",)),
     ("calibration", _step_calibration, ("calibration",), ("models",)),
     ("decision_curves", _step_decision, ("decision-curves",), ("models",)),
     ("iecv", _step_iecv, ("iecv",), ("models",)),
+    ("centre_calibration", _step_centre_calibration, ("heterogeneity",), ("models",)),
     ("updating", _step_updating, ("updating",), ("models",)),
     ("fairness", _step_fairness, ("fairness", "fairness-methods"), ("models",)),
     ("comparison", _step_comparison, ("comparison",), ("models",)),

@@ -12,7 +12,7 @@ import pandas as pd
 
 from irdp.exceptions import ComputationError, IrdpError
 from irdp.experiment import ExperimentConfig
-from irdp.metrics import observed_risk
+from irdp.metrics import get_metric, observed_risk
 from irdp.outcomes import Binary, CompetingRisks, Survival
 from irdp.report import Report, Timer
 
@@ -140,6 +140,7 @@ class _State:
     report: Report
     cache_dir: Path
     n_jobs: int
+    scheduler: Any = None                  # None (joblib), or a distributed.Client for the run
     run_dir: Path | None = None
     step: str = ""
     timer: Timer = field(default_factory=Timer)
@@ -264,8 +265,8 @@ def _scoring(st: _State, kind: str) -> list[str] | None:
     chosen = st.cfg.validation.measures
     if chosen is None:
         return None
-    binary_only = {"citl", "calibration_in_the_large"}
-    return [m for m in chosen if kind == "binary" or m not in binary_only]
+    # the measure registry knows which outcome kinds each measure is defined for
+    return [m for m in chosen if get_metric(m).supports(kind)]
 
 
 def _json_default(obj: Any) -> Any:

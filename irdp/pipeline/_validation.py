@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from sklearn.base import clone
 
 from irdp.fairness import fairness_summary
@@ -30,7 +29,13 @@ from irdp.pipeline._state import (
     _Skipped,
     _State,
 )
-from irdp.plotting import plot_calibration, plot_decision_curve, plot_observed_risk
+from irdp.plotting import (
+    GroupRiskDisplay,
+    plot_calibration,
+    plot_decision_curve,
+    plot_observed_risk,
+)
+from irdp.report.labels import sort_ordinal, term_label
 from irdp.validation import (
     bootstrap_validate,
     closed_test,
@@ -50,9 +55,11 @@ def _step_performance(st: _State) -> None:
             ok = mask & np.isfinite(risk)
             y = _outcome(st, "competing", ok)
             try:
+                # the index's risk-level cut-offs; without them, thresholds derived from
+                # the outcome's incidence at the horizon (performance's default)
                 perf = _numeric_table(_frame_of(performance(
-                    y, risk[ok], st.horizon, thresholds=tuple(st.cutoffs.get(name, ())) or
-                    (0.1, 0.2, 0.3))))
+                    y, risk[ok], st.horizon,
+                    thresholds=tuple(st.cutoffs.get(name, ())) or None)))
             except COMPUTATION_FAILURES as err:
                 _failed(st, "performance", f"performance of {name} ({label})", err)
                 continue
@@ -114,6 +121,7 @@ def _step_bootstrap(st: _State) -> None:
             res = bootstrap_validate(clone(est), X, _outcome(st, kind, rows),
                                      horizon=None if kind == "binary" else st.horizon,
                                      n_boot=n_boot, seed=st.seed(101), n_jobs=st.n_jobs,
+                                     scheduler=st.scheduler,
                                      scoring=_scoring(st, kind),
                                      calibration_curve=True)
         except COMPUTATION_FAILURES as err:
@@ -189,7 +197,8 @@ def _step_decision(st: _State) -> None:
         lv = st.levels[name][ok]
         labels = np.array(["(none)", *LEVEL_LABELS], dtype=object)[lv + 1]
         fig = plot_observed_risk(y, labels, horizon=st.horizon,
-                                 min_count=st.cfg.report.min_count)
+                                 min_count=st.cfg.report.min_count,
+                                 order=[*LEVEL_LABELS, "(none)"])  # faible -> forte
         st.report.add_figure("output", f"observed_by_level_{name}", fig, caption=f"Observed "
                              f"risk of inaptitude over time by risk level of {name} "
                              "(Aalen-Johansen, validation data)")
@@ -229,7 +238,8 @@ def _step_iecv(st: _State) -> None:
             try:
                 res = iecv(clone(st.fitted[idx.name]), X, y, groups, scheme=scheme,
                            scoring=_scoring(st, kind),
-                           horizon=None if kind == "binary" else st.horizon)
+                           horizon=None if kind == "binary" else st.horizon,
+                           scheduler=st.scheduler)
             except COMPUTATION_FAILURES as err:  # e.g. a predictor constant in one training part
                 _failed(st, "iecv", f"IECV of {idx.name} by {by}", err)
                 continue
@@ -419,7 +429,7 @@ def _step_fairness(st: _State) -> None:
     res = fairness_summary(_outcome(st, "competing", mask), risk[mask], groups,
                            horizon=st.horizon, thresholds=tuple(st.cfg.risk_levels.cutoffs),
                            n_boot=cfg.n_boot, seed=st.seed(202),
-                           min_count=st.report.policy.min_count)
+                           min_count=st.report.policy.min_count, scheduler=st.scheduler)
     g = _numeric_table(res.groups)
     r.add_table("fairness", "fairness_groups", g, caption=f"Groups checked for {name}: size, "
                 "events and calibration flags", count_columns=_counts_in(g),
@@ -453,7 +463,7 @@ def _step_comparison(st: _State) -> None:
                   horizon=st.horizon, levels=tuple(cut),
                   thresholds=tuple(st.cfg.validation.thresholds),
                   scoring=_scoring(st, "competing"), n_boot=n_boot, seed=st.seed(404),
-                  n_jobs=st.n_jobs)
+                  n_jobs=st.n_jobs, scheduler=st.scheduler)
     r.add_text("comparison", f"All indices are compared on the validation data, pair by "
                f"pair on the workers for whom both risks are known (paired bootstrap, "
                f"{n_boot} resamples, seed {st.seed(404)}); risk levels use the cut-offs "
@@ -602,7 +612,7 @@ def _step_service(st: _State) -> None:
             continue
         lab = t[g].astype("string").fillna("(missing)")
         rows = []
-        for value in sorted(lab.unique()):
+        for value in sort_ordinal(lab.unique(), feature=g):  # ordinal groups in order
             m = (lab == value).to_numpy()
             scored = risk[m][np.isfinite(risk[m])]  # a group may have no risk (see models)
             row = {"group": str(value), "n": int(m.sum()),
@@ -624,21 +634,14 @@ def _step_service(st: _State) -> None:
         tab, link = service_link(tab, "spsti" if g == "spsti_id" else g, LEVEL_LABELS,
                                  r)
         ctl = r.add_table("service", f"service_{g}", tab, caption=f"Predicted and observed "
-                          f"risk by {g}", count_columns=counts, rates=rates,
+                          f"risk by {term_label(g).lower()}", count_columns=counts, rates=rates,
                           known_totals=True, link=link)
         ok = ctl["n"].notna() & ctl["observed_risk"].notna() & ctl["mean_predicted"].notna()
         shown = ctl[ok]
         if shown.empty:
             continue
-        fig = Figure(figsize=(7, 0.35 * len(shown) + 1.5))
-        ax = fig.subplots()
-        ypos = np.arange(len(shown))
-        ax.scatter(shown["mean_predicted"].astype(float), ypos, marker="o",
-                   label="mean predicted")
-        ax.scatter(shown["observed_risk"].astype(float), ypos, marker="x", color="C3",
-                   label="observed (Aalen-Johansen)")
-        ax.set_yticks(ypos, shown["group"].astype(str).tolist())
-        ax.set_xlabel(f"risk of inaptitude by {h} days")
-        ax.legend(loc="best", fontsize=8)
+        fig = GroupRiskDisplay.from_table(shown, horizon=h,
+                                          group_label=term_label(g)).figure_
         r.add_figure("service", f"service_{g}_plot", fig, caption=f"Mean predicted and "
-                     f"observed risk by {g} (groups passing disclosure control)")
+                     f"observed risk by {term_label(g).lower()} (groups passing disclosure "
+                     "control)")

@@ -27,6 +27,7 @@ from irdp.plotting._display import DRAWN_COLUMNS, Display, DisplayFigure
 from irdp.plotting._forest import FairnessForestDisplay, MetaForestDisplay
 from irdp.plotting._groups import GroupCalibrationDisplay
 from irdp.plotting._missing import CompletenessDisplay, StrategyComparisonDisplay
+from irdp.plotting._multicentre import PooledCalibrationDisplay
 from irdp.plotting._observed import ObservedRiskDisplay
 from irdp.plotting._plots import (
     plot_calibration,
@@ -35,6 +36,7 @@ from irdp.plotting._plots import (
     plot_roc,
 )
 from irdp.plotting._roc import RocCurveDisplay
+from irdp.plotting._service import GroupRiskDisplay
 from irdp.plotting._stability import (
     CalibrationInstabilityDisplay,
     CentreCalibrationDisplay,
@@ -51,6 +53,7 @@ __all__ = [
     "PredictionInstabilityDisplay",
     "DISCLOSURE_THRESHOLD",
     "DRAWN_COLUMNS",
+    "PooledCalibrationDisplay",
     "BootstrapCalibrationDisplay",
     "CalibrationDisplay",
     "CompletenessDisplay",
@@ -59,6 +62,7 @@ __all__ = [
     "DisplayFigure",
     "FairnessForestDisplay",
     "GroupCalibrationDisplay",
+    "GroupRiskDisplay",
     "MetaForestDisplay",
     "ObservedRiskDisplay",
     "RocCurveDisplay",

@@ -19,6 +19,7 @@ __all__ = [
     "column_label",
     "feature_label",
     "term_label",
+    "index_kind_label",
     "measure_label",
     "measure_decimals",
     "ordinal_key",
@@ -72,6 +73,17 @@ COLUMN_LABELS: dict[str, str] = {
     "ipa": "IPA", "auc": "AUC", "pi": "95% PI", "n_common": "N (all risks known)",
     "repeat": "Repeat", "bin": "Bin", "df": "df", "parameters": "Parameters",
     "n_boot": "Bootstrap resamples", "n_repeats": "Repeats", "ALL": "All",
+    # model stability (irdp.validation.stability) and calibration across SPSTI
+    "mean_risk": "Mean predicted risk", "level_change": "Probability of a level change",
+    "interval_width": "Mean width of the stability interval",
+    "original_level": "Level with the index", "to_faible": "Rebuilt: faible",
+    "to_intermédiaire": "Rebuilt: intermédiaire", "to_forte": "Rebuilt: forte",
+    "n_below": "N below", "n_above": "N at or above",
+    "cii": "Classification instability, all workers", "cii_below": "Classification "
+    "instability, below", "cii_above": "Classification instability, at or above",
+    "pooled": "Pooled", "spsti_pooled": "SPSTI pooled", "approach": "Method",
+    "predicted": "Predicted risk", "pi_lower": "PI, lower", "pi_upper": "PI, upper",
+    "pi_to_ci_width": "Width of the PI / width of the CI",
 }
 
 
@@ -180,6 +192,31 @@ def column_label(name: Any) -> str:
     if re.fullmatch(r"[a-z0-9_]+", key):
         return _words(key)
     return key
+
+
+#: Words for the kinds of candidate index of an experiment file.
+INDEX_KINDS: dict[str, str] = {
+    "logistic": "logistic regression",
+    "cox": "Cox proportional hazards model",
+    "fine_gray": "Fine–Gray subdistribution hazards model",
+    "cause_specific_cox": "cause-specific Cox models",
+    "points": "points score",
+    "questionnaire": "questionnaire score",
+    "column": "risks computed outside irdp",
+}
+
+
+def index_kind_label(kind: Any) -> str:
+    """Words for an index kind of the experiment file (``cause_specific_cox`` -> words).
+
+    Examples
+    --------
+    >>> index_kind_label("cause_specific_cox")
+    'cause-specific Cox models'
+    >>> index_kind_label("logistic")
+    'logistic regression'
+    """
+    return INDEX_KINDS.get(str(kind), _words(str(kind)).lower())
 
 
 def term_label(term: Any) -> str:

@@ -526,6 +526,7 @@ def stability_from_predictions(
     calibration_smoother: str | None = None,
     curves: bool = True,
     n_jobs: int | None = -1,
+    scheduler: Any = None,
 ) -> StabilityResult:
     """Stability measures from already computed bootstrap-model predictions.
 
@@ -543,6 +544,8 @@ def stability_from_predictions(
         Row b: predictions of the b-th bootstrap model for every worker of the development
         data.
     horizon, levels, thresholds, dca_thresholds, interval, calibration_smoother, curves, n_jobs
+        As in :func:`stability`.
+    scheduler : None, "local", str or distributed.Client, default=None
         As in :func:`stability`.
 
     Returns
@@ -571,7 +574,7 @@ def stability_from_predictions(
     smoother = calibration_smoother if curves else False
     orig = _evaluate(yy, r, h, dca_thr, smoother)
     reps = run_replicates(
-        _evaluate_given, P.shape[0], seed=0, n_jobs=n_jobs,
+        _evaluate_given, P.shape[0], seed=0, n_jobs=n_jobs, scheduler=scheduler,
         kwargs={"predictions": P, "y": yy, "horizon": h, "dca_thresholds": dca_thr,
                 "smoother": smoother},
     )
@@ -597,6 +600,7 @@ def stability(
     curves: bool = True,
     models: Sequence[Any] | None = None,
     predictions: Any = None,
+    scheduler: Any = None,
 ) -> StabilityResult:
     """Stability of an index under bootstrap redevelopment (Riley & Collins 2023).
 
@@ -620,6 +624,9 @@ def stability(
         :func:`irdp.validation.bootstrap_validate`: the same seed gives the same samples.
     n_jobs : int or None, default=-1
         joblib workers; results do not depend on it.
+    scheduler : None, "local", str or distributed.Client, default=None
+        Run the replicates on Dask (``"local"``: a LocalCluster; an address; a Client), as
+        :func:`irdp.validation.bootstrap_validate`; results do not depend on it.
     levels : RiskLevels or (low, high), optional
         Cut-offs of the levels faible / intermédiaire / forte: a fitted
         :class:`irdp.models.RiskLevels` or a pair of risks. Default: the 50th and 90th
@@ -689,7 +696,8 @@ def stability(
         return stability_from_predictions(
             yy, risk, predictions, horizon=h, levels=levels, thresholds=thresholds,
             dca_thresholds=dca_thresholds, interval=interval,
-            calibration_smoother=calibration_smoother, curves=curves, n_jobs=n_jobs)
+            calibration_smoother=calibration_smoother, curves=curves, n_jobs=n_jobs,
+            scheduler=scheduler)
     if seed is None:
         raise TypeError("seed must be given (an int or a SeedSequence) so that the bootstrap "
                         "samples are reproducible; e.g. seed=20240601.")
@@ -702,7 +710,7 @@ def stability(
     orig = _evaluate(yy, risk, h, dca_thr, smoother)
     strata = yy.event.astype(int) if stratify else None
     reps = run_replicates(
-        _replicate, int(n_boot), seed=root, n_jobs=n_jobs,
+        _replicate, int(n_boot), seed=root, n_jobs=n_jobs, scheduler=scheduler,
         kwargs={"estimator": estimator, "X": X, "y": yy, "horizon": h, "strata": strata,
                 "dca_thresholds": dca_thr, "smoother": smoother},
     )

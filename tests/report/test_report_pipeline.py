@@ -176,7 +176,14 @@ def test_report_tells_the_truth(runs):
     assert "existing questionnaires" not in html  # there is none in this experiment
     assert "Objective (3c): to develop 2 candidate index(es) (logistic; cox)" in html
     assert "with options {}" not in html
-    assert "LogisticIndex (logistic) with irdp&#39;s default options" in html
+    assert "logistic regression (irdp LogisticIndex) with irdp&#39;s default options" in html
+    # index kinds and predictors in words, not code names
+    assert "(logistic regression)" in html
+    assert "(Cox proportional hazards model)" in html
+    assert "(logistic), fitted" not in html
+    assert "(cox), fitted" not in html
+    assert "Predictors: age," not in html
+    assert "Predictors: Age at index; Sex" in html
     tables = runs[0].run_dir / "tables"
     t1 = pd.read_csv(tables / "table1_dev_val.csv", dtype=str, keep_default_na=False)
     assert set(PREDICTORS) <= set(t1["variable"])
