@@ -212,15 +212,16 @@ class CentreCalibrationConfig:
 
     ``method``: ``mixc`` (one-stage random-effects logistic calibration), ``mac2``
     (meta-analysis of per-SPSTI curves, computable from summary packs), ``both`` (default)
-    or ``none`` (switched off). ``data``: the validation data (default) or ``all`` index
-    events (the development SPSTI then show their apparent calibration). ``indices``:
+    or ``none`` (switched off). ``data``: the validation data or ``all`` index events (the
+    development SPSTI then show their apparent calibration); default: the validation data
+    when ``validation.holdout`` makes some, else all index events. ``indices``:
     indices assessed (default: all). ``random``: random intercept, or intercept and slope
     (MIXC). ``knots``: knots of the spline on logit(risk) (0: linear). ``n_grid``: points of
     the risk grid. ``level``: confidence and prediction level.
     """
 
     method: Literal["both", "mac2", "mixc", "none"] = "both"
-    data: Literal["validation", "all"] = "validation"
+    data: Literal["validation", "all"] | None = None
     indices: list[str] | None = None
     random: Literal["intercept", "slope"] = "intercept"
     knots: int = 3

@@ -161,8 +161,8 @@ display(safe_table(transitions, count_columns=["n"], known_totals=True,
 # %% [markdown]
 # Rows: the level given by the index; columns: the share of the rebuilt indices'
 # predictions for those workers that fall in each level. The diagonal is the share of
-# predictions that keep the worker in the same level; a *forte* worker becoming *faible*
-# (top right to bottom left) would be the worrying case.
+# predictions that keep the worker in the same level; a *forte* worker put in *faible* (the
+# bottom-left cell) would be the worrying case.
 
 # %%
 stable.plot("prediction")

@@ -194,7 +194,8 @@ def _step_centre_calibration(st: _State) -> None:
         r.add_note("heterogeneity", "Calibration across SPSTI switched off "
                    "(validation.centre_calibration.method = none).")
         return
-    if cc.data == "validation":
+    data = cc.data or ("validation" if (~st.dev).any() else "all")
+    if data == "validation":
         if not (~st.dev).any():
             raise _Skipped("there are no validation data (validation.holdout)")
         mask, where = ~st.dev, "validation data"

@@ -249,9 +249,14 @@ def _step_iecv(st: _State) -> None:
                         f"{'SPSTI' if by == 'spsti' else 'period'}",
                         count_columns=_counts_in(per), block_column="measure")
             pooled = _numeric_table(res.to_frame())
+            # fewer than 3 clusters: no pooled estimate, only heterogeneity tests; the
+            # per-cluster results carry the information, so the table leaves the main text
+            unpooled = "estimate" in pooled and not pooled["estimate"].notna().any()
             r.add_table("iecv", f"iecv_{idx.name}_{by}_pooled", pooled, caption=f"IECV of "
                         f"{idx.name} by {by}: random-effects pooled performance with 95% CI "
-                        "and 95% prediction interval", count_columns=_counts_in(pooled))
+                        "and 95% prediction interval" + (" (not pooled: fewer than 3 "
+                        "clusters)" if unpooled else ""), count_columns=_counts_in(pooled),
+                        placement="appendix" if unpooled else "auto")
             for measure in res.pooled:
                 r.add_figure("iecv", f"forest_{idx.name}_{by}_{measure}", res.plot(measure),
                              caption=f"Forest plot of {measure} of {idx.name} by {by}: "

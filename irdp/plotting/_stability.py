@@ -287,6 +287,9 @@ class CalibrationInstabilityDisplay(Display):
     horizon : float or None
     """
 
+    #: Unit of the horizon on the axis labels (irdp's cohorts count days).
+    time_unit: str = "days"
+
     def __init__(self, curves: pd.DataFrame, *, horizon: float | None = None) -> None:
         self.curves = curves
         self.horizon = horizon
@@ -321,7 +324,7 @@ class CalibrationInstabilityDisplay(Display):
         ax.plot([0, lim], [0, lim], color="grey", lw=0.8, ls=":", label="ideal")
         ax.set_xlim(0, lim)
         ax.set_ylim(0, lim)
-        h = "" if self.horizon is None else f" by {self.horizon:g}"
+        h = "" if self.horizon is None else f" by {self.horizon:g} {self.time_unit}"
         ax.set_xlabel("Predicted risk" + h)
         ax.set_ylabel("Observed risk" + h)
         ax.legend(loc="upper left", fontsize="small", frameon=False)
@@ -413,6 +416,9 @@ class CentreCalibrationDisplay(Display):
     horizon : float or None
     """
 
+    #: Unit of the horizon on the axis labels (irdp's cohorts count days).
+    time_unit: str = "days"
+
     def __init__(self, curve: pd.DataFrame, centre_curves: pd.DataFrame, *, approach: str,
                  level: float = 0.95, horizon: float | None = None) -> None:
         self.curve = curve
@@ -465,7 +471,7 @@ class CentreCalibrationDisplay(Display):
         ax.plot([0, lim], [0, lim], color="grey", lw=0.8, ls=":", label="ideal")
         ax.set_xlim(0, lim)
         ax.set_ylim(0, lim)
-        h = "" if self.horizon is None else f" by {self.horizon:g}"
+        h = "" if self.horizon is None else f" by {self.horizon:g} {self.time_unit}"
         ax.set_xlabel("Predicted risk" + h)
         ax.set_ylabel("Observed risk" + h)
         ax.legend(loc="upper left", fontsize="small", frameon=False)

@@ -81,11 +81,11 @@ def test_demo(tmp_path):
 
 
 def test_demo_with_too_few_spsti_for_its_holdout(tmp_path):
-    """The demo holds out S007 and S008: with --spsti 4 that is a configuration error."""
+    """The demo holds out S006 and S008: with --spsti 4 that is a configuration error."""
     res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--workers", "300",
                                     "--spsti", "4", "--quiet"])
     assert res.exit_code == 2, res.output
-    assert "validation.holdout.spsti[0]: SPSTI 'S007' is not in the extract" in res.output
+    assert "validation.holdout.spsti[0]: SPSTI 'S006' is not in the extract" in res.output
     assert "Traceback" not in res.output
     assert not [p for p in (tmp_path / "demo").iterdir() if p.name != "_cache"]
 

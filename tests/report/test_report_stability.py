@@ -71,7 +71,7 @@ def test_defaults_follow_the_optimism_bootstrap():
     assert (st.n_boot, st.indices, st.thresholds, st.interval, st.curves) == (
         None, None, None, 0.95, True)
     assert (cc.method, cc.data, cc.random, cc.knots, cc.level) == (
-        "both", "validation", "intercept", 3, 0.95)
+        "both", None, "intercept", 3, 0.95)  # None: validation data if any, else all
     # n_boot null: as many bootstrap models as the optimism bootstrap, the same indices
     cfg = experiment_from_dict(_config(bootstrap={"n_boot": 7, "indices": ["cox"]},
                                        stability={}))

@@ -284,6 +284,9 @@ def test_survival_and_competing_risk_indices():
     assert ((res.predictions >= 0) & (res.predictions <= 1)).all()
     assert res.calibration_curves["replicate"].nunique() == 9
     assert res.decision_band["n_flagged"].dtype.kind == "i"
+    # the calibration-instability axes say the horizon and its unit
+    ax = res.plot(kind="calibration").axes[0]
+    assert ax.get_xlabel() == "Predicted risk by 2 days"
     cause = np.where(y.event, rng.choice([1, 2], len(y), p=[0.7, 0.3]), 0)
     cr = CompetingRisks(y.time, cause)
     res_cr = stability(CoxIndex(), X, cr, horizon=2.0, n_boot=4, seed=2, n_jobs=1)
