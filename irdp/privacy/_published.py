@@ -52,13 +52,15 @@ _COUNT_NAME = re.compile(
     re.IGNORECASE)
 _NOT_COUNT_NAME = re.compile(r"points|score|threshold|year|age|days|bin|rank|lower|upper|"
                              r"knot|step|index|level|value|coef|se$|mean|sd|median|p\d|"
-                             r"resample|boot|iter|seed|jobs|fold|degree|version",
+                             r"resample|boot|iter|seed|jobs|fold|degree|version|param|"
+                             r"^df$|^k$",
                              re.IGNORECASE)
 _MAX_SUBSET_COLS = 12
 _TOTAL_NAME = re.compile(r"^(n|N|n_common|n_total|total|workers)$")
 #: A block adding up to a published total is evidence only for totals this large (a small
 #: sum matches some published count by chance).
 _MIN_BLOCK_TOTAL = 100
+_PARAMETER = re.compile(r"^(threshold|cut-?off|cutoff|risk_threshold)s?$", re.IGNORECASE)
 _STATISTIC = re.compile(r"mean|median|\bsd\b|moyenne|médiane|quantile|iqr", re.IGNORECASE)
 
 
@@ -436,11 +438,14 @@ class _Builder:
             names = [f"{t.name}:{c}" for t, c in cols]
             self._column_relations(vals, names, refs, f"{a.name} x {b.name}")
 
-    def zero_blocks(self, totals: dict[float, tuple[str, str]]) -> list[Finding]:
+    def zero_blocks(self, totals: dict[float, tuple[str, str]],
+                    declared: frozenset[str] | set[str] = frozenset()) -> list[Finding]:
         """Blocks of a cross-tabulation whose visible counts already add up to a total
         published in another table: every hidden cell of the block is then zero."""
         out = []
         for t in self.tables:
+            if t.name in declared:
+                continue
             cols = [c for c in t.counts if not _TOTAL_NAME.search(c)]
             if len(cols) < 2 or len(cols) < len(t.counts):
                 continue
@@ -474,6 +479,8 @@ class _Builder:
                 partners.setdefault((b.name, rb), []).append((a, ra))
         for t in self.tables:
             for c in t.numbers:
+                if _PARAMETER.search(c):
+                    continue  # a risk threshold is chosen by the analyst, not a proportion
                 scale = 100.0 if re.search(r"%|pct|percent", c, re.IGNORECASE) else 1.0
                 for r, cell in enumerate(t.cells[c]):
                     if cell.kind != "number" or not 0 < cell.value <= scale:
@@ -527,8 +534,14 @@ def audit_published_tables(
     policy: DisclosurePolicy,
     *,
     significant_digits: int | None = 6,
+    declared: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[list[Finding], int, list[str]]:
     """Discover the relations between published tables and audit their hidden counts.
+
+    ``declared`` names tables whose structure the run declares (``disclosure.json``): a
+    reader knows which totals they add up to, so the guess that a block adding up to some
+    total published elsewhere has zeros in its hidden cells is not made for them (their
+    declared structure is audited instead).
 
     Returns
     -------
@@ -541,7 +554,7 @@ def audit_published_tables(
         b.row_relations(t)
         b.named_relations(t)
     b.cross_relations()
-    findings = b.zero_blocks(_published_totals(tables))
+    findings = b.zero_blocks(_published_totals(tables), declared)
     findings += b.rates(True)
     findings += _readable(tables, policy)
     targets = [j for j, v in enumerate(b.vars) if v.hidden]

@@ -175,6 +175,17 @@ def _read_tables(run_dir: Path, files: list[Path], policy: DisclosurePolicy,
     return tables, notes
 
 
+def _declared_tables(run_dir: Path) -> set[str]:
+    """The CSV files whose structure ``disclosure.json`` declares."""
+    path = run_dir / MANIFEST_NAME
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return set()
+    return {t.get("file") or f"tables/{t['name']}.csv"
+            for t in manifest.get("tables", []) if isinstance(t, dict) and "name" in t}
+
+
 def _apply_declared_kinds(run_dir: Path, tables: list[PublishedTable],
                           notes: list[str]) -> None:
     """Columns that ``disclosure.json`` declares as not counts of people (``not_counts``:
@@ -326,7 +337,8 @@ def audit_run(
     tables, notes = _read_tables(run_dir, files, policy, significant_digits)
     _apply_declared_kinds(run_dir, tables, notes)
     findings, n_checked, relations = audit_published_tables(
-        tables, policy, significant_digits=significant_digits)
+        tables, policy, significant_digits=significant_digits,
+        declared=_declared_tables(run_dir))
     notes.append(f"{len(tables)} table(s) read; {len(relations)} relation(s) between "
                  "published numbers found.")
     declared, n_declared, more = _manifest_findings(run_dir, tables, policy)
