@@ -199,8 +199,15 @@ def _apply_declared_kinds(run_dir: Path, tables: list[PublishedTable],
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         return
-    kinds = manifest.get("columns") if isinstance(manifest, dict) else None
-    if not isinstance(kinds, dict):
+    kinds = dict(manifest.get("columns") or {}) if isinstance(manifest, dict) else {}
+    # a rate declared with its numerator and denominator is audited by the declared
+    # structure (the reader knows its denominator): no guess of other denominators
+    for spec in manifest.get("tables", []) if isinstance(manifest, dict) else []:
+        if isinstance(spec, dict) and spec.get("rates") and "name" in spec:
+            entry = dict(kinds.get(spec["name"]) or {})
+            entry["statistics"] = sorted(set(entry.get("statistics", ())) | set(spec["rates"]))
+            kinds[spec["name"]] = entry
+    if not kinds:
         return
     n = 0
     for t in tables:
