@@ -60,6 +60,7 @@ from typing import Any, Literal
 
 from irdp.exceptions import ExperimentConfigError
 from irdp.features import REGISTRY
+from irdp.privacy.policy import DEFAULT_MIN_COUNT, DisclosurePolicy
 
 __all__ = [
     "ExperimentConfig",
@@ -302,16 +303,33 @@ class SampleSizeConfig:
 
 @dataclass(frozen=True)
 class ReportConfig:
-    """Report options. ``min_count`` is the disclosure threshold (counts below are suppressed)."""
+    """Report options and the run's disclosure policy.
+
+    ``min_count`` is the disclosure threshold (counts 1 to ``min_count - 1`` are suppressed;
+    default :data:`irdp.privacy.DEFAULT_MIN_COUNT`); a value below the default is refused
+    unless ``override_reason`` says who decided and why (stamped on every output).
+    ``rounding`` rounds every published count (OpenSAFELY style); ``protect_zeros`` suppresses
+    zeros too. :attr:`policy` is the :class:`irdp.privacy.DisclosurePolicy` of the run.
+    """
 
     title: str | None = None
     authors: list[str] = field(default_factory=list)
     background: str | None = None
-    min_count: int = 11
+    min_count: int = DEFAULT_MIN_COUNT
+    override_reason: str | None = None
+    rounding: int | None = None
+    protect_zeros: bool = False
     figure_format: Literal["png", "svg"] = "png"
     service_groups: list[str] = field(
         default_factory=lambda: ["spsti_id", "naf_section", "company_size"]
     )
+
+    @property
+    def policy(self) -> DisclosurePolicy:
+        """The one disclosure policy of the run (report, CSVs, figures, model exports)."""
+        return DisclosurePolicy(min_count=self.min_count, rounding=self.rounding,
+                                protect_zeros=self.protect_zeros,
+                                override_reason=self.override_reason)
 
 
 @dataclass(frozen=True)
@@ -360,6 +378,26 @@ class ExperimentConfig:
 
 
 # ----------------------------------------------------------------------------------- loading
+
+
+def _check_policy(rep: ReportConfig, ctx: Any) -> None:
+    """The disclosure policy of ``report:``: no ``min_count`` below the default without an
+    ``override_reason`` (stamped in the report header and provenance.json)."""
+    m = rep.min_count
+    if not isinstance(m, int) or isinstance(m, bool):
+        return  # already reported by the type check
+    if m < 1:
+        ctx.fail("report.min_count", f"must be >= 1; found {m}.")
+    elif m < DEFAULT_MIN_COUNT and not (rep.override_reason or "").strip():
+        ctx.fail("report.min_count", f"must be at least {DEFAULT_MIN_COUNT} (counts 1 to "
+                 f"{DEFAULT_MIN_COUNT - 1} are never published); found {m}. A smaller "
+                 "threshold needs report.override_reason (who decided and why), which is "
+                 "stamped on every output.")
+    else:
+        try:
+            rep.policy  # noqa: B018 - built to check rounding, override_reason...
+        except (TypeError, ValueError) as err:
+            ctx.fail("report", str(err))
 
 
 def load_experiment(path: str | Path) -> ExperimentConfig:
@@ -836,8 +874,7 @@ def _check_ranges(cfg: ExperimentConfig, ctx: _Context) -> None:
             ctx.fail(f"completeness.rates[{i}]", f"must be in [0, 1); found {r}.")
     if cfg.completeness.n_repeats < 1:
         ctx.fail("completeness.n_repeats", f"must be >= 1; found {cfg.completeness.n_repeats}.")
-    if cfg.report.min_count < 1:
-        ctx.fail("report.min_count", f"must be >= 1; found {cfg.report.min_count}.")
+    _check_policy(cfg.report, ctx)
     if not 0.5 < cfg.sample_size.anticipated_c < 1:
         ctx.fail("sample_size.anticipated_c",
                  f"must be in (0.5, 1); found {cfg.sample_size.anticipated_c}.")

@@ -52,7 +52,8 @@ print(f"contract version {extract.metadata['schema_version']}; tables: {list(ext
 # ## Row counts, completeness, code systems and dates
 #
 # `quality_report` computes everything in DuckDB and applies disclosure control: counts
-# under 11 are suppressed (shown as `<11`) so the report can be shared between services.
+# under 11 are suppressed (shown as `[c]`, with complementary suppression) so the report can be
+# shared between services.
 
 # %%
 quality = quality_report(extract)

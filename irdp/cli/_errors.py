@@ -126,7 +126,8 @@ def run_outcome(result: RunResult) -> int:
             click.echo(f"  - {f.label}: {_short(f.reason)}", err=True)
     if result.withheld:
         click.echo(f"WITHHELD: {len(result.withheld)} file(s) held an identifier of the "
-                   f"extract and were moved to {result.run_dir / 'withheld'} (reasons.json): "
+                   "extract or a count that the disclosure audit could recover, and were "
+                   f"moved to {result.run_dir / 'withheld'} (reasons.json): "
                    f"{', '.join(result.withheld[:5])}. Do not publish them.", err=True)
         return EXIT_WITHHELD
     return EXIT_FAILED_STEPS if result.failures else EXIT_OK

@@ -32,14 +32,20 @@ def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> 
               default=None, help="Also write the report tables as CSV files in this folder.")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the text report to this file.")
-@click.option("--threshold", type=click.IntRange(min=1), default=11, show_default=True,
-              help="Disclosure control: counts below it are suppressed.")
+@click.option("--min-count", "min_count", type=click.IntRange(min=1), default=None,
+              help="Disclosure control: counts below it are suppressed (default 11; below 11 "
+              "only with --override-reason).")
+@click.option("--override-reason", default=None,
+              help="Why a --min-count below 11 is acceptable (stamped on the report).")
+@click.option("--threshold", type=click.IntRange(min=1), default=None, hidden=True,
+              help="Former name of --min-count (deprecated).")
 @click.option("--as-of", default=None, callback=_iso_date,
               help="Extraction date (ISO); later dates are refused.")
 @click.option("--max-errors", type=click.IntRange(min=1), default=100, show_default=True,
               help="Maximum number of problems listed when the extract is invalid.")
-def check(path: Path, csv_dir: Path | None, out_file: Path | None, threshold: int,
-          as_of: str | None, max_errors: int) -> None:
+def check(path: Path, csv_dir: Path | None, out_file: Path | None, min_count: int | None,
+          override_reason: str | None, threshold: int | None, as_of: str | None,
+          max_errors: int) -> None:
     """Validate the extract in PATH against the contract and print a data-quality report.
 
     The report gives row counts per table, the completeness of every field overall and per
@@ -58,7 +64,21 @@ def check(path: Path, csv_dir: Path | None, out_file: Path | None, threshold: in
         click.echo(f"irdp check: the extract in {path} is invalid (exit status "
                    f"{EXIT_INVALID_EXTRACT}).", err=True)
         sys.exit(EXIT_INVALID_EXTRACT)
-    report = quality_report(extract, threshold=threshold)
+    from irdp.privacy import DEFAULT_MIN_COUNT, DisclosurePolicy
+
+    if threshold is not None:
+        click.echo("warning: --threshold is now called --min-count; --threshold will be "
+                   "removed.", err=True)
+        if min_count is not None and min_count != threshold:
+            raise click.UsageError("--min-count and --threshold are the same setting.")
+        min_count = threshold
+    try:
+        policy = DisclosurePolicy(min_count=DEFAULT_MIN_COUNT if min_count is None
+                                  else min_count, override_reason=override_reason)
+    except ValueError as err:
+        raise click.UsageError(str(err).replace("override_reason='...'",
+                                                "--override-reason '...'")) from err
+    report = quality_report(extract, policy=policy)
     text = report.as_text()
     click.echo(text)
     try:

@@ -27,7 +27,7 @@ from irdp.metrics import calibration_in_the_large, calibration_slope, oe_ratio
 from irdp.metrics._registry import DATA_ERRORS
 from irdp.metrics.classification import status_weights
 from irdp.outcomes import as_outcome
-from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
+from irdp.privacy import DEFAULT_THRESHOLD, renamed_threshold, suppress_small_counts
 
 __all__ = ["GroupCalibration", "group_calibration", "calibration_estimates"]
 
@@ -169,7 +169,8 @@ def group_calibration(
     level: float = 0.95,
     adjust: Literal["bonferroni", "none"] = "bonferroni",
     min_group_size: int = 50,
-    threshold: int = DEFAULT_THRESHOLD,
+    min_count: int | None = None,
+    threshold: int | None = None,
     alpha: float | None = None,
 ) -> GroupCalibration:
     """Calibration of a risk index within each group, with miscalibrated groups flagged.
@@ -192,7 +193,9 @@ def group_calibration(
         ``1 - (1 - level) / k`` (k groups) with "bonferroni", ``level`` with "none".
     min_group_size : int, default=50
         Smaller groups are reported as suppressed (not flagged, not dropped).
-    threshold : int, default=11
+    threshold : int, optional
+        Former name of ``min_count`` (deprecated: IrdpDeprecationWarning).
+    min_count : int, default=11
         Disclosure threshold (:func:`irdp.privacy.suppress_small_counts`).
     alpha : float, optional
         Deprecated: ``level = 1 - alpha``.
@@ -229,6 +232,7 @@ def group_calibration(
     >>> res.flagged
     ['C']
     """
+    threshold = _resolve_min_count('group_calibration', threshold, min_count)
     level = _family_level(level, alpha)
     y = as_outcome(y)
     if hasattr(risk, "__len__") and len(risk) != len(y):
@@ -306,3 +310,9 @@ def _flagged(est: dict[str, Any]) -> dict[str, Any]:
     est["reason"] = "; ".join(reasons) if reasons else (
         f"not assessable: {est['undefined']}" if est["undefined"] else "")
     return est
+
+
+def _resolve_min_count(where: str, threshold: int | None, min_count: int | None) -> int:
+    """``min_count`` (the one name), accepting the former ``threshold`` with a warning."""
+    value = renamed_threshold(where, threshold, min_count, stacklevel=4)
+    return DEFAULT_THRESHOLD if value is None else int(value)

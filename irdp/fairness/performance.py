@@ -19,7 +19,7 @@ from irdp.fairness._groups import as_group_frame, cells, check_inputs_aligned
 from irdp.fairness.measures import status_counts
 from irdp.metrics import MetricInfo, default_measures, get_metric
 from irdp.outcomes import Binary, CompetingRisks, Survival, as_outcome
-from irdp.privacy import DEFAULT_THRESHOLD, suppress_small_counts
+from irdp.privacy import DEFAULT_THRESHOLD, renamed_threshold, suppress_small_counts
 
 __all__ = ["GroupPerformance", "group_performance", "OVERALL"]
 
@@ -415,7 +415,8 @@ def group_performance(
     reference: Any = None,
     min_group_size: int = 50,
     level: float = 0.95,
-    threshold: int = DEFAULT_THRESHOLD,
+    min_count: int | None = None,
+    threshold: int | None = None,
     engine: Literal["auto", "irdp", "fairlearn"] = "auto",
     n_jobs: int | None = None,
     scheduler: Any = None,
@@ -452,7 +453,9 @@ def group_performance(
         :class:`~irdp.exceptions.SmallGroupWarning`), never dropped.
     level : float, default=0.95
         Confidence level.
-    threshold : int, default=11
+    threshold : int, optional
+        Former name of ``min_count`` (deprecated: IrdpDeprecationWarning).
+    min_count : int, default=11
         Disclosure threshold: every count table goes through
         :func:`irdp.privacy.suppress_small_counts`, and groups with fewer events or
         non-events than this are suppressed (their measures would reveal the counts).
@@ -501,6 +504,7 @@ def group_performance(
     >>> round(float(res.overall["oe_ratio"]), 2)
     0.99
     """
+    threshold = _resolve_min_count('group_performance', threshold, min_count)
     y, p, meas, horizon = _check_call(y, risk, groups, horizon, measures, n_boot, level, engine)
     check_n_jobs(n_jobs)
     check_scheduler(scheduler)
@@ -569,3 +573,9 @@ def group_performance(
         notes=tuple(notes),
         overall_counts=(len(y), *_counts(y, horizon, np.arange(len(y)))),
     )
+
+
+def _resolve_min_count(where: str, threshold: int | None, min_count: int | None) -> int:
+    """``min_count`` (the one name), accepting the former ``threshold`` with a warning."""
+    value = renamed_threshold(where, threshold, min_count, stacklevel=4)
+    return DEFAULT_THRESHOLD if value is None else int(value)

@@ -19,7 +19,7 @@ from irdp.fairness.measures import (
 )
 from irdp.fairness.performance import OVERALL, GroupPerformance, group_performance
 from irdp.metrics import get_metric
-from irdp.privacy import DEFAULT_THRESHOLD
+from irdp.privacy import DEFAULT_THRESHOLD, renamed_threshold
 
 __all__ = ["group_classification", "FairnessSummary", "fairness_summary"]
 
@@ -45,7 +45,8 @@ def group_classification(
     reference: Any = None,
     min_group_size: int = 50,
     level: float = 0.95,
-    threshold: int = DEFAULT_THRESHOLD,
+    min_count: int | None = None,
+    threshold: int | None = None,
     n_jobs: int | None = None,
     scheduler: Any = None,
 ) -> GroupPerformance:
@@ -91,13 +92,14 @@ def group_classification(
     >>> list(res.measures)
     ['selection_rate@0.3', 'tpr@0.3', 'fpr@0.3', 'ppv@0.3']
     """
+    threshold = _resolve_min_count('group_classification', threshold, min_count)
     ts = [thresholds] if np.isscalar(thresholds) else list(thresholds)
     if not ts:
         raise ValueError("thresholds must hold at least one risk cut-off; got an empty list.")
     return group_performance(
         y, risk, groups, horizon=horizon, measures=_threshold_measures(ts), n_boot=n_boot,
         seed=seed, reference=reference, min_group_size=min_group_size, level=level,
-        threshold=threshold, n_jobs=n_jobs, scheduler=scheduler,
+        min_count=threshold, n_jobs=n_jobs, scheduler=scheduler,
     )
 
 
@@ -152,7 +154,8 @@ def fairness_summary(
     n_boot: int = 200,
     seed: Any = None,
     min_group_size: int = 50,
-    threshold: int = DEFAULT_THRESHOLD,
+    min_count: int | None = None,
+    threshold: int | None = None,
     n_jobs: int | None = None,
     scheduler: Any = None,
 ) -> FairnessSummary:
@@ -179,6 +182,7 @@ def fairness_summary(
     -------
     FairnessSummary
     """
+    threshold = _resolve_min_count('fairness_summary', threshold, min_count)
     if not isinstance(groups, pd.DataFrame):
         raise TypeError(f"groups must be a DataFrame of grouping variables; got "
                         f"{type(groups).__name__}.")
@@ -197,9 +201,9 @@ def fairness_summary(
         sub = groups[spec]
         perf = group_performance(y, risk, sub, horizon=horizon, measures=measures,
                                  n_boot=n_boot, seed=child, min_group_size=min_group_size,
-                                 threshold=threshold, n_jobs=n_jobs, scheduler=scheduler)
+                                 min_count=threshold, n_jobs=n_jobs, scheduler=scheduler)
         cal = group_calibration(y, risk, sub, horizon=horizon, min_group_size=min_group_size,
-                                threshold=threshold)
+                                min_count=threshold)
         t = perf.table.copy()
         t["group"] = [" x ".join(r) for r in t[spec].astype(str).itertuples(index=False)]
         t.loc[t["group"].str.contains(OVERALL, regex=False), "group"] = OVERALL
@@ -226,3 +230,9 @@ def fairness_summary(
     return FairnessSummary(table=table, groups=pd.concat(gtabs, ignore_index=True),
                            extremes=pd.concat(extremes, ignore_index=True),
                            horizon=None if horizon is None else float(horizon))
+
+
+def _resolve_min_count(where: str, threshold: int | None, min_count: int | None) -> int:
+    """``min_count`` (the one name), accepting the former ``threshold`` with a warning."""
+    value = renamed_threshold(where, threshold, min_count, stacklevel=4)
+    return DEFAULT_THRESHOLD if value is None else int(value)

@@ -15,6 +15,7 @@ import pandas as pd
 from irdp.io.extract import Extract
 from irdp.io.schema import load_schemas
 from irdp.privacy.disclosure import DEFAULT_THRESHOLD, format_suppressed, suppress_small_counts
+from irdp.privacy.policy import DisclosurePolicy, renamed_threshold, resolve_policy
 
 __all__ = ["QualityReport", "quality_report"]
 
@@ -55,7 +56,10 @@ class QualityReport:
     date_ranges : pandas.DataFrame
         ``table``, ``column``, ``first_month``, ``last_month``.
     threshold : int
-        Disclosure threshold applied (counts below it are suppressed, shown as ``<threshold``).
+        Disclosure threshold applied (``min_count``: counts below it are suppressed).
+    schema_version : str
+    policy : DisclosurePolicy, optional
+        The disclosure policy applied (suppressed cells show its marker, ``[c]``).
     """
 
     row_counts: pd.DataFrame
@@ -64,10 +68,19 @@ class QualityReport:
     date_ranges: pd.DataFrame
     threshold: int
     schema_version: str
+    policy: DisclosurePolicy | None = None
+
+    @property
+    def min_count(self) -> int:
+        """The disclosure threshold applied (same as :attr:`threshold`)."""
+        return self.threshold
 
     def as_text(self) -> str:
-        """Plain-text report."""
-        marker = f"<{self.threshold}"
+        """Plain-text report (suppressed cells show the policy's marker, ``[c]``)."""
+        policy = self.policy or DisclosurePolicy(
+            min_count=self.threshold, override_reason=None if self.threshold >= DEFAULT_THRESHOLD
+            else "quality report built with a lowered threshold")
+        marker = policy.marker
         rc = self.row_counts.pivot(index="table", columns="spsti_id", values="n_rows")
         rc = rc[[ALL] + [c for c in rc.columns if c != ALL]]
         comp = self.completeness[self.completeness.spsti_id == ALL]
@@ -78,6 +91,7 @@ class QualityReport:
         parts = [
             f"irdp data-quality report (contract v{self.schema_version}; counts below "
             f"{self.threshold} suppressed as '{marker}', with secondary suppression)",
+            policy.as_text(),
             "", "Row counts per table and SPSTI", format_suppressed(rc, marker=marker).to_string(),
             "", "Completeness (% of rows filled), whole extract",
             format_suppressed(comp.drop(columns="spsti_id").set_index(["table", "column"]).round(1),
@@ -106,13 +120,14 @@ class QualityReport:
 
 
 def _suppress_by_group(frame: pd.DataFrame, keys: list[str], counts: list[str],
-                       rates: dict[str, tuple[str, str]], threshold: int) -> pd.DataFrame:
+                       rates: dict[str, tuple[str, str]],
+                       policy: DisclosurePolicy) -> pd.DataFrame:
     """Suppress within each group, whose ALL row is the total of its SPSTI rows."""
     pieces = []
     for _, g in frame.groupby(keys, sort=False, dropna=False):
         g = g.set_index("spsti_id")
         has_total = ALL in g.index and len(g) > 1
-        s = suppress_small_counts(g, threshold=threshold, count_columns=counts, rates=rates,
+        s = suppress_small_counts(g, policy=policy, count_columns=counts, rates=rates,
                                   total_row=ALL if has_total else None)
         pieces.append(s.reset_index())
     return pd.concat(pieces, ignore_index=True)[frame.columns]
@@ -138,16 +153,23 @@ def _scan(extract: Extract, t: str, cols: list[str], systems: list[str]) -> tupl
     return comp, syst
 
 
-def quality_report(extract: Extract, *, threshold: int = DEFAULT_THRESHOLD) -> QualityReport:
+def quality_report(extract: Extract, *, min_count: int | None = None,
+                   policy: DisclosurePolicy | None = None,
+                   threshold: int | None = None) -> QualityReport:
     """Compute the data-quality report of an extract, with disclosure control.
 
     Parameters
     ----------
     extract : Extract
         A validated extract (:func:`irdp.io.read_extract` or ``generate_dmst(...).extract``).
-    threshold : int, default=11
+    min_count : int, default=11
         Counts below it are suppressed (with secondary suppression across SPSTI and
-        suppression of the percentages built on them).
+        suppression of the percentages built on them). Below 11 only through a ``policy``
+        with an ``override_reason``.
+    policy : DisclosurePolicy, optional
+        The disclosure policy (a run passes its own); default ``DisclosurePolicy()``.
+    threshold : int, optional
+        Former name of ``min_count`` (deprecated: IrdpDeprecationWarning).
 
     Returns
     -------
@@ -160,6 +182,9 @@ def quality_report(extract: Extract, *, threshold: int = DEFAULT_THRESHOLD) -> Q
     >>> int(rep.row_counts.query("table == 'worker' and spsti_id == 'ALL'").n_rows.iloc[0])
     1000
     """
+    legacy = renamed_threshold("quality_report", threshold, None)
+    policy = resolve_policy(policy, min_count=min_count, threshold=legacy)
+    threshold = policy.min_count
     schemas = load_schemas()
     comps, systs, ranges = [], [], []
     for t, s in schemas.items():
@@ -178,16 +203,17 @@ def quality_report(extract: Extract, *, threshold: int = DEFAULT_THRESHOLD) -> Q
     comp = pd.concat(comps, ignore_index=True)
     comp["pct_filled"] = 100.0 * comp["n_filled"] / comp["n_rows"].where(comp["n_rows"] > 0)
     rc = comp.groupby(["table", "spsti_id"], sort=False, as_index=False)["n_rows"].first()
-    rc = _suppress_by_group(rc, ["table"], ["n_rows"], {}, threshold)
+    rc = _suppress_by_group(rc, ["table"], ["n_rows"], {}, policy)
     comp = _suppress_by_group(comp, ["table", "column"], ["n_rows", "n_filled"],
-                              {"pct_filled": ("n_filled", "n_rows")}, threshold)
+                              {"pct_filled": ("n_filled", "n_rows")}, policy)
     syst = pd.concat([x for x in systs if len(x)], ignore_index=True)
     syst["n_rows"] = syst["n_rows"].astype("int64")
     syst["system"] = syst["system"].astype(object).where(syst["system"].notna(), "(missing)")
-    syst = _suppress_by_group(syst, ["table", "column", "system"], ["n_rows"], {}, threshold)
+    syst = _suppress_by_group(syst, ["table", "column", "system"], ["n_rows"], {}, policy)
     return QualityReport(
         row_counts=rc, completeness=comp, code_systems=syst,
         date_ranges=pd.DataFrame(ranges, columns=["table", "column", "first_month",
                                                   "last_month"]),
         threshold=threshold, schema_version=next(iter(schemas.values())).version,
+        policy=policy,
     )

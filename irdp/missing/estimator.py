@@ -271,7 +271,7 @@ class ImputedRiskIndex(RiskIndexMixin, BaseEstimator):
 
     def _export_state(self, horizons: list[float] | None, threshold: int) -> dict[str, Any]:
         return {
-            "estimators": [e.export(horizon=horizons, threshold=threshold)
+            "estimators": [e.export(horizon=horizons, min_count=threshold)
                            for e in self.estimators_],
             "deployment_models": self.deployment_models_,
             "categories": self.categories_,

@@ -360,7 +360,8 @@ class RiskIndexMixin:
         horizon: float | Sequence[float] | None = None,
         risk_levels: Any = None,
         preprocessing: Any = None,
-        threshold: int = DEFAULT_THRESHOLD,
+        min_count: int | None = None,
+        threshold: int | None = None,
     ) -> dict[str, Any]:
         """Everything needed to score new data, without per-event information.
 
@@ -388,9 +389,12 @@ class RiskIndexMixin:
         preprocessing : object with ``to_dict()`` or dict, optional
             How raw features become the columns of X (missing indicators, fill values,
             category handling), applied by ``irdp score`` before the model.
-        threshold : int, default=irdp.privacy.DEFAULT_THRESHOLD
-            Disclosure threshold: minimum number of development events in every interval of
-            a stored baseline, and minimum count published in the development summary.
+        min_count : int, default=irdp.privacy.DEFAULT_MIN_COUNT
+            Disclosure threshold (the run's ``DisclosurePolicy.min_count``): minimum number
+            of development events in every interval of a stored baseline, and minimum count
+            published in the development summary.
+        threshold : int, optional
+            Former name of ``min_count`` (deprecated: IrdpDeprecationWarning).
 
         Raises
         ------
@@ -399,6 +403,10 @@ class RiskIndexMixin:
             ``threshold`` events.
         """
         self._check_is_fitted()
+        from irdp.privacy.policy import renamed_threshold
+
+        min_count = renamed_threshold(f"{type(self).__name__}.export", threshold, min_count)
+        threshold = DEFAULT_THRESHOLD if min_count is None else int(min_count)
         if cohort is not None and horizon is None:
             from irdp.cohort import CohortDefinition
 
@@ -419,7 +427,7 @@ class RiskIndexMixin:
         out["development"] = _json_safe(
             _suppressed_counts(dict(getattr(self, "development_", {})), threshold))
         out["state"] = _json_safe(self._export_state(horizons, threshold))
-        out["disclosure"] = {"threshold": int(threshold),
+        out["disclosure"] = {"min_count": int(threshold), "threshold": int(threshold),
                              "baseline": "horizons" if horizons else "coarse grid"}
         if hasattr(self, "design_"):
             out["features"] = _json_safe(feature_definitions(self.design_.input_columns))

@@ -268,7 +268,7 @@ class PointsScore(RiskIndexMixin, BaseEstimator):
             self.points_table_[keep].notna(), None)
         h = None if self.horizon_ is None else [float(self.horizon_)]
         return {
-            "model": self.model_.export(horizon=h, threshold=threshold),
+            "model": self.model_.export(horizon=h, min_count=threshold),
             "points_table": tab.to_dict(orient="list"),
             "risk_table": self.risk_table_.to_dict(orient="list"),
             "B": self.B_, "lp_offset": self.lp_offset_, "horizon": self.horizon_,

@@ -18,6 +18,7 @@ from irdp.features import build_features, data_dictionary
 from irdp.io import read_extract
 from irdp.io.extract import TABLES
 from irdp.io.quality import quality_report
+from irdp.pipeline._disclosure import declare_datasets, events_link, table_one_link
 from irdp.pipeline._state import _plain_columns, _State, hash_folder_files
 from irdp.report import (
     hash_file,
@@ -258,10 +259,13 @@ def _step_table1(st: _State) -> None:
     t1 = table_one(st.frame, "dataset", variables, overall=True)
     r.add_table("table1", "table1_dev_val", t1, caption="Table 1: characteristics and "
                 "predictors of the development and validation data, with standardised mean "
-                "differences (SMD)", **table_one_disclosure(t1))
+                "differences (SMD)", **table_one_disclosure(t1),
+                link=table_one_link(t1, "dataset", "dataset"))
     t2 = table_one(st.frame, "spsti_id", variables, overall=True)
     r.add_table("table1", "table1_by_spsti", t2, caption="Table 1 by SPSTI (SMD: largest "
-                "absolute pairwise difference between SPSTI)", **table_one_disclosure(t2))
+                "absolute pairwise difference between SPSTI)", **table_one_disclosure(t2),
+                link=table_one_link(t2, "spsti_id", "spsti"))
+    declare_datasets(r, st.frame)
     _missing_section(st)
     _quality_section(st)
     r.add_text("preparation", "Data preparation: the extract is validated against the "
@@ -332,7 +336,7 @@ def _missingness_shifts(st: _State, predictors: list[str]) -> list[str]:
 
 def _quality_section(st: _State) -> None:
     """Completeness of every incompletely filled field of the extract, by SPSTI (item 7)."""
-    q = quality_report(st.extract, threshold=st.cfg.report.min_count)
+    q = quality_report(st.extract, policy=st.report.policy)
     st.quality_text = q.as_text()
     comp = q.completeness.copy()
     comp["field"] = comp["table"].astype(str) + "." + comp["column"].astype(str)
@@ -370,11 +374,12 @@ def _step_events(st: _State) -> None:
             "censored_before_horizon": int(((part["cause"] == 0) & within).sum()),
             "median_followup_days": float(part["time"].median()),
         })
+    table = pd.DataFrame(rows)
     st.report.add_table(
-        "events", "events_per_analysis", pd.DataFrame(rows),
+        "events", "events_per_analysis", table,
         caption=f"Participants and outcome events per analysis (horizon {h} days)",
         count_columns=["n", "workers", "events_by_horizon", "competing_by_horizon",
-                       "censored_before_horizon"],
+                       "censored_before_horizon"], link=events_link(table),
     )
 
 

@@ -1,4 +1,5 @@
-"""What a run writes besides the report: models, failure.json, the identifier scan (private)."""
+"""What a run writes besides the report: models, failure.json, the disclosure manifest, the
+identifier scan and the disclosure audit that withholds what breaches (private)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from typing import Any
 
 from irdp.exceptions import DisclosureError
 from irdp.pipeline._state import _json_default, _record_failure, _State
+from irdp.privacy import audit_run, withhold
+from irdp.privacy.runs import MANIFEST_NAME, WITHHELD_DIR, write_reasons
 from irdp.report import scan_identifiers
 
-#: Folder of a run where files holding an identifier are moved (never published).
-WITHHELD = "withheld"
+#: Folder of a run where files holding an identifier or breaching the disclosure audit are
+#: moved (never published).
+WITHHELD = WITHHELD_DIR
 
 
 def write_models(st: _State) -> None:
@@ -27,7 +31,7 @@ def write_models(st: _State) -> None:
         prep = st.preprocessing.get(name) or st.preprocessing.get(base)
         try:
             spec = model.export(cohort=st.cohort.definition, horizon=st.horizon,
-                                preprocessing=prep, threshold=st.cfg.report.min_count)
+                                preprocessing=prep, min_count=st.report.policy.min_count)
         except DisclosureError as err:  # too few events for a confidential baseline
             _record_failure(st, ("model",), f"model export {name}", "withheld", err)
             continue
@@ -53,6 +57,75 @@ def write_failure(run_dir: Path, record: dict[str, Any]) -> Path:
     path.write_text(json.dumps(record, indent=2, default=_json_default) + "\n",
                     encoding="utf-8")
     return path
+
+
+def write_disclosure(st: _State, suppressed: Any) -> dict[str, Any]:
+    """Write ``disclosure.json``: the policy, the structure of every published table (no
+    values) and what was suppressed; return its summary for ``provenance.json``.
+
+    ``suppressed`` is the result of :meth:`irdp.report.Report.suppress_linked` (the tables
+    of the run suppressed together). The manifest lets ``irdp audit`` rebuild the linked
+    system from the published CSV files.
+    """
+    policy = st.report.policy
+    manifest = suppressed.manifest()
+    for t in manifest["tables"]:
+        t["file"] = f"tables/{t['name']}.csv"
+    tables = {}
+    for b in st.report.tables():
+        if b.mask is None:
+            continue
+        m = b.mask.to_numpy(dtype=bool)
+        tables[b.name] = {"suppressed_cells": int(m.sum()),
+                          "columns": sorted(str(c) for c in b.mask.columns[m.any(axis=0)])}
+    summary = {
+        "policy": policy.to_dict(),
+        "statement": policy.as_text(),
+        "n_tables_linked": len(manifest["tables"]),
+        "n_primary": int(suppressed.n_primary),
+        "n_secondary": int(suppressed.n_secondary),
+        "n_rates": int(suppressed.n_rates),
+        "n_unprotected": len(suppressed.unprotected),
+        "linking_errors": list(suppressed.stats.get("errors", [])),
+        "suppressed_cells": sum(v["suppressed_cells"] for v in tables.values()),
+    }
+    manifest["summary"] = summary
+    manifest["suppressed"] = tables
+    manifest["columns"] = {b.name: b.column_kinds for b in st.report.tables()
+                           if any(b.column_kinds.values())}
+    manifest["explanation"] = (
+        "Disclosure control of this run: every count of 1 to min_count - 1 is suppressed "
+        "(primary), and further cells (complementary) so that no suppressed count can be "
+        "recovered by combining the tables of the run (declared together below, with their "
+        "shared margins and the rates with their denominators). Suppressed cells show "
+        f"{policy.marker}. 'suppressed' lists, per table, how many cells are hidden and in "
+        "which columns; no value is given here.")
+    (st.run_dir / MANIFEST_NAME).write_text(
+        json.dumps(manifest, indent=1, sort_keys=False, default=_json_default,
+                   ensure_ascii=False) + "\n", encoding="utf-8")
+    return summary
+
+
+def audit_and_withhold(st: _State) -> dict[str, Any]:
+    """The disclosure audit of the whole run folder (:func:`irdp.privacy.audit_run`).
+
+    Every output is re-read as an attacker would (tables, report.html, model exports, figure
+    sidecars, identifiers of the extract); on a breach the files involved are moved to
+    ``withheld/`` with the reasons (:func:`irdp.privacy.withhold`), and the run exits with
+    code 4. Returns the audit summary for ``provenance.json`` (no value, no identifier).
+    """
+    result = audit_run(st.run_dir, policy=st.report.policy, identifiers=st.identifiers)
+    moved = withhold(st.run_dir, result) if not result.clean else []
+    withheld_dir = st.run_dir / WITHHELD
+    return {
+        "clean": result.clean,
+        "n_recoverable": result.n_recoverable,
+        "n_identifiers": sum(1 for f in result.findings if f.kind == "identifier"),
+        "n_findings": len(result.findings),
+        "n_cells_checked": result.n_cells_checked,
+        "withheld": sorted(p.relative_to(withheld_dir).as_posix() for p in moved),
+        "notes": list(result.notes),
+    }
 
 
 def scan_and_withhold(st: _State) -> dict[str, Any]:
@@ -89,7 +162,6 @@ def scan_and_withhold(st: _State) -> dict[str, Any]:
             dest = target / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(run_dir / rel), dest)
-        (target / "reasons.json").write_text(json.dumps(
-            [{"file": rel, "holds": why} for rel, why in sorted(reasons.items())],
-            indent=2) + "\n", encoding="utf-8")
+        write_reasons(run_dir, {rel: [f"identifier (identifier scan): {w}" for w in why]
+                                for rel, why in sorted(reasons.items())}, st.report.policy)
     return {"searched": len(st.identifiers), "withheld": sorted(reasons), "warnings": texts}

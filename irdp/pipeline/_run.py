@@ -23,7 +23,9 @@ from irdp.pipeline._data import (
 )
 from irdp.pipeline._models import _step_models
 from irdp.pipeline._outputs import (
+    audit_and_withhold,
     scan_and_withhold,
+    write_disclosure,
     write_failure,
     write_models,
     write_quality,
@@ -127,7 +129,7 @@ def run_experiment(
     started = _dt.datetime.now(_dt.UTC)
     root = Path(out) / cfg.name
     title = cfg.report.title or f"Validation report: {cfg.name}"
-    report = Report(title, min_count=cfg.report.min_count,
+    report = Report(title, policy=cfg.report.policy,
                     figure_format=cfg.report.figure_format,
                     subtitle="TRIPOD+AI structured report of an irdp experiment")
     st = _State(cfg=cfg, report=report, cache_dir=root / "_cache",
@@ -212,7 +214,8 @@ def _has(st: _State, need: str) -> bool:
 
 
 def _finish(st: _State, chash: str, started: _dt.datetime, *, complete: bool) -> RunResult:
-    """Write the report, the models and the provenance, then scan for identifiers."""
+    """Write the report, the models and the provenance, then scan for identifiers and
+    audit the whole run folder (disclosure control); what breaches is withheld."""
     report, run_dir = st.report, st.run_dir
     st.step = "write"
     with st.timer("text"):
@@ -221,19 +224,27 @@ def _finish(st: _State, chash: str, started: _dt.datetime, *, complete: bool) ->
         write_models(st)
         write_quality(st)
     add_checklist(report)
+    with st.timer("disclosure"):
+        # the tables of the run suppressed together (secondary suppression across tables)
+        suppressed = report.suppress_linked()
     prov = _provenance(st, chash, started, complete)
     _provenance_section(st, prov)
     with st.timer("write"):
         report_path = write_report(report, run_dir, run_id=run_dir.name)
+        prov["disclosure"] = write_disclosure(st, suppressed)
     prov["timings_seconds"] = st.timer.timings
     prov_path = write_provenance(run_dir / "provenance.json", prov)
     scan = scan_and_withhold(st)
     # the scan's summary (counts and file names only, never an identifier) is added after it
     prov["identifier_scan"] = scan
+    with st.timer("audit"):
+        audit = audit_and_withhold(st)
+    prov["disclosure"]["audit"] = audit
+    prov["timings_seconds"] = st.timer.timings
     prov["warnings"] = st.warnings
     if prov_path.exists():
         write_provenance(prov_path, prov)
-    withheld = scan["withheld"]
+    withheld = sorted(set(scan["withheld"]) | set(audit["withheld"]))
     return RunResult(run_dir.name, run_dir, report_path, prov_path, st.timer.timings,
                      st.unavailable, st.warnings, list(st.failures), withheld)
 
@@ -322,6 +333,14 @@ def _provenance_section(st: _State, prov: dict[str, Any]) -> None:
         f"{prov['configuration']['canonical_sha256']}. Extract SHA-256 "
         f"{ex.get('sha256', 'unknown')}. Seed {st.cfg.seed}. Full record: provenance.json."
         + state,
+    )
+    st.report.add_text(
+        "provenance",
+        f"{st.report.policy.as_text()} The tables of the run are suppressed together "
+        "(secondary suppression across tables sharing margins); the whole run folder is then "
+        "audited as an attacker would read it (irdp audit) and any output from which a count "
+        "below the threshold or an identifier could be recovered is withheld. What was "
+        "suppressed: disclosure.json.",
     )
 
 

@@ -118,7 +118,9 @@ class RunResult:
     failures : list of StepFailure
         Every failed or skipped step or part of a step (also in ``provenance.json``).
     withheld : list of str
-        Files moved to ``withheld/`` because the identifier scan found an identifier in them.
+        Files moved to ``withheld/`` because the identifier scan found an identifier in them
+        or the disclosure audit (:func:`irdp.privacy.audit_run`) could recover a small count
+        from them (the command line then exits with code 4).
     """
 
     run_id: str

@@ -11,6 +11,7 @@ from sklearn.base import clone
 from irdp.fairness import fairness_summary
 from irdp.metrics import calibration, calibration_slope, net_benefit, oe_ratio, performance
 from irdp.missing import completeness_sensitivity
+from irdp.pipeline._disclosure import net_benefit_link, service_link
 from irdp.pipeline._state import (
     _KIND_OUTCOME,
     COMPUTATION_FAILURES,
@@ -182,9 +183,12 @@ def _step_decision(st: _State) -> None:
         t.insert(0, "index", n)
         pieces.append(t)
     table = pd.concat(pieces, ignore_index=True)
+    table, link, extra = net_benefit_link(table, int(ok.sum()), st.report.policy.min_count)
+    st.report.links.extend(extra)
     st.report.add_table("decision-curves", "net_benefit", table, caption="Net benefit by "
                         "risk threshold (decision curve analysis) with treat-all and "
-                        "treat-none, validation data", count_columns=_counts_in(table))
+                        "treat-none, validation data", count_columns=_counts_in(table),
+                        link=link)
     fig = plot_decision_curve(curves, min_count=st.cfg.report.min_count)
     st.report.add_figure("decision-curves", "decision_curves", fig, caption="Decision "
                          "curves of the candidate indices (validation data)")
@@ -430,7 +434,7 @@ def _step_fairness(st: _State) -> None:
     res = fairness_summary(_outcome(st, "competing", mask), risk[mask], groups,
                            horizon=st.horizon, thresholds=tuple(st.cfg.risk_levels.cutoffs),
                            n_boot=cfg.n_boot, seed=st.seed(202),
-                           threshold=st.cfg.report.min_count, scheduler=st.scheduler)
+                           min_count=st.report.policy.min_count, scheduler=st.scheduler)
     g = _numeric_table(res.groups)
     r.add_table("fairness", "fairness_groups", g, caption=f"Groups checked for {name}: size, "
                 "events and calibration flags", count_columns=_counts_in(g),
@@ -475,7 +479,7 @@ def _step_comparison(st: _State) -> None:
                 "complete rows", count_columns=_counts_in(t))
     t = _numeric_table(res.differences)
     r.add_table("comparison", "comparison_differences", t, caption="Pairwise differences "
-                "with paired 95% CIs", count_columns=_counts_in(t))
+                "with paired 95% CIs", count_columns=_counts_in(t), statistics=["p_value"])
     t = _numeric_table(res.reclassification)
     r.add_table("comparison", "comparison_reclassification", t, caption="Reclassification "
                 "(NRI, IDI) of each pair", count_columns=_counts_in(t))
@@ -530,7 +534,8 @@ def _step_completeness(st: _State) -> None:
                        f"part ({cfg.n_repeats} repeats, seed {st.seed(303)}).")
     t = _numeric_table(res.summary)
     st.report.add_table("completeness", "completeness_sensitivity", t, caption="Performance "
-                        "as DMST fields are degraded", count_columns=_counts_in(t))
+                        "as DMST fields are degraded", count_columns=_counts_in(t),
+                        statistics=["rate", "missing_share"])
     st.report.add_figure("completeness", "completeness", res.plot(), caption="Decay of "
                          "discrimination and calibration with completeness")
 
@@ -631,9 +636,11 @@ def _step_service(st: _State) -> None:
         rates = {c: ("n", "n") for c in ("mean_predicted", "p10_predicted", "p50_predicted",
                                           "p90_predicted")}
         rates["observed_risk"] = ("events_by_horizon", "n")
+        tab, link = service_link(tab, "spsti" if g == "spsti_id" else g, LEVEL_LABELS,
+                                 r)
         ctl = r.add_table("service", f"service_{g}", tab, caption=f"Predicted and observed "
                           f"risk by {term_label(g).lower()}", count_columns=counts, rates=rates,
-                          known_totals=True)
+                          known_totals=True, link=link)
         ok = ctl["n"].notna() & ctl["observed_risk"].notna() & ctl["mean_predicted"].notna()
         shown = ctl[ok]
         if shown.empty:

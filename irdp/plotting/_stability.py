@@ -32,6 +32,7 @@ import pandas as pd
 
 from irdp.exceptions import SmallGroupWarning
 from irdp.plotting._display import Display
+from irdp.privacy.policy import DEFAULT_MIN_COUNT
 
 __all__ = [
     "PredictionInstabilityDisplay",
@@ -42,7 +43,7 @@ __all__ = [
     "CentreCalibrationDisplay",
 ]
 
-_MIN_COUNT = 11
+_MIN_COUNT = DEFAULT_MIN_COUNT
 
 
 def _new_axes(display: Display, ax: Any, size: tuple[float, float] = (5.5, 4.5)

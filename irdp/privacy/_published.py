@@ -52,13 +52,15 @@ _COUNT_NAME = re.compile(
     re.IGNORECASE)
 _NOT_COUNT_NAME = re.compile(r"points|score|threshold|year|age|days|bin|rank|lower|upper|"
                              r"knot|step|index|level|value|coef|se$|mean|sd|median|p\d|"
-                             r"resample|boot|iter|seed|jobs|fold|degree|version",
+                             r"resample|boot|iter|seed|jobs|fold|degree|version|param|"
+                             r"^df$|^k$",
                              re.IGNORECASE)
 _MAX_SUBSET_COLS = 12
 _TOTAL_NAME = re.compile(r"^(n|N|n_common|n_total|total|workers)$")
 #: A block adding up to a published total is evidence only for totals this large (a small
 #: sum matches some published count by chance).
 _MIN_BLOCK_TOTAL = 100
+_PARAMETER = re.compile(r"^(threshold|cut-?off|cutoff|risk_threshold)s?$", re.IGNORECASE)
 _STATISTIC = re.compile(r"mean|median|\bsd\b|moyenne|médiane|quantile|iqr", re.IGNORECASE)
 
 
@@ -152,12 +154,17 @@ class _HtmlTables(html.parser.HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tables: list[list[list[str]]] = []
+        self.sources: list[str | None] = []
+        self._figure: str | None = None
         self._rows: list[list[str]] | None = None
         self._cell: list[str] | None = None
         self._row: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
+        if tag == "figure":
+            ident = dict(attrs).get("id") or ""
+            self._figure = ident[len("table-"):] if ident.startswith("table-") else None
+        elif tag == "table":
             self._rows = []
         elif tag == "tr" and self._rows is not None:
             self._row = []
@@ -173,7 +180,10 @@ class _HtmlTables(html.parser.HTMLParser):
             self._row = None
         elif tag == "table" and self._rows is not None:
             self.tables.append(self._rows)
+            self.sources.append(self._figure)
             self._rows = None
+        elif tag == "figure":
+            self._figure = None
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
@@ -185,14 +195,18 @@ def read_html_tables(html_text: str) -> list[pd.DataFrame]:
     p = _HtmlTables()
     p.feed(html_text)
     out = []
-    for rows in p.tables:
+    for rows, source in zip(p.tables, p.sources, strict=True):
         if not rows:
             continue
         header, body = rows[0], [r for r in rows[1:] if len(r) == len(rows[0])]
         cols = [h if h else f"column {i}" for i, h in enumerate(header)]
         if len(set(cols)) != len(cols):
             cols = [f"{c} ({i})" for i, c in enumerate(cols)]
-        out.append(pd.DataFrame(body, columns=cols, dtype=str))
+        frame = pd.DataFrame(body, columns=cols, dtype=str)
+        # the table's name when the page says which CSV file it shows (irdp reports put
+        # each table in <figure id="table-NAME">)
+        frame.attrs["source"] = source
+        out.append(frame)
     return out
 
 
@@ -424,11 +438,14 @@ class _Builder:
             names = [f"{t.name}:{c}" for t, c in cols]
             self._column_relations(vals, names, refs, f"{a.name} x {b.name}")
 
-    def zero_blocks(self, totals: dict[float, tuple[str, str]]) -> list[Finding]:
+    def zero_blocks(self, totals: dict[float, tuple[str, str]],
+                    declared: frozenset[str] | set[str] = frozenset()) -> list[Finding]:
         """Blocks of a cross-tabulation whose visible counts already add up to a total
         published in another table: every hidden cell of the block is then zero."""
         out = []
         for t in self.tables:
+            if t.name in declared:
+                continue
             cols = [c for c in t.counts if not _TOTAL_NAME.search(c)]
             if len(cols) < 2 or len(cols) < len(t.counts):
                 continue
@@ -462,15 +479,19 @@ class _Builder:
                 partners.setdefault((b.name, rb), []).append((a, ra))
         for t in self.tables:
             for c in t.numbers:
+                if _PARAMETER.search(c):
+                    continue  # a risk threshold is chosen by the analyst, not a proportion
                 scale = 100.0 if re.search(r"%|pct|percent", c, re.IGNORECASE) else 1.0
                 for r, cell in enumerate(t.cells[c]):
                     if cell.kind != "number" or not 0 < cell.value <= scale:
                         continue
                     if any(_STATISTIC.search(t.text.at[r, lab]) for lab in t.labels):
                         continue  # a mean, median or SD printed in the same column
-                    dens = [(t, r, d) for d in t.counts] + [
+                    # a grouped column ("S002: %/mean") goes with the counts of its group
+                    # ("S002: n") or with ungrouped counts, as the reader reads the table
+                    dens = [(t, r, d) for d in t.counts if _same_group(c, d)] + [
                         (pt, pr, d) for pt, pr in partners.get((t.name, r), [])
-                        for d in pt.counts]
+                        for d in pt.counts if _same_group(c, d)]
                     for dt, dr, d in dens:
                         f = self._implied(t, r, c, cell, scale, dt, dr, d)
                         if f is not None:
@@ -500,13 +521,27 @@ class _Builder:
         return None
 
 
+def _same_group(rate: str, count: str) -> bool:
+    """Whether a count column may be the denominator of a rate column of the same table:
+    columns named ``"<group>: <what>"`` pair within their group."""
+    if ": " not in rate or ": " not in count:
+        return True
+    return rate.split(": ", 1)[0] == count.split(": ", 1)[0]
+
+
 def audit_published_tables(
     tables: list[PublishedTable],
     policy: DisclosurePolicy,
     *,
     significant_digits: int | None = 6,
+    declared: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[list[Finding], int, list[str]]:
     """Discover the relations between published tables and audit their hidden counts.
+
+    ``declared`` names tables whose structure the run declares (``disclosure.json``): a
+    reader knows which totals they add up to, so the guess that a block adding up to some
+    total published elsewhere has zeros in its hidden cells is not made for them (their
+    declared structure is audited instead).
 
     Returns
     -------
@@ -519,7 +554,7 @@ def audit_published_tables(
         b.row_relations(t)
         b.named_relations(t)
     b.cross_relations()
-    findings = b.zero_blocks(_published_totals(tables))
+    findings = b.zero_blocks(_published_totals(tables), declared)
     findings += b.rates(True)
     findings += _readable(tables, policy)
     targets = [j for j, v in enumerate(b.vars) if v.hidden]
@@ -574,6 +609,24 @@ def _solve(b: _Builder, targets: list[int]) -> tuple[Any, list[Finding]]:
                 "inconsistent", "bound-label", files, f"{len(relaxed)} labelled cell(s)",
                 "'<N' labels contradict the published totals: some complementary cells "
                 "labelled '<N' hold N or more (their labels were ignored)"))
+    if not iv.feasible and iv.infeasible_vars:
+        # a discovered relation is a coincidence (it held on the visible rows only): like an
+        # attacker, drop the relations that the published numbers contradict and solve again
+        bad = set(iv.infeasible_vars)
+        kept = LinearSystem()
+        kept.lower, kept.upper = list(b.system.lower), list(b.system.upper)
+        for rows, add in ((b.system.eq, kept.add_eq), (b.system.ub, kept.add_ub)):
+            for idx, coef, rhs in rows:
+                if not bad.intersection(int(i) for i in idx):
+                    add(idx, coef, rhs)
+        again = feasible_intervals(kept, targets)
+        if again.feasible:
+            tables = sorted({b.vars[j].table for j in bad})
+            out.append(Finding("note", "lp-differencing", (), "",
+                               f"relations found in {', '.join(tables[:5])} do not hold on "
+                               "every row (a coincidence); they were dropped and the hidden "
+                               "counts they touch audited without them"))
+            iv = again
     if not iv.feasible:
         out.append(Finding("inconsistent", "lp-differencing", (), "",
                            "the relations found do not hold together (a discovered relation "
@@ -588,8 +641,8 @@ def _recovered(b: _Builder, iv: Any, targets: list[int], policy: DisclosurePolic
     out = []
     for j in targets:
         lo, hi = iv.lower[j], iv.upper[j]
-        if np.isnan(lo) or j in b.reported or hi - lo >= policy.min_count:
-            continue
+        if np.isnan(lo) or j in b.reported or not policy.is_breach(lo, hi):
+            continue  # a hidden count known to be min_count or more reveals no small count
         v = b.vars[j]
         lo, hi = float(lo) + 0.0, float(hi) + 0.0
         where = f"table {v.table}, row {v.row}, column {v.column!r}"

@@ -42,10 +42,11 @@ class Finding:
 
     Attributes
     ----------
-    kind : {"readable", "recoverable", "identifier", "inconsistent"}
+    kind : {"readable", "recoverable", "identifier", "inconsistent", "note"}
         A small count published as such; a hidden or implied small count narrowed down to
         fewer than ``min_count`` values; an identifier value; published numbers that contradict
-        the declared structure.
+        the declared structure; a ``note`` (not a breach: e.g. a relation discovered in the
+        numbers that turned out to be a coincidence and was dropped).
     attack : str
         How: ``lp-differencing``, ``rate-denominator``, ``model-export``, ``figure-steps``,
         ``identifier-pattern``, ``identifier-value``...

@@ -25,13 +25,18 @@ __all__ = ["IdentifierHit", "find_identifiers", "is_nir", "nir_key_valid"]
 # sex 1/2 (3/4 foreign-born temporary, 7/8 NIA), year, month (01-12, 20, 30-42, 50-99 are
 # allowed for unknown months), departement (2 digits, 2A/2B, or 3 for overseas), commune, order
 _NIR = re.compile(
-    r"(?<![0-9A-Za-z])"
+    # not inside a word, and not the decimals of a number (0.1850578006084...: a float
+    # printed with 17 significant digits in a JSON file is not an identifier)
+    r"(?<![0-9A-Za-z])(?<![0-9][.,])"
     r"(?P<sex>[1-478])[ .]?(?P<yy>\d{2})[ .]?(?P<mm>0[1-9]|1[0-2]|20|3\d|4[0-2]|[5-9]\d)[ .]?"
     r"(?P<dep>\d{2}|2[ABab])[ .]?(?P<com>\d{3})[ .]?(?P<ord>\d{3})"
     r"(?:[ .]?(?P<key>\d{2}))?"
     r"(?![0-9A-Za-z])"
 )
-_TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
+#: A token of published text: letters, digits, ``_`` and ``-``; a decimal number such as
+#: ``0.9000000001`` is one token (its digits after the point never match an identifier).
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]+(?:\.[0-9]+)*")
+_WORD = "A-Za-z0-9_\\-"
 
 
 def nir_key_valid(digits13: str, key: str) -> bool:
@@ -81,11 +86,13 @@ def _accept(hit: re.Match[str], require_key: bool) -> bool:
 class IdentifierHit:
     """Position of an identifier in a text (line and column, 1-based) and its kind:
     ``nir`` (NIR/INS-shaped with a valid key, or without key with ``require_key=False``) or
-    ``extract`` (a value of the given identifier set). The value itself is not kept."""
+    ``extract`` (a value of the given identifier set). The value itself is not kept
+    (``length`` characters from ``column`` on the line hold it)."""
 
     line: int
     column: int
     kind: str
+    length: int = 0
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
@@ -98,6 +105,7 @@ def find_identifiers(
     *,
     require_key: bool = True,
     max_hits: int = 50,
+    nir: bool = True,
 ) -> list[IdentifierHit]:
     """Positions of identifier values in ``text``.
 
@@ -114,6 +122,13 @@ def find_identifiers(
         key are reported with ``False``).
     max_hits : int, default=50
         Stop after this many.
+    nir : bool, default=True
+        Also look for NIR/INS-shaped values (``False``: the extract's identifiers only).
+
+    Notes
+    -----
+    An identifier value that is not a single token (with a space or a ``/``, say) is searched
+    as a whole word.
 
     Returns
     -------
@@ -126,19 +141,28 @@ def find_identifiers(
     [(3, 'nir')]
     >>> [h.kind for h in find_identifiers("W00017 W00018", {"W00018"})]
     ['extract']
+    >>> find_identifiers(f"risk 0.{nir.replace(' ', '')}1")  # decimals of a number
+    []
     """
     ids = {str(i) for i in identifiers if i is not None and str(i) != ""}
+    plain = {i for i in ids if _TOKEN.fullmatch(i)}
+    other = sorted(ids - plain)
+    words = re.compile("|".join(f"(?<![{_WORD}]){re.escape(i)}(?![{_WORD}])" for i in other)) \
+        if other else None
     hits: list[IdentifierHit] = []
     for n, line in _lines(text):
-        for hit in _NIR.finditer(line):
-            if _accept(hit, require_key):
-                hits.append(IdentifierHit(n, hit.start() + 1, "nir"))
-                if len(hits) >= max_hits:
-                    return hits
-        if ids:
-            for tok in _TOKEN.finditer(line):
-                if tok.group(0) in ids:
-                    hits.append(IdentifierHit(n, tok.start() + 1, "extract"))
-                    if len(hits) >= max_hits:
-                        return hits
+        found: list[IdentifierHit] = []
+        if nir:
+            found += [IdentifierHit(n, h.start() + 1, "nir", h.end() - h.start())
+                      for h in _NIR.finditer(line) if _accept(h, require_key)]
+        if plain:
+            found += [IdentifierHit(n, t.start() + 1, "extract", t.end() - t.start())
+                      for t in _TOKEN.finditer(line) if t.group(0) in plain]
+        if words is not None:
+            found += [IdentifierHit(n, w.start() + 1, "extract", w.end() - w.start())
+                      for w in words.finditer(line)]
+        for h in sorted(found, key=lambda h: h.column):
+            hits.append(h)
+            if len(hits) >= max_hits:
+                return hits
     return hits

@@ -464,7 +464,8 @@ class LinkedTables:
             )
 
     # ---- suppression ------------------------------------------------------------------------
-    def suppress(self, *, strict: bool = True) -> SuppressedTables:
+    def suppress(self, *, strict: bool = True,
+                 hidden_cells: Mapping[str, pd.DataFrame] | None = None) -> SuppressedTables:
         """Choose the suppressed cells of every table together; return the controlled tables.
 
         Parameters
@@ -474,6 +475,10 @@ class LinkedTables:
             protected by suppressing published cells (a count known from outside the tables,
             :meth:`add_known`, pins it). ``False`` keeps the best pattern found and lists the
             counts left exposed in :attr:`SuppressedTables.unprotected`.
+        hidden_cells : mapping of str to DataFrame of bool, optional
+            Cells already suppressed elsewhere (``{table: mask}``, True = hidden; the
+            suppression of each table on its own, say): they start suppressed, and the
+            complementary cells are chosen so that they are protected too.
 
         Returns
         -------
@@ -490,6 +495,19 @@ class LinkedTables:
         self._check_truth(m)
         state = _State(m, self.policy)
         state.primary()
+        for name, mask in (hidden_cells or {}).items():
+            for r in range(len(mask)):
+                for c in mask.columns:
+                    if not bool(mask[c].iloc[r]):
+                        continue
+                    j = m.cell_var.get((name, r, c))
+                    if j is not None:
+                        state.suppressed_vars.add(j)
+            for k, it in enumerate(m.rates):
+                t, r, c = it.cell
+                if t == name and c in mask.columns and r < len(mask) and bool(mask[c].iloc[r]):
+                    state.suppressed_rates.add(k)
+        state._rates_follow()
         state.lines()
         state.complete(strict=strict)
         return SuppressedTables(self, m, state)

@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "SUPPRESSED_MARKER",
     "DisclosurePolicy",
+    "renamed_threshold",
     "resolve_policy",
 ]
 
@@ -291,3 +292,33 @@ def resolve_policy(
                   if threshold < DEFAULT_MIN_COUNT else None)
         return DisclosurePolicy(min_count=int(threshold), override_reason=reason, **kwargs)
     return DisclosurePolicy(**kwargs)
+
+
+def renamed_threshold(where: str, threshold: int | None, min_count: int | None,
+                      *, stacklevel: int = 3) -> int | None:
+    """The ``min_count`` of a function that still accepts the former name ``threshold``.
+
+    Warns :class:`~irdp.exceptions.IrdpDeprecationWarning` when ``threshold`` is given (the
+    value still works); both given and different is an error.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     renamed_threshold("f", 12, None), w[0].category.__name__
+    (12, 'IrdpDeprecationWarning')
+    """
+    if threshold is None:
+        return min_count
+    import warnings
+
+    from irdp.exceptions import IrdpDeprecationWarning
+
+    warnings.warn(f"{where}: the argument 'threshold' is now called 'min_count' (the one "
+                  "name of the disclosure threshold); 'threshold' will be removed.",
+                  IrdpDeprecationWarning, stacklevel=stacklevel)
+    if min_count is not None and min_count != threshold:
+        raise ValueError(f"{where}: min_count={min_count} and threshold={threshold} are the "
+                         "same setting; pass min_count only.")
+    return threshold

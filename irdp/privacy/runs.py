@@ -13,8 +13,9 @@ breach to ``withheld/`` with a ``reasons.json``.
 from __future__ import annotations
 
 import json
+import re
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,7 @@ def _read_tables(run_dir: Path, files: list[Path], policy: DisclosurePolicy,
     tables: list[PublishedTable] = []
     notes: list[str] = []
     by_content: dict[tuple[Any, ...], PublishedTable] = {}
+    by_name: dict[str, PublishedTable] = {}
     for path in files:
         if path.suffix.lower() != ".csv":
             continue
@@ -150,6 +152,7 @@ def _read_tables(run_dir: Path, files: list[Path], policy: DisclosurePolicy,
                                      significant_digits=significant_digits)
         tables.append(t)
         by_content[_content(text)] = t
+        by_name[rel] = t
     for path in files:
         if path.suffix.lower() not in (".html", ".htm"):
             continue
@@ -157,6 +160,12 @@ def _read_tables(run_dir: Path, files: list[Path], policy: DisclosurePolicy,
         html = path.read_text(encoding="utf-8", errors="replace")
         for k, frame in enumerate(read_html_tables(html)):
             same = by_content.get(_content(frame))
+            source = by_name.get(f"tables/{frame.attrs.get('source')}.csv")
+            if same is None and source is not None and _integers(frame) <= _integers(
+                    source.text) | {"0"}:
+                # the same table as its CSV file, formatted for reading (labels, layout):
+                # it shows no count that the CSV does not, and is audited as the CSV
+                same = source
             if same is not None:
                 same.files = tuple(sorted(set(same.files) | {rel}))
                 continue
@@ -164,6 +173,67 @@ def _read_tables(run_dir: Path, files: list[Path], policy: DisclosurePolicy,
                                                    marker=policy.marker,
                                                    significant_digits=significant_digits))
     return tables, notes
+
+
+def _declared_tables(run_dir: Path) -> set[str]:
+    """The CSV files whose structure ``disclosure.json`` declares."""
+    path = run_dir / MANIFEST_NAME
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return set()
+    return {t.get("file") or f"tables/{t['name']}.csv"
+            for t in manifest.get("tables", []) if isinstance(t, dict) and "name" in t}
+
+
+def _apply_declared_kinds(run_dir: Path, tables: list[PublishedTable],
+                          notes: list[str]) -> None:
+    """Columns that ``disclosure.json`` declares as not counts of people (``not_counts``:
+    numbers of SPSTI, periods, resamples...) or not proportions of people (``statistics``:
+    estimates and design parameters such as a simulated missingness rate) are left out of
+    the count and rate attacks of the tables that carry them (in the CSV and in the HTML)."""
+    path = run_dir / MANIFEST_NAME
+    if not path.is_file():
+        return
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return
+    kinds = dict(manifest.get("columns") or {}) if isinstance(manifest, dict) else {}
+    # a rate declared with its numerator and denominator is audited by the declared
+    # structure (the reader knows its denominator): no guess of other denominators
+    for spec in manifest.get("tables", []) if isinstance(manifest, dict) else []:
+        if isinstance(spec, dict) and spec.get("rates") and "name" in spec:
+            entry = dict(kinds.get(spec["name"]) or {})
+            entry["statistics"] = sorted(set(entry.get("statistics", ())) | set(spec["rates"]))
+            kinds[spec["name"]] = entry
+    if not kinds:
+        return
+    n = 0
+    for t in tables:
+        for f in t.files:
+            name = f[len("tables/"):-len(".csv")] if f.startswith("tables/") else None
+            spec = kinds.get(name) if name else None
+            if not isinstance(spec, dict):
+                continue
+            skip_counts = set(spec.get("not_counts", ()))
+            skip_rates = set(spec.get("statistics", ()))
+            before = len(t.counts) + len(t.numbers)
+            t.counts = [c for c in t.counts if c not in skip_counts]
+            t.numbers = [c for c in t.numbers if c not in skip_rates]
+            n += before - len(t.counts) - len(t.numbers)
+    if n:
+        notes.append(f"{MANIFEST_NAME}: {n} column(s) declared as not counts or not "
+                     "proportions of people were left out of the count and rate attacks.")
+
+
+def _integers(frame: pd.DataFrame) -> set[str]:
+    """Every whole number printed in a table (thousands separators removed)."""
+    out = set()
+    for v in frame.astype(str).to_numpy().ravel():
+        for tok in re.findall(r"(?<![\d.])\d[\d,\u202f\u00a0 ]*(?![\d.])", v):
+            out.add(re.sub(r"[,\u202f\u00a0 ]", "", tok).lstrip("0") or "0")
+    return out
 
 
 def _content(frame: pd.DataFrame) -> tuple[Any, ...]:
@@ -197,17 +267,36 @@ def _manifest_findings(run_dir: Path, tables: list[PublishedTable],
                 f[c] = t.text[c]
         frames[spec["name"]] = f
         where[spec["name"]] = "|".join(t.files)
-    lt = LinkedTables.from_manifest(manifest, frames, policy)
-    result = lt.audit()
+    # populations share no constraint: each is audited as its own linear system
+    pops = sorted({str(t.get("population", "cohort")) for t in manifest.get("tables", [])})
+    findings = []
+    n_checked = 0
+    for pop in pops:
+        part = {**manifest,
+                "tables": [t for t in manifest.get("tables", []) if t.get("population") == pop],
+                **{k: [x for x in manifest.get(k, []) if x.get("population") == pop]
+                   for k in ("levels", "hierarchies", "known")}}
+        if not any(t["name"] in frames for t in part["tables"]):
+            continue
+        try:
+            result = LinkedTables.from_manifest(part, frames, policy).audit()
+        except ValueError as err:  # the published numbers contradict the declared structure
+            findings.append(Finding("inconsistent", "lp-differencing (declared)", (), "",
+                                    f"population {pop!r}: the declared structure does not fit "
+                                    f"the published numbers ({err}); its LP audit is "
+                                    "incomplete"))
+            continue
+        findings += list(result.findings)
+        n_checked += result.n_cells_checked
     out = []
-    for f in result.findings:
+    for f in findings:
         fs = tuple(sorted({p for name in f.files for p in where.get(name, name).split("|")}))
         out.append(Finding(f.kind, "lp-differencing (declared)", fs, f.location, f.message,
                            f.lower, f.upper))
     missing = [s["name"] for s in manifest.get("tables", []) if s["name"] not in frames]
     notes = [f"{MANIFEST_NAME}: {len(frames)} declared table(s) audited"
              + (f"; {len(missing)} declared table(s) not found" if missing else "") + "."]
-    return out, result.n_cells_checked, notes
+    return out, n_checked, notes
 
 
 def audit_run(
@@ -253,8 +342,10 @@ def audit_run(
     files = sorted(p for p in run_dir.rglob("*") if p.is_file()
                    and WITHHELD_DIR not in p.relative_to(run_dir).parts[:1])
     tables, notes = _read_tables(run_dir, files, policy, significant_digits)
+    _apply_declared_kinds(run_dir, tables, notes)
     findings, n_checked, relations = audit_published_tables(
-        tables, policy, significant_digits=significant_digits)
+        tables, policy, significant_digits=significant_digits,
+        declared=_declared_tables(run_dir))
     notes.append(f"{len(tables)} table(s) read; {len(relations)} relation(s) between "
                  "published numbers found.")
     declared, n_declared, more = _manifest_findings(run_dir, tables, policy)
@@ -369,16 +460,42 @@ def withhold(run_dir: str | Path, audit_result: AuditResult) -> list[Path]:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(src), str(dest))
         moved.append(dest)
-    dest_root.mkdir(exist_ok=True)
+    write_reasons(run_dir, {rel: reasons[rel] for rel in sorted(reasons)},
+                  audit_result.policy)
+    return moved
+
+
+def write_reasons(run_dir: str | Path, reasons: Mapping[str, Sequence[str]],
+                  policy: DisclosurePolicy | None = None) -> Path:
+    """Write (or extend) ``withheld/reasons.json``: ``{file: [reasons]}`` with the policy.
+
+    Reasons already recorded (by the identifier scan of a run, say) are kept; never an
+    identifier or a recovered value is needed here, only what kind of breach it was.
+    """
+    dest_root = Path(run_dir) / WITHHELD_DIR
+    dest_root.mkdir(parents=True, exist_ok=True)
+    path = dest_root / "reasons.json"
+    files: dict[str, list[str]] = {}
+    if path.is_file():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            old = {}
+        if isinstance(old, dict) and isinstance(old.get("files"), dict):
+            files = {k: list(v) for k, v in old["files"].items()}
+    for rel, why in reasons.items():
+        have = files.setdefault(rel, [])
+        have.extend(w for w in why if w not in have)
     record = {
         "format": "irdp-withheld",
         "version": 1,
-        "policy": audit_result.policy.to_dict(),
-        "explanation": ("These outputs were withheld by the disclosure audit (irdp audit): "
-                        "a count below the threshold could be read or recovered from them, "
-                        "or an identifier was found. They must not be published."),
-        "files": {rel: reasons[rel] for rel in sorted(reasons)},
+        "policy": (policy or DisclosurePolicy()).to_dict(),
+        "explanation": ("These outputs were withheld by the disclosure audit (irdp audit) or "
+                        "the identifier scan of the run: a count below the threshold could "
+                        "be read or recovered from them, or an identifier was found. They "
+                        "must not be published."),
+        "files": {rel: files[rel] for rel in sorted(files)},
     }
-    (dest_root / "reasons.json").write_text(json.dumps(record, indent=2, ensure_ascii=False)
-                                            + "\n", encoding="utf-8")
-    return moved
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    return path

@@ -115,7 +115,7 @@ def layout(report: Report) -> Layout:
     """Arrange every section of ``report`` (the report itself is not modified)."""
     out = Layout()
     counters = {"table": 0, "figure": 0}
-    marker = f"<{report.min_count}"
+    marker = report.policy.marker
     for section in report.sections.values():
         out.blocks[section.id] = _section(section, marker, out.appendix, counters)
     return out

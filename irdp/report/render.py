@@ -7,6 +7,7 @@ fixed cell format and ``\\n`` line endings, so the same report gives the same by
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from irdp.report.document import Report
 from irdp.report.layout import layout
 from irdp.report.tripod import checklist
 
-__all__ = ["render_html", "write_tables", "write_report", "add_checklist"]
+__all__ = ["render_html", "write_tables", "write_figure_data", "write_report", "add_checklist"]
 
 
 def _env() -> Any:
@@ -83,7 +84,7 @@ def write_tables(report: Report, folder: str | Path) -> list[Path]:
     """Write every table of the report as ``<folder>/<name>.csv``; return the paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    marker = f"<{report.min_count}"
+    marker = report.policy.marker
     paths = []
     for block in report.tables():
         path = folder / f"{block.name}.csv"
@@ -92,11 +93,32 @@ def write_tables(report: Report, folder: str | Path) -> list[Path]:
     return paths
 
 
+def write_figure_data(report: Report, folder: str | Path) -> list[Path]:
+    """Write the data sidecar of every figure as ``<folder>/<name>.data.json``.
+
+    A sidecar holds what the figure draws (:func:`irdp.privacy.figure_sidecar`), so that the
+    disclosure audit (:func:`irdp.privacy.audit_run`) checks figures like tables.
+    """
+    folder = Path(folder)
+    paths = []
+    for block in report.figures():
+        if block.sidecar is None:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{block.name}.data.json"
+        text = json.dumps(block.sidecar, indent=1, sort_keys=True, default=str)
+        path.write_text(text + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
 def write_report(report: Report, folder: str | Path, *, run_id: str = "") -> Path:
-    """Write ``report.html`` and ``tables/*.csv`` into ``folder``; return the HTML path."""
+    """Write ``report.html``, ``tables/*.csv`` and ``figures/*.data.json`` into ``folder``;
+    return the HTML path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     write_tables(report, folder / "tables")
+    write_figure_data(report, folder / "figures")
     html = render_html(report, run_id=run_id)
     path = folder / "report.html"
     path.write_text(html, encoding="utf-8", newline="\n")

@@ -1,8 +1,9 @@
 """Scan the files of a run for the extract's worker or company identifiers.
 
 Nothing that leaves irdp may carry a worker, company, employment or visit identifier. The scan
-reads every file of a run folder (HTML, CSV, JSON...), splits its text into tokens made of
-letters, digits, ``_`` and ``-`` (a decimal number such as ``0.0123`` is one token, and
+reads every file of a run folder (HTML, CSV, JSON...) and searches it with
+:func:`irdp.privacy.find_identifiers` (the one implementation), which splits text into tokens
+made of letters, digits, ``_`` and ``-`` (a decimal number such as ``0.0123`` is one token, and
 base64-embedded images are single long tokens, so neither can match by chance) and reports
 every token that is one of the extract's *actual* identifier values, plus any identifier
 column name in CSV headers. Identifier values that are not single tokens (with a ``/`` or a
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from irdp.exceptions import IrdpWarning
+from irdp.privacy import find_identifiers
 
 __all__ = ["IdentifierFinding", "scan_identifiers", "IDENTIFIER_COLUMNS", "MIN_NUMERIC_DIGITS"]
 
@@ -36,9 +38,6 @@ IDENTIFIER_COLUMNS = ("worker_id", "company_id", "employment_id", "visit_id", "e
 
 #: Numeric identifiers shorter than this (and without a leading zero) are not searched.
 MIN_NUMERIC_DIGITS = 6
-
-_TOKEN = re.compile(r"[A-Za-z0-9_\-]+(?:\.[0-9]+)*")
-_WORD = "A-Za-z0-9_\\-"
 
 
 @dataclass(frozen=True)
@@ -103,10 +102,6 @@ def scan_identifiers(
             "and cannot be told apart from counts in the outputs: they were not searched. "
             "Pseudonymise such keys when reading the extract to have them checked.",
             IrdpWarning, stacklevel=2)
-    plain = {i for i in searchable if _TOKEN.fullmatch(i)}
-    other = sorted(searchable - plain)
-    words = re.compile("|".join(f"(?<![{_WORD}]){re.escape(i)}(?![{_WORD}])" for i in other)) \
-        if other else None
     findings: list[IdentifierFinding] = []
     for path in sorted(Path(folder).rglob("*")):
         if not path.is_file():
@@ -117,10 +112,11 @@ def scan_identifiers(
             for col in IDENTIFIER_COLUMNS:
                 if re.search(rf"(^|[,;\t\"]){col}($|[,;\t\"])", header):
                     findings.append(IdentifierFinding(path, "column", col))
-        hits = set(_TOKEN.findall(text)) & plain
-        if words is not None:
-            hits |= {m.group(0) for m in words.finditer(text)}
-        for token in sorted(hits):
+        # the search itself is irdp.privacy.find_identifiers (one implementation)
+        lines = text.splitlines()
+        hits = find_identifiers(text, searchable, nir=False, max_hits=max_findings + 1)
+        tokens = {lines[h.line - 1][h.column - 1:h.column - 1 + h.length] for h in hits}
+        for token in sorted(tokens):
             findings.append(IdentifierFinding(path, "value", token))
             if len(findings) >= max_findings:
                 return findings

@@ -128,7 +128,7 @@ def test_development_counts_below_the_threshold_are_masked():
     assert dev["n"] == 60
     assert dev["n_events"] is None
     assert dev["suppressed"] == ["n_events"]
-    assert lg.export(threshold=5)["development"]["n_events"] == 9  # a lowered threshold
+    assert lg.export(min_count=5)["development"]["n_events"] == 9  # a lowered threshold
     time = rng.exponential(1, 60)
     cox = CoxIndex().fit(Xs, Survival(time, np.arange(60) % 7 == 0))
     with pytest.raises(DisclosureError):

@@ -140,7 +140,9 @@ def test_finding4_fairness_rates_give_masked_counts_back():
     assert (groups["events"] == "").all()
     res = audit_tables({"fairness_groups": groups, "fairness_measures": _long_measures(truth)})
     events = _exact(res, "fairness_groups", "events")
-    assert sorted(events.values()) == [9, 10, 12, 13]
+    # 9 and 10 come back; 12 and 13 are pinned too but are not small counts (not a breach
+    # by DisclosurePolicy.is_breach, which the audit of published files applies as well)
+    assert sorted(events.values()) == [9, 10]
     tp = sorted(f.lower for f in res.findings if f.attack == "rate-denominator")
     assert tp == [2, 3, 4, 5]  # TPR x (n - non_events)
 

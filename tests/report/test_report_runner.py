@@ -214,8 +214,9 @@ def test_an_identifier_in_an_output_is_withheld_never_printed(root, monkeypatch)
     assert not (run_dir / "report.html").exists()
     assert (run_dir / "withheld" / "report.html").exists()
     reasons = json.loads((run_dir / "withheld" / "reasons.json").read_text())
-    assert reasons == [{"file": "report.html",
-                        "holds": ["an identifier value of the extract"]}]
+    assert reasons["files"] == {
+        "report.html": ["identifier (identifier scan): an identifier value of the extract"]}
+    assert reasons["policy"]["min_count"] == 11
     prov = json.loads((run_dir / "provenance.json").read_text())
     assert prov["identifier_scan"]["withheld"] == ["report.html"]
     html = (run_dir / "withheld" / "report.html").read_text()
