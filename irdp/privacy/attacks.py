@@ -238,9 +238,17 @@ def model_export_findings(
     policy = policy or DisclosurePolicy()
     out: list[Finding] = []
     dev_events = _n_events(export, export)
+    grids = {path: node["grid_min_events"] for path, node in _walk(export)
+             if isinstance(node, Mapping) and isinstance(node.get("grid_min_events"), int)
+             and not isinstance(node.get("grid_min_events"), bool)}
     for path, node in _walk(export):
         if isinstance(node, Mapping):
-            for tk, ta, vk, va in _step_series(node):
+            # a confidential grid (irdp's grid_min_events, riskRegression's coarsened
+            # baseline): every interval holds at least k development events of every cause,
+            # so the smallest jump is k or more events, not one; the attack's premise fails
+            grid = max((k for p, k in grids.items() if path.startswith(p)), default=None)
+            coarse = grid is not None and grid >= policy.min_count
+            for tk, ta, vk, va in ([] if coarse else _step_series(node)):
                 total = _n_events(node, export)
                 if total is None and "causes" not in path:
                     total = dev_events

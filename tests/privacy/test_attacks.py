@@ -165,3 +165,36 @@ def test_figure_sidecar_round_trip():
     assert [f.attack for f in found] == ["figure-steps"]
     with pytest.raises(TypeError, match="DataFrame"):
         figure_sidecar(drawn.to_dict(), figure="x")
+
+
+def test_cause_specific_grid_export_with_a_rare_cause_is_not_a_false_alarm(rng):
+    """A rare competing cause drives the confidential grid: every interval holds 11 to ~20 of
+    its events, so jumps are close to each other; the audit reads the export's declared grid
+    (checked here against the data) and finds nothing, while the same export claiming a grid
+    below the threshold is attacked (demo run, models/csc.json)."""
+    from irdp.models import CauseSpecificCoxIndex
+    from irdp.outcomes import CompetingRisks
+
+    n = 6000
+    X = pd.DataFrame({"age": rng.normal(45, 10, n)})
+    t1, t2, t3 = (rng.exponential(s, n) for s in (2000.0, 3000.0, 60000.0))
+    cens = rng.uniform(0, 1500, n)
+    time = np.ceil(np.minimum.reduce([t1, t2, t3, cens]))
+    cause = np.select([time == np.ceil(t1), time == np.ceil(t2), time == np.ceil(t3)],
+                      [1, 2, 3], 0)
+    cause[np.ceil(cens) == time] = 0
+    y = CompetingRisks(time, cause)
+    export = CauseSpecificCoxIndex().fit(X, y).export(min_count=11)
+    state = export["state"]
+    assert state["grid_min_events"] == 11
+    grid = np.asarray(state["causes"]["3"]["baseline_time"])
+    for c in (1, 2, 3):  # what the declaration promises, on the data
+        # intervals (g[k-1], g[k]]; events after the last grid time are not published
+        where = np.searchsorted(grid, time[cause == c], side="left")
+        per_interval = np.bincount(where[where < len(grid)], minlength=len(grid))
+        assert per_interval.min() >= 11, (c, per_interval)
+    assert len(grid) >= 3
+    assert model_export_findings(export, "models/csc.json", POLICY) == []
+    state["grid_min_events"] = 1  # a grid that does not keep 11 events per interval
+    found = model_export_findings(export, "models/csc.json", POLICY)
+    assert found or len(grid) < 5  # attacked like an exact baseline
