@@ -4,7 +4,8 @@ As GPflow's tests/integration/test_notebooks.py: a discovery guard checks that e
 expected notebooks exist, then each one is executed with nbclient after injecting the small
 parameters of irdp.notebooks.SMALL_PARAMETERS, and what a reader sees is checked: every cell
 that draws a figure holds a PNG image, no cell prints a warning (or anything on stderr), and
-no output shows a worker or visit identifier.
+no output shows a worker or visit identifier, and no displayed table shows a count of 1 to 10
+in a count column (finding 7 of issue 11).
 """
 
 from __future__ import annotations
@@ -71,6 +72,35 @@ def plotting_cells(nb):
             any(PLOTTING.search(ln) for ln in _code_lines(c))]
 
 
+#: Columns of a displayed table that count people or events.
+COUNT_COLUMN = re.compile(r"^(n|n_.+|.+_n|events?|n?_?events?_.*|count|workers|cases|"
+                          r"non_events|effectif)$", re.IGNORECASE)
+
+
+def small_counts(html):
+    """Counts 1-10 shown in the count columns of the HTML tables of an output."""
+    import io
+
+    import pandas as pd
+
+    if "<table" not in html:
+        return []
+    try:
+        tables = pd.read_html(io.StringIO(html), flavor="bs4")
+    except (ValueError, ImportError):
+        return []
+    found = []
+    for t in tables:
+        for col in t.columns:
+            name = " ".join(map(str, col)) if isinstance(col, tuple) else str(col)
+            if not COUNT_COLUMN.match(name.strip().split(" ")[-1]):
+                continue
+            values = pd.to_numeric(t[col].astype(str).str.replace(",", ""), errors="coerce")
+            small = values[(values >= 1) & (values < 11) & (values == values.round())]
+            found += [f"{name}={int(v)}" for v in small]
+    return found
+
+
 def _texts(output):
     if output.output_type == "stream":
         yield output.text
@@ -96,6 +126,9 @@ def problems(nb):
                     found.append((i, f"warning: {WARNING.search(text).group(0)}"))
                 if IDENTIFIER.search(text):
                     found.append((i, "an identifier of the extract is shown"))
+            html = out.get("data", {}).get("text/html", "")
+            if small_counts(html):
+                found.append((i, f"counts under 11 shown: {small_counts(html)[:5]}"))
     return found
 
 
@@ -114,12 +147,18 @@ def test_problems_detects_what_a_reader_must_not_see():
         nbformat.v4.new_code_cell("d = CalibrationDisplay.from_result(cal)\nd", outputs=[
             nbformat.v4.new_output("execute_result", data={"image/png": "iVBOR",
                                                            "text/plain": "<CalibrationDisplay>"})]),
+        nbformat.v4.new_code_cell("t", outputs=[nbformat.v4.new_output(
+            "execute_result", data={"text/html": "<table><tr><th>group</th><th>n</th>"
+                                    "<th>events</th></tr><tr><td>a</td><td>1,072</td>"
+                                    "<td>7</td></tr><tr><td>b</td><td>[c]</td><td>12</td>"
+                                    "</tr></table>"})]),
     ]
     assert plotting_cells(nb) == [0, 3]
     kinds = [k for _, k in problems(nb)]
     assert kinds == ["plotting cell without an image/png output",
                      "stderr: 'LinAlgWarning: ill-conditioned matrix'",
-                     "warning: LinAlgWarning", "an identifier of the extract is shown"]
+                     "warning: LinAlgWarning", "an identifier of the extract is shown",
+                     "counts under 11 shown: ['events=7']"]
 
 
 @pytest.mark.parametrize("name", EXPECTED_NOTEBOOKS)
