@@ -94,19 +94,7 @@ def generate_partition(plan: PartitionPlan, c: int) -> Partition:
     hist = simulate(rng, workers, sp1, plan.start, plan.end)
     asm = Assembler(rng, workers, comp, sp1, hist, plan.start, plan.end, tag=f"{c + 1:03d}",
                     spsti_number=c + 1)
-    v = asm.visits_sorted()
-    tables = {
-        "worker": asm.worker(),
-        "company": asm.company(),
-        "employment": asm.employment(),
-        "visit": asm.visit(v),
-        "conclusion": asm.conclusion(v),
-        "diagnosis": asm.diagnosis(v),
-        "exposure": asm.exposure(),
-        "questionnaire": asm.questionnaire(v),
-        "exit": asm.exit(),
-    }
-    return Partition(tables={t: tables[t] for t in TABLES}, sp=sp1, workers=workers,
+    return Partition(tables=asm.tables(TABLES), sp=sp1, workers=workers,
                      companies=comp, history=hist, assembler=asm)
 
 

@@ -210,6 +210,27 @@ class Assembler:
             "intensity": ints(intensity, rng.random(m) < 0.3, pa.int16()),
         })
 
+    # ------------------------------------------------------------------ all tables
+    def tables(self, order: tuple[str, ...] | list[str]) -> dict[str, pa.Table]:
+        """Every table of the extract, keyed in ``order``.
+
+        The tables are drawn in one fixed sequence (the random stream is shared), so the
+        same generator state always gives the same extract whatever ``order`` is.
+        """
+        v = self.visits_sorted()
+        drawn = {
+            "worker": self.worker(),
+            "company": self.company(),
+            "employment": self.employment(),
+            "visit": self.visit(v),
+            "conclusion": self.conclusion(v),
+            "diagnosis": self.diagnosis(v),
+            "exposure": self.exposure(),
+            "questionnaire": self.questionnaire(v),
+            "exit": self.exit(),
+        }
+        return {name: drawn[name] for name in order}
+
     # ------------------------------------------------------------------ visits and children
     def visits_sorted(self) -> dict[str, np.ndarray]:
         v = self.h.visits

@@ -240,19 +240,7 @@ def generate_dmst(
     workers, comp = make_workers(rng, sp, int(n_workers), start_d, end_d)
     hist = simulate(rng, workers, sp, start_d, end_d, progress)
     asm = Assembler(rng, workers, comp, sp, hist, start_d, end_d)
-    v = asm.visits_sorted()
-    arrow = {
-        "worker": asm.worker(),
-        "company": asm.company(),
-        "employment": asm.employment(),
-        "visit": asm.visit(v),
-        "conclusion": asm.conclusion(v),
-        "diagnosis": asm.diagnosis(v),
-        "exposure": asm.exposure(),
-        "questionnaire": asm.questionnaire(v),
-        "exit": asm.exit(),
-    }
-    arrow = {name: arrow[name] for name in TABLES}
+    arrow = asm.tables(TABLES)
     path = None
     if out is not None:
         path = Path(out)
