@@ -123,6 +123,11 @@ def _stability_tables(st: _State, name: str, res: Any) -> None:
     table["interval_width"] = [float(np.mean(width[level == g])) if (level == g).any()
                                else float("nan") for g in table["group"][:-1]] + \
         [float(width.mean())]
+    # a logistic index reproduces on its development data the number of events in its mean
+    # predicted risk (score equations with an intercept): mean risk x n of the "all" row is
+    # that count exactly; where it is below the threshold, the mean risk is not shown
+    expected = table["mean_risk"].to_numpy(float) * table["n"].to_numpy(float)
+    table.loc[(expected > 0) & (np.round(expected) < st.report.min_count), "mean_risk"] = np.nan
     shown = r.add_table(
         "stability", f"stability_{name}", table, caption=f"Stability of {name} (development "
         f"data, {res.n_boot - res.n_failed} rebuilt indices): by risk level of the index, "
