@@ -35,7 +35,7 @@ from irdp.plotting import (
     plot_decision_curve,
     plot_observed_risk,
 )
-from irdp.report.labels import sort_ordinal, term_label
+from irdp.report.labels import in_sentence, sort_ordinal, term_label
 from irdp.validation import (
     bootstrap_validate,
     closed_test,
@@ -639,8 +639,8 @@ def _step_service(st: _State) -> None:
         tab, link = service_link(tab, "spsti" if g == "spsti_id" else g, LEVEL_LABELS,
                                  r)
         ctl = r.add_table("service", f"service_{g}", tab, caption=f"Predicted and observed "
-                          f"risk by {term_label(g).lower()}", count_columns=counts, rates=rates,
-                          known_totals=True, link=link)
+                          f"risk by {in_sentence(term_label(g))}", count_columns=counts,
+                          rates=rates, known_totals=True, link=link)
         ok = ctl["n"].notna() & ctl["observed_risk"].notna() & ctl["mean_predicted"].notna()
         shown = ctl[ok]
         if shown.empty:
@@ -648,5 +648,5 @@ def _step_service(st: _State) -> None:
         fig = GroupRiskDisplay.from_table(shown, horizon=h,
                                           group_label=term_label(g)).figure_
         r.add_figure("service", f"service_{g}_plot", fig, caption=f"Mean predicted and "
-                     f"observed risk by {term_label(g).lower()} (groups passing disclosure "
+                     f"observed risk by {in_sentence(term_label(g))} (groups passing disclosure "
                      "control)")

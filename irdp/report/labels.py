@@ -20,6 +20,7 @@ __all__ = [
     "feature_label",
     "term_label",
     "index_kind_label",
+    "in_sentence",
     "measure_label",
     "measure_decimals",
     "ordinal_key",
@@ -490,6 +491,20 @@ _CODE_TOKEN = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 _MEASURE_WORD = re.compile(r"\b(?:of|Forest plot of) (oe|citl|brier|ipa|c|auc)\b")
 
 
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: first letter lower-cased, acronyms kept.
+
+    Examples
+    --------
+    >>> in_sentence("Company size band"), in_sentence("NAF section"), in_sentence("SPSTI")
+    ('company size band', 'NAF section', 'SPSTI')
+    """
+    first = label.split(" ", 1)[0]
+    if len(first) > 1 and first[:2].isupper():  # an acronym (NAF, SPSTI, WAI...)
+        return label
+    return label[:1].lower() + label[1:]
+
+
 def readable(text: str) -> str:
     """A caption without code names: known feature, column and measure codes become words.
 
@@ -506,7 +521,7 @@ def readable(text: str) -> str:
         code = m.group(1)
         label = _CLUSTERS.get(code) or feature_label(code) or column_label(code)
         word = m.group(0).split(" ", 1)[0]
-        return f"{word} {label if code.startswith('spsti') else label.lower()}"
+        return f"{word} {in_sentence(label)}"
 
     def measure(m: re.Match[str]) -> str:
         return m.group(0)[: -len(m.group(1))] + _inline(measure_label(m.group(1)))
