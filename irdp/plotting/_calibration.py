@@ -18,17 +18,15 @@ from irdp.plotting._display import Display, finite
 from irdp.plotting._style import (
     DISCLOSURE_THRESHOLD,
     check_min_count,
+    ideal_square,
     legend_below,
     legend_outside,
+    risk_words,
     suppressed_warning,
 )
 from irdp.validation.bootstrap import CalibrationCurveResult
 
 __all__ = ["BootstrapCalibrationDisplay", "CalibrationDisplay"]
-
-
-def _risk_words(horizon: float | None, time_unit: str) -> str:
-    return "" if horizon is None else f" by {horizon:g} {time_unit}"
 
 
 class CalibrationDisplay(Display):
@@ -120,8 +118,8 @@ class CalibrationDisplay(Display):
         self.figure_, self.ax_, self.hist_ax_ = fig, ax_c, ax_h
         self._rows = []
         ax_c.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="ideal (observed = predicted)")
-        ax_c.set_ylabel("observed risk" + _risk_words(r.horizon, self.time_unit))
-        (ax_h or ax_c).set_xlabel("predicted risk" + _risk_words(r.horizon, self.time_unit))
+        ax_c.set_ylabel("observed risk" + risk_words(r.horizon, self.time_unit))
+        (ax_h or ax_c).set_xlabel("predicted risk" + risk_words(r.horizon, self.time_unit))
         if r.n < self.min_count:
             suppressed_warning(
                 f"the calibration sample has {r.n} subjects, fewer than the disclosure "
@@ -226,15 +224,12 @@ class BootstrapCalibrationDisplay(Display):
         x = finite(c["predicted"])
         apparent, corrected = finite(c["apparent"]), finite(c["corrected"])
         top = float(np.nanmax(np.r_[x, corrected[np.isfinite(corrected)], 0.05]))
-        lim = min(1.0, 1.05 * top)
-        ax.plot([0, lim], [0, lim], color="grey", lw=0.8, ls=":", label="ideal")
+        ideal_square(ax, top)
         ax.plot(x, apparent, color="black", ls="--", label="apparent")
         ax.plot(x, corrected, color="tab:blue", label="optimism-corrected")
         self._rows = [{"element": "curve", "series": s, "x": a, "y": b}
                       for s, ys in (("apparent", apparent), ("optimism-corrected", corrected))
                       for a, b in zip(x, ys, strict=True)]
-        ax.set_xlim(0, lim)
-        ax.set_ylim(0, lim)
         ax.set_xlabel("predicted risk")
         ax.set_ylabel("observed risk (smoothed)")
         mae, q90 = self.result.mean_absolute_error, self.result.quantile90_absolute_error

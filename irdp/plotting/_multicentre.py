@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from irdp.plotting._display import Display, finite
+from irdp.plotting._style import ideal_square, risk_words
 
 __all__ = ["PooledCalibrationDisplay"]
 
@@ -52,11 +53,8 @@ class PooledCalibrationDisplay(Display):
                 marker="o", label="pooled (weighted by n)")
         values = finite(pd.concat([shown["mean_predicted"], shown["observed_risk"]]))
         top = float(np.nanmax(values)) if np.isfinite(values).any() else 0.05
-        lim = min(1.0, 1.1 * top)
-        ax.plot([0, lim], [0, lim], color="grey", lw=0.8, ls=":", label="ideal")
-        ax.set_xlim(0, lim)
-        ax.set_ylim(0, lim)
-        h = "" if self.horizon is None else f" by {self.horizon:g} days"
+        ideal_square(ax, top, pad=1.1)
+        h = risk_words(self.horizon)
         ax.set_xlabel("Mean predicted risk in the bin" + h)
         ax.set_ylabel("Observed risk (Aalen-Johansen)" + h)
         ax.legend(loc="upper left", fontsize="small", frameon=False)

@@ -32,6 +32,7 @@ import pandas as pd
 
 from irdp.exceptions import SmallGroupWarning
 from irdp.plotting._display import Display
+from irdp.plotting._style import ideal_square, risk_words
 from irdp.privacy.policy import DEFAULT_MIN_COUNT
 
 __all__ = [
@@ -320,11 +321,8 @@ class CalibrationInstabilityDisplay(Display):
             ax.plot(orig["predicted"], orig["observed"], color="black", lw=1.6, ls="--",
                     label="original model")
         top = float(max(c["predicted"].max(), c["observed"].max())) if len(c) else 1.0
-        lim = min(1.0, 1.05 * top)
-        ax.plot([0, lim], [0, lim], color="grey", lw=0.8, ls=":", label="ideal")
-        ax.set_xlim(0, lim)
-        ax.set_ylim(0, lim)
-        h = "" if self.horizon is None else f" by {self.horizon:g} {self.time_unit}"
+        ideal_square(ax, top)
+        h = risk_words(self.horizon, self.time_unit)
         ax.set_xlabel("Predicted risk" + h)
         ax.set_ylabel("Observed risk" + h)
         ax.legend(loc="upper left", fontsize="small", frameon=False)
@@ -467,11 +465,8 @@ class CentreCalibrationDisplay(Display):
         ax.plot(c["predicted"], c["observed"], color="black", lw=1.6, ls="--",
                 label=f"overall ({self.approach.upper()})")
         top = float(max(c["predicted"].max(), np.nanmax(c[["observed", "upper"]].to_numpy())))
-        lim = min(1.0, 1.1 * top)
-        ax.plot([0, lim], [0, lim], color="grey", lw=0.8, ls=":", label="ideal")
-        ax.set_xlim(0, lim)
-        ax.set_ylim(0, lim)
-        h = "" if self.horizon is None else f" by {self.horizon:g} {self.time_unit}"
+        ideal_square(ax, top, pad=1.1)
+        h = risk_words(self.horizon, self.time_unit)
         ax.set_xlabel("Predicted risk" + h)
         ax.set_ylabel("Observed risk" + h)
         ax.legend(loc="upper left", fontsize="small", frameon=False)

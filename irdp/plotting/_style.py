@@ -21,11 +21,13 @@ __all__ = [
     "DISCLOSURE_THRESHOLD",
     "MEASURE_LABELS",
     "check_min_count",
+    "ideal_square",
     "legend_below",
     "legend_outside",
     "measure_label",
     "plain_log_axis",
     "reference_value",
+    "risk_words",
     "suppressed_warning",
 ]
 
@@ -194,3 +196,20 @@ def padded_limits(values: Sequence[float], *, min_span: float, include: Sequence
     if high > bounds[1]:
         low, high = min(low, bounds[1] - min_span), bounds[1]
     return max(low, bounds[0]), min(high, bounds[1])
+
+
+def risk_words(horizon: float | None, time_unit: str = "days") -> str:
+    """`` by <horizon> <unit>`` for an axis label of risks at a horizon ('' without one)."""
+    return "" if horizon is None else f" by {horizon:g} {time_unit}"
+
+
+def ideal_square(ax: Any, top: float, pad: float = 1.05) -> float:
+    """Square risk axes from 0 to ``min(1, pad * top)`` with the dotted ideal diagonal.
+
+    Returns the upper limit.
+    """
+    lim = min(1.0, pad * top)
+    ax.plot([0, lim], [0, lim], color="grey", lw=0.8, ls=":", label="ideal")
+    ax.set_xlim(0, lim)
+    ax.set_ylim(0, lim)
+    return lim
