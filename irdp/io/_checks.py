@@ -93,6 +93,7 @@ class Validator:
         self.bom: dict[str, bool] = {}
         self.columns: dict[str, dict[str, str]] = {}   # table -> column -> duckdb type
         self.typed_ok: set[str] = set()                 # tables whose typed table is usable
+        self.typed_views: set[str] = set()              # typed_<t> that are views (Parquet)
         self.dropped: dict[str, list[str]] = {}
         self.conversions: dict[str, dict[str, Conversion]] = {}
         self.paths: dict[str, str | list[str]] = {}    # Parquet file(s) (final views)
@@ -186,7 +187,13 @@ class Validator:
 
     # ------------------------------------------------------------------ types
     def check_types(self, t: str) -> None:
-        """Read the table once into ``typed_<t>`` (contract types, one flag per bad value)."""
+        """Define ``typed_<t>`` (contract types, one flag per bad value).
+
+        A Parquet table stays in its file(s): ``typed_<t>`` is a view, and every check reads
+        only the columns it needs (an 18 M-worker extract is validated without copying its
+        tables, so without spilling). A CSV table, already parsed into ``raw_<t>``, is
+        typed once into a temporary table.
+        """
         s = self.schemas[t]
         convs = {f.name: conversion(f, self.columns[t][f.name]) for f in s.fields}
         exprs, flags = [], []
@@ -195,16 +202,11 @@ class Validator:
             exprs.append(f"{cv.expr} AS {quote(f.name)}")
             if cv.bad is not None and not cv.whole_column:
                 flags.append(f"coalesce({cv.bad}, false) AS {quote('__bad_' + f.name)}")
-        try:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE typed_{t} AS SELECT "
-                             + ", ".join(exprs + flags) + f", __row FROM src_{t}")
-        except duckdb.Error as err:
-            if t not in self.paths:
-                raise
-            self.add(E.FileFormatError, t, "parquet_data",
-                     f"the data of the Parquet file cannot be read ({clean_text(str(err))}); "
-                     "the file is damaged: export it again.")
-            return
+        kind = "VIEW" if t in self.paths else "TABLE"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} typed_{t} AS SELECT "
+                         + ", ".join(exprs + flags) + f", __row FROM src_{t}")
+        if kind == "VIEW":
+            self.typed_views.add(t)
         self.conversions[t] = convs
         self.typed_ok.add(t)
         for f in s.fields:
@@ -345,7 +347,20 @@ class Validator:
                 + [f"count(*) FILTER (WHERE {_numeric_sql(quote(f.name))})" for f in keys]
                 # distinct 64-bit hashes imply distinct keys; equal ones are checked exactly
                 + [f"count(*) - count(DISTINCT hash({pk}))" if pk else "0"])
-        counts = list(self.fetch("SELECT " + ", ".join(aggs) + f" FROM typed_{t}")[0])
+        # a view reads every column of its file(s) here, so that damaged pages show now
+        whole = ([f"count({quote(f.name)})" for f in s.fields] if t in self.typed_views
+                 else [])
+        try:
+            counts = list(self.fetch(f"SELECT {', '.join(whole + aggs)} FROM typed_{t}")[0])
+        except duckdb.Error as err:
+            if t not in self.typed_views:
+                raise
+            self.add(E.FileFormatError, t, "parquet_data",
+                     f"the data of the Parquet file cannot be read ({clean_text(str(err))}); "
+                     "the file is damaged: export it again.")
+            self.typed_ok.discard(t)
+            return
+        counts = counts[len(whole):]
         n_typed, n_rules = len(typed), len(rules)
         for f, n in zip(typed, counts[:n_typed], strict=True):
             if n:
@@ -507,5 +522,5 @@ class Validator:
 
     def drop_work_tables(self) -> None:
         self.con.execute("; ".join(
-            f"DROP TABLE IF EXISTS typed_{t}; DROP VIEW IF EXISTS src_{t}; "
-            f"DROP TABLE IF EXISTS raw_{t}" for t in self.schemas))
+            f"DROP {'VIEW' if t in self.typed_views else 'TABLE'} IF EXISTS typed_{t}; "
+            f"DROP VIEW IF EXISTS src_{t}; DROP TABLE IF EXISTS raw_{t}" for t in self.schemas))
