@@ -8,9 +8,10 @@ process and of its children every 50 ms, so each step's peak RSS is its own):
 2. ``read + validate``: :func:`irdp.io.read_extract` validates the partitioned Parquet in
    place (DuckDB views, a memory limit and a spill directory);
 3. ``cohort``: :func:`irdp.cohort.build_cohort_partitioned` (landmark 2021-01-01, inaptitude
-   within 12 months), by batches of SPSTI, written as one Parquet file per SPSTI;
+   within 12 months), by batches of SPSTI in ``--jobs`` worker processes, written as one
+   Parquet file per SPSTI;
 4. ``features``: :func:`irdp.features.build_features_partitioned`, the 117 registered
-   features, by batches of SPSTI, written as Parquet;
+   features, by batches of SPSTI in ``--jobs`` worker processes, written as Parquet;
 5. ``cox``: a Cox index (:class:`irdp.models.CoxIndex`, engine ``irdp._stats.cox``) on the
    national cohort, reading only the 20 feature columns it uses (and the outcome);
 6. ``abcd``: :func:`irdp.metrics.performance`, the ABCD measures (discrimination,
@@ -100,11 +101,13 @@ elif args["phase"] == "prepare":
     d = CohortDefinition.from_yaml(os.path.join({root!r}, "experiments", "cohorts",
                                                 "landmark_2021_12m.yaml"))
     c = step("cohort", lambda: build_cohort_partitioned(
-        ex, d, out=os.path.join(folder, "cohort"), batch_size=args["batch"]))
+        ex, d, out=os.path.join(folder, "cohort"), batch_size=args["batch"],
+        n_jobs=args["jobs"]))
     steps["cohort"]["rows"] = len(c)
     steps["cohort"]["flow"] = c.flow[["criterion", "n_index_events"]].values.tolist()
     X = step("features", lambda: build_features_partitioned(
-        ex, c, out=os.path.join(folder, "features"), batch_size=args["batch"]))
+        ex, c, out=os.path.join(folder, "features"), batch_size=args["batch"],
+        n_jobs=args["jobs"]))
     steps["features"]["columns"] = len(X.columns)
 elif args["phase"] == "model":
     import numpy as np

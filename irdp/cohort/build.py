@@ -16,6 +16,7 @@ References
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime as dt
 import warnings
@@ -28,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from irdp import exceptions
 from irdp.cohort import _tables
 from irdp.cohort.definition import CAUSES, COMPETING_CAUSE, CohortDefinition
 from irdp.exceptions import ExtractError, IrdpWarning
@@ -466,25 +468,6 @@ def cohort_frame(cohort: Any) -> pd.DataFrame:
 WHOLE = "ALL"
 
 
-def extract_partitions(extract: Extract, batch_size: int = 1
-                       ) -> Iterator[tuple[list[str], Extract]]:
-    """(names, extract) of each batch of ``batch_size`` partitions, or ``(["ALL"], extract)``
-    when the extract is not partitioned."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}.")
-    if not extract.partitions:
-        yield [WHOLE], extract
-        return
-    names = list(extract.partitions)
-    for i in range(0, len(names), batch_size):
-        batch = names[i:i + batch_size]
-        part = extract.partition(batch)
-        try:
-            yield batch, part
-        finally:
-            part.connection.close()
-
-
 @dataclasses.dataclass(frozen=True)
 class PartitionedTable:
     """A table written as one Parquet file per partition (``<path>/<partition>.parquet``).
@@ -649,7 +632,7 @@ def _sum_flows(flows: list[pd.DataFrame]) -> pd.DataFrame:
     return total.astype({c: "int64" for c in counts})
 
 
-def _members(extract: Extract, names: list[str], cand: pd.DataFrame
+def _members(open_part: Any, names: list[str], cand: pd.DataFrame
              ) -> Iterator[tuple[str, np.ndarray]]:
     """(partition, mask of its candidate rows) for a batch of partitions.
 
@@ -662,7 +645,7 @@ def _members(extract: Extract, names: list[str], cand: pd.DataFrame
     covered = np.zeros(len(cand), dtype=int)
     masks = []
     for name in names:
-        part = extract.partition(name)
+        part = open_part(name)
         try:
             workers = [r[0] for r in part.fetch("SELECT worker_id FROM worker")]
             mask = cand["worker_id"].isin(workers).to_numpy(bool)
@@ -682,8 +665,85 @@ def _members(extract: Extract, names: list[str], cand: pd.DataFrame
     yield from masks
 
 
+def batches(extract: Extract, batch_size: int) -> list[list[str]]:
+    """The partitions of ``extract`` in batches of ``batch_size`` (``[["ALL"]]`` when the
+    extract is not partitioned)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}.")
+    names = list(extract.partitions)
+    if not names:
+        return [[WHOLE]]
+    return [names[i:i + batch_size] for i in range(0, len(names), batch_size)]
+
+
+def run_batches(extract: Extract, batch_size: int, func: Any, *, n_jobs: int | None,
+                scheduler: Any, kwargs: dict[str, Any]) -> list[Any]:
+    """``func(part, names, **kwargs)`` on each batch of partitions, in partition order.
+
+    Batches run in this process (``n_jobs=1``), in joblib worker processes, or as Dask tasks
+    (``scheduler``, as the resampling of :mod:`irdp.validation`); each opens its own
+    partitions from a picklable :class:`irdp.io.PartitionOpener`, so no connection is
+    shared. Warnings raised in a batch are issued again here, once each.
+    """
+    from irdp._resampling import replicate
+
+    groups = batches(extract, batch_size)
+    if not extract.partitions:  # one partition: the extract itself, in this process
+        return [func(extract, groups[0], **kwargs)]
+    workers = 1 if scheduler is None and n_jobs == 1 else len(groups)
+    if workers == 1:
+        opener = extract.opener()
+        out = []
+        for names in groups:
+            part = opener(names)
+            try:
+                out.append(func(part, names, open_part=opener, **kwargs))
+            finally:
+                part.connection.close()
+        return out
+    # each process runs its DuckDB queries on one thread: the processes share the cores
+    opener = extract.opener()
+    opener = dataclasses.replace(opener, settings={**opener.settings, "threads": 1})
+    res = replicate(_batch_task, len(groups), seed=0, n_jobs=n_jobs, scheduler=scheduler,
+                    kwargs={"func": func, "groups": groups, "opener": opener,
+                            "kwargs": kwargs})
+    for msg in res.warnings:  # "Category: message", issued again with its category
+        name, _, text = msg.partition(": ")
+        category = getattr(exceptions, name, None)
+        if not (isinstance(category, type) and issubclass(category, Warning)):
+            category = getattr(builtins, name, UserWarning)
+        warnings.warn(text, category, stacklevel=3)
+    return res.results
+
+
+def _batch_task(i: int, rng: Any, *, func: Any, groups: list[list[str]], opener: Any,
+                kwargs: dict[str, Any]) -> Any:
+    """One batch of partitions in a worker process (``rng`` is not used: no randomness)."""
+    del rng
+    part = opener(groups[i])
+    try:
+        return func(part, groups[i], open_part=opener, **kwargs)
+    finally:
+        part.connection.close()
+
+
+def _cohort_batch(part: Extract, names: list[str], *, definition: CohortDefinition, path: Path,
+                  open_part: Any = None) -> list[tuple[str, int, pd.DataFrame]]:
+    """Cohort rows of a batch of partitions, written one file per partition."""
+    cand = _candidates(part, definition)
+    done = []
+    for name, mask in _members(open_part, names, cand):
+        c = _assemble(definition, cand.loc[mask].reset_index(drop=True))
+        pq.write_table(pa.Table.from_pandas(c.table, preserve_index=False),
+                       path / f"{name}.parquet")
+        c.flow.to_parquet(path / "_flow" / f"{name}.parquet", index=False)
+        done.append((name, len(c), c.flow))
+    return done
+
+
 def build_cohort_partitioned(extract: Extract, definition: CohortDefinition, *,
-                             out: str | Path, batch_size: int = 1) -> PartitionedCohort:
+                             out: str | Path, batch_size: int = 1, n_jobs: int | None = 1,
+                             scheduler: Any = None) -> PartitionedCohort:
     """Build the cohort one partition (SPSTI) at a time and write it as partitioned Parquet.
 
     The same rules as :func:`build_cohort`, run on each partition of a partitioned extract
@@ -704,6 +764,13 @@ def build_cohort_partitioned(extract: Extract, definition: CohortDefinition, *,
     batch_size : int, default=1
         Partitions queried together (fewer, larger queries); the rows and flow of each
         partition, and so the files, do not depend on it.
+    n_jobs : int or None, default=1
+        Batches processed at once by joblib worker processes (-1: all cores); each process
+        then runs DuckDB on one thread. The files do not depend on it.
+    scheduler : None, "local", str or distributed.Client, default=None
+        Run the batches as Dask tasks instead (``"local"``: a ``LocalCluster`` of ``n_jobs``
+        processes; an address; or a client), as the resampling of :mod:`irdp.validation`.
+        The workers must see the extract's files and ``out`` at the same paths.
 
     Returns
     -------
@@ -723,14 +790,10 @@ def build_cohort_partitioned(extract: Extract, definition: CohortDefinition, *,
     rows: dict[str, int] = {}
     flows = []
     _check_extract_end(extract, definition)
-    for names, part in extract_partitions(extract, batch_size):
-        cand = _candidates(part, definition)
-        for name, mask in _members(extract, names, cand):
-            c = _assemble(definition, cand.loc[mask].reset_index(drop=True))
-            pq.write_table(pa.Table.from_pandas(c.table, preserve_index=False),
-                           path / f"{name}.parquet")
-            c.flow.to_parquet(path / "_flow" / f"{name}.parquet", index=False)
-            rows[name] = len(c)
-            flows.append(c.flow)
+    done = run_batches(extract, batch_size, _cohort_batch, n_jobs=n_jobs, scheduler=scheduler,
+                       kwargs={"definition": definition, "path": path.resolve()})
+    for name, n, flow in (item for batch in done for item in batch):
+        rows[name] = n
+        flows.append(flow)
     return PartitionedCohort(definition=definition, table=PartitionedTable(path, rows),
                              flow=_sum_flows(flows), horizon_days=definition.horizon_days)

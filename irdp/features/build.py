@@ -21,7 +21,7 @@ from irdp.cohort.build import (
     PartitionedCohort,
     PartitionedTable,
     cohort_frame,
-    extract_partitions,
+    run_batches,
 )
 from irdp.exceptions import ExtractError
 from irdp.features.registry import FAMILIES, GROUPS, REGISTRY, Feature
@@ -202,6 +202,23 @@ def build_features(
     return out
 
 
+def _features_batch(part: Extract, names: list[str], *, cohort: PartitionedCohort,
+                    chosen: list[str], path: Path, open_part: Any = None
+                    ) -> list[tuple[str, int]]:
+    """Features of a batch of partitions, written one file per partition."""
+    del open_part
+    frame = cohort.read(["worker_id", "index_date", "index_visit_id"], names)
+    X = build_features(part, frame, features=chosen)
+    start, done = 0, []
+    for name in names:
+        n = cohort.table.rows[name]
+        pq.write_table(pa.Table.from_pandas(X.iloc[start:start + n], preserve_index=False),
+                       path / f"{name}.parquet")
+        done.append((name, n))
+        start += n
+    return done
+
+
 def build_features_partitioned(
     extract: Extract,
     cohort: PartitionedCohort,
@@ -209,6 +226,8 @@ def build_features_partitioned(
     out: str | Path,
     features: Iterable[str] | None = None,
     batch_size: int = 1,
+    n_jobs: int | None = 1,
+    scheduler: Any = None,
 ) -> PartitionedTable:
     """Compute the features one partition (SPSTI) at a time and write them as Parquet.
 
@@ -230,6 +249,13 @@ def build_features_partitioned(
     batch_size : int, default=1
         Partitions computed by one query (fewer, larger queries; the files written are the
         same whatever the batch size).
+    n_jobs : int or None, default=1
+        Batches computed at once by joblib worker processes (-1: all cores); each process
+        then runs DuckDB on one thread. The files do not depend on it.
+    scheduler : None, "local", str or distributed.Client, default=None
+        Run the batches as Dask tasks instead (as
+        :func:`irdp.cohort.build_cohort_partitioned`); the workers must see the extract's
+        files, the cohort and ``out`` at the same paths.
 
     Returns
     -------
@@ -246,17 +272,10 @@ def build_features_partitioned(
                          f"extract's ({expected[:5]}...); build the cohort from this extract.")
     path = Path(out)
     path.mkdir(parents=True, exist_ok=True)
-    rows: dict[str, int] = {}
-    for names, part in extract_partitions(extract, batch_size):
-        frame = cohort.read(["worker_id", "index_date", "index_visit_id"], names)
-        X = build_features(part, frame, features=chosen)
-        start = 0
-        for name in names:
-            n = cohort.table.rows[name]
-            pq.write_table(pa.Table.from_pandas(X.iloc[start:start + n], preserve_index=False),
-                           path / f"{name}.parquet")
-            rows[name] = n
-            start += n
+    done = run_batches(extract, batch_size, _features_batch, n_jobs=n_jobs,
+                       scheduler=scheduler, kwargs={"cohort": cohort, "chosen": chosen,
+                                                    "path": path.resolve()})
+    rows = {name: n for batch in done for name, n in batch}
     levels = {n: list(REGISTRY[n].levels or []) for n in chosen
               if REGISTRY[n].dtype == "category"}
     return PartitionedTable(path, rows, levels)

@@ -35,13 +35,14 @@ from irdp.io.errors import (
     UnparsableDateError,
     VisitAfterExitError,
 )
-from irdp.io.extract import TABLES, Extract, PartitionLayout
+from irdp.io.extract import TABLES, Extract, PartitionLayout, PartitionOpener
 from irdp.io.read import read_extract, validate_extract
 from irdp.io.schema import SCHEMA_VERSION, TableSchema, load_schemas, render_contract
 
 __all__ = [
     "Extract",
     "PartitionLayout",
+    "PartitionOpener",
     "TABLES",
     "SCHEMA_VERSION",
     "TableSchema",

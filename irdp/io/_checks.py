@@ -1,10 +1,10 @@
 """The rules of the contract, checked in DuckDB SQL over the opened files (private).
 
 :class:`Validator` collects :class:`~irdp.io.errors.Problem` objects table by table: columns,
-types (a typed view over a Parquet file, a typed temporary table from a parsed CSV), field rules
-(one aggregate scan per table, which reads every column), primary keys, references and cross-table consistency, chronology. Every value
-put in a problem goes through :mod:`irdp.io._display` (identifiers masked, long values
-shortened).
+types (a typed view over a Parquet file, a typed temporary table from a parsed CSV), field
+rules (one aggregate scan per table, which reads every column), primary keys, references and
+cross-table consistency, chronology. Every value put in a problem goes through
+:mod:`irdp.io._display` (identifiers masked, long values shortened).
 """
 
 from __future__ import annotations

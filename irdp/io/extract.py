@@ -7,7 +7,7 @@ relations; results are materialised on request as pandas or Arrow.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["Extract", "PartitionLayout", "TABLES", "connect"]
+__all__ = ["Extract", "PartitionLayout", "PartitionOpener", "TABLES", "connect"]
 
 #: The tables of the contract, in load order (parents before children).
 TABLES: tuple[str, ...] = (
@@ -103,6 +103,47 @@ class PartitionLayout:
         return f"SELECT {exprs} FROM {_source(any_file)} WHERE false"
 
 
+@dataclass(frozen=True)
+class PartitionOpener:
+    """Opens partitions of a partitioned extract, each batch in a connection of its own.
+
+    It holds only the layout and the settings (no connection), so it pickles: batches of
+    partitions can be processed in other processes (joblib workers, Dask tasks), each opening
+    its own partitions (:meth:`Extract.opener`).
+
+    Attributes
+    ----------
+    names : tuple of str
+        Tables of the extract.
+    layout : PartitionLayout
+    settings : dict
+        DuckDB settings of the connections.
+    source : pathlib.Path or None
+    metadata : dict
+    """
+
+    names: tuple[str, ...]
+    layout: PartitionLayout
+    settings: dict[str, Any]
+    source: Path | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, names: str | Sequence[str]) -> Extract:
+        """The extract restricted to the partitions ``names`` (see :meth:`Extract.partition`)."""
+        wanted = [names] if isinstance(names, str) else list(names)
+        unknown = [n for n in wanted if n not in self.layout.files]
+        if unknown or not wanted:
+            raise KeyError(f"partitions {unknown} are not in this extract; it has "
+                           f"{len(self.layout.files)} partitions "
+                           f"({list(self.layout.names)[:5]}...).")
+        con = connect(self.settings)
+        for t in self.names:
+            con.execute(f'CREATE VIEW "{t}" AS {self.layout.sql(t, wanted)}')
+        meta = {**self.metadata, "partition": names if isinstance(names, str) else wanted}
+        return Extract(con, self.names, source=self.source, metadata=meta,
+                       settings=self.settings)
+
+
 class Extract(Mapping[str, duckdb.DuckDBPyRelation]):
     """A DMST extract: named tables queryable with DuckDB.
 
@@ -166,20 +207,26 @@ class Extract(Mapping[str, duckdb.DuckDBPyRelation]):
         -------
         Extract
         """
-        wanted = [names] if isinstance(names, str) else list(names)
-        unknown = [n for n in wanted if n not in self.partitions]
-        if unknown or not wanted:
-            raise KeyError(f"partitions {unknown} are not in this extract; it has "
-                           f"{len(self.partitions)} partitions"
-                           + (f" ({list(self.partitions)[:5]}...)." if self.partitions
-                              else " (it is not partitioned)."))
-        assert self.layout is not None
-        con = connect(self.settings)
-        for t in self.names:
-            con.execute(f'CREATE VIEW "{t}" AS {self.layout.sql(t, wanted)}')
-        meta = {**self.metadata, "partition": names if isinstance(names, str) else wanted}
-        return Extract(con, self.names, source=self.source, metadata=meta,
-                       settings=self.settings)
+        if self.layout is None:
+            wanted = [names] if isinstance(names, str) else list(names)
+            raise KeyError(f"partitions {wanted} are not in this extract; it has 0 partitions "
+                           "(it is not partitioned).")
+        return self.opener()(names)
+
+    def opener(self) -> PartitionOpener:
+        """A picklable :class:`PartitionOpener` of this extract's partitions (for work on
+        partitions in other processes).
+
+        Raises
+        ------
+        ValueError
+            The extract is not partitioned.
+        """
+        if self.layout is None:
+            raise ValueError("the extract is not partitioned (read a folder of <table>/"
+                             "<spsti>.parquet files with read_extract).")
+        return PartitionOpener(self.names, self.layout, dict(self.settings), self.source,
+                               dict(self.metadata))
 
     @classmethod
     def from_frames(
