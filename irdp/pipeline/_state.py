@@ -228,6 +228,21 @@ def _counts_in(frame: pd.DataFrame) -> list[str]:
             and not pd.api.types.is_bool_dtype(frame[c]) and str(c) not in _NOT_PEOPLE]
 
 
+def _statistics_in(frame: pd.DataFrame) -> list[str]:
+    """Columns named after a performance measure that is not a proportion of people (a C
+    index, a slope, a Brier score...): declared as statistics, so that the disclosure audit
+    does not read them as rates of a count (``observed_risk`` and ``mean_risk`` stay rates)."""
+    out = []
+    for c in frame.columns:
+        try:
+            info = get_metric(str(c))
+        except (KeyError, ValueError):
+            continue
+        if info.name == str(c) and info.group != "descriptive":
+            out.append(str(c))
+    return out
+
+
 def _sets(st: _State) -> list[tuple[str, np.ndarray]]:
     out = [("development (apparent)", st.dev)]
     if (~st.dev).any():

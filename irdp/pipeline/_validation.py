@@ -28,6 +28,7 @@ from irdp.pipeline._state import (
     _sets,
     _Skipped,
     _State,
+    _statistics_in,
 )
 from irdp.plotting import (
     GroupRiskDisplay,
@@ -476,7 +477,7 @@ def _step_comparison(st: _State) -> None:
                "measures.")
     t = _numeric_table(res.indices)
     r.add_table("comparison", "comparison_indices", t, caption="Each index on its own "
-                "complete rows", count_columns=_counts_in(t))
+                "complete rows", count_columns=_counts_in(t), statistics=_statistics_in(t))
     t = _numeric_table(res.differences)
     r.add_table("comparison", "comparison_differences", t, caption="Pairwise differences "
                 "with paired 95% CIs", count_columns=_counts_in(t), statistics=["p_value"])

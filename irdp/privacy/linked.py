@@ -548,6 +548,9 @@ class LinkedTables:
                                  if r.applies(t.frame.iloc[i])],
                     } for c, r in t.rates.items()
                 },
+                # columns hidden with their sources (percentages, means): audited by this
+                # structure, not by guessing a denominator
+                "derived": {str(c): [str(x) for x in src] for c, src in t.derived.items()},
             })
         return {
             "format": "irdp-disclosure-manifest",

@@ -200,12 +200,15 @@ def _apply_declared_kinds(run_dir: Path, tables: list[PublishedTable],
     except (json.JSONDecodeError, UnicodeDecodeError):
         return
     kinds = dict(manifest.get("columns") or {}) if isinstance(manifest, dict) else {}
-    # a rate declared with its numerator and denominator is audited by the declared
-    # structure (the reader knows its denominator): no guess of other denominators
+    # a rate declared with its numerator and denominator, or a column derived from declared
+    # counts (hidden whenever they are: Table 1's percentages and means), is audited by the
+    # declared structure (the reader knows its denominator): no guess of other denominators
     for spec in manifest.get("tables", []) if isinstance(manifest, dict) else []:
-        if isinstance(spec, dict) and spec.get("rates") and "name" in spec:
+        declared = set(spec.get("rates") or ()) | set(spec.get("derived") or ()) \
+            if isinstance(spec, dict) else set()
+        if declared and "name" in spec:
             entry = dict(kinds.get(spec["name"]) or {})
-            entry["statistics"] = sorted(set(entry.get("statistics", ())) | set(spec["rates"]))
+            entry["statistics"] = sorted(set(entry.get("statistics", ())) | declared)
             kinds[spec["name"]] = entry
     if not kinds:
         return
