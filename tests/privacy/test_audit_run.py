@@ -217,3 +217,28 @@ def test_format_of_a_suppressed_cell_is_neutral(clean_run):
     assert "[c]" in shown.to_numpy()
     assert not shown.apply(lambda c: c.str.startswith("<")).to_numpy().any()
     assert format_suppressed(pd.DataFrame({"n": [pd.NA, 12]}))["n"].tolist() == ["[c]", "12"]
+
+
+def test_derived_percentages_are_not_read_as_rates_of_their_own_count(tmp_path: Path):
+    """A Table 1 percentage (of the group's N) times the count of its own row can look like a
+    small count (12.5 % of 24 = 3, when N = 192): the percentage is declared as derived from
+    the count, so the audit follows that structure instead of guessing the denominator;
+    undeclared, the same number is flagged."""
+    t1 = pd.DataFrame({"variable": ["N", "age_band", "age_band", "age_band"],
+                       "level": [None, "<40", "40-54", "55+"],
+                       "S002: n": [192, 100, 24, 68],
+                       "S002: %/mean": [100.0, 52.0833, 12.5, 35.4167]})
+    lt = LinkedTables()
+    keys = [{}] + [{"age_band": lv} for lv in t1["level"][1:]]
+    lt.add("table1", t1, population="index_events", row_keys=keys,
+           counts={"S002: n": {"spsti": "S002"}}, derived={"S002: %/mean": ["S002: n"]})
+    out = lt.suppress()
+    manifest = out.manifest()
+    assert manifest["tables"][0]["derived"] == {"S002: %/mean": ["S002: n"]}
+    run = _write(tmp_path / "t1", {"table1": out.formatted("table1")}, {}, {})
+    (run / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+    assert audit_run(run).clean
+    undeclared = _write(tmp_path / "t1_undeclared", {"table1": t1}, {}, {})
+    res = audit_run(undeclared)
+    assert not res.clean
+    assert any("rate-denominator" in str(f) for f in res.findings)
