@@ -8,13 +8,19 @@ and disclosure control of every table (:mod:`irdp.privacy`).
 from irdp.fairness.calibration import GroupCalibration, group_calibration
 from irdp.fairness.performance import OVERALL, GroupPerformance, group_performance
 from irdp.fairness.plots import plot_forest, plot_group_calibration
-from irdp.fairness.summary import FairnessSummary, fairness_summary, group_classification
+from irdp.fairness.summary import (
+    FairnessSummary,
+    fairness_summary,
+    group_classification,
+    group_counts,
+)
 
 __all__ = [
     "OVERALL",
     "FairnessSummary",
     "fairness_summary",
     "group_classification",
+    "group_counts",
     "GroupCalibration",
     "GroupPerformance",
     "group_calibration",

@@ -9,12 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irdp.fairness._groups import as_group_frame, cells
 from irdp.fairness.calibration import group_calibration
 from irdp.fairness.measures import (
     at_threshold,
     false_positive_rate,
     positive_predictive_value,
     selection_rate,
+    status_counts,
     true_positive_rate,
 )
 from irdp.fairness.performance import OVERALL, GroupPerformance, group_performance
@@ -236,3 +238,46 @@ def _resolve_min_count(where: str, threshold: int | None, min_count: int | None)
     """``min_count`` (the one name), accepting the former ``threshold`` with a warning."""
     value = renamed_threshold(where, threshold, min_count, stacklevel=4)
     return DEFAULT_THRESHOLD if value is None else int(value)
+
+
+def group_counts(y: Any, groups: pd.DataFrame, *, horizon: float | None = None) -> pd.DataFrame:
+    """True counts of the groups of :func:`fairness_summary`, before disclosure control.
+
+    One row per grouping column and group (labels as in ``FairnessSummary.groups``, a missing
+    value is the group ``"(missing)"``): ``n``, ``events`` (events of interest by the horizon)
+    and ``non_events`` (known event-free at the horizon, or with a competing event by it), the
+    counts :func:`group_performance` reports. They are **not** disclosure-controlled: they are
+    for a caller that suppresses them together with its other tables (the report of
+    :func:`irdp.pipeline.run_experiment` does, in its linked system); never publish them as
+    they are.
+
+    Parameters
+    ----------
+    y : Binary, Survival or CompetingRisks
+    groups : DataFrame
+        One column per grouping variable, one row per subject of ``y``.
+    horizon : float, optional
+        Required for timed outcomes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``grouping``, ``group``, ``n``, ``events``, ``non_events``.
+
+    References
+    ----------
+    Collins GS, et al. TRIPOD+AI statement. BMJ 2024;385:e078378 (item 3c: groups examined).
+    """
+    if not isinstance(groups, pd.DataFrame):
+        raise TypeError(f"groups must be a DataFrame of grouping variables; got "
+                        f"{type(groups).__name__}.")
+    rows = []
+    for col in groups.columns:
+        frame = as_group_frame(groups[[col]], len(y))
+        labels, cell_rows = cells(frame)
+        for lab, r in zip(labels, cell_rows, strict=True):
+            ev, non = status_counts(y.take(r), horizon)
+            rows.append({"grouping": str(col), "group": " x ".join(lab), "n": len(r),
+                         "events": ev, "non_events": non})
+    out = pd.DataFrame(rows, columns=["grouping", "group", "n", "events", "non_events"])
+    return out.astype({"n": "int64", "events": "int64", "non_events": "int64"})

@@ -120,6 +120,35 @@ def net_benefit_link(table: pd.DataFrame, n: int, min_count: int = DEFAULT_MIN_C
     return frame, link, extra
 
 
+def fairness_link(table: pd.DataFrame, counts: pd.DataFrame, report: Any = None
+                  ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The groups of the fairness check (one row per grouping and group), declared with
+    their true counts (:func:`irdp.fairness.group_counts`): every grouping splits the same
+    workers, and within a row ``n = events + non_events + other`` (``other``: censored, or
+    without a known status, before the horizon), a hidden column, so that a hidden number of
+    events cannot be read back from ``n`` and ``non_events`` or pinned by the groupings'
+    common totals. The library's own suppression of ``table`` is replaced by the run's."""
+    frame = table.drop(columns=["n", "events", "non_events"]).merge(
+        counts, on=["grouping", "group"], how="left", validate="one_to_one")
+    frame = frame[[*table.columns]]
+    frame["n_other"] = (frame["n"] - frame["events"] - frame["non_events"]).astype("int64")
+    pop = "fairness_groups"
+    dim = "status_at_horizon"
+    declared = {"n": {}, "events": {dim: "event"}, "non_events": {dim: "event-free"},
+                "n_other": {dim: "other"}}
+    keys = [{str(g): str(v)} for g, v in zip(frame["grouping"], frame["group"], strict=True)]
+    if report is not None:
+        decls = [("levels", (dim, ["event", "event-free", "other"]), {"population": pop})]
+        for g, part in frame.groupby("grouping", sort=False):
+            decls.append(("levels", (str(g), [str(v) for v in part["group"]]),
+                          {"population": pop}))
+        for decl in decls:
+            if decl not in report.links:
+                report.links.append(decl)
+    return frame, {"population": pop, "row_keys": keys, "counts": declared,
+                   "hidden": ["n_other"]}
+
+
 def declare_datasets(report: Any, frame: pd.DataFrame) -> None:
     """When every SPSTI is wholly in the development or the validation data (validation in
     held-out SPSTI), the data sets are groups of SPSTI: Table 1 by data set and by SPSTI

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from irdp.fairness import fairness_summary
+from irdp.fairness import fairness_summary, group_counts
 from irdp.metrics import calibration, calibration_slope, net_benefit, oe_ratio, performance
 from irdp.missing import completeness_sensitivity
-from irdp.pipeline._disclosure import net_benefit_link, service_link
+from irdp.pipeline._disclosure import fairness_link, net_benefit_link, service_link
 from irdp.pipeline._state import (
     _KIND_OUTCOME,
     COMPUTATION_FAILURES,
@@ -436,10 +436,12 @@ def _step_fairness(st: _State) -> None:
                            horizon=st.horizon, thresholds=tuple(st.cfg.risk_levels.cutoffs),
                            n_boot=cfg.n_boot, seed=st.seed(202),
                            min_count=st.report.policy.min_count, scheduler=st.scheduler)
-    g = _numeric_table(res.groups)
+    truth = group_counts(_outcome(st, "competing", mask), groups, horizon=st.horizon)
+    g, link = fairness_link(res.groups, truth, r)
+    g = _numeric_table(g)
     r.add_table("fairness", "fairness_groups", g, caption=f"Groups checked for {name}: size, "
-                "events and calibration flags", count_columns=_counts_in(g),
-                block_column="grouping", known_totals=True)
+                "events and calibration flags", count_columns=["n", "events", "non_events"],
+                block_column="grouping", known_totals=True, link=link)
     t = _numeric_table(res.table)
     r.add_table("fairness", "fairness_measures", t, caption=f"Performance of {name} by group "
                 "with bootstrap 95% CIs (censoring-aware at the horizon)", disclosure=False)

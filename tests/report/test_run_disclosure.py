@@ -360,3 +360,62 @@ def test_a_breaching_output_is_withheld_with_exit_code_4(tmp_path, monkeypatch):
     again = json.loads((tmp_path / "a.json").read_text())
     assert again["n_recoverable"] == 0
     assert again["n_identifiers"] == 0
+
+
+# ---- fairness groups: true counts, suppressed in the linked system 
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    """The 20,000-worker demo run validated in S003 and S004 (a validation set large enough
+    for the fairness groups; before they were declared with their true counts, the audit
+    pinned hidden numbers of events of 5 and 9 there and withheld the table)."""
+    cfg = load_experiment(DEMO)
+    syn = dataclasses.replace(cfg.extract.synthetic, n_workers=20_000)
+    val = dataclasses.replace(
+        cfg.validation, compare_n_boot=10,
+        holdout=dataclasses.replace(cfg.validation.holdout, spsti=["S003", "S004"]),
+        bootstrap=dataclasses.replace(cfg.validation.bootstrap, n_boot=3),
+        stability=dataclasses.replace(cfg.validation.stability, n_boot=3))
+    cfg = cfg.replace(extract=dataclasses.replace(cfg.extract, synthetic=syn), validation=val,
+                      fairness=dataclasses.replace(cfg.fairness, n_boot=10),
+                      completeness=dataclasses.replace(cfg.completeness, rates=[0.0, 0.5]))
+    kept = {}
+    finish = run_module._finish
+
+    def spy(st, *args, **kwargs):
+        kept["st"] = st
+        return finish(st, *args, **kwargs)
+
+    root = tmp_path_factory.mktemp("wide")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(run_module, "_finish", spy)
+        result = run_experiment(cfg, out=root, progress=False, n_jobs=1, run_id="wide")
+    return result, kept["st"]
+
+
+def test_fairness_groups_are_published_with_their_true_counts(wide):
+    """The groups table is declared with its true counts (not the library's own suppressed
+    copy) and ``n = events + non_events + other``: it is published, every count shown is the
+    true one, and no hidden number of events is the difference of two published numbers."""
+    from irdp.fairness import group_counts
+    from irdp.pipeline._state import _outcome
+
+    result, st = wide
+    assert (result.run_dir / "tables" / "fairness_groups.csv").is_file()
+    assert not (result.run_dir / "withheld").exists()
+    tab = _csv(result.run_dir, "fairness_groups")
+    name = next(iter(st.risks))
+    mask = (~st.dev if (~st.dev).any() else st.dev) & np.isfinite(st.risks[name])
+    groups = st.frame.loc[mask, sorted(set(tab["grouping"]))].astype("string")
+    y = _outcome(st, "competing", mask)
+    truth = group_counts(y, groups.reset_index(drop=True), horizon=st.horizon)
+    merged = tab.merge(truth, on=["grouping", "group"], suffixes=("", "_true"))
+    assert len(merged) == len(tab) > 0
+    for c in ("n", "events", "non_events"):
+        shown = merged[merged[c] != MARKER]
+        assert (shown[c].astype(int) == shown[f"{c}_true"]).all(), c
+        assert not shown[f"{c}_true"].map(_small).any(), c
+    hidden = merged[(merged["events"] == MARKER) & (merged["n"] != MARKER)
+                    & (merged["non_events"] != MARKER)]
+    other = hidden["n_true"] - hidden["non_events_true"] - hidden["events_true"]
+    # the bound n - non_events never equals a small hidden count when nothing else is hidden
+    assert not ((other == 0) & hidden["events_true"].map(_small)).any()
