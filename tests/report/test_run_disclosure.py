@@ -45,14 +45,14 @@ def _small(v: float) -> bool:
     return 0 < v < M
 
 
-@pytest.fixture(scope="module")
-def red(tmp_path_factory):
-    """The 20,000-worker run of the demo experiment, with its state kept for the truth."""
+def _demo_run(tmp_path_factory, run_id: str, **validation):
+    """A 20,000-worker run of the demo experiment (lighter resampling), with its state kept
+    for the truth; ``validation`` replaces fields of the validation design."""
     cfg = load_experiment(DEMO)
     syn = dataclasses.replace(cfg.extract.synthetic, n_workers=20_000)
     val = dataclasses.replace(
         cfg.validation, compare_n_boot=10,
-        bootstrap=dataclasses.replace(cfg.validation.bootstrap, n_boot=3))
+        bootstrap=dataclasses.replace(cfg.validation.bootstrap, n_boot=3), **validation)
     cfg = cfg.replace(extract=dataclasses.replace(cfg.extract, synthetic=syn), validation=val,
                       fairness=dataclasses.replace(cfg.fairness, n_boot=10),
                       completeness=dataclasses.replace(cfg.completeness, rates=[0.0, 0.5]))
@@ -63,11 +63,17 @@ def red(tmp_path_factory):
         kept["st"] = st
         return finish(st, *args, **kwargs)
 
-    root = tmp_path_factory.mktemp("redteam")
+    root = tmp_path_factory.mktemp(run_id)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(run_module, "_finish", spy)
-        result = run_experiment(cfg, out=root, progress=False, n_jobs=1, run_id="red")
+        result = run_experiment(cfg, out=root, progress=False, n_jobs=1, run_id=run_id)
     return result, kept["st"]
+
+
+@pytest.fixture(scope="module")
+def red(tmp_path_factory):
+    """The 20,000-worker run of the demo experiment, with its state kept for the truth."""
+    return _demo_run(tmp_path_factory, "red")
 
 
 def _csv(run_dir: Path, name: str) -> pd.DataFrame:
@@ -369,27 +375,8 @@ def wide(tmp_path_factory):
     for the fairness groups; before they were declared with their true counts, the audit
     pinned hidden numbers of events of 5 and 9 there and withheld the table)."""
     cfg = load_experiment(DEMO)
-    syn = dataclasses.replace(cfg.extract.synthetic, n_workers=20_000)
-    val = dataclasses.replace(
-        cfg.validation, compare_n_boot=10,
-        holdout=dataclasses.replace(cfg.validation.holdout, spsti=["S003", "S004"]),
-        bootstrap=dataclasses.replace(cfg.validation.bootstrap, n_boot=3),
-        stability=dataclasses.replace(cfg.validation.stability, n_boot=3))
-    cfg = cfg.replace(extract=dataclasses.replace(cfg.extract, synthetic=syn), validation=val,
-                      fairness=dataclasses.replace(cfg.fairness, n_boot=10),
-                      completeness=dataclasses.replace(cfg.completeness, rates=[0.0, 0.5]))
-    kept = {}
-    finish = run_module._finish
-
-    def spy(st, *args, **kwargs):
-        kept["st"] = st
-        return finish(st, *args, **kwargs)
-
-    root = tmp_path_factory.mktemp("wide")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(run_module, "_finish", spy)
-        result = run_experiment(cfg, out=root, progress=False, n_jobs=1, run_id="wide")
-    return result, kept["st"]
+    return _demo_run(tmp_path_factory, "wide", holdout=dataclasses.replace(
+        cfg.validation.holdout, spsti=["S003", "S004"]))
 
 
 def test_fairness_groups_are_published_with_their_true_counts(wide):
