@@ -19,8 +19,8 @@ from irdp.plotting._style import (
     DISCLOSURE_THRESHOLD,
     check_min_count,
     ideal_square,
-    legend_below,
     legend_outside,
+    place_legend,
     risk_words,
     suppressed_warning,
 )
@@ -127,10 +127,7 @@ class CalibrationDisplay(Display):
             return self
         lim = self._draw_curve(ax_c)
         self._draw_histogram(ax_c, ax_h, lim)
-        if own:
-            legend_below(fig, ax_c)
-        else:
-            legend_outside(ax_c)
+        place_legend(fig, ax_c, own)
         return self
 
     def _draw_curve(self, ax_c: Any) -> float:

@@ -13,8 +13,7 @@ from irdp.plotting._display import Display
 from irdp.plotting._style import (
     DISCLOSURE_THRESHOLD,
     check_min_count,
-    legend_below,
-    legend_outside,
+    place_legend,
     suppressed_warning,
 )
 
@@ -144,10 +143,7 @@ class ObservedRiskDisplay(Display):
         ax.set_ylabel(f"observed cumulative risk ({estimator})")
         ax.set_title(f"steps drawn only where at least {self.min_count} events and "
                      f"{self.min_count} workers at risk", fontsize="x-small", loc="right")
-        if own:
-            legend_below(fig, ax, ncols=2)
-        else:
-            legend_outside(ax)
+        place_legend(fig, ax, own, ncols=2)
         return self
 
     def _drawn(self) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from irdp.plotting._display import Display, finite
-from irdp.plotting._style import legend_below, legend_outside
+from irdp.plotting._style import place_legend
 
 __all__ = ["GroupRiskDisplay"]
 
@@ -87,10 +87,7 @@ class GroupRiskDisplay(Display):
         if self.group_label:
             ax.set_ylabel(self.group_label)
         ax.grid(axis="x", alpha=0.3)
-        if own:
-            legend_below(fig, ax, ncols=2)
-        else:
-            legend_outside(ax)
+        place_legend(fig, ax, own, ncols=2)
         return self
 
     def _drawn(self) -> list[dict[str, Any]]:

@@ -144,6 +144,12 @@ def legend_below(fig: Any, ax: Any, **kwargs: Any) -> Any:
     return fig.legend(handles, labels, **options)
 
 
+def place_legend(fig: Any, ax: Any, own: bool, **kwargs: Any) -> Any:
+    """The legend of a display: under the axes of a figure the display owns
+    (:func:`legend_below`), to the right of axes the caller passed (:func:`legend_outside`)."""
+    return legend_below(fig, ax, **kwargs) if own else legend_outside(ax)
+
+
 def check_min_count(min_count: Any) -> int:
     """Validate the disclosure threshold of a figure."""
     if isinstance(min_count, bool) or not isinstance(min_count, int | np.integer):
