@@ -690,23 +690,14 @@ def run_batches(extract: Extract, batch_size: int, func: Any, *, n_jobs: int | N
     groups = batches(extract, batch_size)
     if not extract.partitions:  # one partition: the extract itself, in this process
         return [func(extract, groups[0], **kwargs)]
-    workers = 1 if scheduler is None and n_jobs == 1 else len(groups)
-    if workers == 1:
-        opener = extract.opener()
-        out = []
-        for names in groups:
-            part = opener(names)
-            try:
-                out.append(func(part, names, open_part=opener, **kwargs))
-            finally:
-                part.connection.close()
-        return out
-    # each process runs its DuckDB queries on one thread: the processes share the cores
     opener = extract.opener()
-    opener = dataclasses.replace(opener, settings={**opener.settings, "threads": 1})
+    task = {"func": func, "groups": groups, "opener": opener, "kwargs": kwargs}
+    if scheduler is None and n_jobs == 1:
+        return [_batch_task(i, None, **task) for i in range(len(groups))]
+    # each process runs its DuckDB queries on one thread: the processes share the cores
+    task["opener"] = dataclasses.replace(opener, settings={**opener.settings, "threads": 1})
     res = replicate(_batch_task, len(groups), seed=0, n_jobs=n_jobs, scheduler=scheduler,
-                    kwargs={"func": func, "groups": groups, "opener": opener,
-                            "kwargs": kwargs})
+                    kwargs=task)
     for msg in res.warnings:  # "Category: message", issued again with its category
         name, _, text = msg.partition(": ")
         category = getattr(exceptions, name, None)
@@ -718,7 +709,8 @@ def run_batches(extract: Extract, batch_size: int, func: Any, *, n_jobs: int | N
 
 def _batch_task(i: int, rng: Any, *, func: Any, groups: list[list[str]], opener: Any,
                 kwargs: dict[str, Any]) -> Any:
-    """One batch of partitions in a worker process (``rng`` is not used: no randomness)."""
+    """One batch of partitions, in this process or a worker (``rng`` is not used: no
+    randomness)."""
     del rng
     part = opener(groups[i])
     try:
