@@ -8,8 +8,7 @@ the same reason.
 
 The counts are O(n log n): rows are put in processing order by one argsort of a packed
 integer key, and :func:`prefix_smaller` counts, for every position, the earlier elements
-with a smaller rank with a vectorised bit-by-bit radix partition (an offline wavelet-tree
-count): one pass per bit of the rank, each pass a handful of O(n) NumPy operations;
+with a smaller rank in a compiled Fenwick tree (:mod:`irdp._stats._kernels`);
 ``survival::concordance`` uses a balanced binary tree in C for the same counts.
 
 Conventions as ``survival::concordance``: two events at the same time are not comparable;
@@ -31,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from irdp._stats import _kernels
 from irdp.exceptions import NoComparablePairsError
 
 __all__ = ["prefix_smaller", "rank_dense", "harrell_sums", "harrell_c", "auc_mann_whitney",
@@ -189,12 +189,6 @@ def auc_mann_whitney(event: np.ndarray, risk: np.ndarray, r_all: np.ndarray | No
 def prefix_smaller(rank: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Weighted count of earlier elements with a strictly smaller rank.
 
-    One pass per bit ``b`` of the rank, from the highest: the elements are put in a stable
-    order by their higher bits ``rank >> (b + 1)`` (a radix sort of small integers), and
-    within each run of equal higher bits an element whose bit ``b`` is 1 counts the earlier
-    elements of the run whose bit ``b`` is 0 (a cumulative sum): over all bits, exactly the
-    earlier elements with a smaller rank (an offline wavelet-tree count, O(n log max rank)).
-
     Parameters
     ----------
     rank : ndarray of int, shape (m,)
@@ -205,31 +199,10 @@ def prefix_smaller(rank: np.ndarray, weight: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray of float, shape (m,)
-        ``out[p] = sum(weight[q] for q < p if rank[q] < rank[p])``.
+        ``out[p] = sum(weight[q] for q < p if rank[q] < rank[p])``, by a Fenwick tree
+        (binary indexed tree) over the ranks, O(m log max rank) (Fenwick 1994).
     """
-    m = len(rank)
-    if m == 0:
-        return np.zeros(0)
-    rank = np.asarray(rank, dtype=np.int64)
-    w = np.asarray(weight, dtype=float)
-    n_bits = max(int(rank.max()).bit_length(), 1)
-    # the higher bits as the smallest integer type: numpy's stable sort of 16-bit keys is
-    # a radix sort
-    small = np.int16 if n_bits <= 15 else (np.int32 if n_bits <= 31 else np.int64)
-    acc = np.zeros(m)
-    cw = np.empty(m + 1)
-    cw[0] = 0.0
-    for b in range(n_bits - 1, -1, -1):
-        if b + 1 >= n_bits:  # no higher bits: one run, the processing order
-            order = np.arange(m)
-            k_o = np.zeros(m, dtype=small)
-        else:
-            key = (rank >> (b + 1)).astype(small)
-            order = np.argsort(key, kind="stable")
-            k_o = key[order]
-        bit = ((rank[order] >> b) & 1).astype(bool)
-        np.cumsum(np.where(bit, 0.0, w[order]), out=cw[1:])  # cw[k]: bit-0 weight in [:k]
-        sel = np.flatnonzero(bit)
-        run_start = np.searchsorted(k_o, k_o[sel], side="left")
-        acc[order[sel]] += cw[sel] - cw[run_start]
-    return acc
+    rank = np.ascontiguousarray(rank, dtype=np.int64)
+    if len(rank) and rank.min() < 0:
+        raise ValueError("prefix_smaller needs non-negative ranks.")
+    return _kernels.prefix_smaller(rank, np.ascontiguousarray(weight, dtype=float))

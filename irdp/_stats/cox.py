@@ -10,11 +10,11 @@ survival given by the caller (``cmprsk::crr`` and ``survival::finegray`` use sli
 different conventions, see :mod:`irdp._stats.finegray`).
 
 Rows are sorted once by (stratum, time descending, censored before events); a risk set is
-then a contiguous block of rows, every risk-set sum is a cumulative sum read at the last row
-of a tie group, and the information matrix is assembled as ``X' diag(c) X - sum_g C_g S1_g
-S1_g'`` (+ Efron cross terms over tied groups only), so no (n, p, p) array is formed: each
-Newton step costs O(n p) memory and one BLAS ``syrk`` of n p^2 flops. When a data set has few
-distinct times, risk-set sums are segment sums over tie groups instead of row cumulative sums.
+then a contiguous block of rows, and the risk-set sums of all event groups, the Efron terms
+and the row weights are running sums of one compiled pass each over the sorted rows
+(:mod:`irdp._stats._kernels`). The information matrix is assembled as ``X' diag(c) X -
+sum_g C_g S1_g S1_g'`` (+ Efron cross terms over tied groups only), so no (n, p, p) array is
+formed: each Newton step costs O(n p) memory and one BLAS ``syrk`` of n p^2 flops.
 
 References
 ----------
@@ -36,16 +36,16 @@ from typing import Any, Literal
 
 import numpy as np
 
+from irdp._stats._kernels import risk_set_sums, score_information, tie_weights
 from irdp._stats._linalg import inverse_pd, single_threaded_blas, solve_pd
 from irdp.exceptions import ConvergenceError, InsufficientDataError
+
+_EMPTY = np.zeros(0)
 
 __all__ = ["CoxData", "CoxResult", "prepare", "with_covariates", "fit", "derivatives", "loglik",
            "stratum_slices"]
 
 Ties = Literal["efron", "breslow"]
-
-#: Use per-row cumulative sums when there are more than n / SEGMENT_RATIO sub-blocks.
-SEGMENT_RATIO = 8
 
 
 @dataclass
@@ -85,26 +85,14 @@ class CoxData:
     g_stratum: np.ndarray    # (G,) stratum code
     ev_rows: np.ndarray      # sorted rows that are events
     ev_group: np.ndarray     # event group of each of those rows
-    tied: np.ndarray         # groups with more than one event (Efron only)
-    t_group: np.ndarray      # Efron terms of tied groups: index into ``tied``
-    t_frac: np.ndarray       # Efron terms: l / d
-    seg: dict[str, np.ndarray] | None  # segment-sum bookkeeping (few distinct times)
+    tied: np.ndarray         # groups with more than one event (Efron only), ascending
     linger: _Linger | None
-    buf: np.ndarray          # (p, n + 1) work buffer, column 0 kept at zero
 
     def __post_init__(self) -> None:
         we = np.zeros(len(self.w))
         we[self.ev_rows] = self.w[self.ev_rows]
         self.we = we  # event weights by row
         self.wd_total = float(np.sum(self.g_wd))
-        tg = self.tied
-        self.t_mw = (self.g_wd[tg] / self.g_d[tg])[self.t_group] if len(tg) else np.zeros(0)
-        self.t_start = (np.cumsum(self.g_d[tg]) - self.g_d[tg]) if len(tg) else np.zeros(
-            0, dtype=np.int64)
-        self.t_end1 = self.g_end[tg] + 1  # rows of the tied events: t_first .. t_end1 - 1
-        self.t_first = self.g_ev_first[tg]
-        self.g_end1 = self.g_end + 1
-        self.c0buf = np.zeros(len(self.w) + 1)
         self.unit_weights = bool(np.all(self.w == 1.0))
 
     @property
@@ -160,8 +148,6 @@ def prepare(
     # stratum asc, time desc, censored first
     order = np.lexsort((event, -time)) if strata is None else np.lexsort((event, -time, s))
     t, e, ss, ww = time[order], event[order], s[order], w[order]
-    buf = np.empty((p, n + 1))
-    buf[:, 0] = 0.0
     Xt = np.empty((p, n))
     Xf = np.asfortranarray(X) if p and not X.flags.f_contiguous and n * p > 1_000_000 else X
     for j in range(p):  # one column at a time: a single (p, n) allocation
@@ -191,32 +177,11 @@ def prepare(
     g_d = d[has].astype(np.int64)
     g_end = gl[has]
     g_ev_first = g_end - g_d + 1  # events sort after censorings within a tie group
-    if ties == "efron":
-        tied = np.flatnonzero(g_d > 1)
-        dt = g_d[tied]
-        t_group = np.repeat(np.arange(len(tied)), dt)
-        starts = np.cumsum(dt) - dt
-        t_frac = (np.arange(len(t_group)) - starts[t_group]) / dt[t_group]
-    else:
-        tied = t_group = np.zeros(0, dtype=np.int64)
-        t_frac = np.zeros(0)
-    seg = None
-    mark = np.zeros(n + 1, dtype=bool)  # union of two sorted index sets, in O(n)
-    mark[grp_start] = True
-    mark[g_ev_first] = True
-    sub_start = np.flatnonzero(mark[:n])
-    if len(sub_start) * SEGMENT_RATIO <= n:
-        seg = {
-            "sub_start": sub_start,
-            "grp_first_sub": np.searchsorted(sub_start, grp_start),
-            "g_all": grp[g_end],
-            "g_first_all": grp[strat_start[g_end]],
-            "g_ev_sub": np.searchsorted(sub_start, g_ev_first),
-        }
+    tied = np.flatnonzero(g_d > 1) if ties == "efron" else np.zeros(0, dtype=np.int64)
     cd = CoxData(
         Xt, ww, t, off, e, order, np.asarray(center, dtype=float), ties, bool(single), strat_end,
         g_end, strat_start[g_end], g_ev_first, g_d, wd[has], t[g_end], ss[g_end], ev_rows,
-        ev_group, tied, t_group, t_frac, seg, None, buf,
+        ev_group, tied, None,
     )
     if competing is not None and np.any(competing):
         if censoring_left is None:
@@ -258,13 +223,10 @@ def with_covariates(cd: CoxData, X: np.ndarray, *, center: np.ndarray | None = N
     for j in range(p):
         np.take(X[:, j], cd.order, out=Xt[j])
         Xt[j] -= center[j]
-    buf = np.empty((p, n + 1))
-    buf[:, 0] = 0.0
     return CoxData(
         Xt, cd.w, cd.time, None, cd.event, cd.order, np.asarray(center, dtype=float), cd.ties,
         cd.single, cd.strat_end, cd.g_end, cd.g_start, cd.g_ev_first, cd.g_d, cd.g_wd,
-        cd.g_time, cd.g_stratum, cd.ev_rows, cd.ev_group, cd.tied, cd.t_group, cd.t_frac,
-        cd.seg, None, buf,
+        cd.g_time, cd.g_stratum, cd.ev_rows, cd.ev_group, cd.tied, None,
     )
 
 
@@ -283,45 +245,6 @@ def _prepare_linger(cd: CoxData, comp: np.ndarray, t: np.ndarray,
 
 
 # ------------------------------------------------------------------------- risk-set sums
-def _between(c: np.ndarray, lo: np.ndarray, hi: np.ndarray, single_lo: bool) -> np.ndarray:
-    """Sums over rows lo..hi (inclusive) from a cumulative sum with a leading zero."""
-    if single_lo:
-        return c[..., hi + 1]
-    return c[..., hi + 1] - c[..., lo]
-
-
-def _group_sums(cd: CoxData, r: np.ndarray, need_s1: bool = True) -> tuple[np.ndarray, ...]:
-    """S0, S1 (p, G) over risk sets, and T0, T1 over the tied events of ``cd.tied``."""
-    p = cd.p
-    body = cd.buf[:, 1:]
-    if cd.seg is None:
-        c0 = cd.c0buf
-        np.cumsum(r, out=c0[1:])
-        S0 = c0[cd.g_end1] if cd.single else _between(c0, cd.g_start, cd.g_end, False)
-        T0 = c0[cd.t_end1] - c0[cd.t_first]
-        if not need_s1 or p == 0:
-            return S0, None, T0, None
-        np.multiply(cd.Xt, r, out=body)
-        np.cumsum(body, axis=1, out=body)
-        S1 = cd.buf[:, cd.g_end1] if cd.single else _between(cd.buf, cd.g_start, cd.g_end,
-                                                               False)
-        T1 = cd.buf[:, cd.t_end1] - cd.buf[:, cd.t_first]
-        return S0, S1, T0, T1
-    sg = cd.seg
-    sub0 = np.add.reduceat(r, sg["sub_start"])
-    c0 = np.cumsum(np.add.reduceat(sub0, sg["grp_first_sub"]))
-    lo = sg["g_first_all"] - 1
-    S0 = c0[sg["g_all"]] - np.where(lo >= 0, c0[np.maximum(lo, 0)], 0.0)
-    T0 = sub0[sg["g_ev_sub"][cd.tied]]
-    if not need_s1 or p == 0:
-        return S0, None, T0, None
-    np.multiply(cd.Xt, r, out=body)
-    sub1 = np.add.reduceat(body, sg["sub_start"], axis=1)
-    c1 = np.cumsum(np.add.reduceat(sub1, sg["grp_first_sub"], axis=1), axis=1)
-    S1 = c1[:, sg["g_all"]] - np.where(lo >= 0, c1[:, np.maximum(lo, 0)], 0.0)
-    return S0, S1, T0, sub1[:, sg["g_ev_sub"][cd.tied]]
-
-
 def _linger_sums(cd: CoxData, r: np.ndarray, need_s1: bool) -> tuple[np.ndarray, np.ndarray]:
     lg = cd.linger
     rl = r[lg.rows] * lg.inv_g
@@ -335,12 +258,14 @@ def _linger_sums(cd: CoxData, r: np.ndarray, need_s1: bool) -> tuple[np.ndarray,
 
 
 def _terms(cd: CoxData, beta: np.ndarray, need_s1: bool = True) -> dict[str, Any]:
-    """Risk-set sums per event group and the group weights of the tie terms.
+    """Risk-set sums per event group, the group weights of the tie terms and the row weights.
 
     Group g contributes ``A_g = sum_l mw/den_gl``, ``B_g = sum_l mw f_l/den_gl``,
     ``C_g = sum_l mw/den_gl^2``, ``D_g = sum_l mw f_l/den_gl^2`` and ``E_g = sum_l mw
     f_l^2/den_gl^2`` with ``den_gl = S0_g - f_l T0_g`` (Efron, l = 0..d-1, f_l = l/d) or
-    ``den = S0`` and ``mw = wd`` (Breslow, or a group with a single event).
+    ``den = S0`` and ``mw = wd`` (Breslow, or a group with a single event); row i gets the
+    weight ``c_i = r_i (sum of A over the risk sets holding i) - Efron correction`` (with
+    ``need_s1`` only: the value-only path needs none of it).
     """
     eta = beta @ cd.Xt if cd.p else np.zeros(cd.n)
     if cd.offset is not None:
@@ -349,33 +274,26 @@ def _terms(cd: CoxData, beta: np.ndarray, need_s1: bool = True) -> dict[str, Any
     r = np.exp(eta - shift)
     if not cd.unit_weights:
         r *= cd.w
-    S0, S1, T0, T1 = _group_sums(cd, r, need_s1)
+    with_s1 = need_s1 and cd.p > 0
+    S0, S1, T0, T1 = risk_set_sums(cd.Xt, r, cd.g_start, cd.g_end, cd.g_ev_first, cd.tied,
+                                   with_s1)
     if cd.linger is not None:
-        L0, L1 = _linger_sums(cd, r, need_s1)
+        L0, L1 = _linger_sums(cd, r, with_s1)
         S0 = S0 + L0
-        if S1 is not None:
+        if with_s1:
             S1 = S1 + L1
-    with np.errstate(divide="ignore"):
-        A = cd.g_wd / S0
-        C = A / S0
-        log_s0 = np.log(S0)
-    log_term = float(np.dot(cd.g_wd, log_s0))
-    B = D = E = None
-    tg = cd.tied
-    if len(tg):
-        g, f = cd.t_group, cd.t_frac
-        mw = cd.t_mw
-        den = S0[tg][g] - f * T0[g]
-        inv = 1.0 / den
-        # the terms of a tied group are contiguous: one segment sum for the five weights
-        a = mw * inv
-        c = a * inv
-        stack = np.stack([a, c, a * f, c * f, c * f * f])
-        A[tg], C[tg], B, D, E = np.add.reduceat(stack, cd.t_start, axis=1)
-        log_term += float(np.dot(mw, np.log(den)) - np.dot(cd.g_wd[tg], log_s0[tg]))
+    A, B, C, D, E, log_term, c = tie_weights(S0, T0, cd.g_wd, cd.g_d, cd.tied, r,
+                                             cd.g_start, cd.g_end, cd.g_ev_first, need_s1)
+    if need_s1 and cd.linger is not None:
+        lg = cd.linger
+        pag = np.concatenate(([0.0], np.cumsum(A * lg.g_g)))
+        c[lg.rows] += r[lg.rows] * lg.inv_g * (pag[lg.m_row] - pag[lg.s_row])
+    tied = len(cd.tied) > 0
     log_term += shift * cd.wd_total
-    return {"eta": eta, "r": r, "shift": shift, "S0": S0, "S1": S1, "T0": T0, "T1": T1,
-            "A": A, "B": B, "C": C, "D": D, "E": E, "log_term": log_term}
+    return {"eta": eta, "r": r, "shift": shift, "S0": S0, "S1": S1 if with_s1 else None,
+            "T0": T0, "T1": T1 if with_s1 else None, "A": A, "B": B if tied else None,
+            "C": C, "D": D if tied else None, "E": E if tied else None,
+            "log_term": log_term, "c": c if need_s1 else None}
 
 
 def _event_term(cd: CoxData, eta: np.ndarray) -> float:
@@ -388,54 +306,16 @@ def loglik(cd: CoxData, beta: np.ndarray) -> float:
     return _event_term(cd, tm["eta"]) - tm["log_term"]
 
 
-def _row_weights(cd: CoxData, tm: dict[str, Any]) -> np.ndarray:
-    """``c_i = r_i * (sum of A_g over the risk sets holding row i) - Efron correction``."""
-    n = cd.n
-    at_rows = np.zeros(n)
-    at_rows[cd.g_end] = tm["A"]
-    rev = np.cumsum(at_rows[::-1])[::-1]
-    if cd.single:
-        a = rev
-    else:
-        after = np.r_[rev[1:], 0.0]
-        a = rev - after[cd.strat_end]
-    c = tm["r"] * a
-    if tm["B"] is not None:
-        rows = cd.ev_rows
-        bg = np.zeros(len(cd.g_d))
-        bg[cd.tied] = tm["B"]
-        c[rows] -= tm["r"][rows] * bg[cd.ev_group]
-    if cd.linger is not None:
-        lg = cd.linger
-        pag = np.concatenate(([0.0], np.cumsum(tm["A"] * lg.g_g)))
-        c[lg.rows] += tm["r"][lg.rows] * lg.inv_g * (pag[lg.m_row] - pag[lg.s_row])
-    return c
-
-
 def derivatives(cd: CoxData, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, dict]:
     """Log partial likelihood, score vector and information matrix at ``beta``."""
     tm = _terms(cd, beta)
     ll = _event_term(cd, tm["eta"]) - tm["log_term"]
-    c = _row_weights(cd, tm)
-    tm["c"] = c
+    c = tm["c"]
     if cd.p == 0:
         return ll, np.zeros(0), np.zeros((0, 0)), tm
-    score = cd.Xt @ (cd.we - c)
-    S1 = tm["S1"]
-    outer = None
-    if tm["B"] is not None:
-        S1t, T1 = S1[:, cd.tied], tm["T1"]
-        cross = (S1t * tm["D"]) @ T1.T
-        outer = -cross - cross.T + (T1 * tm["E"]) @ T1.T
-    # sum_g C_g S1_g S1_g' as a syrk of sqrt(C) S1, scaled in place (no second (p, G)
-    # array); ``fit(keep_terms=True)`` recomputes the unscaled sums at the estimate
-    np.multiply(S1, np.sqrt(tm["C"]), out=S1)
-    tm["S1"] = None
-    outer = S1 @ S1.T if outer is None else outer + S1 @ S1.T
-    body = cd.buf[:, 1:]
-    np.multiply(cd.Xt, np.sqrt(np.maximum(c, 0.0)), out=body)
-    info = body @ body.T - outer
-    cd.buf[:, 0] = 0.0
+    score, info = score_information(cd.Xt, c, cd.we, tm["S1"], tm["C"], cd.tied, tm["T1"],
+                                    tm["D"] if tm["D"] is not None else _EMPTY,
+                                    tm["E"] if tm["E"] is not None else _EMPTY)
     return ll, score, info, tm
 
 

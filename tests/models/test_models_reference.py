@@ -45,18 +45,8 @@ COX_CASES = {
 }
 
 
-@pytest.fixture(params=["rows", "segments"])
-def risk_set_path(request, monkeypatch):
-    """Run the Cox tests through both risk-set summation paths (cumulative sums over rows
-    for many distinct times, segment sums for few)."""
-    from irdp._stats import cox
-
-    monkeypatch.setattr(cox, "SEGMENT_RATIO", 10**9 if request.param == "rows" else 0)
-    return request.param
-
-
 @pytest.mark.parametrize("case", list(COX_CASES))
-def test_cox_matches_coxph(case, risk_set_path):
+def test_cox_matches_coxph(case):
     """R: coxph(Surv(time, event) ~ x1 + x2 + x3 [+ strata(s)], ties=, [weights = w],
     control = coxph.control(eps = 1e-12)); survfit(fit, newdata = 0, ctype = 1 and 2)$cumhaz.
     The default baseline follows ties, as survfit.coxph (ctype = 2 for Efron fits)."""
