@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["risk_set_sums", "tie_weights", "score_information", "prefix_smaller"]
+__all__ = ["risk_set_sums", "tie_weights", "score_information", "prefix_smaller",
+           "later_counts"]
 
 # error_model="numpy": a division by zero gives inf or nan as in NumPy (a risk set whose sum
 # underflowed is detected by the caller), never a Python exception
@@ -298,3 +299,51 @@ def score_information(Xt: np.ndarray, c: np.ndarray, we: np.ndarray, S1: np.ndar
         for k in range(j):
             info[k, j] = info[j, k]
     return score, info
+
+
+@njit(**_JIT)
+def later_counts(time: np.ndarray, event: np.ndarray, rank: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each element, in processing order (time descending, censored first; ``time`` may
+    be the dense ranks of the times): the earlier
+    elements outside its own (time, status) block with a smaller rank, with an equal rank,
+    and in all.
+
+    Processed in that order, the earlier elements outside the block are the subjects with a
+    longer follow-up (or censored at the same time), the partners of a comparable pair of
+    Harrell's C whose earlier member is the element; a block is counted before it is
+    inserted in the Fenwick tree of ranks.
+    """
+    n = time.shape[0]
+    size = 0
+    for i in range(n):
+        if rank[i] + 1 > size:
+            size = rank[i] + 1
+    tree = np.zeros(size + 1)
+    same = np.zeros(size)
+    lt = np.empty(n)
+    tie = np.empty(n)
+    tot = np.empty(n)
+    inserted = 0.0
+    i = 0
+    while i < n:
+        j = i
+        while j < n and time[j] == time[i] and event[j] == event[i]:
+            q = rank[j]
+            s = 0.0
+            while q > 0:
+                s += tree[q]
+                q -= q & (-q)
+            lt[j] = s
+            tie[j] = same[rank[j]]
+            tot[j] = inserted
+            j += 1
+        for k in range(i, j):
+            q = rank[k] + 1
+            while q <= size:
+                tree[q] += 1.0
+                q += q & (-q)
+            same[rank[k]] += 1.0
+            inserted += 1.0
+        i = j
+    return lt, tie, tot

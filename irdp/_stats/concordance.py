@@ -33,7 +33,8 @@ from scipy import stats
 from irdp._stats import _kernels
 from irdp.exceptions import NoComparablePairsError
 
-__all__ = ["prefix_smaller", "rank_dense", "harrell_sums", "harrell_c", "auc_mann_whitney",
+__all__ = ["prefix_smaller", "rank_dense", "time_order", "harrell_sums", "harrell_c",
+           "auc_mann_whitney",
            "block_start", "run_cumsum", "tied_before", "pass_a", "pass_b"]
 
 
@@ -70,23 +71,28 @@ def tied_before(order: np.ndarray, rank: np.ndarray, w: np.ndarray) -> np.ndarra
     return tied
 
 
-def pass_a(time: np.ndarray, ev: np.ndarray, rank: np.ndarray, t_rank: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def time_order(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ranks of ``time`` and the processing order of :func:`pass_a` (time descending,
+    censored first): what depends on the outcome only, computed once per outcome."""
+    t_rank = rank_dense(time)
+    k_t = int(t_rank.max()) + 1 if len(t_rank) else 1
+    # one argsort of a packed integer key; the order within a (time, status) block does
+    # not matter
+    order = np.argsort((k_t - 1 - t_rank) * 2 + np.asarray(event, dtype=np.int64))
+    return t_rank, order
+
+
+def pass_a(time: np.ndarray, ev: np.ndarray, rank: np.ndarray,
+           order: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each subject as the earlier (event) member of comparable pairs: the number of later
-    subjects with a lower risk, with a tied risk, and comparable at all (unweighted)."""
+    subjects with a lower risk, with a tied risk, and comparable at all (unweighted).
+
+    ``order``: :func:`time_order` of ``(time, ev)``.
+    """
     n = len(time)
-    k_t, m_r = int(t_rank.max()) + 1, int(rank.max()) + 1
-    # order time desc, censored first, rank desc (one argsort of a packed integer key
-    # instead of a 3-key lexsort)
-    order_a = np.argsort(((k_t - 1 - t_rank) * 2 + ev) * m_r + (m_r - 1 - rank))
-    t_a, e_a, r_a = time[order_a], ev[order_a], rank[order_a]
-    lt_a = prefix_smaller(r_a, np.ones(n))
-    same_te = np.zeros(n, dtype=bool)
-    same_te[1:] = (t_a[1:] == t_a[:-1]) & (e_a[1:] == e_a[:-1])
-    comparable_a = block_start(same_te).astype(float)  # elements before the (time, status) block
-    same_ter = same_te.copy()
-    same_ter[1:] &= r_a[1:] == r_a[:-1]
-    tied_a = tied_before(order_a, rank, np.ones(n)) - run_cumsum(np.ones(n), ~same_ter)
+    t_rank, order_a = order
+    lt_a, tied_a, comparable_a = _kernels.later_counts(t_rank[order_a], ev[order_a],
+                                                       rank[order_a])
     conc_a = np.empty(n)
     tie_a = np.empty(n)
     tot_a = np.empty(n)
@@ -127,13 +133,14 @@ def pass_b(time: np.ndarray, ev: np.ndarray, rank: np.ndarray, t_rank: np.ndarra
 
 
 def harrell_sums(time: np.ndarray, event: np.ndarray, risk: np.ndarray, tw: np.ndarray,
-                 with_se: bool, t_rank: np.ndarray | None = None
+                 with_se: bool, order: tuple[np.ndarray, np.ndarray] | None = None
                  ) -> tuple[float, float, dict[str, float]]:
     """C from pair weights ``tw`` (the weight of the pairs whose earlier member is each
     subject: the event indicator for Harrell, Uno's IPCW weights for Uno), with its
     infinitesimal-jackknife SE when ``with_se`` (else nan) and the weighted counts.
 
-    ``t_rank`` (dense ranks of ``time``) may be given when the same times are scored again.
+    ``order`` (:func:`time_order` of ``(time, event)``) may be given when the same outcome is
+    scored again.
 
     Raises
     ------
@@ -142,8 +149,9 @@ def harrell_sums(time: np.ndarray, event: np.ndarray, risk: np.ndarray, tw: np.n
     """
     rank = rank_dense(risk)
     ev = event.astype(np.int64)
-    t_rank = rank_dense(time) if t_rank is None else t_rank
-    conc_a, tie_a, tot_a = pass_a(time, ev, rank, t_rank)
+    order = time_order(time, ev) if order is None else order
+    t_rank = order[0]
+    conc_a, tie_a, tot_a = pass_a(time, ev, rank, order)
     c_a, t_a, d_a = tw * conc_a, tw * tie_a, tw * (tot_a - conc_a - tie_a)
     conc, disc, tied = c_a.sum(), d_a.sum(), t_a.sum()
     denom = conc + disc + tied

@@ -167,12 +167,10 @@ def _ipcw_of(ctx: Context) -> Any:
                           lambda: _ipcw_status(ctx.y, ctx.horizon))
 
 
-def _e_of(ctx: Context) -> dict[str, float]:
-    def compute() -> dict[str, float]:
-        pc = curve_at_rows(ctx.y, ctx.risk, ctx.horizon, observed=_observed_of(ctx))
-        return e_values(ctx.risk, pc)
-
-    return ctx.cached("e_values", compute)
+def _e_of(ctx: Context, name: str) -> float:
+    pc = ctx.cached("curve_at_rows", lambda: curve_at_rows(
+        ctx.y, ctx.risk, ctx.horizon, observed=_observed_of(ctx)))
+    return e_values(ctx.risk, pc, (name,))[name]
 
 
 # --------------------------------------------------------------------------- fast values
@@ -226,7 +224,7 @@ def _f_ipa(ctx: Context) -> float:
 
 def _f_e(name: str) -> Callable[[Context], float]:
     def f(ctx: Context) -> float:
-        return _e_of(ctx)[name]
+        return _e_of(ctx, name)
 
     f.__name__ = f"_f_{name}"
     return f

@@ -36,6 +36,7 @@ References
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -601,16 +602,25 @@ def curve_on_grid(y: Outcome, r: np.ndarray, h: float | None, grid: np.ndarray, 
     return np.where((grid < r.min()) | (grid > r.max()), np.nan, out)
 
 
-def e_values(r: np.ndarray, pc: np.ndarray) -> dict[str, float]:
-    """ICI (= Eavg), E50, E90, Emax and ECI of ``|p - p_c(p)|`` (Austin & Steyerberg 2019)."""
+#: The summaries of ``d = |p - p_c(p)|`` (Austin & Steyerberg 2019; ECI: Van Hoorde 2015).
+_E_SUMMARIES: dict[str, Callable[[np.ndarray], float]] = {
+    "ici": lambda d: float(d.mean()),
+    "e50": lambda d: float(np.median(d)),
+    "e90": lambda d: float(np.quantile(d, 0.9)),
+    "emax": lambda d: float(d.max()),
+    "eci": lambda d: float(np.mean(d**2)),
+}
+
+
+def e_values(r: np.ndarray, pc: np.ndarray, names: Sequence[str] | None = None
+             ) -> dict[str, float]:
+    """ICI (= Eavg), E50, E90, Emax and ECI of ``|p - p_c(p)|`` (Austin & Steyerberg 2019).
+
+    ``names``: only these summaries (a resampling loop that reports the ICI alone does not
+    sort the differences for the quantiles).
+    """
     d = np.abs(r - pc)
-    return {
-        "ici": float(d.mean()),
-        "e50": float(np.median(d)),
-        "e90": float(np.quantile(d, 0.9)),
-        "emax": float(d.max()),
-        "eci": float(np.mean(d**2)),
-    }
+    return {k: f(d) for k, f in _E_SUMMARIES.items() if names is None or k in names}
 
 
 def _e_stats(r: np.ndarray, pc: np.ndarray, level: float, h: float | None, n_ev: int

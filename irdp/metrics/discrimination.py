@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from irdp._stats.concordance import auc_mann_whitney, harrell_sums
+from irdp._stats.concordance import auc_mann_whitney, harrell_sums, time_order
 from irdp.exceptions import InsufficientDataError
 from irdp.metrics._bootstrap import Bootstrap, apply_bootstrap, resampling
 from irdp.metrics._context import outcome_cached
@@ -268,7 +268,8 @@ def _pair_weights(time: np.ndarray, event: np.ndarray, method: str, tau: float |
 
 
 def _concordance_sums(time: np.ndarray, event: np.ndarray, risk: np.ndarray, method: str,
-                      tau: float | None, with_se: bool, t_rank: np.ndarray | None = None
+                      tau: float | None, with_se: bool,
+                      order: tuple[np.ndarray, np.ndarray] | None = None
                       ) -> tuple[float, float, dict[str, float]]:
     """Harrell's or Uno's C, with its infinitesimal-jackknife SE when ``with_se``.
 
@@ -277,7 +278,7 @@ def _concordance_sums(time: np.ndarray, event: np.ndarray, risk: np.ndarray, met
     The counts are those of :func:`irdp._stats.concordance.harrell_sums`.
     """
     tw = _pair_weights(time, event, method, tau)
-    return harrell_sums(time, event, risk, tw, with_se, t_rank)
+    return harrell_sums(time, event, risk, tw, with_se, order)
 
 
 def _concordance_core(
@@ -394,8 +395,8 @@ def concordance_value(y: Outcome, risk: np.ndarray, horizon: float | None,
     if isinstance(y, Binary):
         return _auc_value(y.event, risk)
     sb = _as_survival(y, horizon)
-    t_rank = outcome_cached(sb, "time_rank", lambda: rank_dense(sb.time))
-    return _concordance_sums(sb.time, sb.event, risk, method, tau, False, t_rank)[0]
+    order = outcome_cached(sb, "time_order", lambda: time_order(sb.time, sb.event))
+    return _concordance_sums(sb.time, sb.event, risk, method, tau, False, order)[0]
 
 
 def _as_survival(out: Outcome, horizon: float | None) -> Survival:
