@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["risk_set_sums", "tie_weights", "score_information", "prefix_smaller",
-           "later_counts"]
+           "later_counts", "event_groups", "dense_ranks"]
 
 # error_model="numpy": a division by zero gives inf or nan as in NumPy (a risk set whose sum
 # underflowed is detected by the caller), never a Python exception
@@ -304,8 +304,7 @@ def score_information(Xt: np.ndarray, c: np.ndarray, we: np.ndarray, S1: np.ndar
 @njit(**_JIT)
 def later_counts(time: np.ndarray, event: np.ndarray, rank: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each element, in processing order (time descending, censored first; ``time`` may
-    be the dense ranks of the times): the earlier
+    """For each element, in processing order (time descending, censored first): the earlier
     elements outside its own (time, status) block with a smaller rank, with an equal rank,
     and in all.
 
@@ -347,3 +346,77 @@ def later_counts(time: np.ndarray, event: np.ndarray, rank: np.ndarray
             inserted += 1.0
         i = j
     return lt, tie, tot
+
+
+@njit(**_JIT)
+def event_groups(time: np.ndarray, event: np.ndarray, stratum: np.ndarray, w: np.ndarray
+                 ) -> tuple[np.ndarray, ...]:
+    """Tie-group bookkeeping of rows sorted by stratum, time descending, censored first.
+
+    A tie group is a run of rows of one stratum with one time; an event group is a tie
+    group holding events (they are its last rows). Returns, per event group, its last row
+    ``g_end``, the first row of its stratum ``g_start``, its first event row ``g_ev_first``,
+    its number of events ``g_d`` and their total weight ``g_wd``; per event row (ascending),
+    its event group; per row, the last row of its stratum and the stratum's index; and the
+    first row of every stratum.
+    """
+    n = time.shape[0]
+    g_end = np.empty(n, dtype=np.int64)
+    g_start = np.empty(n, dtype=np.int64)
+    g_d = np.empty(n, dtype=np.int64)
+    g_wd = np.empty(n)
+    ev_group = np.empty(n, dtype=np.int64)
+    strat_end = np.empty(n, dtype=np.int64)
+    strat_id = np.empty(n, dtype=np.int64)
+    first = np.empty(n, dtype=np.int64)
+    n_g = 0
+    n_ev = 0
+    n_s = 0
+    start = 0
+    d = 0
+    wd = 0.0
+    for i in range(n):
+        new_stratum = i == 0 or stratum[i] != stratum[i - 1]
+        if new_stratum:
+            if i > 0:
+                strat_end[start:i] = i - 1
+            start = i
+            first[n_s] = i
+            n_s += 1
+        strat_id[i] = n_s - 1
+        if event[i]:
+            ev_group[n_ev] = n_g
+            n_ev += 1
+            d += 1
+            wd += w[i]
+        last_of_group = i == n - 1 or stratum[i + 1] != stratum[i] or time[i + 1] != time[i]
+        if last_of_group:
+            if d > 0:
+                g_end[n_g] = i
+                g_start[n_g] = start
+                g_d[n_g] = d
+                g_wd[n_g] = wd
+                n_g += 1
+            d = 0
+            wd = 0.0
+    if n > 0:
+        strat_end[start:n] = n - 1
+    return (g_end[:n_g].copy(), g_start[:n_g].copy(), g_end[:n_g] - g_d[:n_g] + 1,
+            g_d[:n_g].copy(), g_wd[:n_g].copy(), ev_group[:n_ev].copy(), strat_end, strat_id,
+            first[:n_s].copy())
+
+
+@njit(**_JIT)
+def dense_ranks(x: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Dense ranks 0..m-1 of ``x`` (equal values share a rank) from ``order = argsort(x)``."""
+    m = x.shape[0]
+    out = np.empty(m, dtype=np.int64)
+    rank = -1
+    prev = 0.0
+    for k in range(m):
+        i = order[k]
+        if k == 0 or x[i] != prev:
+            rank += 1
+            prev = x[i]
+        out[i] = rank
+    return out

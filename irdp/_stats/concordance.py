@@ -39,9 +39,13 @@ __all__ = ["prefix_smaller", "rank_dense", "time_order", "harrell_sums", "harrel
 
 
 def rank_dense(x: np.ndarray) -> np.ndarray:
-    """Dense ranks 0..m-1 (ties share a rank)."""
-    _, inv = np.unique(x, return_inverse=True)
-    return inv.astype(np.int64)
+    """Dense ranks 0..m-1 (ties share a rank; ``np.unique(x, return_inverse=True)[1]``)."""
+    x = np.asarray(x)
+    if x.dtype.kind == "f" and np.isnan(x).any():  # NaNs rank last and equal, as np.unique
+        _, inv = np.unique(x, return_inverse=True)
+        return inv.astype(np.int64).reshape(-1)
+    x = np.ascontiguousarray(x, dtype=float).reshape(-1)
+    return _kernels.dense_ranks(x, np.argsort(x))
 
 
 def block_start(keys_equal_prev: np.ndarray) -> np.ndarray:
@@ -71,28 +75,22 @@ def tied_before(order: np.ndarray, rank: np.ndarray, w: np.ndarray) -> np.ndarra
     return tied
 
 
-def time_order(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dense ranks of ``time`` and the processing order of :func:`pass_a` (time descending,
-    censored first): what depends on the outcome only, computed once per outcome."""
-    t_rank = rank_dense(time)
-    k_t = int(t_rank.max()) + 1 if len(t_rank) else 1
-    # one argsort of a packed integer key; the order within a (time, status) block does
-    # not matter
-    order = np.argsort((k_t - 1 - t_rank) * 2 + np.asarray(event, dtype=np.int64))
-    return t_rank, order
+def time_order(time: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """The processing order of :func:`pass_a`: time descending, censored first (it depends
+    on the outcome only: computed once per outcome)."""
+    return np.lexsort((np.asarray(event, dtype=bool), -np.asarray(time, dtype=float)))
 
 
-def pass_a(time: np.ndarray, ev: np.ndarray, rank: np.ndarray,
-           order: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pass_a(time: np.ndarray, ev: np.ndarray, rank: np.ndarray, order_a: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each subject as the earlier (event) member of comparable pairs: the number of later
     subjects with a lower risk, with a tied risk, and comparable at all (unweighted).
 
-    ``order``: :func:`time_order` of ``(time, ev)``.
+    ``order_a``: :func:`time_order` of ``(time, ev)``.
     """
     n = len(time)
-    t_rank, order_a = order
-    lt_a, tied_a, comparable_a = _kernels.later_counts(t_rank[order_a], ev[order_a],
-                                                       rank[order_a])
+    lt_a, tied_a, comparable_a = _kernels.later_counts(
+        np.ascontiguousarray(time[order_a], dtype=float), ev[order_a], rank[order_a])
     conc_a = np.empty(n)
     tie_a = np.empty(n)
     tot_a = np.empty(n)
@@ -133,7 +131,7 @@ def pass_b(time: np.ndarray, ev: np.ndarray, rank: np.ndarray, t_rank: np.ndarra
 
 
 def harrell_sums(time: np.ndarray, event: np.ndarray, risk: np.ndarray, tw: np.ndarray,
-                 with_se: bool, order: tuple[np.ndarray, np.ndarray] | None = None
+                 with_se: bool, order: np.ndarray | None = None
                  ) -> tuple[float, float, dict[str, float]]:
     """C from pair weights ``tw`` (the weight of the pairs whose earlier member is each
     subject: the event indicator for Harrell, Uno's IPCW weights for Uno), with its
@@ -150,7 +148,6 @@ def harrell_sums(time: np.ndarray, event: np.ndarray, risk: np.ndarray, tw: np.n
     rank = rank_dense(risk)
     ev = event.astype(np.int64)
     order = time_order(time, ev) if order is None else order
-    t_rank = order[0]
     conc_a, tie_a, tot_a = pass_a(time, ev, rank, order)
     c_a, t_a, d_a = tw * conc_a, tw * tie_a, tw * (tot_a - conc_a - tie_a)
     conc, disc, tied = c_a.sum(), d_a.sum(), t_a.sum()
@@ -164,7 +161,7 @@ def harrell_sums(time: np.ndarray, event: np.ndarray, risk: np.ndarray, tw: np.n
     counts = {"concordant": float(conc), "discordant": float(disc), "tied_risk": float(tied)}
     if not with_se:
         return value, float("nan"), counts
-    conc_b, tie_b, tot_b = pass_b(time, ev, rank, t_rank, tw)
+    conc_b, tie_b, tot_b = pass_b(time, ev, rank, rank_dense(time), tw)
     d_b = tot_b - conc_b - tie_b
     d_num = c_a + conc_b + 0.5 * (t_a + tie_b)
     d_den = d_num + 0.5 * (t_a + tie_b) + d_a + d_b

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from irdp._stats._kernels import risk_set_sums, score_information, tie_weights
+from irdp._stats._kernels import event_groups, risk_set_sums, score_information, tie_weights
 from irdp._stats._linalg import inverse_pd, single_threaded_blas, solve_pd
 from irdp.exceptions import ConvergenceError, InsufficientDataError
 
@@ -154,34 +154,15 @@ def prepare(
         np.take(Xf[:, j], order, out=Xt[j])
         Xt[j] -= center[j]
     off = None if offset is None else np.asarray(offset, dtype=float)[order]
-    new_stratum = np.concatenate(([True], ss[1:] != ss[:-1]))
-    single = not new_stratum[1:].any()
-    first = np.flatnonzero(new_stratum)
-    last = np.append(first[1:] - 1, n - 1)
-    strat_id = np.cumsum(new_stratum) - 1
-    strat_start = first[strat_id]
-    strat_end = last[strat_id]
-    new_group = new_stratum | np.concatenate(([True], t[1:] != t[:-1]))
-    grp = np.cumsum(new_group) - 1
-    grp_start = np.flatnonzero(new_group)
-    n_groups = len(grp_start)
-    gl = np.append(grp_start[1:] - 1, n - 1)
-    ef = e.astype(float)
-    d = np.bincount(grp, weights=ef, minlength=n_groups)
-    wd = np.bincount(grp, weights=ww * ef, minlength=n_groups)
-    has = d > 0
-    gid = np.full(n_groups, -1)
-    gid[has] = np.arange(int(has.sum()))
+    (g_end, g_start, g_ev_first, g_d, g_wd, ev_group, strat_end, strat_id,
+     first) = event_groups(t, e, np.ascontiguousarray(ss, dtype=np.int64), ww)
+    single = len(first) <= 1
     ev_rows = np.flatnonzero(e)
-    ev_group = gid[grp[ev_rows]]
-    g_d = d[has].astype(np.int64)
-    g_end = gl[has]
-    g_ev_first = g_end - g_d + 1  # events sort after censorings within a tie group
     tied = np.flatnonzero(g_d > 1) if ties == "efron" else np.zeros(0, dtype=np.int64)
     cd = CoxData(
         Xt, ww, t, off, e, order, np.asarray(center, dtype=float), ties, bool(single), strat_end,
-        g_end, strat_start[g_end], g_ev_first, g_d, wd[has], t[g_end], ss[g_end], ev_rows,
-        ev_group, tied, None,
+        g_end, g_start, g_ev_first, g_d, g_wd, t[g_end], ss[g_end], ev_rows, ev_group, tied,
+        None,
     )
     if competing is not None and np.any(competing):
         if censoring_left is None:
@@ -448,8 +429,10 @@ def _mean_terms(cd: CoxData, tm: dict[str, Any]) -> np.ndarray:
     return (mean * np.exp(-tm["shift"])).T
 
 
-def _baseline_pieces(cd: CoxData, tm: dict[str, Any], beta: np.ndarray) -> dict[str, Any]:
-    """Baseline increments (Breslow and Efron-type) and the Tsiatis variance terms."""
+def _baseline_pieces(cd: CoxData, tm: dict[str, Any], beta: np.ndarray, keep_terms: bool
+                     ) -> dict[str, Any]:
+    """Baseline increments (Breslow and Efron-type) and the Tsiatis variance terms (the
+    mean terms only with ``keep_terms``: the SEs of predicted hazards need them)."""
     scale = np.exp(-tm["shift"] - (cd.center @ beta if cd.p else 0.0))
     S0 = tm["S0"]
     breslow = cd.g_wd / S0
@@ -467,7 +450,7 @@ def _baseline_pieces(cd: CoxData, tm: dict[str, Any], beta: np.ndarray) -> dict[
     C = tm["C"]
     e2 = np.exp(-2 * tm["shift"])
     return {"breslow": breslow * scale, "efron": efron * scale, "var_terms": C * e2,
-            "mean_terms": _mean_terms(cd, tm) if tm["S1"] is not None else None}
+            "mean_terms": _mean_terms(cd, tm) if keep_terms and tm["S1"] is not None else None}
 
 
 def _tied_risk(cd: CoxData, r: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -528,7 +511,7 @@ def fit(
         with np.errstate(over="ignore", invalid="ignore"):  # diverged fits: inf, reported
             if keep_terms:  # the unscaled risk-set sums at the estimate
                 tm = _terms(cd, beta)
-            base = _baseline_pieces(cd, tm, beta)
+            base = _baseline_pieces(cd, tm, beta, keep_terms)
     if not compute_cov and not cols:
         cov = None
     return CoxResult(

@@ -269,7 +269,7 @@ def _pair_weights(time: np.ndarray, event: np.ndarray, method: str, tau: float |
 
 def _concordance_sums(time: np.ndarray, event: np.ndarray, risk: np.ndarray, method: str,
                       tau: float | None, with_se: bool,
-                      order: tuple[np.ndarray, np.ndarray] | None = None
+                      order: np.ndarray | None = None
                       ) -> tuple[float, float, dict[str, float]]:
     """Harrell's or Uno's C, with its infinitesimal-jackknife SE when ``with_se``.
 
