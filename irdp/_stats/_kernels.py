@@ -420,3 +420,64 @@ def dense_ranks(x: np.ndarray, order: np.ndarray) -> np.ndarray:
             prev = x[i]
         out[i] = rank
     return out
+
+
+@njit(**_JIT)
+def cholesky(A: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Lower Cholesky factor ``L`` of a symmetric matrix (``A = L L'``) and whether ``A`` is
+    numerically positive definite: a pivot that is not finite, or not above ``1e-12`` times
+    its diagonal element (what is left of a column that is a combination of earlier ones
+    after cancellation), stops the factorisation."""
+    p = A.shape[0]
+    L = np.zeros((p, p))
+    for j in range(p):
+        s = A[j, j]
+        for k in range(j):
+            s -= L[j, k] * L[j, k]
+        if not s > 1e-12 * abs(A[j, j]) or not np.isfinite(s):
+            return L, False
+        d = np.sqrt(s)
+        L[j, j] = d
+        for i in range(j + 1, p):
+            s = A[i, j]
+            for k in range(j):
+                s -= L[i, k] * L[j, k]
+            L[i, j] = s / d
+    return L, True
+
+
+@njit(**_JIT)
+def cholesky_solve(L: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``x`` with ``L L' x = b`` (forward then back substitution)."""
+    p = L.shape[0]
+    z = np.empty(p)
+    for i in range(p):
+        s = b[i]
+        for k in range(i):
+            s -= L[i, k] * z[k]
+        z[i] = s / L[i, i]
+    x = np.empty(p)
+    for i in range(p - 1, -1, -1):
+        s = z[i]
+        for k in range(i + 1, p):
+            s -= L[k, i] * x[k]
+        x[i] = s / L[i, i]
+    return x
+
+
+@njit(**_JIT)
+def cholesky_inverse(L: np.ndarray) -> np.ndarray:
+    """``(L L')^-1``, symmetric, from the lower Cholesky factor."""
+    p = L.shape[0]
+    inv = np.empty((p, p))
+    e = np.zeros(p)
+    for j in range(p):
+        e[:] = 0.0
+        e[j] = 1.0
+        inv[:, j] = cholesky_solve(L, e)
+    for i in range(p):
+        for j in range(i):
+            v = 0.5 * (inv[i, j] + inv[j, i])
+            inv[i, j] = v
+            inv[j, i] = v
+    return inv

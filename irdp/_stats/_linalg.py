@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from irdp._stats import _kernels
 from irdp.exceptions import ConvergenceError
 
 __all__ = ["weighted_gram", "solve_pd", "inverse_pd", "single_threaded_blas"]
@@ -31,13 +32,18 @@ def weighted_gram(Z: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def solve_pd(info: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Newton step ``info^-1 rhs`` (Cholesky; least squares when not positive definite)."""
+    """Newton step ``info^-1 rhs``: Cholesky (compiled, no per-call LAPACK overhead: a refit
+    in a bootstrap makes a few calls of a few microseconds); LU when the matrix is not
+    positive definite, least squares when it is singular; 0 when it is not finite."""
     if info.size == 0:
         return np.zeros_like(rhs)
+    info = np.ascontiguousarray(info, dtype=float)
+    L, ok = _kernels.cholesky(info)
+    if ok:
+        return _kernels.cholesky_solve(L, np.ascontiguousarray(rhs, dtype=float))
     if not np.all(np.isfinite(info)):
         return np.zeros_like(rhs)
-    try:  # LAPACK gesv through NumPy: no condition-number warning near separation, and
-        # without SciPy's per-call overhead (a refit in a bootstrap makes a few calls)
+    try:  # LAPACK gesv: no condition-number warning near separation
         return np.linalg.solve(info, rhs)
     except np.linalg.LinAlgError:
         return np.linalg.lstsq(info, rhs, rcond=None)[0]
@@ -52,15 +58,14 @@ def inverse_pd(info: np.ndarray, names: list[str] | None = None, what: str = "mo
     p = info.shape[0]
     if p == 0:
         return np.zeros((0, 0))
-    ok = np.all(np.isfinite(info))
+    info = np.ascontiguousarray(info, dtype=float)
+    ok = bool(np.all(np.isfinite(info)))
     if ok:
-        try:
-            np.linalg.cholesky(info)  # positive definite, else singular or indefinite
-            cov = np.linalg.inv(info)
+        L, pd_ = _kernels.cholesky(info)  # positive definite, else singular or indefinite
+        if pd_:
+            cov = _kernels.cholesky_inverse(L)
             if np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0):
-                return (cov + cov.T) / 2
-        except np.linalg.LinAlgError:
-            pass
+                return cov
     d = np.diag(info) if ok else np.full(p, np.nan)
     scale = np.max(np.abs(d[np.isfinite(d)])) if np.isfinite(d).any() else 0.0
     bad = [j for j in range(p) if not np.isfinite(d[j]) or d[j] <= 1e-10 * max(scale, 1e-300)]

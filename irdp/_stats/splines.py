@@ -204,7 +204,8 @@ def rcs_basis(x: Any, knots: Any) -> np.ndarray:
     out[:, 0] = x
 
     def cube(v: np.ndarray) -> np.ndarray:
-        return np.maximum(v / kd, 0.0) ** 3
+        u = np.maximum(v / kd, 0.0)
+        return u * u * u  # not ** 3: NumPy's pow is ten times slower
 
     tail_last = cube(x - t[-1])
     tail_prev = cube(x - t[-2])

@@ -214,8 +214,10 @@ def _one_replicate(
     Xte, yte = (X, y) if test_rows is None else (take_rows(X, test_rows), y.take(test_rows))
     try:
         model = fit_clone(estimator, Xtr, ytr)
-        r_tr = predict_risk(model, Xtr, horizon)
         r_te = predict_risk(model, Xte, horizon)
+        # a bootstrap sample's rows are rows of the test data: their risks are read there
+        # (predictions are row by row), not predicted a second time
+        r_tr = r_te[train_rows] if test_rows is None else predict_risk(model, Xtr, horizon)
     except FIT_ERRORS as err:
         return {"failed": f"{type(err).__name__}: {err}"}
     out: dict[str, Any] = {
