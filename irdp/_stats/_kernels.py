@@ -481,3 +481,77 @@ def cholesky_inverse(L: np.ndarray) -> np.ndarray:
             inv[i, j] = v
             inv[j, i] = v
     return inv
+
+
+@njit(**_JIT)
+def _linger_sums(r: np.ndarray, rows: np.ndarray, inv_g: np.ndarray, Xl: np.ndarray,
+                 g_g: np.ndarray, k_g: np.ndarray, k_end: np.ndarray, S0: np.ndarray,
+                 S1: np.ndarray) -> None:
+    """Fine-Gray: add to ``S0``, ``S1`` (in place) the rows that stay in the risk sets after a
+    competing event, weighted ``G(t_g-) / G(T_j-)`` (Fine & Gray 1999): for event group g,
+    the linger rows ``k_g[g] .. k_end[g] - 1`` (later in the sort, same stratum)."""
+    n_l = rows.shape[0]
+    p = S1.shape[0]
+    c0 = np.zeros(n_l + 1)
+    rl = np.empty(n_l)
+    for m in range(n_l):
+        rl[m] = r[rows[m]] * inv_g[m]
+        c0[m + 1] = c0[m] + rl[m]
+    for g in range(S0.shape[0]):
+        S0[g] += g_g[g] * (c0[k_end[g]] - c0[k_g[g]])
+    c1 = np.zeros(n_l + 1)
+    for j in range(p):
+        xj = Xl[j]
+        for m in range(n_l):
+            c1[m + 1] = c1[m] + xj[m] * rl[m]
+        for g in range(S0.shape[0]):
+            S1[j, g] += g_g[g] * (c1[k_end[g]] - c1[k_g[g]])
+
+
+@njit(**_JIT)
+def _linger_rows(r: np.ndarray, rows: np.ndarray, inv_g: np.ndarray, A: np.ndarray,
+                 g_g: np.ndarray, m_row: np.ndarray, s_row: np.ndarray, c: np.ndarray
+                 ) -> None:
+    """Fine-Gray: add to the row weights ``c`` (in place) those of the linger rows, the sum
+    of ``A_g G(t_g-)`` over the event groups of their stratum before them, times
+    ``r / G(T_j-)``."""
+    pag = np.zeros(A.shape[0] + 1)
+    for g in range(A.shape[0]):
+        pag[g + 1] = pag[g] + A[g] * g_g[g]
+    for m in range(rows.shape[0]):
+        i = rows[m]
+        c[i] += r[i] * inv_g[m] * (pag[m_row[m]] - pag[s_row[m]])
+
+
+@njit(**_JIT)
+def risk_set_terms(Xt: np.ndarray, r: np.ndarray, g_start: np.ndarray, g_end: np.ndarray,
+                   g_ev_first: np.ndarray, g_d: np.ndarray, g_wd: np.ndarray,
+                   tied: np.ndarray, linger: tuple, need_s1: bool) -> tuple:
+    """Every per-group quantity of the partial likelihood at risk scores ``r``.
+
+    :func:`risk_set_sums` (plus the Fine-Gray linger rows when ``linger`` holds any), then
+    :func:`tie_weights`, with the row weights of the linger rows; ``need_s1`` false gives
+    the log term only (no ``S1``, ``T1`` or row weights). ``linger`` is ``(rows, inv_g, Xl,
+    g_g, k_g, k_end, m_row, s_row)``, with no rows outside Fine-Gray.
+    """
+    rows, inv_g, Xl, g_g, k_g, k_end, m_row, s_row = linger
+    S0, S1, T0, T1 = risk_set_sums(Xt, r, g_start, g_end, g_ev_first, tied, need_s1)
+    if rows.shape[0]:
+        _linger_sums(r, rows, inv_g, Xl, g_g, k_g, k_end, S0, S1)
+    A, B, C, D, E, log_term, c = tie_weights(S0, T0, g_wd, g_d, tied, r, g_start, g_end,
+                                             g_ev_first, need_s1)
+    if need_s1 and rows.shape[0]:
+        _linger_rows(r, rows, inv_g, A, g_g, m_row, s_row, c)
+    return S0, S1, T0, T1, A, B, C, D, E, log_term, c
+
+
+@njit(**_JIT)
+def newton_terms(Xt: np.ndarray, r: np.ndarray, we: np.ndarray, g_start: np.ndarray,
+                 g_end: np.ndarray, g_ev_first: np.ndarray, g_d: np.ndarray,
+                 g_wd: np.ndarray, tied: np.ndarray, linger: tuple) -> tuple:
+    """What one Newton-Raphson iteration needs, in one call: the log term, the score, the
+    information, and ``S0``, ``A``, ``C`` (the baseline hazards at the estimate)."""
+    S0, S1, T0, T1, A, B, C, D, E, log_term, c = risk_set_terms(
+        Xt, r, g_start, g_end, g_ev_first, g_d, g_wd, tied, linger, True)
+    score, info = score_information(Xt, c, we, S1, C, tied, T1, D, E)
+    return log_term, score, info, S0, A, C

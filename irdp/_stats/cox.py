@@ -36,11 +36,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from irdp._stats._kernels import event_groups, risk_set_sums, score_information, tie_weights
+from irdp._stats._kernels import event_groups, newton_terms, risk_set_terms
 from irdp._stats._linalg import inverse_pd, single_threaded_blas, solve_pd
 from irdp.exceptions import ConvergenceError, InsufficientDataError
-
-_EMPTY = np.zeros(0)
 
 __all__ = ["CoxData", "CoxResult", "prepare", "with_covariates", "fit", "derivatives", "loglik",
            "stratum_slices"]
@@ -226,16 +224,30 @@ def _prepare_linger(cd: CoxData, comp: np.ndarray, t: np.ndarray,
 
 
 # ------------------------------------------------------------------------- risk-set sums
-def _linger_sums(cd: CoxData, r: np.ndarray, need_s1: bool) -> tuple[np.ndarray, np.ndarray]:
+_NO_LINGER = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((0, 0)), np.zeros(0),
+              np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+              np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+def _linger_args(cd: CoxData) -> tuple:
+    """The Fine-Gray linger rows as the compiled kernels take them (none outside Fine-Gray)."""
     lg = cd.linger
-    rl = r[lg.rows] * lg.inv_g
-    c0 = np.concatenate(([0.0], np.cumsum(rl)))
-    L0 = lg.g_g * (c0[lg.k_end] - c0[lg.k_g])
-    if not need_s1 or cd.p == 0:
-        return L0, None
-    c1 = np.zeros((cd.p, len(rl) + 1))
-    np.cumsum(lg.Xl * rl, axis=1, out=c1[:, 1:])
-    return L0, lg.g_g * (c1[:, lg.k_end] - c1[:, lg.k_g])
+    if lg is None:
+        return _NO_LINGER
+    return (lg.rows, lg.inv_g, lg.Xl, lg.g_g, lg.k_g, lg.k_end, lg.m_row, lg.s_row)
+
+
+def _risk_scores(cd: CoxData, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Linear predictor (with the offset), the risk scores ``w exp(eta - shift)`` and the
+    shift ``max(eta)`` that keeps them finite."""
+    eta = beta @ cd.Xt if cd.p else np.zeros(cd.n)
+    if cd.offset is not None:
+        eta = eta + cd.offset
+    shift = float(eta.max()) if len(eta) else 0.0
+    r = np.exp(eta - shift)
+    if not cd.unit_weights:
+        r *= cd.w
+    return eta, r, shift
 
 
 def _terms(cd: CoxData, beta: np.ndarray, need_s1: bool = True) -> dict[str, Any]:
@@ -246,35 +258,20 @@ def _terms(cd: CoxData, beta: np.ndarray, need_s1: bool = True) -> dict[str, Any
     f_l^2/den_gl^2`` with ``den_gl = S0_g - f_l T0_g`` (Efron, l = 0..d-1, f_l = l/d) or
     ``den = S0`` and ``mw = wd`` (Breslow, or a group with a single event); row i gets the
     weight ``c_i = r_i (sum of A over the risk sets holding i) - Efron correction`` (with
-    ``need_s1`` only: the value-only path needs none of it).
+    ``need_s1`` only: the value-only path needs none of it). Computed by
+    :func:`irdp._stats._kernels.risk_set_terms`, the passes that :func:`derivatives` makes.
     """
-    eta = beta @ cd.Xt if cd.p else np.zeros(cd.n)
-    if cd.offset is not None:
-        eta = eta + cd.offset
-    shift = float(eta.max()) if len(eta) else 0.0
-    r = np.exp(eta - shift)
-    if not cd.unit_weights:
-        r *= cd.w
+    eta, r, shift = _risk_scores(cd, beta)
     with_s1 = need_s1 and cd.p > 0
-    S0, S1, T0, T1 = risk_set_sums(cd.Xt, r, cd.g_start, cd.g_end, cd.g_ev_first, cd.tied,
-                                   with_s1)
-    if cd.linger is not None:
-        L0, L1 = _linger_sums(cd, r, with_s1)
-        S0 = S0 + L0
-        if with_s1:
-            S1 = S1 + L1
-    A, B, C, D, E, log_term, c = tie_weights(S0, T0, cd.g_wd, cd.g_d, cd.tied, r,
-                                             cd.g_start, cd.g_end, cd.g_ev_first, need_s1)
-    if need_s1 and cd.linger is not None:
-        lg = cd.linger
-        pag = np.concatenate(([0.0], np.cumsum(A * lg.g_g)))
-        c[lg.rows] += r[lg.rows] * lg.inv_g * (pag[lg.m_row] - pag[lg.s_row])
+    S0, S1, T0, T1, A, B, C, D, E, log_term, c = risk_set_terms(
+        cd.Xt, r, cd.g_start, cd.g_end, cd.g_ev_first, cd.g_d, cd.g_wd, cd.tied,
+        _linger_args(cd), with_s1)
     tied = len(cd.tied) > 0
     log_term += shift * cd.wd_total
     return {"eta": eta, "r": r, "shift": shift, "S0": S0, "S1": S1 if with_s1 else None,
             "T0": T0, "T1": T1 if with_s1 else None, "A": A, "B": B if tied else None,
             "C": C, "D": D if tied else None, "E": E if tied else None,
-            "log_term": log_term, "c": c if need_s1 else None}
+            "log_term": log_term, "c": c if with_s1 else None}
 
 
 def _event_term(cd: CoxData, eta: np.ndarray) -> float:
@@ -288,16 +285,18 @@ def loglik(cd: CoxData, beta: np.ndarray) -> float:
 
 
 def derivatives(cd: CoxData, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, dict]:
-    """Log partial likelihood, score vector and information matrix at ``beta``."""
-    tm = _terms(cd, beta)
-    ll = _event_term(cd, tm["eta"]) - tm["log_term"]
-    c = tm["c"]
-    if cd.p == 0:
-        return ll, np.zeros(0), np.zeros((0, 0)), tm
-    score, info = score_information(cd.Xt, c, cd.we, tm["S1"], tm["C"], cd.tied, tm["T1"],
-                                    tm["D"] if tm["D"] is not None else _EMPTY,
-                                    tm["E"] if tm["E"] is not None else _EMPTY)
-    return ll, score, info, tm
+    """Log partial likelihood, score vector and information matrix at ``beta``.
+
+    The fourth element holds what the baseline hazards need at an estimate (``eta``, ``r``,
+    ``shift``, ``S0``, ``A``, ``C``); :func:`_terms` gives every per-group quantity.
+    """
+    eta, r, shift = _risk_scores(cd, beta)
+    log_term, score, info, S0, A, C = newton_terms(
+        cd.Xt, r, cd.we, cd.g_start, cd.g_end, cd.g_ev_first, cd.g_d, cd.g_wd, cd.tied,
+        _linger_args(cd))
+    ll = _event_term(cd, eta) - (log_term + shift * cd.wd_total)
+    return ll, score, info, {"eta": eta, "r": r, "shift": shift, "S0": S0, "A": A, "C": C,
+                             "S1": None}
 
 
 # ------------------------------------------------------------------------------- fitting
