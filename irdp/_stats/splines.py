@@ -44,13 +44,33 @@ def _sorted_unique(xx: np.ndarray, counts: bool = False) -> Any:
     return xx[starts], np.diff(np.append(starts, len(xx)))
 
 
-def _tied_extremes(xx: np.ndarray, fractied: float) -> tuple[np.ndarray, list, list]:
-    """Hmisc's ``fractied`` rule: a heavily tied extreme gets its own knot."""
+def _quantile_sorted(xx: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """``np.quantile(xx, probs)`` (R's type 7, NumPy's "linear") of sorted values, without the
+    partition: the same virtual index ``(n - 1) q`` and the same interpolation as NumPy's
+    ``_lerp`` (from the upper neighbour when the weight is at least 1/2), so the same bits."""
+    n = len(xx)
+    out = np.empty(len(probs))
+    for k, q in enumerate(probs):
+        v = (n - 1) * float(q)
+        if v >= n - 1:
+            out[k] = xx[n - 1]
+            continue
+        lo = int(np.floor(v))
+        a, b = float(xx[lo]), float(xx[lo + 1])
+        t = v - lo
+        diff = b - a
+        out[k] = b - diff * (1 - t) if t >= 0.5 else a + diff * t
+    return out
+
+
+def _tied_extremes(xx: np.ndarray, fractied: float, vals: np.ndarray, counts: np.ndarray
+                   ) -> tuple[np.ndarray, list, list]:
+    """Hmisc's ``fractied`` rule: a heavily tied extreme gets its own knot (``vals``,
+    ``counts``: the distinct values of the sorted ``xx`` and their counts)."""
     first: list[float] = []
     last: list[float] = []
     if not 0 < fractied < 1:
         return xx, first, last
-    vals, counts = _sorted_unique(xx, counts=True)
     f = counts / len(xx)
     if len(f) > 2 and f[1:-1].max() < fractied:
         if f[0] >= fractied:
@@ -136,7 +156,7 @@ def rcs_knots(
             f"x must have at least 6 non-missing values to place knots; got {n}. "
             "Pass the knots explicitly."
         )
-    xu = _sorted_unique(xx)
+    xu, counts = _sorted_unique(xx, counts=True)
     if len(xu) - 2 <= n_knots:
         if few_values == "interior" and len(xu) >= 5:
             return xu[1:-1]
@@ -145,7 +165,7 @@ def rcs_knots(
             "knots, treat it as categorical, or pass the knots explicitly."
         )
     outer = 0.1 if n_knots == 3 else (0.025 if n_knots > 6 else 0.05)
-    xx, first, last = _tied_extremes(xx, fractied)
+    xx, first, last = _tied_extremes(xx, fractied, xu, counts)
     nke = n_knots - len(first) - len(last)
     if nke == 1:
         knots = np.array([np.median(xx)])
@@ -153,7 +173,7 @@ def rcs_knots(
         knots = xu.copy()
     else:
         probs = np.linspace(0.5 if nke == 2 else outer, 1 - outer, nke)
-        knots = np.quantile(xx, probs)  # R's default type 7
+        knots = _quantile_sorted(xx, probs)  # R's default type 7
         if len(np.unique(knots)) < min(nke, 3):
             knots = _alternate(xx, nke, outer, first, last)
         if len(xx) < 100:
