@@ -52,12 +52,13 @@ def _quantile_sorted(xx: np.ndarray, probs: np.ndarray) -> np.ndarray:
     out = np.empty(len(probs))
     for k, q in enumerate(probs):
         v = (n - 1) * float(q)
-        if v >= n - 1:
-            out[k] = xx[n - 1]
-            continue
-        lo = int(np.floor(v))
-        a, b = float(xx[lo]), float(xx[lo + 1])
-        t = v - lo
+        if v >= n - 1:  # NumPy's index -1 for both neighbours (and so weight v + 1)
+            a = b = float(xx[n - 1])
+            t = v + 1
+        else:
+            lo = int(np.floor(v))
+            a, b = float(xx[lo]), float(xx[lo + 1])
+            t = v - lo
         diff = b - a
         out[k] = b - diff * (1 - t) if t >= 0.5 else a + diff * t
     return out
