@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+from numba import njit
 
-from irdp._stats import _kernels
+from irdp._stats._jit import JIT
 from irdp.exceptions import ConvergenceError
 
-__all__ = ["weighted_gram", "solve_pd", "inverse_pd", "single_threaded_blas"]
+__all__ = ["weighted_gram", "solve_pd", "inverse_pd", "single_threaded_blas", "cholesky",
+           "cholesky_solve", "cholesky_inverse"]
 
 #: Above this many matrix elements, tall-skinny products run with one BLAS thread.
 BLAS_SINGLE_THREAD_ABOVE = 2_000_000
@@ -31,6 +33,67 @@ def weighted_gram(Z: np.ndarray, v: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(**JIT)
+def cholesky(A: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Lower Cholesky factor ``L`` of a symmetric matrix (``A = L L'``) and whether ``A`` is
+    numerically positive definite: a pivot that is not finite, or not above ``1e-12`` times
+    its diagonal element (what is left of a column that is a combination of earlier ones
+    after cancellation), stops the factorisation."""
+    p = A.shape[0]
+    L = np.zeros((p, p))
+    for j in range(p):
+        s = A[j, j]
+        for k in range(j):
+            s -= L[j, k] * L[j, k]
+        if not s > 1e-12 * abs(A[j, j]) or not np.isfinite(s):
+            return L, False
+        d = np.sqrt(s)
+        L[j, j] = d
+        for i in range(j + 1, p):
+            s = A[i, j]
+            for k in range(j):
+                s -= L[i, k] * L[j, k]
+            L[i, j] = s / d
+    return L, True
+
+
+@njit(**JIT)
+def cholesky_solve(L: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``x`` with ``L L' x = b`` (forward then back substitution)."""
+    p = L.shape[0]
+    z = np.empty(p)
+    for i in range(p):
+        s = b[i]
+        for k in range(i):
+            s -= L[i, k] * z[k]
+        z[i] = s / L[i, i]
+    x = np.empty(p)
+    for i in range(p - 1, -1, -1):
+        s = z[i]
+        for k in range(i + 1, p):
+            s -= L[k, i] * x[k]
+        x[i] = s / L[i, i]
+    return x
+
+
+@njit(**JIT)
+def cholesky_inverse(L: np.ndarray) -> np.ndarray:
+    """``(L L')^-1``, symmetric, from the lower Cholesky factor."""
+    p = L.shape[0]
+    inv = np.empty((p, p))
+    e = np.zeros(p)
+    for j in range(p):
+        e[:] = 0.0
+        e[j] = 1.0
+        inv[:, j] = cholesky_solve(L, e)
+    for i in range(p):
+        for j in range(i):
+            v = 0.5 * (inv[i, j] + inv[j, i])
+            inv[i, j] = v
+            inv[j, i] = v
+    return inv
+
+
 def solve_pd(info: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Newton step ``info^-1 rhs``: Cholesky (compiled, no per-call LAPACK overhead: a refit
     in a bootstrap makes a few calls of a few microseconds); LU when the matrix is not
@@ -38,9 +101,9 @@ def solve_pd(info: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     if info.size == 0:
         return np.zeros_like(rhs)
     info = np.ascontiguousarray(info, dtype=float)
-    L, ok = _kernels.cholesky(info)
+    L, ok = cholesky(info)
     if ok:
-        return _kernels.cholesky_solve(L, np.ascontiguousarray(rhs, dtype=float))
+        return cholesky_solve(L, np.ascontiguousarray(rhs, dtype=float))
     if not np.all(np.isfinite(info)):
         return np.zeros_like(rhs)
     try:  # LAPACK gesv: no condition-number warning near separation
@@ -61,9 +124,9 @@ def inverse_pd(info: np.ndarray, names: list[str] | None = None, what: str = "mo
     info = np.ascontiguousarray(info, dtype=float)
     ok = bool(np.all(np.isfinite(info)))
     if ok:
-        L, pd_ = _kernels.cholesky(info)  # positive definite, else singular or indefinite
+        L, pd_ = cholesky(info)  # positive definite, else singular or indefinite
         if pd_:
-            cov = _kernels.cholesky_inverse(L)
+            cov = cholesky_inverse(L)
             if np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0):
                 return cov
     d = np.diag(info) if ok else np.full(p, np.nan)

@@ -8,7 +8,7 @@ the same reason.
 
 The counts are O(n log n): rows are put in processing order by one argsort of a packed
 integer key, and :func:`prefix_smaller` counts, for every position, the earlier elements
-with a smaller rank in a compiled Fenwick tree (:mod:`irdp._stats._kernels`);
+with a smaller rank in a compiled Fenwick tree (:mod:`irdp._stats._rank_kernels`);
 ``survival::concordance`` uses a balanced binary tree in C for the same counts.
 
 Conventions as ``survival::concordance``: two events at the same time are not comparable;
@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from irdp._stats import _kernels
+from irdp._stats import _rank_kernels
 from irdp.exceptions import NoComparablePairsError
 
 __all__ = ["prefix_smaller", "rank_dense", "time_order", "harrell_sums", "harrell_c",
@@ -45,7 +45,7 @@ def rank_dense(x: np.ndarray) -> np.ndarray:
         _, inv = np.unique(x, return_inverse=True)
         return inv.astype(np.int64).reshape(-1)
     x = np.ascontiguousarray(x, dtype=float).reshape(-1)
-    return _kernels.dense_ranks(x, np.argsort(x))
+    return _rank_kernels.dense_ranks(x, np.argsort(x))
 
 
 def block_start(keys_equal_prev: np.ndarray) -> np.ndarray:
@@ -89,7 +89,7 @@ def pass_a(time: np.ndarray, ev: np.ndarray, rank: np.ndarray, order_a: np.ndarr
     ``order_a``: :func:`time_order` of ``(time, ev)``.
     """
     n = len(time)
-    lt_a, tied_a, comparable_a = _kernels.later_counts(
+    lt_a, tied_a, comparable_a = _rank_kernels.later_counts(
         np.ascontiguousarray(time[order_a], dtype=float), ev[order_a], rank[order_a])
     conc_a = np.empty(n)
     tie_a = np.empty(n)
@@ -210,4 +210,4 @@ def prefix_smaller(rank: np.ndarray, weight: np.ndarray) -> np.ndarray:
     rank = np.ascontiguousarray(rank, dtype=np.int64)
     if len(rank) and rank.min() < 0:
         raise ValueError("prefix_smaller needs non-negative ranks.")
-    return _kernels.prefix_smaller(rank, np.ascontiguousarray(weight, dtype=float))
+    return _rank_kernels.prefix_smaller(rank, np.ascontiguousarray(weight, dtype=float))

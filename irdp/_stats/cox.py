@@ -12,7 +12,7 @@ different conventions, see :mod:`irdp._stats.finegray`).
 Rows are sorted once by (stratum, time descending, censored before events); a risk set is
 then a contiguous block of rows, and the risk-set sums of all event groups, the Efron terms
 and the row weights are running sums of one compiled pass each over the sorted rows
-(:mod:`irdp._stats._kernels`). The information matrix is assembled as ``X' diag(c) X -
+(:mod:`irdp._stats._cox_kernels`). The information matrix is assembled as ``X' diag(c) X -
 sum_g C_g S1_g S1_g'`` (+ Efron cross terms over tied groups only), so no (n, p, p) array is
 formed: each Newton step costs O(n p) memory and one BLAS ``syrk`` of n p^2 flops.
 
@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from irdp._stats._kernels import event_groups, newton_terms, risk_set_terms
+from irdp._stats._cox_kernels import event_groups, newton_terms, risk_set_terms
 from irdp._stats._linalg import inverse_pd, single_threaded_blas, solve_pd
 from irdp.exceptions import ConvergenceError, InsufficientDataError
 
@@ -259,7 +259,7 @@ def _terms(cd: CoxData, beta: np.ndarray, need_s1: bool = True) -> dict[str, Any
     ``den = S0`` and ``mw = wd`` (Breslow, or a group with a single event); row i gets the
     weight ``c_i = r_i (sum of A over the risk sets holding i) - Efron correction`` (with
     ``need_s1`` only: the value-only path needs none of it). Computed by
-    :func:`irdp._stats._kernels.risk_set_terms`, the passes that :func:`derivatives` makes.
+    :func:`irdp._stats._cox_kernels.risk_set_terms`, the passes that :func:`derivatives` makes.
     """
     eta, r, shift = _risk_scores(cd, beta)
     with_s1 = need_s1 and cd.p > 0

@@ -1,23 +1,18 @@
-"""Compiled loops of the numerical core (private): risk-set sums and rank counts.
+"""Compiled passes of the Cox and Fine-Gray partial likelihood (private).
 
-The Cox and Fine-Gray partial likelihood (:mod:`irdp._stats.cox`) and the concordance
-counts (:mod:`irdp._stats.concordance`) need running sums over sorted rows. Written as
-NumPy array operations each pass costs some fifty calls and as many temporary arrays; at the
-size of a bootstrap replicate (a few thousand rows) that fixed cost, not the arithmetic, is
-what a Newton iteration takes. These loops do each pass once over the rows with Numba
-(compiled on first use and cached on disk), and are the only implementation: the callers have
-no NumPy fallback.
-
-Every function takes and returns NumPy arrays of fixed dtypes (float64, int64, bool) so that
-one compiled signature serves every caller.
+:mod:`irdp._stats.cox` sorts the rows once by stratum, time descending, censored before
+events; a risk set is then a contiguous block of rows. Written as NumPy array operations,
+the sums of one Newton-Raphson iteration cost some fifty calls and as many temporary arrays;
+at the size of a bootstrap replicate (a few thousand rows) that fixed cost, not the
+arithmetic, was what an iteration took. Here each pass runs once over the rows, and one
+iteration is one call (:func:`newton_terms`). Options: :mod:`irdp._stats._jit`.
 
 References
 ----------
 .. [1] Therneau TM, Grambsch PM. Modeling Survival Data: Extending the Cox Model. Springer
-   2000, section 3.3 (Efron's approximation as sums over the tied events).
-.. [2] Fenwick PM. A new data structure for cumulative frequency tables. Software Pract Exper
-   1994;24:327-336 (the binary indexed tree of :func:`prefix_smaller`).
-.. [3] Lam SK, Pitrou A, Seibert S. Numba: a LLVM-based Python JIT compiler. LLVM-HPC 2015.
+   2000, sections 3.3 (Efron's approximation as sums over the tied events) and 10.2.
+.. [2] Fine JP, Gray RJ. A proportional hazards model for the subdistribution of a competing
+   risk. JASA 1999;94:496-509 (the rows that stay in the risk sets after a competing event).
 """
 
 from __future__ import annotations
@@ -25,18 +20,71 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["risk_set_sums", "tie_weights", "score_information", "prefix_smaller",
-           "later_counts", "event_groups", "dense_ranks"]
+from irdp._stats._jit import FAST, JIT
 
-# error_model="numpy": a division by zero gives inf or nan as in NumPy (a risk set whose sum
-# underflowed is detected by the caller), never a Python exception
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
-# sums of products whose order may change (vectorised reductions); never "nnan"/"ninf": a
-# diverging fit produces inf and nan that the callers detect
-_FAST = {**_JIT, "fastmath": {"reassoc", "contract"}}
+__all__ = ["event_groups", "risk_set_sums", "tie_weights", "score_information",
+           "risk_set_terms", "newton_terms"]
 
 
-@njit(**_JIT)
+@njit(**JIT)
+def event_groups(time: np.ndarray, event: np.ndarray, stratum: np.ndarray, w: np.ndarray
+                 ) -> tuple[np.ndarray, ...]:
+    """Tie-group bookkeeping of rows sorted by stratum, time descending, censored first.
+
+    A tie group is a run of rows of one stratum with one time; an event group is a tie
+    group holding events (they are its last rows). Returns, per event group, its last row
+    ``g_end``, the first row of its stratum ``g_start``, its first event row ``g_ev_first``,
+    its number of events ``g_d`` and their total weight ``g_wd``; per event row (ascending),
+    its event group; per row, the last row of its stratum and the stratum's index; and the
+    first row of every stratum.
+    """
+    n = time.shape[0]
+    g_end = np.empty(n, dtype=np.int64)
+    g_start = np.empty(n, dtype=np.int64)
+    g_d = np.empty(n, dtype=np.int64)
+    g_wd = np.empty(n)
+    ev_group = np.empty(n, dtype=np.int64)
+    strat_end = np.empty(n, dtype=np.int64)
+    strat_id = np.empty(n, dtype=np.int64)
+    first = np.empty(n, dtype=np.int64)
+    n_g = 0
+    n_ev = 0
+    n_s = 0
+    start = 0
+    d = 0
+    wd = 0.0
+    for i in range(n):
+        new_stratum = i == 0 or stratum[i] != stratum[i - 1]
+        if new_stratum:
+            if i > 0:
+                strat_end[start:i] = i - 1
+            start = i
+            first[n_s] = i
+            n_s += 1
+        strat_id[i] = n_s - 1
+        if event[i]:
+            ev_group[n_ev] = n_g
+            n_ev += 1
+            d += 1
+            wd += w[i]
+        last_of_group = i == n - 1 or stratum[i + 1] != stratum[i] or time[i + 1] != time[i]
+        if last_of_group:
+            if d > 0:
+                g_end[n_g] = i
+                g_start[n_g] = start
+                g_d[n_g] = d
+                g_wd[n_g] = wd
+                n_g += 1
+            d = 0
+            wd = 0.0
+    if n > 0:
+        strat_end[start:n] = n - 1
+    return (g_end[:n_g].copy(), g_start[:n_g].copy(), g_end[:n_g] - g_d[:n_g] + 1,
+            g_d[:n_g].copy(), g_wd[:n_g].copy(), ev_group[:n_ev].copy(), strat_end, strat_id,
+            first[:n_s].copy())
+
+
+@njit(**JIT)
 def _group_sums(v: np.ndarray, g_start: np.ndarray, g_end: np.ndarray,
                 g_ev_first: np.ndarray, tied: np.ndarray, S: np.ndarray, T: np.ndarray
                 ) -> None:
@@ -70,7 +118,7 @@ def _group_sums(v: np.ndarray, g_start: np.ndarray, g_end: np.ndarray,
             k += 1
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def risk_set_sums(Xt: np.ndarray, r: np.ndarray, g_start: np.ndarray, g_end: np.ndarray,
                   g_ev_first: np.ndarray, tied: np.ndarray, need_s1: bool
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -101,7 +149,32 @@ def risk_set_sums(Xt: np.ndarray, r: np.ndarray, g_start: np.ndarray, g_end: np.
     return S0, S1, T0, T1
 
 
-@njit(**_JIT)
+@njit(**JIT)
+def _linger_sums(r: np.ndarray, rows: np.ndarray, inv_g: np.ndarray, Xl: np.ndarray,
+                 g_g: np.ndarray, k_g: np.ndarray, k_end: np.ndarray, S0: np.ndarray,
+                 S1: np.ndarray) -> None:
+    """Fine-Gray: add to ``S0``, ``S1`` (in place) the rows that stay in the risk sets after a
+    competing event, weighted ``G(t_g-) / G(T_j-)`` (Fine & Gray 1999): for event group g,
+    the linger rows ``k_g[g] .. k_end[g] - 1`` (later in the sort, same stratum)."""
+    n_l = rows.shape[0]
+    p = S1.shape[0]
+    c0 = np.zeros(n_l + 1)
+    rl = np.empty(n_l)
+    for m in range(n_l):
+        rl[m] = r[rows[m]] * inv_g[m]
+        c0[m + 1] = c0[m] + rl[m]
+    for g in range(S0.shape[0]):
+        S0[g] += g_g[g] * (c0[k_end[g]] - c0[k_g[g]])
+    c1 = np.zeros(n_l + 1)
+    for j in range(p):
+        xj = Xl[j]
+        for m in range(n_l):
+            c1[m + 1] = c1[m] + xj[m] * rl[m]
+        for g in range(S0.shape[0]):
+            S1[j, g] += g_g[g] * (c1[k_end[g]] - c1[k_g[g]])
+
+
+@njit(**JIT)
 def tie_weights(S0: np.ndarray, T0: np.ndarray, g_wd: np.ndarray, g_d: np.ndarray,
                 tied: np.ndarray, r: np.ndarray, g_start: np.ndarray, g_end: np.ndarray,
                 g_ev_first: np.ndarray, need_rows: bool
@@ -183,41 +256,26 @@ def tie_weights(S0: np.ndarray, T0: np.ndarray, g_wd: np.ndarray, g_d: np.ndarra
     return A, B, C, D, E, log_term, c
 
 
-@njit(**_JIT)
-def prefix_smaller(rank: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """``out[p] = sum(weight[q] for q < p if rank[q] < rank[p])``, by a Fenwick tree.
-
-    ``rank`` holds non-negative integer ranks in processing order; O(m log max rank).
-    """
-    m = rank.shape[0]
-    out = np.zeros(m)
-    if m == 0:
-        return out
-    size = 0
-    for i in range(m):
-        if rank[i] + 1 > size:
-            size = rank[i] + 1
-    tree = np.zeros(size + 1)
-    for i in range(m):
-        q = rank[i]  # prefix over ranks 0 .. rank-1: tree positions 1 .. rank
-        s = 0.0
-        while q > 0:
-            s += tree[q]
-            q -= q & (-q)
-        out[i] = s
-        q = rank[i] + 1
-        w = weight[i]
-        while q <= size:
-            tree[q] += w
-            q += q & (-q)
-    return out
+@njit(**JIT)
+def _linger_rows(r: np.ndarray, rows: np.ndarray, inv_g: np.ndarray, A: np.ndarray,
+                 g_g: np.ndarray, m_row: np.ndarray, s_row: np.ndarray, c: np.ndarray
+                 ) -> None:
+    """Fine-Gray: add to the row weights ``c`` (in place) those of the linger rows, the sum
+    of ``A_g G(t_g-)`` over the event groups of their stratum before them, times
+    ``r / G(T_j-)``."""
+    pag = np.zeros(A.shape[0] + 1)
+    for g in range(A.shape[0]):
+        pag[g + 1] = pag[g] + A[g] * g_g[g]
+    for m in range(rows.shape[0]):
+        i = rows[m]
+        c[i] += r[i] * inv_g[m] * (pag[m_row[m]] - pag[s_row[m]])
 
 
 #: rows per block of the information matrix: two (p, BLOCK) slices stay in the L1/L2 cache
 BLOCK = 1024
 
 
-@njit(**_FAST)
+@njit(**FAST)
 def _weighted_gram(Xt: np.ndarray, c: np.ndarray, we: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
     """``X' (we - c)`` and the lower triangle of ``X' diag(c) X``, by blocks of rows (the
@@ -251,7 +309,7 @@ def _weighted_gram(Xt: np.ndarray, c: np.ndarray, we: np.ndarray
     return score, gram
 
 
-@njit(**_FAST)
+@njit(**FAST)
 def _risk_set_outer(S1: np.ndarray, C: np.ndarray, tied: np.ndarray, T1: np.ndarray,
                     D: np.ndarray, E: np.ndarray) -> np.ndarray:
     """Lower triangle of ``sum_g C_g S1_g S1_g' - sum_k (D_k (S1_g T1_k' + T1_k S1_g') -
@@ -283,7 +341,7 @@ def _risk_set_outer(S1: np.ndarray, C: np.ndarray, tied: np.ndarray, T1: np.ndar
     return out
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def score_information(Xt: np.ndarray, c: np.ndarray, we: np.ndarray, S1: np.ndarray,
                       C: np.ndarray, tied: np.ndarray, T1: np.ndarray, D: np.ndarray,
                       E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -301,229 +359,7 @@ def score_information(Xt: np.ndarray, c: np.ndarray, we: np.ndarray, S1: np.ndar
     return score, info
 
 
-@njit(**_JIT)
-def later_counts(time: np.ndarray, event: np.ndarray, rank: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each element, in processing order (time descending, censored first): the earlier
-    elements outside its own (time, status) block with a smaller rank, with an equal rank,
-    and in all.
-
-    Processed in that order, the earlier elements outside the block are the subjects with a
-    longer follow-up (or censored at the same time), the partners of a comparable pair of
-    Harrell's C whose earlier member is the element; a block is counted before it is
-    inserted in the Fenwick tree of ranks.
-    """
-    n = time.shape[0]
-    size = 0
-    for i in range(n):
-        if rank[i] + 1 > size:
-            size = rank[i] + 1
-    tree = np.zeros(size + 1)
-    same = np.zeros(size)
-    lt = np.empty(n)
-    tie = np.empty(n)
-    tot = np.empty(n)
-    inserted = 0.0
-    i = 0
-    while i < n:
-        j = i
-        while j < n and time[j] == time[i] and event[j] == event[i]:
-            q = rank[j]
-            s = 0.0
-            while q > 0:
-                s += tree[q]
-                q -= q & (-q)
-            lt[j] = s
-            tie[j] = same[rank[j]]
-            tot[j] = inserted
-            j += 1
-        for k in range(i, j):
-            q = rank[k] + 1
-            while q <= size:
-                tree[q] += 1.0
-                q += q & (-q)
-            same[rank[k]] += 1.0
-            inserted += 1.0
-        i = j
-    return lt, tie, tot
-
-
-@njit(**_JIT)
-def event_groups(time: np.ndarray, event: np.ndarray, stratum: np.ndarray, w: np.ndarray
-                 ) -> tuple[np.ndarray, ...]:
-    """Tie-group bookkeeping of rows sorted by stratum, time descending, censored first.
-
-    A tie group is a run of rows of one stratum with one time; an event group is a tie
-    group holding events (they are its last rows). Returns, per event group, its last row
-    ``g_end``, the first row of its stratum ``g_start``, its first event row ``g_ev_first``,
-    its number of events ``g_d`` and their total weight ``g_wd``; per event row (ascending),
-    its event group; per row, the last row of its stratum and the stratum's index; and the
-    first row of every stratum.
-    """
-    n = time.shape[0]
-    g_end = np.empty(n, dtype=np.int64)
-    g_start = np.empty(n, dtype=np.int64)
-    g_d = np.empty(n, dtype=np.int64)
-    g_wd = np.empty(n)
-    ev_group = np.empty(n, dtype=np.int64)
-    strat_end = np.empty(n, dtype=np.int64)
-    strat_id = np.empty(n, dtype=np.int64)
-    first = np.empty(n, dtype=np.int64)
-    n_g = 0
-    n_ev = 0
-    n_s = 0
-    start = 0
-    d = 0
-    wd = 0.0
-    for i in range(n):
-        new_stratum = i == 0 or stratum[i] != stratum[i - 1]
-        if new_stratum:
-            if i > 0:
-                strat_end[start:i] = i - 1
-            start = i
-            first[n_s] = i
-            n_s += 1
-        strat_id[i] = n_s - 1
-        if event[i]:
-            ev_group[n_ev] = n_g
-            n_ev += 1
-            d += 1
-            wd += w[i]
-        last_of_group = i == n - 1 or stratum[i + 1] != stratum[i] or time[i + 1] != time[i]
-        if last_of_group:
-            if d > 0:
-                g_end[n_g] = i
-                g_start[n_g] = start
-                g_d[n_g] = d
-                g_wd[n_g] = wd
-                n_g += 1
-            d = 0
-            wd = 0.0
-    if n > 0:
-        strat_end[start:n] = n - 1
-    return (g_end[:n_g].copy(), g_start[:n_g].copy(), g_end[:n_g] - g_d[:n_g] + 1,
-            g_d[:n_g].copy(), g_wd[:n_g].copy(), ev_group[:n_ev].copy(), strat_end, strat_id,
-            first[:n_s].copy())
-
-
-@njit(**_JIT)
-def dense_ranks(x: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Dense ranks 0..m-1 of ``x`` (equal values share a rank) from ``order = argsort(x)``."""
-    m = x.shape[0]
-    out = np.empty(m, dtype=np.int64)
-    rank = -1
-    prev = 0.0
-    for k in range(m):
-        i = order[k]
-        if k == 0 or x[i] != prev:
-            rank += 1
-            prev = x[i]
-        out[i] = rank
-    return out
-
-
-@njit(**_JIT)
-def cholesky(A: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Lower Cholesky factor ``L`` of a symmetric matrix (``A = L L'``) and whether ``A`` is
-    numerically positive definite: a pivot that is not finite, or not above ``1e-12`` times
-    its diagonal element (what is left of a column that is a combination of earlier ones
-    after cancellation), stops the factorisation."""
-    p = A.shape[0]
-    L = np.zeros((p, p))
-    for j in range(p):
-        s = A[j, j]
-        for k in range(j):
-            s -= L[j, k] * L[j, k]
-        if not s > 1e-12 * abs(A[j, j]) or not np.isfinite(s):
-            return L, False
-        d = np.sqrt(s)
-        L[j, j] = d
-        for i in range(j + 1, p):
-            s = A[i, j]
-            for k in range(j):
-                s -= L[i, k] * L[j, k]
-            L[i, j] = s / d
-    return L, True
-
-
-@njit(**_JIT)
-def cholesky_solve(L: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``x`` with ``L L' x = b`` (forward then back substitution)."""
-    p = L.shape[0]
-    z = np.empty(p)
-    for i in range(p):
-        s = b[i]
-        for k in range(i):
-            s -= L[i, k] * z[k]
-        z[i] = s / L[i, i]
-    x = np.empty(p)
-    for i in range(p - 1, -1, -1):
-        s = z[i]
-        for k in range(i + 1, p):
-            s -= L[k, i] * x[k]
-        x[i] = s / L[i, i]
-    return x
-
-
-@njit(**_JIT)
-def cholesky_inverse(L: np.ndarray) -> np.ndarray:
-    """``(L L')^-1``, symmetric, from the lower Cholesky factor."""
-    p = L.shape[0]
-    inv = np.empty((p, p))
-    e = np.zeros(p)
-    for j in range(p):
-        e[:] = 0.0
-        e[j] = 1.0
-        inv[:, j] = cholesky_solve(L, e)
-    for i in range(p):
-        for j in range(i):
-            v = 0.5 * (inv[i, j] + inv[j, i])
-            inv[i, j] = v
-            inv[j, i] = v
-    return inv
-
-
-@njit(**_JIT)
-def _linger_sums(r: np.ndarray, rows: np.ndarray, inv_g: np.ndarray, Xl: np.ndarray,
-                 g_g: np.ndarray, k_g: np.ndarray, k_end: np.ndarray, S0: np.ndarray,
-                 S1: np.ndarray) -> None:
-    """Fine-Gray: add to ``S0``, ``S1`` (in place) the rows that stay in the risk sets after a
-    competing event, weighted ``G(t_g-) / G(T_j-)`` (Fine & Gray 1999): for event group g,
-    the linger rows ``k_g[g] .. k_end[g] - 1`` (later in the sort, same stratum)."""
-    n_l = rows.shape[0]
-    p = S1.shape[0]
-    c0 = np.zeros(n_l + 1)
-    rl = np.empty(n_l)
-    for m in range(n_l):
-        rl[m] = r[rows[m]] * inv_g[m]
-        c0[m + 1] = c0[m] + rl[m]
-    for g in range(S0.shape[0]):
-        S0[g] += g_g[g] * (c0[k_end[g]] - c0[k_g[g]])
-    c1 = np.zeros(n_l + 1)
-    for j in range(p):
-        xj = Xl[j]
-        for m in range(n_l):
-            c1[m + 1] = c1[m] + xj[m] * rl[m]
-        for g in range(S0.shape[0]):
-            S1[j, g] += g_g[g] * (c1[k_end[g]] - c1[k_g[g]])
-
-
-@njit(**_JIT)
-def _linger_rows(r: np.ndarray, rows: np.ndarray, inv_g: np.ndarray, A: np.ndarray,
-                 g_g: np.ndarray, m_row: np.ndarray, s_row: np.ndarray, c: np.ndarray
-                 ) -> None:
-    """Fine-Gray: add to the row weights ``c`` (in place) those of the linger rows, the sum
-    of ``A_g G(t_g-)`` over the event groups of their stratum before them, times
-    ``r / G(T_j-)``."""
-    pag = np.zeros(A.shape[0] + 1)
-    for g in range(A.shape[0]):
-        pag[g + 1] = pag[g] + A[g] * g_g[g]
-    for m in range(rows.shape[0]):
-        i = rows[m]
-        c[i] += r[i] * inv_g[m] * (pag[m_row[m]] - pag[s_row[m]])
-
-
-@njit(**_JIT)
+@njit(**JIT)
 def risk_set_terms(Xt: np.ndarray, r: np.ndarray, g_start: np.ndarray, g_end: np.ndarray,
                    g_ev_first: np.ndarray, g_d: np.ndarray, g_wd: np.ndarray,
                    tied: np.ndarray, linger: tuple, need_s1: bool) -> tuple:
@@ -545,7 +381,7 @@ def risk_set_terms(Xt: np.ndarray, r: np.ndarray, g_start: np.ndarray, g_end: np
     return S0, S1, T0, T1, A, B, C, D, E, log_term, c
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def newton_terms(Xt: np.ndarray, r: np.ndarray, we: np.ndarray, g_start: np.ndarray,
                  g_end: np.ndarray, g_ev_first: np.ndarray, g_d: np.ndarray,
                  g_wd: np.ndarray, tied: np.ndarray, linger: tuple) -> tuple:
