@@ -26,7 +26,7 @@ has its packages loaded before ``system.time``: the figures compare computations
 process start-up. ``--cold`` times the first call as well. ``--baseline PATH`` also times the
 same calls with the irdp of another checkout (e.g. the main branch, before a change), in a
 subprocess of the same run, so that before/after ratios share the machine's load.
-``--repeat k`` times every irdp call k times and keeps the fastest (the machine is shared).
+``--repeat k`` times every irdp call, and `rms::validate` inside R, k times and keeps the fastest
 With ``--baseline`` the script also runs both versions alternately in one process (the
 baseline's ``irdp`` copied under the name ``irdp_base``): the median of the paired CPU
 ratios is the before/after figure that the machine's load disturbs least.
@@ -88,9 +88,13 @@ if ("{kind}" == "cph") {{
 }} else {{
   f <- lrm(y ~ ., data = d, x = TRUE, y = TRUE)
 }}
-set.seed(1)
-tm <- system.time(v <- rms::validate(f, B = 200))
-cat(tm[["elapsed"]], tm[["user.self"]] + tm[["sys.self"]], v["Dxy", "index.corrected"],
+best <- c(Inf, Inf)
+for (k in seq_len({repeat})) {{  # the fastest of --repeat calls, as for irdp
+  set.seed(1)
+  tm <- system.time(v <- rms::validate(f, B = 200))
+  if (tm[["elapsed"]] < best[1]) best <- c(tm[["elapsed"]], tm[["user.self"]] + tm[["sys.self"]])
+}}
+cat(best[1], best[2], v["Dxy", "index.corrected"],
     v["Slope", "index.corrected"], "\n")
 cat(R.version.string, "rms", as.character(packageVersion("rms")), "\n")
 """
@@ -138,7 +142,7 @@ def rms_validate(kind: str, frame: pd.DataFrame) -> tuple[float, float, float, f
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "d.csv"
         frame.to_csv(csv, index=False)
-        out = _rscript(R_VALIDATE.format(csv=csv, kind=kind), Path(tmp))
+        out = _rscript(R_VALIDATE.format(csv=csv, kind=kind, repeat=REPEAT[0]), Path(tmp))
     if out.returncode != 0:
         print("R failed:", out.stderr[-500:])
         return None

@@ -375,6 +375,25 @@ def _divergence(beta: np.ndarray, cov: np.ndarray | None, score: np.ndarray,
     return tuple(np.flatnonzero(infs))
 
 
+def _covariance_and_divergence(cd: CoxData, res: dict[str, Any], compute_cov: bool,
+                               names: list[str] | None, what: str
+                               ) -> tuple[np.ndarray | None, tuple[int, ...]]:
+    """Covariance (nan where the information is singular because of a diverging column)
+    and the diverging columns, at a Newton-Raphson result."""
+    beta = res["beta"]
+    spread = np.ptp(cd.Xt, axis=1) if cd.Xt.size else None
+    cov = None
+    if compute_cov or not res["converged"]:
+        try:
+            cov = inverse_pd(res["info"], names, what=what)
+        except ConvergenceError:
+            cols = _divergence(beta, None, res["score"], res["converged"], spread)
+            if not cols:
+                raise
+            cov = np.full((cd.p, cd.p), np.nan)
+    return cov, _divergence(beta, cov, res["score"], res["converged"], spread)
+
+
 def newton(cd: CoxData, *, max_iter: int = 50, tol: float = 1e-10,
            beta0: np.ndarray | None = None, null_loglik: bool = True) -> dict[str, Any]:
     """Newton-Raphson with step halving, as ``survival::coxph`` (``coxph.control``).
@@ -496,17 +515,13 @@ def fit(
     with single_threaded_blas(cd.n * max(cd.p, 1)):
         res = newton(cd, max_iter=max_iter, tol=tol, beta0=beta0, null_loglik=null_loglik)
         beta, tm = res["beta"], res["terms"]
-        spread = np.ptp(cd.Xt, axis=1) if cd.Xt.size else None
-        cov = None
-        if compute_cov or not res["converged"]:
-            try:
-                cov = inverse_pd(res["info"], names, what=what)
-            except ConvergenceError:
-                cols = _divergence(beta, None, res["score"], res["converged"], spread)
-                if not cols:
-                    raise
-                cov = np.full((cd.p, cd.p), np.nan)
-        cols = _divergence(beta, cov, res["score"], res["converged"], spread)
+        if res["converged"] and np.all(np.abs(beta) <= 5):
+            # no coefficient can be diverging (every rule of _divergence needs |b| > 5):
+            # the covariance only when it is asked for
+            cols: tuple[int, ...] = ()
+            cov = inverse_pd(res["info"], names, what=what) if compute_cov else None
+        else:
+            cov, cols = _covariance_and_divergence(cd, res, compute_cov, names, what)
         with np.errstate(over="ignore", invalid="ignore"):  # diverged fits: inf, reported
             if keep_terms:  # the unscaled risk-set sums at the estimate
                 tm = _terms(cd, beta)

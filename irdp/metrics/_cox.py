@@ -103,7 +103,7 @@ def cox_fit(
     else:
         cd = cox.prepare(x, time, event, ties="efron", center=center)
     res = cox.fit(cd, max_iter=max_iter, tol=tol, keep_terms=not value_only, beta0=beta0,
-                  null_loglik=False)
+                  null_loglik=False, compute_cov=not value_only)
     if not res.converged or np.any(np.abs(res.coef) > 50):
         warnings.warn(
             "the calibration Cox model did not converge (possible separation); its slope and "

@@ -15,6 +15,7 @@ works) with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -139,6 +140,14 @@ def as_horizons(horizon: Any) -> list[float] | None:
     return out
 
 
+@functools.cache
+def _init_params(cls: type) -> tuple[str, ...]:
+    """scikit-learn's ``BaseEstimator._get_param_names`` of ``cls``, computed once."""
+    from sklearn.base import BaseEstimator
+
+    return tuple(BaseEstimator._get_param_names.__func__(cls))
+
+
 class RiskIndexMixin:
     """Shared checks and outputs of the irdp candidate indices."""
 
@@ -147,6 +156,12 @@ class RiskIndexMixin:
     #: True for indices that complete missing predictor values themselves (irdp score
     #: then scores rows with missing features).
     _accepts_missing: ClassVar[bool] = False
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """The ``__init__`` parameters (scikit-learn's ``get_params``), read from the
+        signature once per class: a bootstrap clones the index in every replicate."""
+        return list(_init_params(cls))
 
     # ---- input checks -------------------------------------------------------------------
     #: name -> (kind, low, high, low_open): checked by :meth:`_validate_params`.
