@@ -309,20 +309,31 @@ class Survival(_TimedBase):
         """Build from two columns of a DataFrame (the index is kept)."""
         return cls(time=data[time], event=data[event])
 
+    @classmethod
+    def _checked(cls, time: np.ndarray, event: np.ndarray, index: pd.Index | None
+                 ) -> Survival:
+        """An outcome from arrays derived from a checked one (rows of it, or censored at a
+        horizon): valid by construction, so not checked again (a bootstrap takes rows and
+        truncates in every replicate)."""
+        out = object.__new__(cls)
+        out.index = index
+        out.time = _frozen(np.asarray(time, dtype=float))
+        out.event = _frozen(np.asarray(event, dtype=bool))
+        return out
+
     def take(self, rows: Any) -> Survival:
         """Return the outcome restricted to ``rows`` (positions or boolean mask)."""
         rows = np.asarray(rows)
-        out = Survival(self.time[rows], self.event[rows])
-        out.index = self._take_index(rows)
-        return out
+        return Survival._checked(self.time[rows], self.event[rows], self._take_index(rows))
 
     def truncate(self, horizon: float) -> Survival:
         """Censor administratively at ``horizon``: events after it become censored at it."""
         h = float(horizon)
+        if h < 0:
+            raise OutcomeError(f"horizon must be >= 0 to censor at it; got {horizon!r}.")
         beyond = self.time > h
-        out = Survival(np.where(beyond, h, self.time), self.event & ~beyond)
-        out.index = self.index
-        return out
+        return Survival._checked(np.where(beyond, h, self.time), self.event & ~beyond,
+                                 self.index)
 
     def to_binary(
         self,
