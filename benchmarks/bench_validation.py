@@ -27,6 +27,9 @@ process start-up. ``--cold`` times the first call as well. ``--baseline PATH`` a
 same calls with the irdp of another checkout (e.g. the main branch, before a change), in a
 subprocess of the same run, so that before/after ratios share the machine's load.
 ``--repeat k`` times every irdp call, and `rms::validate` inside R, k times and keeps the fastest
+(the machine is shared). ``--rounds k`` first times rms and irdp alternately, one call each per
+round, and prints the median of the k ratios: on a host whose speed drifts, the figure least
+disturbed by it.
 With ``--baseline`` the script also runs both versions alternately in one process (the
 baseline's ``irdp`` copied under the name ``irdp_base``): the median of the paired CPU
 ratios is the before/after figure that the machine's load disturbs least.
@@ -88,6 +91,8 @@ if ("{kind}" == "cph") {{
 }} else {{
   f <- lrm(y ~ ., data = d, x = TRUE, y = TRUE)
 }}
+set.seed(2)
+invisible(rms::validate(f, B = 10))  # warm-up: R byte-compiles functions on their first calls
 best <- c(Inf, Inf)
 for (k in seq_len({repeat})) {{  # the fastest of --repeat calls, as for irdp
   set.seed(1)
@@ -344,6 +349,46 @@ def part2(n_jobs: int, n_boot: int) -> None:
     print(f"  per replicate: {dt / n_boot:.2f} s wall on {n_jobs} workers")
 
 
+def alternated(n_jobs: int, synthetic: bool, rounds: int) -> None:
+    """rms and irdp timed alternately, one call each per round: on a machine whose speed
+    drifts from one minute to the next (a shared host), each round's ratio compares runs a
+    few seconds apart; the median of the rounds is the figure to report."""
+    if shutil.which("Rscript") is None:
+        print("alternated rounds need Rscript")
+        return
+    d, source = rotterdam(synthetic)
+    X, y = d[FEATURES], Survival(d["time"].to_numpy(), d["event"].to_numpy())
+    bootstrap_validate(CoxIndex(), X, y, horizon=5.0, n_boot=4, seed=0, n_jobs=n_jobs)
+    saved, REPEAT[0] = REPEAT[0], 1
+    ratios: dict[str, list[float]] = {"defaults": [], "C + slope": []}
+    r_times, i_times = [], []
+    for _ in range(rounds):
+        r = rms_validate("cph", d[FEATURES + ["time", "event"]])
+        if r is None:
+            break
+        for label, scoring in (("defaults", None), ("C + slope", ["c", "calibration_slope"])):
+            t0 = time.perf_counter()
+            bootstrap_validate(CoxIndex(), X, y, horizon=5.0, n_boot=200, seed=1,
+                               n_jobs=n_jobs, scoring=scoring)
+            dt = time.perf_counter() - t0
+            ratios[label].append(dt / r[0])
+            if label == "defaults":
+                i_times.append(dt)
+        r_times.append(r[0])
+    REPEAT[0] = saved
+    if not r_times:
+        return
+    print(f"Alternated rounds on {source} (n_jobs={n_jobs}), {len(r_times)} rounds: "
+          f"rms::validate {np.median(r_times):.2f} s (range {min(r_times):.2f}-"
+          f"{max(r_times):.2f}), irdp defaults {np.median(i_times):.2f} s (range "
+          f"{min(i_times):.2f}-{max(i_times):.2f})")
+    for label, v in ratios.items():
+        target = "  (target <= 0.5)" if label == "defaults" else ""
+        rounds_txt = ", ".join(f"{x:.2f}" for x in v)
+        print(f"    ratio irdp / rms, {label}: median {np.median(v):.2f} (rounds "
+              f"{rounds_txt}){target}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--large", action="store_true", help="also run the 100k x 30 case")
@@ -355,8 +400,12 @@ def main() -> None:
     ap.add_argument("--baseline", default=None,
                     help="also time the irdp of this checkout (before/after, same run)")
     ap.add_argument("--repeat", type=int, default=1, help="keep the fastest of k calls")
+    ap.add_argument("--rounds", type=int, default=0,
+                    help="also time rms and irdp alternately k times (median of the ratios)")
     args = ap.parse_args()
     REPEAT[0] = max(1, args.repeat)
+    if args.rounds:
+        alternated(args.n_jobs, args.synthetic, args.rounds)
     if not args.skip_small:
         part1(args.n_jobs, args.synthetic, args.cold, args.baseline)
     if args.large:

@@ -11,10 +11,11 @@ different conventions, see :mod:`irdp._stats.finegray`).
 
 Rows are sorted once by (stratum, time descending, censored before events); a risk set is
 then a contiguous block of rows, and the risk-set sums of all event groups, the Efron terms
-and the row weights are running sums of one compiled pass each over the sorted rows
-(:mod:`irdp._stats._cox_kernels`). The information matrix is assembled as ``X' diag(c) X -
-sum_g C_g S1_g S1_g'`` (+ Efron cross terms over tied groups only), so no (n, p, p) array is
-formed: each Newton step costs O(n p) memory and one BLAS ``syrk`` of n p^2 flops.
+and the row weights are running sums over the sorted rows. The information matrix is
+assembled as ``X' diag(c) X - sum_g C_g S1_g S1_g'`` (+ Efron cross terms over tied groups
+only), so no (n, p, p) array is formed: each Newton step costs O(n p) memory and n p^2 / 2
+multiply-adds. After the linear predictor, a Newton step is one compiled call
+(:func:`irdp._stats._cox_kernels.newton_terms`).
 
 References
 ----------
