@@ -23,6 +23,35 @@ __all__ = ["prefix_smaller", "later_counts", "dense_ranks"]
 
 
 @njit(**JIT)
+def _below(tree: np.ndarray, rank: int) -> float:
+    """Total weight of the ranks ``0 .. rank - 1`` in a Fenwick tree (positions 1 .. rank)."""
+    s = 0.0
+    q = rank
+    while q > 0:
+        s += tree[q]
+        q -= q & (-q)
+    return s
+
+
+@njit(**JIT)
+def _add(tree: np.ndarray, rank: int, w: float) -> None:
+    """Add ``w`` at ``rank`` in a Fenwick tree (position rank + 1)."""
+    q = rank + 1
+    while q < tree.shape[0]:
+        tree[q] += w
+        q += q & (-q)
+
+
+@njit(**JIT)
+def _tree_for(rank: np.ndarray) -> np.ndarray:
+    """An empty Fenwick tree over the ranks ``0 .. max(rank)`` (position 0 unused)."""
+    size = 0
+    for i in range(rank.shape[0]):
+        size = max(size, rank[i] + 1)
+    return np.zeros(size + 1)
+
+
+@njit(**JIT)
 def prefix_smaller(rank: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """``out[p] = sum(weight[q] for q < p if rank[q] < rank[p])``, by a Fenwick tree.
 
@@ -30,25 +59,10 @@ def prefix_smaller(rank: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """
     m = rank.shape[0]
     out = np.zeros(m)
-    if m == 0:
-        return out
-    size = 0
+    tree = _tree_for(rank)
     for i in range(m):
-        if rank[i] + 1 > size:
-            size = rank[i] + 1
-    tree = np.zeros(size + 1)
-    for i in range(m):
-        q = rank[i]  # prefix over ranks 0 .. rank-1: tree positions 1 .. rank
-        s = 0.0
-        while q > 0:
-            s += tree[q]
-            q -= q & (-q)
-        out[i] = s
-        q = rank[i] + 1
-        w = weight[i]
-        while q <= size:
-            tree[q] += w
-            q += q & (-q)
+        out[i] = _below(tree, rank[i])
+        _add(tree, rank[i], weight[i])
     return out
 
 
@@ -65,12 +79,8 @@ def later_counts(time: np.ndarray, event: np.ndarray, rank: np.ndarray
     inserted in the Fenwick tree of ranks.
     """
     n = time.shape[0]
-    size = 0
-    for i in range(n):
-        if rank[i] + 1 > size:
-            size = rank[i] + 1
-    tree = np.zeros(size + 1)
-    same = np.zeros(size)
+    tree = _tree_for(rank)
+    same = np.zeros(tree.shape[0])
     lt = np.empty(n)
     tie = np.empty(n)
     tot = np.empty(n)
@@ -79,20 +89,12 @@ def later_counts(time: np.ndarray, event: np.ndarray, rank: np.ndarray
     while i < n:
         j = i
         while j < n and time[j] == time[i] and event[j] == event[i]:
-            q = rank[j]
-            s = 0.0
-            while q > 0:
-                s += tree[q]
-                q -= q & (-q)
-            lt[j] = s
+            lt[j] = _below(tree, rank[j])
             tie[j] = same[rank[j]]
             tot[j] = inserted
             j += 1
         for k in range(i, j):
-            q = rank[k] + 1
-            while q <= size:
-                tree[q] += 1.0
-                q += q & (-q)
+            _add(tree, rank[k], 1.0)
             same[rank[k]] += 1.0
             inserted += 1.0
         i = j
