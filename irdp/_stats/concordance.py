@@ -6,9 +6,10 @@ infinitesimal-jackknife SE there), the value-only C of every resampling loop, an
 gives one C wherever it is reported. The binary AUC (Mann-Whitney on mid-ranks) is here for
 the same reason.
 
-The counts are O(n log n): rows are put in processing order by one argsort of a packed
-integer key, and :func:`prefix_smaller` counts, for every position, the earlier elements
-with a smaller rank in a compiled Fenwick tree (:mod:`irdp._stats._rank_kernels`);
+The counts are O(n log n): rows are put in processing order by one sort (a lexsort of the
+outcome, cached per outcome, for the counts; a packed integer key for the SE's second pass),
+and the earlier elements with a smaller rank are counted in a compiled Fenwick tree
+(:mod:`irdp._stats._rank_kernels`);
 ``survival::concordance`` uses a balanced binary tree in C for the same counts.
 
 Conventions as ``survival::concordance``: two events at the same time are not comparable;
